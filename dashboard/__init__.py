@@ -1,0 +1,1 @@
+"""Accès aux soins dashboard: domain code (settings, store access, maths, figures, pipeline)."""

@@ -1,0 +1,33 @@
+"""What one recognised raw file contributes to a build.
+
+Readers are registered in ``dashboard.pipeline.sources``: each has a ``sniff(path)``
+that recognises a file by its content (never by its name alone) and a
+``read(path, options)`` that returns a :class:`Contribution` or raises
+:class:`~dashboard.pipeline.errors.InputError`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class Contribution:
+    source: str                      # e.g. "DREES APL", "Baromètre DITP", "FINESS"
+    file: str                        # path as given
+    millesime: str = ""             # e.g. "2022", "2023-12-01"
+    rows: int = 0                    # data rows read
+    # frames with the columns of dashboard.schema.TABLES (any may be absent)
+    observations: pd.DataFrame | None = None
+    targets: pd.DataFrame | None = None
+    structures: pd.DataFrame | None = None
+    initiatives: pd.DataFrame | None = None
+    indicators: pd.DataFrame | None = None
+    territories: pd.DataFrame | None = None
+    # geometry per level: {"commune": GeoDataFrame[code (store code, e.g. C15014), name, geometry]}
+    geometry: dict = field(default_factory=dict)
+    # human-readable lines for the build report (joins, mismatches, warnings)
+    report: list[str] = field(default_factory=list)
+    # facts to store in the manifest (e.g. {"unjoined_communes": [...]})
+    facts: dict = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""One module per raw format. Each returns tidy pandas frames or raises InputError."""

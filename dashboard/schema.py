@@ -1,0 +1,30 @@
+"""Columns of the processed store's tables: the contract between pipeline and app.
+
+Every reader in ``dashboard.pipeline.readers`` returns frames with (a subset of)
+these columns; ``publish`` checks them before a version is written.
+"""
+from __future__ import annotations
+
+STATUSES = ("observed", "estimated", "demo")
+STATUS_LABELS = {"observed": "observée", "estimated": "estimée", "demo": "démo"}
+
+TABLES: dict[str, list[str]] = {
+    # code (FR, R84, D15, E…, C…), level (see territory.LEVELS), name, parent codes, population
+    "territories": ["code", "level", "name", "region", "departement", "epci", "commune", "population"],
+    # the catalogue; levels is a "|"-joined list of levels
+    "indicators": [
+        "id", "label", "short_label", "unit", "polarity", "levels", "frequency", "definition",
+        "source", "public", "plan", "order", "theme",
+    ],
+    # targets per indicator and territory (the catalogue's, then the baromètre's indic_vc)
+    "targets": ["indicator", "territory", "period", "value", "source"],
+    # values; period is a quarter "2023Q4"; status observed|estimated|demo
+    "observations": ["indicator", "territory", "period", "value", "status", "source", "note"],
+    # points: FINESS structures (category 603 MSP, 124 CDS, 604 CPTS)
+    "structures": [
+        "id", "category", "category_label", "name", "address", "commune", "opening_date", "lon", "lat", "source",
+    ],
+    "initiatives": ["territory", "title", "text", "year", "source"],
+}
+
+KEY = ["indicator", "territory", "period"]
