@@ -8,6 +8,7 @@ that recognises a file by its content (never by its name alone) and a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import pandas as pd
 
@@ -31,3 +32,8 @@ class Contribution:
     report: list[str] = field(default_factory=list)
     # facts to store in the manifest (e.g. {"unjoined_communes": [...]})
     facts: dict = field(default_factory=dict)
+    # Called by the build once every file is read, with the territories table of the build
+    # (all levels, see schema.TABLES["territories"]): lets a reader roll commune values up to
+    # EPCI/département/région/France, count points per territory or dissolve EPCI shapes.
+    # It updates this contribution in place (observations, geometry, report, facts).
+    finalize: Callable[["Contribution", pd.DataFrame], None] | None = None

@@ -1,0 +1,33 @@
+"""Registry of the raw formats the pipeline recognises, by content.
+
+Each :class:`Source` sniffs a file (reads as little as it needs: first line,
+header, sheet names) and reads it into a Contribution. Order matters only
+when two sniffers could accept the same file: the first one wins.
+To add a format: write a reader module in ``readers/`` and append it here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .contribution import Contribution
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str                                              # shown in the build report
+    sniff: Callable[[Path], bool]                          # True if the file is of this format
+    read: Callable[[Path, dict], Contribution]             # options come from sources.toml
+
+
+def registry() -> list[Source]:
+    # Imported here so that a broken optional reader never breaks the CLI's import.
+    from .readers import catalogue, initiatives, plan_csv, reference
+
+    return [
+        Source("Catalogue des indicateurs", catalogue.sniff, catalogue.read),
+        Source("Référentiel territorial", reference.sniff, reference.read),
+        Source("Tableau de suivi du plan", plan_csv.sniff, plan_csv.read),
+        Source("Initiatives locales", initiatives.sniff, initiatives.read),
+    ]
