@@ -19,6 +19,11 @@ class Contribution:
     file: str                        # path as given
     millesime: str = ""             # e.g. "2022", "2023-12-01"
     rows: int = 0                    # data rows read
+    # Precedence when two sources give the same indicator, territory and quarter (after the
+    # status rank observed < estimated < demo): lower wins, the other value goes into the note.
+    # Convention: 10 official open data (baromètre DITP, DREES), 20 older official formats
+    # (baromètre Etalab), 30 the project's plan-tracking table, 50 derived counts (FINESS).
+    priority: int = 30
     # frames with the columns of dashboard.schema.TABLES (any may be absent)
     observations: pd.DataFrame | None = None
     targets: pd.DataFrame | None = None
