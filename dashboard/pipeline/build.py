@@ -48,8 +48,12 @@ class Steps:
         result = fn(*args, **kwargs)
         seconds = time.perf_counter() - start
         self.timings[name] = round(seconds, 3)
-        self.echo(f"  ✓ {name} ({seconds:.2f} s)".replace(".", ",", 1))
+        self.echo(f"  ✓ {name} ({_secs(seconds)})")
         return result
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:.2f} s".replace(".", ",")
 
 
 def _stderr(line: str) -> None:
@@ -98,7 +102,7 @@ def read_all(known, options, echo) -> list[Contribution]:
         seconds = time.perf_counter() - start
         millesime = f", millésime {contribution.millesime}" if contribution.millesime else ""
         echo(f"  [{i}/{len(known)}] {path.name} → {contribution.source}{millesime}, "
-             f"{contribution.rows} lignes ({seconds:.2f} s)".replace(".", ",", 1))
+             f"{contribution.rows} lignes ({_secs(seconds)})")
         out.append(contribution)
     return out
 

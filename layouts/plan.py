@@ -1,0 +1,10 @@
+"""« Suivi du plan » (placeholder until its page lands)."""
+import dash
+from dash import html
+
+PAGE = "plan"
+dash.register_page(__name__, path="/", name="Suivi du plan", title="Suivi du plan – Accès aux soins", order=1)
+
+
+def layout(**_query):
+    return html.Div([html.H1("Suivi du plan"), html.P("Cette page est en cours de construction.")])
