@@ -82,9 +82,9 @@ def read(path: Path, options: dict | None = None) -> Contribution:
         props = feature.get("properties") or {}
         if key not in props or props[key] in (None, ""):
             present = ", ".join(props) if props else "aucune"
-            raise InputError(path, f"propriété « {key} » absente de la forme n° {row} ; propriétés présentes : "
-                                   f"{present}. Indiquer la propriété qui porte le code officiel avec l'option "
-                                   "contour_key", row=row, column=key)
+            raise InputError(path, f"propriété « {key} » absente de la forme n° {row} ; "
+                                   f"propriétés présentes : {present}. Indiquer la propriété qui porte "
+                                   "le code officiel avec l'option contour_key", row=row, column=key)
         code = _code(props[key], forced, path, row, key)
         if code in seen:
             raise InputError(path, f"code {code} en double (déjà forme n° {seen[code]}) : attendu une forme "
@@ -120,8 +120,9 @@ def finalize(contribution: Contribution, territories: pd.DataFrame) -> None:
         if unknown:
             contribution.facts.setdefault("contours_unknown_codes", {})[level] = unknown
             contribution.report.append(
-                f"{len(unknown)} contour(s) de niveau {level} dont le code est absent du référentiel territorial "
-                f"(territoire fusionné ou supprimé depuis le millésime des contours) : {geometry.format_codes(unknown)}")
+                f"{len(unknown)} contour(s) de niveau {level} dont le code est absent du référentiel "
+                "territorial (territoire fusionné ou supprimé depuis le millésime des contours) : "
+                + geometry.format_codes(unknown))
     if "commune" in contribution.geometry and "epci" not in contribution.geometry:
         epci, lines, partial = dissolve_epci(contribution.geometry["commune"], territories)
         if len(epci):
@@ -142,8 +143,8 @@ def dissolve_epci(communes: gpd.GeoDataFrame, territories: pd.DataFrame):
     placed = communes.assign(epci=communes["code"].map(epci_of)).dropna(subset=["epci"])
     parts = []
     for code, group in placed.groupby("epci", sort=True):
-        parts.append({"code": code, "name": str(terr["name"].get(code, "")),
-                      "geometry": geometry.polygonal(shapely.union_all(shapely.make_valid(group.geometry.values)))})
+        union = shapely.union_all(shapely.make_valid(group.geometry.values))
+        parts.append({"code": code, "name": str(terr["name"].get(code, "")), "geometry": geometry.polygonal(union)})
     epci = gpd.GeoDataFrame(parts, columns=["code", "name", "geometry"], geometry="geometry", crs="EPSG:4326")
 
     is_city = (terr["level"] == "commune") & (terr["commune"].isna() | (terr["commune"] == ""))
