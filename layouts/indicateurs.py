@@ -9,7 +9,6 @@ from dashboard import catalogue, store
 from .components import demo_banner
 
 PAGE = "indicateurs"
-dash.register_page(__name__, path="/indicateurs", name="Indicateurs", title="Indicateurs – Accès aux soins", order=5)
 
 
 def _card(row: dict) -> html.Article:
@@ -46,3 +45,6 @@ def layout(**_query) -> html.Div:
         *[html.Section([html.H2(theme), html.Div([_card(r) for r in items], className="card-grid")],
                        className="theme") for theme, items in themes.items()],
     ])
+
+
+dash.register_page(__name__, path="/indicateurs", name="Indicateurs", title="Indicateurs – Accès aux soins", order=5, layout=layout)

@@ -68,7 +68,7 @@ def regional_path(real: pd.DataFrame) -> dict[str, tuple[float, bool]]:
     return dict(sorted(out.items()))
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     rng = np.random.RandomState(SEED)
     terr = pd.read_csv(RAW / "reference" / "territories.csv", dtype=str)
     deps = terr[(terr["level"] == "departement") & (terr["region"] == REGION)].copy()
@@ -113,15 +113,15 @@ def main() -> None:
             add(ind, REGION, q, value, "aucune donnée ouverte : série illustrative")
             for code, v in zip(deps["code"], largest_remainder(value, pop * factor)):
                 add(ind, code, q, int(v), "répartition de la valeur régionale au prorata de la population")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with open(OUT, "w", newline="", encoding="utf-8") as fh:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["indicateur", "territoire", "trimestre", "valeur", "statut",
                                                 "source", "note"], lineterminator="\n")
         writer.writeheader()
         for row in rows:
             row["valeur"] = f"{row['valeur']:g}" if isinstance(row["valeur"], float) else row["valeur"]
             writer.writerow(row)
-    print(f"{len(rows)} valeurs de démonstration écrites dans {OUT.relative_to(ROOT)}")
+    print(f"{len(rows)} valeurs de démonstration écrites dans {out}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ def sniff(path: Path) -> bool:
             head = fh.readline().strip().replace(";", ",")
     except OSError:
         return False
-    return head.split(",")[:4] == COLUMNS[:4]
+    # Lenient on purpose: a plan file with a misspelt column must be *recognised*, then rejected
+    # with a precise message, rather than skipped as an unknown file.
+    return len(set(h.strip().lower() for h in head.split(",")) & set(COLUMNS)) >= 3
 
 
 def _quarter(path: Path, raw: str, line: int) -> str:
