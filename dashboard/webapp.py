@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dash
 
+from . import jobs
 from . import server as server_mod
 from . import settings as settings_mod
 from .settings import Settings
@@ -18,6 +19,7 @@ def create_app(conf: Settings) -> dash.Dash:
         title="Accès aux soins – ARS Auvergne-Rhône-Alpes",
         update_title=None,
         compress=True,
+        background_callback_manager=jobs.background_manager(conf),
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
                    {"name": "description", "content": "Suivi trimestriel du plan d'accès aux soins"}],
