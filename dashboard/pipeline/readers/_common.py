@@ -113,3 +113,15 @@ def department_regions(territories: pd.DataFrame) -> dict[str, str]:
         return {}
     d = territories.loc[territories["level"] == "departement", ["code", "region"]].fillna("")
     return dict(zip(d["code"], d["region"]))
+
+
+# Arrondissements -> whole city, by INSEE code, used when the territories table does not say it.
+CITIES = (("69381", "69389", "C69123"), ("75101", "75120", "C75056"), ("13201", "13216", "C13055"))
+
+
+def city_by_code(codes: pd.Series) -> pd.Series:
+    """INSEE codes -> store code of the whole city for Lyon/Paris/Marseille arrondissements, else ""."""
+    city = pd.Series("", index=codes.index, dtype=object)
+    for first, last, target in CITIES:
+        city[(codes >= first) & (codes <= last) & (codes.str.len() == 5)] = target
+    return city

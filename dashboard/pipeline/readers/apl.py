@@ -49,8 +49,6 @@ COLUMNS = {
     "pop_tot": ("Population totale …", lambda h: h.startswith("population totale")),
 }
 
-# Arrondissements -> whole city, by INSEE code, used when the territories table does not say it.
-CITIES = (("69381", "69389", "C69123"), ("75101", "75120", "C75056"), ("13201", "13216", "C13055"))
 
 INDICATORS = {  # commune value column -> (mean indicator, share-under-threshold indicator)
     "apl": ("apl_mg_mean", "apl_mg_under_2_5_pct"),
@@ -251,13 +249,6 @@ def read(path: Path, options: dict | None = None) -> Contribution:
 
 # --- aggregation -----------------------------------------------------------------------------
 
-def _city_by_code(codes: pd.Series) -> pd.Series:
-    city = pd.Series("", index=codes.index, dtype=object)
-    for first, last, target in CITIES:
-        city[(codes >= first) & (codes <= last) & (codes.str.len() == 5)] = target
-    return city
-
-
 def _coverage(parents: pd.DataFrame, present: set[str]) -> pd.Series:
     """Share of each territory's communes (per the territories table) that the file holds."""
     if parents.empty:
@@ -290,7 +281,7 @@ def aggregate(communes: pd.DataFrame, territories: pd.DataFrame) -> tuple[pd.Dat
     unknown = sorted(set(c.loc[~known, "code"]))
     dep = p["departement"].where(p["departement"] != "", c["code"].map(_common.departement_of))
     region = p["region"].where(p["region"] != "", dep.map(lambda d: dep_region.get(d, "")))
-    city = p["city"].where(p["city"] != "", _city_by_code(c["code"]))
+    city = p["city"].where(p["city"] != "", _common.city_by_code(c["code"]))
     levels = {"city": city, "epci": p["epci"], "departement": dep, "region": region,
               "pays": pd.Series("FR", index=c.index)}
 
