@@ -318,7 +318,7 @@ def aggregate(communes: pd.DataFrame, territories: pd.DataFrame) -> tuple[pd.Dat
 
     parts = []
     for col, (mean_id, share_id) in INDICATORS.items():
-        src = sums["millesime"].map(source_label)
+        src = sums["millesime"].map(source_label).astype(str)
         ok = sums[f"{col}_wden"] > 0
         d = sums[ok]
         parts.append(pd.DataFrame({
