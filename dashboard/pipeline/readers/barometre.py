@@ -95,6 +95,9 @@ def _zone_ditp(path: Path, value: str, line: int) -> str:
         return "FR"
     if re.fullmatch(r"R\d{2}|D(?:\d{2}|2[AB]|97\d)", v):
         return v
+    if re.fullmatch(r"[RD]\d", v):
+        raise InputError(path, f"zone « {v} » : le zéro initial a été perdu (attendu « {v[0]}0{v[1]} »)", line,
+                         "enforce_zone_id")
     raise InputError(path, f"zone inconnue « {value} » (attendu FRANCE, R84 ou D01, D2A, D971…)", line,
                      "enforce_zone_id")
 
@@ -147,6 +150,9 @@ def _header(path: Path, rows: list, expected: list[str], required: list[str], fm
     if not rows or not any(f.strip() for f in rows[0][1]):
         raise InputError(path, f"fichier vide : en-tête {fmt} attendu ligne 1 ({','.join(expected)})", 1, expected[0])
     header = [h.strip().lstrip("\ufeff") for h in rows[0][1]]
+    if len(header) == 1 and header[0].count(";") >= 2:
+        raise InputError(path, f"séparateur « ; » trouvé : le fichier {fmt} doit être séparé par des virgules", 1,
+                         expected[0])
     present = [c for c in required if c in header]
     if not present:
         for line, fields in rows[1:SNIFF_LINES]:
@@ -173,7 +179,7 @@ def _sniff_header(path: Path, columns: list[str], must: str, minimum: int = 3) -
             head = fh.read(8192)
         lines = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:SNIFF_LINES]
         for line in lines:
-            names = {n.strip().strip('"') for n in line.split(",")}
+            names = {n.strip().strip('"') for n in re.split(r"[,;]", line)}
             if must in names and len(names & set(columns)) >= minimum:
                 return True
         return False
@@ -426,7 +432,8 @@ def read_meta(path: Path, options: dict | None = None) -> Contribution:
 
 
 def sniff_mapping(path: Path) -> bool:
-    return _common.first_line(path).replace(" ", "") == ",".join(MAPPING_COLUMNS)
+    # Lenient (first column only) so that a mapping file missing a column is read and reported.
+    return _common.first_line(path).replace(" ", "").startswith("source_id,")
 
 
 def read_mapping(path: Path, options: dict | None = None) -> Contribution:

@@ -49,7 +49,8 @@ FIRST_LINE_RE = re.compile(r"^finess;etalab;[^;]*;([^;]*)")
 
 
 def sniff(path: Path) -> bool:
-    return _common.first_line(path).startswith("finess;etalab;")
+    # "finess;" only: a file whose first line is otherwise wrong is still read, and reported precisely.
+    return _common.first_line(path).startswith("finess;")
 
 
 def _decode(path: Path, data: bytes) -> str:
