@@ -143,3 +143,12 @@ def test_sniff_never_raises(tmp_path):
     (tmp_path / "e.xlsx").write_bytes(b"")
     assert not apl.sniff(tmp_path / "x.xlsx") and not apl.sniff(tmp_path / "e.xlsx")
     assert not apl.sniff(tmp_path / "missing.xlsx")
+
+
+def test_synthetic_national_workbook_has_the_real_layout(tmp_path):
+    from bench.synthetic import make_apl_workbook
+
+    c = apl.read(make_apl_workbook(tmp_path / "apl.xlsx", n_communes=600, seed=1), {})
+    assert c.rows == 600 and c.millesime == "2022"
+    territories = set(c.observations.territory)
+    assert {"C69383", "C75101", "C13201"} <= territories and any(t.startswith("C2A") for t in territories)
