@@ -125,3 +125,25 @@ def city_by_code(codes: pd.Series) -> pd.Series:
     for first, last, target in CITIES:
         city[(codes >= first) & (codes <= last) & (codes.str.len() == 5)] = target
     return city
+
+
+def departement_coverage(territories: pd.DataFrame, present: set[str]) -> dict[str, float]:
+    """Regions and France: population share of their départements that the file covers.
+
+    The build keeps communes of the followed region only, so a commune-level check cannot tell
+    that a regional extract does not cover France; département rows (all of France) can.
+    Population weights let a national file that leaves out one small département (the APL is
+    « France hors Mayotte ») still give France. Falls back to counts when populations are absent.
+    """
+    if territories is None or territories.empty or "region" not in territories.columns:
+        return {}
+    d = territories.loc[territories["level"] == "departement"].copy()
+    if d.empty:
+        return {}
+    pop = pd.to_numeric(d.get("population", pd.Series(index=d.index, dtype=float)), errors="coerce")
+    d["w"] = pop.where(pop > 0) if (pop > 0).all() else 1.0
+    d["hit"] = d["code"].isin(present) * d["w"]
+    out = {"FR": float(d["hit"].sum() / d["w"].sum())}
+    for region, g in d[d["region"].fillna("") != ""].groupby("region"):
+        out[region] = float(g["hit"].sum() / g["w"].sum())
+    return out

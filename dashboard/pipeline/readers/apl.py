@@ -306,6 +306,9 @@ def aggregate(communes: pd.DataFrame, territories: pd.DataFrame) -> tuple[pd.Dat
     for year in sums["millesime"].unique():
         present = set("C" + c.loc[c["millesime"] == year, "code"]) | set(city[c["millesime"] == year]) - {""}
         cov = _coverage(parents, present)
+        deps = set(dep[c["millesime"] == year])
+        for code, share in _common.departement_coverage(territories, deps).items():
+            cov[code] = min(share, cov.get(code, 1.0))
         rows = (sums["millesime"] == year) & (sums["level"] != "city")
         share = sums.loc[rows, "territory"].map(cov).fillna(1.0)  # territories unknown to the table: no check
         low = share[share < COVERAGE_MIN]

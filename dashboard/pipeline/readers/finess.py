@@ -241,6 +241,8 @@ def count(structures: pd.DataFrame, territories: pd.DataFrame, extraction: str,
         long = long[(long["territory"] != "") & (long["dep"] != "")]
         long["ok"] = long["dep"].isin(seen)
         covered = long.groupby("territory")["ok"].all().to_dict()
+    for code, share in _common.departement_coverage(territories, seen).items():
+        covered[code] = covered.get(code, True) and share >= 1.0
 
     note = "établissements encore ouverts à la date d'extraction (les fermetures passées ne figurent pas dans le fichier)"
     source = {cat: f"dénombrement FINESS des établissements de catégorie {cat} ouverts à la fin du trimestre, " \
