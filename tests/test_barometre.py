@@ -60,7 +60,7 @@ def test_etalab_regional_csv(opendata):
     assert c.priority == 20
     assert at(c.observations, "msp_count", "R84", "2017Q2").value == 155
     assert at(c.observations, "msp_count", "R84", "2022Q4").value == 341
-    assert at(c.observations, "cds_count", "R84", "2021Q4").value == 50
+    assert at(c.observations, "cds_pluripro_count", "R84", "2021Q4").value == 50
     assert "R01" in set(c.observations.territory)
 
 
@@ -131,7 +131,7 @@ def test_mapping_from_options_and_from_raw_folder(tmp_path, opendata):
 
 def test_default_mapping_file_is_valid():
     mapping = barometre.load_mapping(barometre.DEFAULT_MAPPING)
-    assert mapping["IND-311"][0] == "msp_count" and mapping["nb-centres-sante"][0] == "cds_count"
+    assert mapping["IND-311"][0] == "msp_count" and mapping["nb-centres-sante"][0] == "cds_pluripro_count"
     assert barometre.sniff_mapping(barometre.DEFAULT_MAPPING)
 
 
