@@ -45,7 +45,9 @@ def commune_codes(n: int) -> list[str]:
     return sorted(codes)
 
 
-def make_apl_workbook(path: str | Path, n_communes: int = 35000, seed: int = 0) -> Path:
+def make_apl_workbook(path: str | Path, n_communes: int = 35000, seed: int = 0,
+                      codes: list[str] | None = None) -> Path:
+    """``codes``: real INSEE codes to use (e.g. the reference's communes), else synthetic ones."""
     rng = random.Random(seed)
     wb = openpyxl.Workbook(write_only=True)
     params = wb.create_sheet("Paramètres")
@@ -55,7 +57,7 @@ def make_apl_workbook(path: str | Path, n_communes: int = 35000, seed: int = 0) 
         ws.append([note])
     ws.append(HEADER)
     ws.append(UNITS)
-    for code in commune_codes(n_communes):
+    for code in (codes or commune_codes(n_communes)):
         pop = max(0, int(rng.lognormvariate(6.3, 1.3)))
         std = round(pop * rng.uniform(0.85, 1.15), 3)
         value = round(max(0.0, rng.gauss(3.5, 1.2)), 3)
