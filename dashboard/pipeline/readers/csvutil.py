@@ -16,7 +16,9 @@ def read_text(path: Path) -> str:
     if not data.strip():
         raise InputError(path, "fichier vide : un en-tête et au moins une ligne de données attendus", 1, 1)
     first = data.split(b"\n", 1)[0]
-    return _common.decode_utf8(path, data, ";" if first.count(b";") > first.count(b",") else ",")
+    sep = ";" if first.count(b";") > first.count(b",") else ","
+    header = first.decode("utf-8", errors="replace").strip().lstrip("\ufeff").split(sep)
+    return _common.decode_utf8(path, data, sep, header)
 
 
 def rows(path: Path, text: str, expected: list[str]) -> tuple[str, list[tuple[int, dict]]]:
