@@ -63,3 +63,17 @@ def on_starting(server):
     if problem:
         print(f"Refus de démarrer : {problem}", file=sys.stderr)
         sys.exit(1)
+
+
+def post_worker_init(worker):
+    """Warm each worker before it takes traffic: load the store, build the index page once.
+
+    Dash registers the component-suite files a page may request while it renders the index page; a fresh worker
+    asked for a script before that (the browser got the HTML from another worker) answers 500. Rendering the
+    index here, in the worker, closes that window and also loads the store before the first real request.
+    """
+    client = worker.wsgi.test_client()
+    for path in ("/", "/_dash-layout", "/_dash-dependencies"):
+        response = client.get(path)
+        if response.status_code != 200:
+            worker.log.warning("préchauffage : %s a répondu %s", path, response.status_code)
