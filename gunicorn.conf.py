@@ -8,7 +8,8 @@ Every value comes from an ``ACCES_SOINS_*`` variable (see docs/production.md):
 | WORKERS             | 2 × cores      | worker processes (each loads the read-only store itself)      |
 | THREADS             | 4              | threads per worker (callbacks are short, mostly pandas)       |
 | TIMEOUT             | 60             | seconds before a silent worker is killed and replaced         |
-| MAX_REQUESTS        | 2000           | a worker is recycled after this many requests (+ jitter)      |
+| MAX_REQUESTS        | 10000          | a worker is recycled after this many requests (+ jitter)      |
+| KEEPALIVE           | 75             | seconds an idle keep-alive connection is kept (> proxy's)     |
 | ACCESS_LOG          | -              | access log file ("-": standard output; "off": none)           |
 | SECRET_KEY          | —              | REQUIRED with several workers or with REDIS_URL (see below)   |
 
@@ -33,8 +34,12 @@ threads = int(_env("THREADS", "4"))
 worker_class = "gthread"                  # threads: a slow request does not hold the whole worker
 timeout = int(_env("TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5                             # behind nginx (upstream keepalive) or a load balancer
-max_requests = int(_env("MAX_REQUESTS", "2000"))   # recycle workers: bounds any slow memory growth
+# Idle keep-alive connections wait in the poller, not in a thread. Keep this LONGER than the client side's idle
+# timeout (nginx upstream keepalive_timeout: 60 s by default): otherwise gunicorn closes a connection at the
+# moment the proxy reuses it, and that request fails (502 / "connection reset").
+keepalive = int(_env("KEEPALIVE", "75"))
+max_requests = int(_env("MAX_REQUESTS", "10000"))  # recycle workers: bounds any slow memory growth (a safety
+#   net: RSS is flat under load; each restart costs ~2 s of CPU to re-import and reload the store)
 max_requests_jitter = max(1, max_requests // 10)   # ... not all at the same moment
 preload_app = False                       # each worker imports the app and loads the read-only store itself
 forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1")  # trust X-Forwarded-* from the local proxy only

@@ -264,17 +264,21 @@ def pct(values: list[float], q: float) -> float | None:
     return round(statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1], 1)
 
 
-async def run(url: str, plan: dict, users: int, seconds: float, pids: list[int], seed: int) -> dict:
+async def run(url: str, plan: dict, users: int, seconds: float, pids: list[int], seed: int,
+              master: int | None = None) -> dict:
     stats = Stats()
     deadline = time.monotonic() + seconds
     peak: dict[int, float] = {}
 
     async def sample_rss():
         while time.monotonic() < deadline:
+            if master:                       # recycled workers (max_requests) are replaced: follow them
+                pids[:] = sorted(set(pids) | set(worker_pids(master)))
             for pid in pids:
                 peak[pid] = max(peak.get(pid, 0), rss_mb(pid) or 0)
             await asyncio.sleep(2)
 
+    load_before = os.getloadavg()
     started = time.monotonic()
     await asyncio.gather(sample_rss(), *[user(url, plan, deadline, stats, random.Random(seed + i))
                                          for i in range(users)])
@@ -294,9 +298,13 @@ async def run(url: str, plan: dict, users: int, seconds: float, pids: list[int],
         "endpoints": {name: {"requests": len(ts), "errors": stats.errors.get(name, 0), "p50_ms": pct(ts, 0.50),
                              "p95_ms": pct(ts, 0.95), "p99_ms": pct(ts, 0.99)}
                       for name, ts in sorted(stats.times.items())},
-        "worker_rss_mb": {str(pid): rss_mb(pid) for pid in pids},
+        "worker_rss_mb": {str(pid): rss_mb(pid) for pid in pids if rss_mb(pid) is not None},
+        "workers_replaced": sum(1 for pid in pids if rss_mb(pid) is None),
         "worker_rss_peak_mb": {str(pid): peak.get(pid) for pid in pids},
         "error_samples": stats.samples,
+        # the machine may be shared: a load average above its core count means the figures are pessimistic
+        "machine": {"cores": os.cpu_count(), "loadavg_1min_before": round(load_before[0], 2),
+                    "loadavg_1min_after": round(os.getloadavg()[0], 2)},
     }
 
 
@@ -322,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         pids = worker_pids(proc.pid)
     try:
         plan = discover(url)
-        result = asyncio.run(run(url, plan, args.users, args.seconds, pids, args.seed))
+        result = asyncio.run(run(url, plan, args.users, args.seconds, pids, args.seed, proc.pid if proc else None))
         result["server"] = {"workers": len(pids), "threads": args.threads if proc else None,
                             "started_by_bench": proc is not None}
         result["pages"] = {p: len(v["callbacks"]) + (1 if v["router"] else 0) for p, v in plan["pages"].items()}
