@@ -1,7 +1,11 @@
 """bench/load.py discovers the callbacks a browser fires from /_dash-dependencies and the rendered layout."""
 import importlib.util
 
+import pytest
+
 from .helpers import ROOT
+
+pytest.importorskip("aiohttp", reason="aiohttp absent (bench/load.py) : l'ajouter à requirements-dev.txt")
 
 spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
 load = importlib.util.module_from_spec(spec)
