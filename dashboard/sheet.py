@@ -290,6 +290,23 @@ def progress_share(data: store.Store, ident: str, terr: dict, quarter: str, regi
             "status": status, "is_region": terr["code"] == region}
 
 
+def progress_text(tr: dict) -> str | None:
+    p = tr.get("progress")
+    if not p:
+        return None
+    unit = tr["unit"]
+    decimals = 1 if unit == "%" else 0
+    gain = fmt.signed(p["local_gain"], decimals) + (" points" if unit == "%" else "")
+    reg_gain = fmt.signed(p["region_gain"], decimals) + (" points" if unit == "%" else "")
+    target = f"cible régionale : {fmt.value(p['target']['value'], unit, 0)} en {fmt.quarter(p['target']['period'])}"
+    if p["is_region"]:
+        return (f"Depuis le {fmt.quarter(p['baseline'])} : {reg_gain} ; il reste "
+                f"{fmt.value(p['remaining'], unit, decimals)} pour atteindre la {target}.")
+    share = f"{fmt.number(p['share'] * 100, 1)} %" if p["share"] is not None else "–"
+    return (f"Depuis le {fmt.quarter(p['baseline'])} : {gain} ici, soit {share} de la progression régionale "
+            f"({reg_gain}) ; {target}, il reste {fmt.value(p['remaining'], unit, decimals)}.")
+
+
 def changes(data: store.Store, terr: dict, quarter: str) -> list[dict]:
     """Each indicator with a value: its change since the previous quarter and since the same quarter a year before."""
     out = []
