@@ -22,14 +22,6 @@ def _params(params) -> tuple[str, str] | None:
     return code, quarter
 
 
-def quarter_href(quarter, params):
-    """The permalink of the selected quarter (the page re-renders from its URL)."""
-    checked = _params(params)
-    if checked is None or not periods.is_quarter(quarter) or quarter == checked[1]:
-        return no_update
-    return f"/territoire/{checked[0]}?trimestre={quarter}"
-
-
 def csv_download(n_clicks, params):
     checked = _params(params)
     if not n_clicks or checked is None:
@@ -62,9 +54,6 @@ def pdf_download(n_clicks, params, href, set_progress=lambda _p: None):
     return ({"content": pdf.b64(content), "base64": True, "filename": pdf.filename(s), "type": "application/pdf"},
             f"PDF prêt ({seconds:.1f} s).".replace(".", ",", 1))
 
-
-callback(Output("territoire-url", "href"), Input("territoire-quarter", "value"), State("territoire-params", "data"),
-         prevent_initial_call=True)(quarter_href)
 
 callback(Output("territoire-csv-download", "data"), Input("territoire-csv", "n_clicks"),
          State("territoire-params", "data"), prevent_initial_call=True)(csv_download)

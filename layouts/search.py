@@ -16,12 +16,11 @@ PREFIXES = ("search", "search-page")     # header box, box of the /territoire pa
 
 def search_box(prefix: str = "search", label: str = "Rechercher un territoire") -> html.Div:
     return html.Div([
-        html.Label(label, htmlFor=f"{prefix}-input", className="search-label"),
+        html.Label([label, html.Span(" (nom ou code, sans souci des accents ; flèche bas pour parcourir les "
+                                     "suggestions)", className="visually-hidden")],
+                   htmlFor=f"{prefix}-input", className="search-label"),
         dcc.Input(id=f"{prefix}-input", type="search", debounce=False, autoComplete="off",
-                  placeholder="Commune, EPCI, département ou code INSEE", className="search-input",
-                  **{"aria-describedby": f"{prefix}-help"}),
-        html.P("Nom ou code, sans souci des accents ; flèche bas pour parcourir les suggestions.",
-               id=f"{prefix}-help", className="visually-hidden"),
+                  placeholder="Commune, EPCI, département ou code INSEE", className="search-input"),
         html.P(id=f"{prefix}-status", className="visually-hidden", **{"aria-live": "polite"}),
         html.Ul(id=f"{prefix}-results", className="search-results", **{"aria-label": "Territoires trouvés"}),
     ], className="search-box", role="search", **{"aria-label": label if prefix == "search" else f"{label} (page)"})

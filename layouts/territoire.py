@@ -58,12 +58,12 @@ def _unknown(data, code) -> html.Div:
 def landing(data) -> html.Div:
     region = settings.current().region
     reg = store.territory(data, region)
-    deps = store.children(data, region, "departement").sort_values("code") if reg else None
+    deps = store.children(data, region, "departement") if reg is not None else None
     links = []
     if reg:
         links.append(html.Li(dcc.Link(f"{reg['name']} (région)", href=f"/territoire/{region}")))
         links += [html.Li(dcc.Link(f"{name} ({code[1:]})", href=f"/territoire/{code}"))
-                  for code, name in zip(deps["code"], deps["name"])]
+                  for code, name in sorted(zip(deps["code"], deps["name"]))]
     return html.Div([
         html.H1("Fiches territoire"),
         html.P("Une fiche de visite pour chaque territoire : ses indicateurs comparés au département, à la région et "
@@ -121,11 +121,14 @@ def _date(iso: str) -> str:
 def _toolbar(s: dict, options: list[dict], printing: bool) -> html.Div:
     base = f"/territoire/{s['code']}?trimestre={s['quarter']}"
     return html.Div([
-        html.Div([
+        # A plain GET form: the quarter is in the URL (a permalink), works with the keyboard and without JS.
+        html.Form([
             html.Label("Trimestre", htmlFor=_id("quarter")),
-            dcc.Dropdown(id=_id("quarter"), options=options, value=s["quarter"], clearable=False,
-                         searchable=False, className="territoire-quarter"),
-        ], className="territoire-quarter-field"),
+            html.Select([html.Option(o["label"], value=o["value"], selected=o["value"] == s["quarter"])
+                         for o in options], id=_id("quarter"), name="trimestre", className="territoire-quarter"),
+            *([dcc.Input(type="hidden", name="impression", value="1", id=_id("print-flag"))] if printing else []),
+            html.Button("Afficher", type="submit", className="btn btn-secondary", id=_id("quarter-submit")),
+        ], action=f"/territoire/{s['code']}", method="get", className="territoire-quarter-field"),
         (dcc.Link("Retour à la fiche", href=base, className="btn btn-secondary") if printing else
          dcc.Link("Version imprimable", href=base + "&impression=1", className="btn btn-secondary",
                   id=_id("print-link"))),
@@ -189,7 +192,7 @@ def _profile(s: dict) -> html.Section:
     ], className="territoire-section", id=_id("profil"))
 
 
-def _trend_card(s: dict, tr: dict) -> html.Article:
+def _trend_card(s: dict, tr: dict, printing: bool = False) -> html.Article:
     rows = [html.Tr([html.Td(fmt.quarter(p)), html.Td(value_with_status(v, tr["unit"], st, src), className="num"),
                      html.Td(STATUS_LABELS.get(st, st))])
             for p, v, st, src in zip(tr["series"]["period"], tr["series"]["value"], tr["series"]["status"],
@@ -207,7 +210,7 @@ def _trend_card(s: dict, tr: dict) -> html.Article:
                       html.Table([html.Thead(html.Tr([html.Th("Trimestre", scope="col"),
                                                       html.Th("Valeur", scope="col", className="num"),
                                                       html.Th("Statut", scope="col")])),
-                                  html.Tbody(rows)])], className="chart-table"),
+                                  html.Tbody(rows)])], className="chart-table", open=printing),
     ], className="trend-card")
 
 
@@ -219,8 +222,8 @@ def _progress(tr: dict) -> html.P | None:
     return html.P([text, *badge], className="progress-share")
 
 
-def _trends(s: dict) -> html.Section:
-    body = ([html.Div([_trend_card(s, tr) for tr in s["trends"]], className="trend-grid")] if s["trends"] else
+def _trends(s: dict, printing: bool = False) -> html.Section:
+    body = ([html.Div([_trend_card(s, tr, printing) for tr in s["trends"]], className="trend-grid")] if s["trends"] else
             [html.P("Aucune série des indicateurs du plan n'est disponible à ce niveau territorial.")])
     return html.Section([html.H2(sheet.SECTIONS[1]), *body], className="territoire-section", id=_id("evolutions"))
 
@@ -336,12 +339,11 @@ def _provenance(s: dict) -> html.Section:
 def render(s: dict, options: list[dict], printing: bool = False) -> html.Div:
     return html.Div([
         dcc.Store(id=_id("params"), data={"code": s["code"], "quarter": s["quarter"]}),
-        dcc.Location(id=_id("url"), refresh="callback-nav"),
         demo_banner(s["provenance"]["has_demo"]),
         html.P(s["quarter_message"], className="territoire-message", role="status") if s["quarter_message"] else None,
         _header(s),
         _toolbar(s, options, printing),
-        _profile(s), _trends(s), _changes(s), _structures(s), _zoning(s), _initiatives(s), _provenance(s),
+        _profile(s), _trends(s, printing), _changes(s), _structures(s), _zoning(s), _initiatives(s), _provenance(s),
     ], className="territoire-sheet" + (" territoire-print-view" if printing else ""))
 
 
