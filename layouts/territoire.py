@@ -204,6 +204,7 @@ def _trend_card(s: dict, tr: dict, printing: bool = False) -> html.Article:
     return html.Article([
         html.H3(tr["short_label"]),
         dcc.Graph(figure=sheet_charts.trend_figure(tr), config=GRAPH_CONFIG, className="territoire-graph",
+                  style={"height": "220px"},
                   id=_id(f"graph-{tr['indicator']}")),
         _progress(tr),
         html.Details([html.Summary("Tableau des valeurs"),

@@ -58,6 +58,10 @@ def test_sheet_loads_for_each_level(live_server, page, store_data, code, name):
         assert heading in text
     assert store_data.version in text
     s = sheet.assemble(store_data, code)
+    if s["trends"]:                      # plotly draws asynchronously: wait for the charts before the screenshot
+        page.wait_for_selector(".territoire-graph .main-svg")
+        assert page.locator(".territoire-graph").count() == len(s["trends"])
+        assert page.locator(".chart-table").count() == len(s["trends"])   # every chart has its table
     assert (page.locator(".demo-banner").count() == 1) == s["provenance"]["has_demo"]
     assert "aucune structure chargée (répertoire FINESS non fourni)".lower() in text.lower()
     _shot(page, code)
