@@ -113,6 +113,7 @@ def _latest(data: store.Store, ident: str, code: str) -> tuple[dict | None, dict
     return last, prev
 
 
+@lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
 def plan_cards(data: store.Store, region: str) -> list[dict]:
     """Headline indicators of the plan (catalogue ``plan`` flag) with their latest regional value and,
     when the plan sets one, progress toward the target. Indicators with targets come first."""
@@ -203,6 +204,7 @@ def classify(values: list[float], unit: str) -> tuple[dict[float, int], list[tup
     return classes, legend
 
 
+@lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
 def map_content(data: store.Store, region: str) -> dict | None:
     """Values of the map indicator per département of the region (latest period), with classes."""
     ident = map_indicator(data, region)
@@ -303,6 +305,7 @@ def _xml(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
+@lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
 def spotlights(data: store.Store, region: str) -> list[dict]:
     """One sheet per département of the region: population, communes, EPCI, its latest values and a
     local initiative, all from the store."""
@@ -337,6 +340,7 @@ def spotlights(data: store.Store, region: str) -> list[dict]:
     return sheets
 
 
+@lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
 def quarter_summary(data: store.Store, region: str) -> dict:
     """« Ce trimestre » in plain French: what the latest quarter's regional figures say."""
     q = store.latest_quarter(data)
