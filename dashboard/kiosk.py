@@ -353,9 +353,7 @@ def quarter_summary(data: store.Store, region: str) -> dict:
             continue
         unit = row["unit"]
         label = (row["short_label"] or row["label"])
-        what = (f"{fmt.value(last['value'], unit)} de la population couverte ({label.lower()})" if unit == "%"
-                else f"{label} : {fmt.value(last['value'], unit)}")
-        text = what
+        text = f"{label} : {fmt.value(last['value'], unit)}"
         if prev is not None:
             diff = last["value"] - prev["value"]
             if diff == 0:
@@ -366,7 +364,7 @@ def quarter_summary(data: store.Store, region: str) -> dict:
         target = store.target(data, ident, region)
         if target and target["value"] and last["value"] < target["value"]:
             gap = target["value"] - last["value"]
-            text += (f". Il reste {fmt.value(gap, unit, 0)}{' points' if unit == '%' else ''} à gagner pour "
+            text += (f". Il reste {fmt.number(gap, 0) + ' points' if unit == '%' else fmt.value(gap, unit, 0)} à gagner pour "
                      f"atteindre la cible de {fmt.value(target['value'], unit, 0)} en {fmt.quarter(target['period'])}")
         elif target and target["value"]:
             text += f". La cible de {fmt.value(target['value'], unit, 0)} est atteinte"
