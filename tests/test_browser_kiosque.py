@@ -20,6 +20,13 @@ def kiosk_server(built_store):
     server.stop()
 
 
+def kiosk_ready(page) -> None:
+    """Dash rendered the page (wait_ready) and the kiosk engine has started on it."""
+    wait_ready(page)
+    page.wait_for_selector(".kiosque-slide:not([hidden])", timeout=20000)
+    page.wait_for_function("() => window.kiosque && window.kiosque.state().version", timeout=20000)
+
+
 def visible_slide(page) -> str:
     return page.evaluate("() => { const s = document.querySelector('.kiosque-slide:not([hidden])');"
                          " return s ? s.dataset.slide : null; }")
@@ -27,8 +34,9 @@ def visible_slide(page) -> str:
 
 def test_kiosk_rotates_at_the_configured_pace(kiosk_server, page):
     page.set_viewport_size({"width": 1920, "height": 1080})
+    page.emulate_media(reduced_motion="reduce")     # axe must not catch a slide half faded in
     page.goto(kiosk_server.url + "/kiosque?diapos=plan,carte,trimestre&duree=2")
-    wait_ready(page)
+    kiosk_ready(page)
     assert visible_slide(page) == "plan"
     text = page.inner_text("#kiosque-root")
     assert re.search(r"Données au \d{1,2}(er)? \w+ \d{4}", text)
@@ -49,7 +57,7 @@ def test_kiosk_rotates_at_the_configured_pace(kiosk_server, page):
 def test_touch_pauses_the_rotation(kiosk_server, page):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(kiosk_server.url + "/kiosque?diapos=plan,carte&duree=2")
-    wait_ready(page)
+    kiosk_ready(page)
     page.mouse.click(960, 540)
     assert "En pause" in page.inner_text("#kiosque-pause")
     page.wait_for_timeout(4500)
@@ -65,11 +73,12 @@ def test_kiosk_recovers_after_a_server_restart(built_store, browser):
     the script catches it: those, and only those, are expected here."""
     server = LiveServer(data_dir=built_store, public=True)
     page = browser.new_page(1920, 1080)
+    page.emulate_media(reduced_motion="reduce")     # axe must not catch a slide half faded in
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append((m.text, m.location.get("url", ""))))
     try:
         page.goto(server.url + "/kiosque?diapos=plan,carte,trimestre&duree=2&sonde=2")
-        wait_ready(page)
+        kiosk_ready(page)
         page.evaluate("() => { window.__kiosqueLoaded = true; }")    # gone if the page reloads
         server.stop()
         page.wait_for_function("() => document.getElementById('kiosque-notice').textContent.includes('Connexion perdue')",
@@ -105,12 +114,12 @@ def test_kiosk_reloads_when_a_new_version_is_published(built_store, browser, tmp
     page = browser.new_page(1920, 1080)
     try:
         page.goto(server.url + "/kiosque?duree=2&sonde=2")
-        wait_ready(page)
+        kiosk_ready(page)
         page.evaluate("() => { window.__kiosqueLoaded = true; }")
         shutil.copytree(root / current, root / "v-suivante")
         (root / "CURRENT").write_text("v-suivante")
         page.wait_for_function("() => window.__kiosqueLoaded !== true", timeout=20000)
-        wait_ready(page)
+        kiosk_ready(page)
         assert page.evaluate("() => window.kiosque.state().version") == "v-suivante"
         assert page.console_errors == []
     finally:
@@ -122,7 +131,7 @@ def test_kiosk_reloads_when_a_new_version_is_published(built_store, browser, tmp
 def test_kiosk_slides_screenshots_and_accessibility(kiosk_server, page, slide):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(kiosk_server.url + f"/kiosque?diapos={slide}")
-    wait_ready(page)
+    kiosk_ready(page)
     assert visible_slide(page) == slide
     # nothing overflows the screen: a kiosk cannot scroll
     assert page.evaluate("() => document.querySelector('.kiosque-slides').scrollHeight "
@@ -135,7 +144,7 @@ def test_kiosk_slides_screenshots_and_accessibility(kiosk_server, page, slide):
 def test_internal_kiosk_marks_demo_values(live_server, page):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(live_server.url + "/kiosque?diapos=carte")
-    wait_ready(page)
+    kiosk_ready(page)
     text = page.inner_text("#kiosque-root")
     assert "démonstration" in text
     page.wait_for_timeout(800)
