@@ -28,8 +28,10 @@ def kiosk_ready(page) -> None:
 
 
 def visible_slide(page) -> str:
-    return page.evaluate("() => { const s = document.querySelector('.kiosque-slide:not([hidden])');"
-                         " return s ? s.dataset.slide : null; }")
+    """The one slide actually displayed (laid out with a size), or None if not exactly one."""
+    return page.evaluate("() => { const s = [...document.querySelectorAll('.kiosque-slide')]"
+                         ".filter(e => e.offsetHeight > 0 && getComputedStyle(e).display !== 'none');"
+                         " return s.length === 1 ? s[0].dataset.slide : null; }")
 
 
 def test_kiosk_rotates_at_the_configured_pace(kiosk_server, page):
