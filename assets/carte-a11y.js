@@ -10,9 +10,13 @@
 (function () {
     "use strict";
     function fix(root) {
-        root.querySelectorAll(".carte-page .dash-options-list[role]").forEach(el => el.removeAttribute("role"));
-        root.querySelectorAll(".carte-page .dash-options-list-option[role], .carte-page .dash-options-list-option[aria-selected]")
-            .forEach(el => { el.removeAttribute("role"); el.removeAttribute("aria-selected"); });
+        // only radio/checkbox lists: a dropdown's menu is a real listbox and keeps its roles
+        const lists = ".carte-page .dash-radioitems, .carte-page .dash-checklist";
+        root.querySelectorAll(lists).forEach(list => {
+            list.removeAttribute("role");
+            list.querySelectorAll(".dash-options-list-option[role], .dash-options-list-option[aria-selected]")
+                .forEach(el => { el.removeAttribute("role"); el.removeAttribute("aria-selected"); });
+        });
         root.querySelectorAll(".carte-page .dash-dropdown-focus-target[aria-hidden]").forEach(el => {
             el.removeAttribute("aria-hidden");
             const button = el.parentElement && el.parentElement.querySelector("button[id]");

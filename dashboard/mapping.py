@@ -28,7 +28,10 @@ MAP_LEVELS = ("departement", "epci", "commune")
 DEFAULT_LEVEL = "departement"
 MAX_CLASSES = 5
 APL_THRESHOLD = 2.5              # the plan's definition of low accessibility: always a class break
-PERCENT_BREAKS = [0.0, 10.0, 25.0, 50.0, 75.0, 100.0]   # fixed: comparable from one quarter to the next
+# Percentages: fixed classes, comparable from one quarter to the next: tens when the data span few of
+# them (64-100 % gives 70, 80, 90), else the coarse set.
+PERCENT_BREAKS = [0.0, 10.0, 25.0, 50.0, 75.0, 100.0]
+PERCENT_FINE = [float(x) for x in range(10, 100, 10)]
 STATUS_CODES = {"observed": "o", "estimated": "e", "demo": "d"}   # one letter each: the payload stays small
 
 # Colour-blind-safe sequential ramps (ColorBrewer YlGnBu; viridis for context indicators, which
@@ -164,7 +167,7 @@ def _nice(x: float) -> float:
 def class_breaks(values, indicator: dict, k: int = MAX_CLASSES) -> list[float]:
     """Class edges ``[e0, e1, …, en]`` (n classes, ``e0`` = min, ``en`` = max of the data).
 
-    * percentages: fixed classes 0-10-25-50-75-100 %, trimmed to the range of the data;
+    * percentages: fixed classes (tens, or 0-10-25-50-75-100 % over a wide range), trimmed to the data;
     * APL (consultations/inhabitant): 2.5 is always an edge (the plan's low-accessibility threshold);
     * otherwise quantiles for many values, natural breaks (Fisher-Jenks) for few (e.g. 12 départements);
     * a handful of distinct values: one class each.
@@ -177,7 +180,9 @@ def class_breaks(values, indicator: dict, k: int = MAX_CLASSES) -> list[float]:
         return [lo, hi]
     unit = indicator.get("unit")
     if unit == "%":
-        inner = [b for b in PERCENT_BREAKS if lo < b < hi]
+        inner = [b for b in PERCENT_FINE if lo < b < hi]
+        if len(inner) > k - 1:
+            inner = [b for b in PERCENT_BREAKS if lo < b < hi]
         return [lo, *inner, hi]
     uniq = np.unique(v)
     if len(uniq) <= k:

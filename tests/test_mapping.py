@@ -25,7 +25,8 @@ def test_apl_always_breaks_at_2_5():
 
 
 def test_percentages_use_fixed_classes_within_the_data_range():
-    assert mapping.class_breaks([55.0, 60.0, 78.0, 83.0], PCT) == [55.0, 75.0, 83.0]
+    assert mapping.class_breaks([55.0, 60.0, 78.0, 83.0], PCT) == [55.0, 60.0, 70.0, 80.0, 83.0]
+    assert mapping.class_breaks([64.1, 72.3, 100.0], PCT) == [64.1, 70.0, 80.0, 90.0, 100.0]
     assert mapping.class_breaks([5.0, 95.0], PCT) == [5.0, 10.0, 25.0, 50.0, 75.0, 95.0]
 
 
