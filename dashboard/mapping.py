@@ -412,6 +412,14 @@ def fit_view(bounds: list[list[float]], width_px: int = 800, height_px: int = 52
             "zoom": max(3.0, min(14.0, math.floor(2 * min(zoom_x, zoom_y)) / 2))}   # the map snaps to half zooms
 
 
+def shape_count(data: store.Store, level: str, region: str) -> int:
+    """Number of contours of ``level`` published for the region (may be fewer than its territories)."""
+    def compute():
+        got = geometry_bytes(data, level, region)
+        return len(json.loads(got[0])["features"]) if got else 0
+    return _memo(data, ("shapes", level, region), compute)
+
+
 def geometry_url(data: store.Store, level: str) -> str:
     """Versioned URL: a new store version gets a new URL, so the response can be cached for long."""
     return f"/geometrie/{level}.geojson?v={data.version}"

@@ -49,13 +49,16 @@ def legend(result: dict) -> html.Div:
     ])
 
 
-def caption(result: dict, level: str, quarter: str) -> str:
+def caption(result: dict, level: str, quarter: str, shapes: int | None = None) -> str:
     ind = result["indicator"] or {}
     n_values = len(result["values"])
-    n_shapes = len(result["codes"])
-    return (f"{ind.get('label', '')} — {LEVEL_PLURALS.get(level, level)} de la région, {fmt.quarter(quarter)} "
+    n_codes = len(result["codes"])
+    text = (f"{ind.get('label', '')} — {LEVEL_PLURALS.get(level, level)} de la région, {fmt.quarter(quarter)} "
             f"(dernière valeur connue à cette date) : {fmt.number(n_values)} territoire(s) avec une valeur "
-            f"sur {fmt.number(n_shapes)}.")
+            f"sur {fmt.number(n_codes)}.")
+    if shapes is not None and shapes < n_codes:
+        text += f" Contours chargés pour {fmt.number(shapes)} d'entre eux seulement."
+    return text
 
 
 def table(data: store.Store, result: dict, level: str, quarter: str) -> html.Table:
@@ -167,7 +170,8 @@ def layout(**query) -> html.Div:
                        attributionControl=bool(conf.tile_url)),
                 html.Div(legend(result), id=f"{PAGE}-legend", className="carte-legend",
                          role="group", **{"aria-label": "Légende de la carte"}),
-                html.P(caption(result, level, quarter), id=f"{PAGE}-caption", className="carte-caption"),
+                html.P(caption(result, level, quarter, mapping.shape_count(data, level, region)),
+                       id=f"{PAGE}-caption", className="carte-caption"),
             ], className="carte-map-col"),
             html.Aside(side_panel(data, state["selected"], level, quarter), id=f"{PAGE}-panel",
                        className="carte-panel", **{"aria-live": "polite", "aria-label": "Territoire sélectionné"}),
