@@ -320,6 +320,11 @@ def panel(data: store.Store, code: str, level: str, quarter: str) -> dict | None
 STRUCTURE_CATEGORIES = {"603": "MSP", "124": "Centres de santé", "604": "CPTS"}
 
 
+def _text(value) -> str:
+    """Text of a cell; "" for a missing one (NaN would make the GeoJSON invalid JSON)."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
 def structures_geojson(data: store.Store) -> dict:
     """The structures as one FeatureCollection of points (clustered on the map, filtered by hideout)."""
     s = data.structures
@@ -334,9 +339,9 @@ def structures_geojson(data: store.Store) -> dict:
             except (ValueError, TypeError):
                 opening = str(row.opening_date)
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(row.lon), float(row.lat)]},
-                         "properties": {"cat": cat, "name": row.name, "address": row.address or "",
-                                        "opening": opening, "finess": str(row.id),
-                                        "category": row.category_label or STRUCTURE_CATEGORIES.get(cat, cat)}})
+                         "properties": {"cat": cat, "name": _text(row.name), "address": _text(row.address),
+                                        "opening": opening, "finess": _text(row.id),
+                                        "category": _text(row.category_label) or STRUCTURE_CATEGORIES.get(cat, cat)}})
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -129,3 +129,26 @@ def test_fit_view_covers_the_region():
 def test_structures_geojson_empty_by_default(store_data):
     assert mapping.structures_geojson(store_data) == {"type": "FeatureCollection", "features": []}
     assert sum(mapping.structure_counts(store_data).values()) == 0
+
+
+def test_structures_as_one_point_collection(store_data):
+    import dataclasses
+
+    import pandas as pd
+
+    frame = pd.DataFrame([
+        {"id": "010012345", "category": "603", "category_label": "Maison de santé (L.6223-3)", "name": "MSP du Val",
+         "address": "1 rue de la Gare 01000 Bourg", "commune": "C01053", "opening_date": "2019-03-01",
+         "lon": 5.22, "lat": 46.2, "source": "FINESS"},
+        {"id": "150000001", "category": "124", "category_label": "Centre de Santé", "name": "CDS <b>X</b>",
+         "address": None, "commune": "C15014", "opening_date": None, "lon": 2.44, "lat": 44.93, "source": "FINESS"},
+        {"id": "690000002", "category": "604", "category_label": "", "name": "Sans position", "address": "",
+         "commune": "C69123", "opening_date": "", "lon": None, "lat": None, "source": "FINESS"},
+    ])
+    data = dataclasses.replace(store_data, structures=frame)
+    doc = mapping.structures_geojson(data)
+    assert [f["properties"]["finess"] for f in doc["features"]] == ["010012345", "150000001"]
+    first = doc["features"][0]
+    assert first["geometry"]["coordinates"] == [5.22, 46.2] and first["properties"]["opening"] == "01/03/2019"
+    assert doc["features"][1]["properties"]["address"] == "" and doc["features"][1]["properties"]["cat"] == "124"
+    assert mapping.structure_counts(data) == {"603": 1, "124": 1, "604": 1}
