@@ -123,6 +123,8 @@ window.carte = window.carte || {};
 
     function pointToLayer(feature, latlng) {
         return L.circleMarker(latlng, {radius: 6, weight: 1.5, color: "#ffffff", fillOpacity: 0.95,
+            className: "carte-structure",
+            pane: "carte-points",   // above the choropleth, which is re-added on every restyle
             fillColor: CATEGORY_COLOURS[String(feature.properties.cat)] || "#3a3a3a"});
     }
 

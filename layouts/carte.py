@@ -136,12 +136,13 @@ def layout(**query) -> html.Div:
         style=JS("style"), onEachFeature=JS("onEachFeature"),
         hoverStyle={"weight": 3, "color": "#000091", "dashArray": ""},
     ))
-    layers.append(dl.GeoJSON(
+    # structures in their own pane above the choropleth (whose shapes are re-added on each restyle)
+    layers.append(dl.Pane(dl.GeoJSON(
         id=f"{PAGE}-structures", data=mapping.structures_geojson(data), cluster=True, zoomToBoundsOnClick=True,
         superClusterOptions={"radius": 60}, hideout={"categories": list(mapping.STRUCTURE_CATEGORIES)},
         filter=JS("structureFilter"), pointToLayer=JS("pointToLayer"), clusterToLayer=JS("clusterToLayer"),
         onEachFeature=JS("structurePopup"),
-    ))
+    ), name="carte-points", style={"zIndex": 450}))
     level_options = [{"label": LEVEL_LABELS[lv], "value": lv} for lv in mapping.levels(data)]
     quarters = store.quarters(data)
     return html.Div([

@@ -115,3 +115,43 @@ def test_carte_communes_from_real_contours(commune_server, page):
     assert "niveau=epci" in page.url
     page.screenshot(path=str(ROOT / "test-artifacts" / "carte-epci.png"))
     assert axe_violations(page) == []
+
+
+@pytest.fixture(scope="module")
+def structures_server(built_store, tmp_path_factory):
+    """The default store with a few structures (the default data have none): exercises the point layer."""
+    import pandas as pd
+
+    out = tmp_path_factory.mktemp("store-structures")
+    shutil.copytree(built_store, out, dirs_exist_ok=True)
+    version = (out / "CURRENT").read_text().strip()
+    rows = [("603", "Maison de santé (L.6223-3)", 45.76 + k * 0.002, 4.83 + k * 0.002) for k in range(6)]
+    rows += [("124", "Centre de Santé", 45.2, 3.5), ("604", "CPTS", 46.0, 5.5)]
+    frame = pd.DataFrame([{"id": f"0100000{k:02d}", "category": c, "category_label": lab, "name": f"Structure {k}",
+                           "address": f"{k} rue de l'Essai", "commune": "C69123", "opening_date": "2020-01-15",
+                           "lon": lon, "lat": lat, "source": "essai"} for k, (c, lab, lat, lon) in enumerate(rows)])
+    frame.to_parquet(out / version / "structures.parquet")
+    server = LiveServer(data_dir=out)
+    yield server
+    server.stop()
+
+
+def test_carte_structures_clustered_and_filtered(structures_server, page):
+    page.goto(structures_server.url + "/carte")
+    wait_ready(page)
+    page.wait_for_selector(".carte-cluster")
+    assert "6" in page.inner_text(".carte-cluster")          # the 6 MSP of Lyon in one cluster at this zoom
+    markers = ".leaflet-marker-pane .carte-cluster, .leaflet-carte-points-pane path.carte-structure"
+    assert page.locator(markers).count() >= 3                  # cluster + the CDS and the CPTS points
+    page.click("label:has-text('MSP')")                        # hide MSP: filter through the hideout
+    page.wait_for_function("() => !document.querySelector('.carte-cluster')")
+    assert page.locator(".leaflet-carte-points-pane path.carte-structure").count() == 2
+    # an indicator change re-adds the shapes: the points must stay reachable above them
+    choose(page, "carte-indicator", "Centres de santé (CDS)")
+    wait_ready(page)
+    assert page.locator(".leaflet-carte-points-pane path.carte-structure").count() == 2
+    page.locator(".leaflet-carte-points-pane path.carte-structure").first.dispatch_event("click")
+    page.wait_for_selector(".leaflet-popup-content")
+    popup = page.inner_text(".leaflet-popup-content")
+    assert "FINESS" in popup and "Ouverture : 15/01/2020" in popup
+    assert axe_violations(page) == []
