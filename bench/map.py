@@ -122,8 +122,10 @@ def synthetic_store(codes: list[str], folder: Path):
         pd.DataFrame({"indicator": "msp_count", "territory": codes, "period": QUARTER,
                       "value": rng.poisson(0.4, len(codes)).astype(float), "status": "demo", "source": "s", "note": ""}),
     ]).sort_values(["indicator", "territory", "period"]).reset_index(drop=True)
-    manifest = {"version": "bench", "geometry": {"commune": {"file": "geometry/commune.geojson"}}}
-    return store.Store(root=folder, version="bench", manifest=manifest, public=False,
+    # one version id per size: the app memoises per (root, version), as it does per published store
+    version = f"bench-{len(codes)}"
+    manifest = {"version": version, "geometry": {"commune": {"file": "geometry/commune.geojson"}}}
+    return store.Store(root=folder, version=version, manifest=manifest, public=False,
                        territories=territories.set_index("code", drop=False),
                        indicators=indicators.set_index("id", drop=False), targets=pd.DataFrame(),
                        observations=obs, structures=pd.DataFrame(), initiatives=pd.DataFrame())
@@ -206,6 +208,9 @@ def run(n: int, calls: int, naive_calls: int, workers: int, vertices: float) -> 
         t, cpu, body = timings(lambda ind: ours_response(restyle, ind), calls)
         raw = body.encode()
         ours = summary(t, cpu, len(raw), len(gzip.compress(raw, 6)))
+        # the payload must hold one value per polygon, or the comparison means nothing
+        ours["values_sent"] = len(json.loads(body)["response"]["carte-geojson"]["hideout"]["values"])
+        assert ours["values_sent"] == n, ours["values_sent"]
     finally:
         store.get = original
     per = [naive_calls // workers + (1 if k < naive_calls % workers else 0) for k in range(workers)]
