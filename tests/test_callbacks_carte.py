@@ -112,3 +112,30 @@ def test_crafted_callback_request_is_not_a_500(app):
     assert r.status_code == 200
     payload = r.get_json()["response"]
     assert payload["carte-geojson"]["url"].startswith("/geometrie/departement.geojson")
+
+
+def test_basemap_from_settings(app, app_settings):
+    import dataclasses
+
+    from dashboard import settings
+    from layouts import carte
+
+    def layer_types(tree):
+        found, stack = [], [tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (list, tuple)):
+                stack.extend(node)
+            elif hasattr(node, "to_plotly_json"):
+                found.append(type(node).__name__ + ":" + str(getattr(node, "id", "")))
+                stack.append(getattr(node, "children", None))
+        return found
+
+    plain = layer_types(carte.layout())
+    assert "GeoJSON:carte-context" in plain and not any(t.startswith("TileLayer") for t in plain)
+    settings.use(dataclasses.replace(app_settings, tile_url="http://127.0.0.1:1/{z}/{x}/{y}.png"))
+    try:
+        tiled = layer_types(carte.layout(niveau="departement", zoom="8", lat="45", lng="4"))
+    finally:
+        settings.use(app_settings)
+    assert any(t.startswith("TileLayer") for t in tiled) and "GeoJSON:carte-context" not in tiled
