@@ -143,6 +143,7 @@ def test_carte_structures_clustered_and_filtered(structures_server, page):
     assert "6" in page.inner_text(".carte-cluster")          # the 6 MSP of Lyon in one cluster at this zoom
     markers = ".leaflet-marker-pane .carte-cluster, .leaflet-carte-points-pane path.carte-structure"
     assert page.locator(markers).count() >= 3                  # cluster + the CDS and the CPTS points
+    assert axe_violations(page) == []                          # with the cluster marker shown
     page.click("label:has-text('MSP')")                        # hide MSP: filter through the hideout
     page.wait_for_function("() => !document.querySelector('.carte-cluster')")
     assert page.locator(".leaflet-carte-points-pane path.carte-structure").count() == 2
