@@ -148,6 +148,7 @@ def values_at(data: store.Store, indicator: str, codes, quarter: str) -> pd.Data
     keep = (period <= quarter) & (index.get_indexer(terr) >= 0) if len(terr) else np.zeros(0, bool)
     block = block[keep]
     last = block.drop_duplicates("territory", keep="last")
+    last = last[last["value"].notna()]     # a missing value is "no data", never NaN in the JSON
     return pd.DataFrame({"code": last["territory"].to_numpy(dtype=object),
                          "value": last["value"].to_numpy(dtype=float),
                          "status": last["status"].to_numpy(dtype=object),
@@ -245,7 +246,9 @@ def choropleth(data: store.Store, indicator: str, level: str, quarter: str, regi
     statuses = [STATUS_CODES.get(s, "o") for s in vals["status"].tolist()]
     # {code: [class, value, status]}: the only thing that travels when the indicator or quarter changes.
     # Built from plain Python lists (tolist): 35 000 communes in a few milliseconds.
-    rounded = np.round(vals["value"].to_numpy(dtype=float), dec + 1).tolist()
+    # values at display precision (the class is computed from full precision): fewer bytes to encode and send
+    raw = vals["value"].to_numpy(dtype=float)
+    rounded = raw.round().astype(np.int64).tolist() if dec == 0 else np.round(raw, dec).tolist()
     payload = dict(zip(vals["code"].tolist(), map(list, zip(classes.tolist(), rounded, statuses))))
     hideout = {
         "values": payload,
