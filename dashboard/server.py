@@ -8,7 +8,7 @@ import sys
 import dash
 from flask import Response, jsonify, request
 
-from . import store
+from . import mapping, store
 from .settings import Settings
 
 # Routes Dash and Flask serve themselves (components, assets, callbacks).
@@ -46,6 +46,7 @@ def friendly_page(title: str, message: str, status: int, links: list[tuple[str, 
 
 def install(app: dash.Dash, conf: Settings) -> None:
     server = app.server
+    mapping.install_routes(server, conf)  # /geometrie/<level>.geojson: the map's geometry, cached and gzipped
 
     @server.route("/healthz")
     def healthz():

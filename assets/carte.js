@@ -1,0 +1,154 @@
+/* Carte: clientside functions of the map (dash-leaflet GeoJSON style / onEachFeature / points).
+ *
+ * The geometry is loaded once from /geometrie/<level>.geojson; the server only sends
+ * hideout = {values: {code: [class, value, status]}, colors, nodata, decimals, suffix, ...}.
+ * Everything here reads the hideout, so changing indicator or quarter never refetches shapes.
+ */
+window.carte = window.carte || {};
+(function () {
+    "use strict";
+    const SVGNS = "http://www.w3.org/2000/svg";
+    const STATUS = {o: "observée", e: "estimée", d: "démo"};
+    const DEMO_STRIPE = "#4a2a3b";
+    const formatters = {};
+
+    function escapeHtml(text) {
+        return String(text == null ? "" : text).replace(/[&<>"']/g,
+            c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+    }
+
+    // Same output as dashboard.fmt.number: narrow no-break space for thousands, comma for decimals.
+    function number(value, decimals) {
+        if (!(decimals in formatters)) {
+            formatters[decimals] = new Intl.NumberFormat("fr-FR",
+                {minimumFractionDigits: decimals, maximumFractionDigits: decimals});
+        }
+        return formatters[decimals].format(value).replace(/\u00a0/g, "\u202f");
+    }
+
+    // Hatch patterns live in one hidden <svg>; Leaflet's SVG paths reference them with fill="url(#id)".
+    function defs() {
+        let svg = document.getElementById("carte-patterns");
+        if (!svg) {
+            svg = document.createElementNS(SVGNS, "svg");
+            svg.setAttribute("id", "carte-patterns");
+            svg.setAttribute("aria-hidden", "true");
+            svg.setAttribute("focusable", "false");
+            svg.setAttribute("width", "0");
+            svg.setAttribute("height", "0");
+            svg.style.position = "absolute";
+            svg.appendChild(document.createElementNS(SVGNS, "defs"));
+            document.body.appendChild(svg);
+        }
+        return svg.firstChild;
+    }
+
+    function hatch(background, stripe, name) {
+        const id = "carte-hatch-" + name;
+        if (!document.getElementById(id)) {
+            const p = document.createElementNS(SVGNS, "pattern");
+            p.setAttribute("id", id);
+            p.setAttribute("patternUnits", "userSpaceOnUse");
+            p.setAttribute("width", "7");
+            p.setAttribute("height", "7");
+            p.setAttribute("patternTransform", "rotate(45)");
+            const r = document.createElementNS(SVGNS, "rect");
+            r.setAttribute("width", "7");
+            r.setAttribute("height", "7");
+            r.setAttribute("fill", background);
+            const l = document.createElementNS(SVGNS, "line");
+            l.setAttribute("x1", "0"); l.setAttribute("y1", "0");
+            l.setAttribute("x2", "0"); l.setAttribute("y2", "7");
+            l.setAttribute("stroke", stripe);
+            l.setAttribute("stroke-width", "1.6");
+            l.setAttribute("stroke-opacity", "0.55");
+            p.appendChild(r);
+            p.appendChild(l);
+            defs().appendChild(p);
+        }
+        return "url(#" + id + ")";
+    }
+
+    function entry(feature, hideout) {
+        return ((hideout && hideout.values) || {})[feature.properties.code];
+    }
+
+    function style(feature, context) {
+        const h = (context && context.hideout) || {};
+        const v = entry(feature, h);
+        const selected = h.selected && h.selected === feature.properties.code;
+        const st = {weight: selected ? 3.5 : 0.7, color: selected ? "#000091" : "#4d4d4d", opacity: 1,
+                    fillOpacity: 0.92, dashArray: null};
+        if (!v || v[0] < 0) {
+            // no data: light grey, grey hatch and a dashed outline: never mistaken for a low value
+            st.fillColor = hatch(h.nodata || "#e6e6e6", "#8c8c8c", "nodata");
+            st.dashArray = "3 3";
+            st.color = selected ? "#000091" : "#8c8c8c";
+        } else {
+            const colour = (h.colors || [])[v[0]] || "#999999";
+            st.fillColor = v[2] === "d" ? hatch(colour, DEMO_STRIPE, "demo-" + colour.replace("#", "")) : colour;
+        }
+        return st;
+    }
+
+    function tooltip(feature, h) {
+        const v = entry(feature, h);
+        const name = "<strong>" + escapeHtml(feature.properties.name) + "</strong>";
+        if (!v || v[0] < 0) {
+            return name + "<br>" + escapeHtml(h.label) + " : pas de donnée";
+        }
+        let text = number(v[1], h.decimals || 0) + (h.suffix || "");
+        if (h.unit_text) { text += " " + h.unit_text; }
+        return name + "<br>" + escapeHtml(h.label) + " : " + escapeHtml(text) +
+            "<br>Valeur " + (STATUS[v[2]] || "");
+    }
+
+    function onEachFeature(feature, layer, context) {
+        // a function: the tooltip is computed when shown, from the hideout of this rendering
+        layer.bindTooltip(() => tooltip(feature, (context && context.hideout) || {}), {sticky: true});
+    }
+
+    // ---- structures (one clustered point layer, filtered by category through the hideout) ----
+    const CATEGORY_COLOURS = {"603": "#000091", "124": "#b34000", "604": "#18753c"};
+
+    function visible(feature, h) {
+        const cats = (h && h.categories) || [];
+        return cats.indexOf(String(feature.properties.cat)) >= 0;
+    }
+
+    function structureFilter(feature, context) {
+        if (feature.properties && feature.properties.cluster) { return true; }  // clusterToLayer decides
+        return visible(feature, (context && context.hideout) || {});
+    }
+
+    function pointToLayer(feature, latlng) {
+        return L.circleMarker(latlng, {radius: 6, weight: 1.5, color: "#ffffff", fillOpacity: 0.95,
+            className: "carte-structure",
+            pane: "carte-points",   // above the choropleth, which is re-added on every restyle
+            fillColor: CATEGORY_COLOURS[String(feature.properties.cat)] || "#3a3a3a"});
+    }
+
+    function clusterToLayer(feature, latlng, index, context) {
+        // count only the categories shown: the cluster index holds every structure
+        const h = (context && context.hideout) || {};
+        const leaves = index.getLeaves(feature.properties.cluster_id, Infinity);
+        const n = leaves.filter(f => visible(f, h)).length;
+        if (!n) { return L.layerGroup(); }
+        const size = n < 10 ? 30 : n < 100 ? 36 : 44;
+        const icon = L.divIcon({html: "<div><span>" + n + "</span></div>", iconSize: L.point(size, size),
+            className: "marker-cluster carte-cluster"});
+        return L.marker(latlng, {icon: icon, title: n + " structures", alt: n + " structures"});
+    }
+
+    function structurePopup(feature, layer) {
+        const p = feature.properties || {};
+        if (p.cluster) { return; }
+        layer.bindPopup("<strong>" + escapeHtml(p.name) + "</strong><br>" + escapeHtml(p.category) +
+            (p.address ? "<br>" + escapeHtml(p.address) : "") +
+            (p.opening ? "<br>Ouverture : " + escapeHtml(p.opening) : "") +
+            "<br>FINESS : " + escapeHtml(p.finess));
+    }
+
+    window.carte.map = {style, onEachFeature, structureFilter, pointToLayer, clusterToLayer, structurePopup,
+                        number};
+})();

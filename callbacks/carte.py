@@ -1,0 +1,133 @@
+"""Callbacks of « Carte ». Thin: validate inputs, call dashboard.mapping and the layout builders.
+
+Geometry never travels here: the restyle returns the hideout (values only) and a URL string that
+only changes with the level (dash-leaflet refetches only when the URL string changes).
+"""
+from __future__ import annotations
+
+from dash import Input, Output, Patch, State, callback, clientside_callback, no_update
+
+from dashboard import mapping, settings, store, territory
+from layouts import carte as view
+
+PAGE = view.PAGE
+
+
+def _state(level, indicator, quarter, selected=None) -> tuple[store.Store, dict, str]:
+    data = store.get()
+    region = settings.current().region
+    return data, mapping.normalise(data, indicator, level, quarter, selected, region), region
+
+
+def restyle(level, indicator, quarter, selected):
+    """Indicator, quarter or level changed: new values (hideout), legend, caption, banner."""
+    data, st, region = _state(level, indicator, quarter, selected)
+    if st["indicator"] is None or st["quarter"] is None:
+        return (no_update,) * 5
+    result = mapping.choropleth(data, st["indicator"], st["level"], st["quarter"], region, st["selected"])
+    return (mapping.geometry_url(data, st["level"]), result["hideout"], view.legend(result),
+            view.caption(result, st["level"], st["quarter"], mapping.shape_count(data, st["level"], region)),
+            view.demo_banner(result["has_demo"]))
+
+
+callback(
+    Output(f"{PAGE}-geojson", "url"), Output(f"{PAGE}-geojson", "hideout"), Output(f"{PAGE}-legend", "children"),
+    Output(f"{PAGE}-caption", "children"), Output(f"{PAGE}-banner", "children"),
+    Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"), Input(f"{PAGE}-quarter", "value"),
+    State(f"{PAGE}-territory", "value"),
+    prevent_initial_call=True,
+)(restyle)
+
+
+@callback(
+    Output(f"{PAGE}-indicator", "options"), Output(f"{PAGE}-indicator", "value"),
+    Output(f"{PAGE}-territory", "options"), Output(f"{PAGE}-territory", "value"),
+    Input(f"{PAGE}-level", "value"), State(f"{PAGE}-indicator", "value"), State(f"{PAGE}-territory", "value"),
+    prevent_initial_call=True,
+)
+def change_level(level, indicator, selected):
+    """A new level: its indicators and territories; keep the indicator when it exists there."""
+    data, st, region = _state(level, indicator, None, selected)
+    return (view.indicator_options(data, st["level"]), st["indicator"],
+            view.territory_options(data, st["level"], region), st["selected"])
+
+
+@callback(
+    Output(f"{PAGE}-territory", "value", allow_duplicate=True),
+    Input(f"{PAGE}-geojson", "clickData"), State(f"{PAGE}-level", "value"),
+    prevent_initial_call=True,
+)
+def click_territory(feature, level):
+    """A click on a shape selects it (the code is checked: a crafted payload changes nothing)."""
+    code = ((feature or {}).get("properties") or {}).get("code") if isinstance(feature, dict) else None
+    if not territory.is_code(code):
+        return no_update
+    data, st, _region = _state(level, None, None, code)
+    return st["selected"] or no_update
+
+
+@callback(
+    Output(f"{PAGE}-panel", "children"), Output(f"{PAGE}-geojson", "hideout", allow_duplicate=True),
+    Input(f"{PAGE}-territory", "value"), Input(f"{PAGE}-quarter", "value"), State(f"{PAGE}-level", "value"),
+    prevent_initial_call=True,
+)
+def show_territory(selected, quarter, level):
+    """Side panel of the selected territory; only the ``selected`` key of the hideout is patched."""
+    data, st, _region = _state(level, None, quarter, selected)
+    patch = Patch()
+    patch["selected"] = st["selected"]
+    return view.side_panel(data, st["selected"], st["level"], st["quarter"]), patch
+
+
+@callback(
+    Output(f"{PAGE}-table", "children"),
+    Input(f"{PAGE}-table-show", "value"), Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"),
+    Input(f"{PAGE}-quarter", "value"),
+    prevent_initial_call=True,
+)
+def show_table(show, level, indicator, quarter):
+    """The table of the mapped values, built only when asked for (it can hold 4 000 communes)."""
+    if not show:
+        return None
+    data, st, region = _state(level, indicator, quarter)
+    if st["indicator"] is None or st["quarter"] is None:
+        return None
+    result = mapping.choropleth(data, st["indicator"], st["level"], st["quarter"], region)
+    return view.table(data, result, st["level"], st["quarter"])
+
+
+# Structures: the category filter is applied in the browser through the layer's hideout (nothing resent).
+clientside_callback(
+    "function(categories) { return {categories: categories || []}; }",
+    Output(f"{PAGE}-structures", "hideout"), Input(f"{PAGE}-structures-toggle", "value"),
+    prevent_initial_call=True,
+)
+
+# The view state goes into the address bar with replaceState: a permalink, without a page reload and
+# without Dash Pages re-rendering the layout (which a dcc.Location update of `search` would trigger).
+clientside_callback(
+    """function(level, indicator, quarter, selected, zoom, center) {
+        const q = new URLSearchParams();
+        if (indicator) { q.set('indicateur', indicator); }
+        if (level) { q.set('niveau', level); }
+        if (quarter) { q.set('trimestre', quarter); }
+        if (selected) { q.set('territoire', selected); }
+        if (typeof zoom === 'number' && center) {
+            const lat = Array.isArray(center) ? center[0] : center.lat;
+            const lng = Array.isArray(center) ? center[1] : center.lng;
+            if (typeof lat === 'number' && typeof lng === 'number') {
+                q.set('zoom', String(Math.round(zoom * 2) / 2));
+                q.set('lat', lat.toFixed(4));
+                q.set('lng', lng.toFixed(4));
+            }
+        }
+        const search = '?' + q.toString();
+        if (window.location.pathname === '/carte' && window.location.search !== search) {
+            window.history.replaceState(window.history.state, '', '/carte' + search);
+        }
+        return search;
+    }""",
+    Output(f"{PAGE}-query", "data"),
+    Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"), Input(f"{PAGE}-quarter", "value"),
+    Input(f"{PAGE}-territory", "value"), Input(f"{PAGE}-map", "zoom"), Input(f"{PAGE}-map", "center"),
+)

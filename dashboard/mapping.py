@@ -1,0 +1,458 @@
+"""The map's pure logic: which levels and indicators can be mapped, class breaks, palettes,
+the hideout payload (values only, never geometry), the legend, the table and the side panel.
+
+The geometry of a level is served once by a cached, compressed Flask route
+(``/geometrie/<level>.geojson``, see ``install_routes``); a change of indicator or quarter
+only sends ``{code: [class, value, status]}`` through the GeoJSON ``hideout`` and the
+clientside style function of ``assets/carte.js`` colours the shapes.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import threading
+import warnings
+
+import mapclassify
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+
+from . import fmt, periods, store, territory
+from .schema import STATUS_LABELS
+
+MAP_LEVELS = ("departement", "epci", "commune")
+DEFAULT_LEVEL = "departement"
+MAX_CLASSES = 5
+APL_THRESHOLD = 2.5              # the plan's definition of low accessibility: always a class break
+# Percentages: fixed classes, comparable from one quarter to the next: tens when the data span few of
+# them (64-100 % gives 70, 80, 90), else the coarse set.
+PERCENT_BREAKS = [0.0, 10.0, 25.0, 50.0, 75.0, 100.0]
+PERCENT_FINE = [float(x) for x in range(10, 100, 10)]
+STATUS_CODES = {"observed": "o", "estimated": "e", "demo": "d"}   # one letter each: the payload stays small
+
+# Colour-blind-safe sequential ramps (ColorBrewer YlGnBu; viridis for context indicators, which
+# carry no "better/worse"). The darkest colour always means "better" (reversed when lower is better).
+_YLGNBU = ["#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"]
+_VIRIDIS = ["#fde725", "#90d743", "#35b779", "#21918c", "#31688e", "#443983", "#440154"]
+NO_DATA_COLOR = "#e6e6e6"
+UNIT_TEXT = {"consultations/hab./an": "consultations par habitant et par an"}   # % has its suffix; counts none
+
+
+# ---- per-version memo of the store's structure (codes, quarters, catalogue per level) ----------
+# The store is immutable per version, so these lookups are computed once and keyed on it; values of an
+# indicator are recomputed at each call (the benchmark measures that work, not a cache hit).
+_META: dict[tuple, object] = {}
+_META_LOCK = threading.Lock()
+
+
+def _memo(data: store.Store, key: tuple, compute):
+    full = (str(data.root), data.version, *key)
+    if full not in _META:
+        value = compute()
+        with _META_LOCK:
+            for old in [k for k in _META if k[0] == full[0] and k[1] != data.version]:
+                del _META[old]
+            _META[full] = value
+    return _META[full]
+
+
+# ---- what can be mapped ---------------------------------------------------------------------------
+
+def levels(data: store.Store) -> list[str]:
+    """Map levels with geometry in the store, département first."""
+    have = set(data.geometry_levels)
+    return [lv for lv in MAP_LEVELS if lv in have]
+
+
+def indicators(data: store.Store, level: str) -> list[str]:
+    """Indicators defined at ``level``, in catalogue order."""
+    def compute():
+        ind = data.indicators
+        return [i for i, lv in zip(ind.index, ind["levels"]) if level in str(lv).split("|")]
+    return _memo(data, ("indicators", level), compute)
+
+
+def region_codes(data: store.Store, level: str, region: str) -> pd.Index:
+    """Codes of ``level`` inside the followed region (the shapes the choropleth draws)."""
+    def compute():
+        t = data.territories
+        return pd.Index(t.index[(t["level"] == level) & (t["region"] == region)].to_numpy(dtype=object))
+    return _memo(data, ("codes", level, region), compute)
+
+
+def quarters(data: store.Store) -> list[str]:
+    return _memo(data, ("quarters",), lambda: store.quarters(data))
+
+
+def _with_values(data: store.Store, level: str) -> set[str]:
+    obs = data.observations
+    t = data.territories
+    codes = set(t.index[t["level"] == level])
+    return set(obs.loc[obs["territory"].isin(codes), "indicator"].unique())
+
+
+def default_indicator(data: store.Store, level: str) -> str | None:
+    """The first indicator of the catalogue with values at ``level`` (else the first defined there)."""
+    def compute():
+        candidates = indicators(data, level)
+        having = _with_values(data, level)
+        return next((i for i in candidates if i in having), candidates[0] if candidates else None)
+    return _memo(data, ("default", level), compute)
+
+
+def normalise(data: store.Store, indicator: str | None, level: str | None, quarter: str | None,
+              selected: str | None = None, region: str = "R84") -> dict:
+    """Validated view state: anything unknown falls back to a default (never an error)."""
+    lv = level if level in levels(data) else (levels(data) or [DEFAULT_LEVEL])[0]
+    valid = indicators(data, lv)
+    ind = indicator if indicator in valid else default_indicator(data, lv)
+    qs = quarters(data)
+    q = quarter if (periods.is_quarter(quarter) and quarter in qs) else (qs[-1] if qs else None)
+    sel = selected if (territory.is_code(selected) and selected in region_codes(data, lv, region)) else None
+    return {"indicator": ind, "level": lv, "quarter": q, "selected": sel}
+
+
+def view_from_query(data: store.Store, query: dict, region: str = "R84") -> dict:
+    """The page's state from its URL query (French names), every field validated."""
+    state = normalise(data, query.get("indicateur"), query.get("niveau"), query.get("trimestre"),
+                      query.get("territoire"), region)
+    state["zoom"] = state["center"] = None
+    try:
+        zoom = float(query.get("zoom", ""))
+        lat, lng = float(query.get("lat", "")), float(query.get("lng", ""))
+        if 3 <= zoom <= 16 and -90 <= lat <= 90 and -180 <= lng <= 180:
+            state["zoom"], state["center"] = zoom, [lat, lng]
+    except (TypeError, ValueError):
+        pass
+    return state
+
+
+# ---- values ----------------------------------------------------------------------------------
+
+def values_at(data: store.Store, indicator: str, codes, quarter: str) -> pd.DataFrame:
+    """Last value at or before ``quarter`` of each territory in ``codes`` (vectorised: 35 000
+    communes in a few milliseconds). Columns: code, value, status, period, source."""
+    obs = data.observations
+    # observations are sorted by (indicator, territory, period): one indicator is a contiguous block
+    ids = obs["indicator"].to_numpy(dtype=object)
+    lo, hi = np.searchsorted(ids, indicator, "left"), np.searchsorted(ids, indicator, "right")
+    block = obs.iloc[lo:hi]
+    # numpy object arrays and a hash lookup: Arrow-backed strings are slow to iterate and to `isin`
+    terr = block["territory"].to_numpy(dtype=object)
+    period = block["period"].to_numpy(dtype=object)
+    index = codes if isinstance(codes, pd.Index) else pd.Index(codes)
+    keep = (period <= quarter) & (index.get_indexer(terr) >= 0) if len(terr) else np.zeros(0, bool)
+    block = block[keep]
+    last = block.drop_duplicates("territory", keep="last")
+    last = last[last["value"].notna()]     # a missing value is "no data", never NaN in the JSON
+    return pd.DataFrame({"code": last["territory"].to_numpy(dtype=object),
+                         "value": last["value"].to_numpy(dtype=float),
+                         "status": last["status"].to_numpy(dtype=object),
+                         "period": last["period"].to_numpy(dtype=object),
+                         "source": last["source"].to_numpy(dtype=object)})
+
+
+# ---- classes and colours ---------------------------------------------------------------------
+
+def _nice(x: float) -> float:
+    """Round a break to two significant digits: legends read « 12 – 25 », not « 12,37 – 24,91 »."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    return float(f"{x:.2g}")
+
+
+def class_breaks(values, indicator: dict, k: int = MAX_CLASSES) -> list[float]:
+    """Class edges ``[e0, e1, …, en]`` (n classes, ``e0`` = min, ``en`` = max of the data).
+
+    * percentages: fixed classes (tens, or 0-10-25-50-75-100 % over a wide range), trimmed to the data;
+    * APL (consultations/inhabitant): 2.5 is always an edge (the plan's low-accessibility threshold);
+    * otherwise quantiles for many values, natural breaks (Fisher-Jenks) for few (e.g. 12 départements);
+    * a handful of distinct values: one class each.
+    """
+    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=float)
+    if not len(v):
+        return []
+    lo, hi = float(v.min()), float(v.max())
+    if lo == hi:
+        return [lo, hi]
+    unit = indicator.get("unit")
+    if unit == "%":
+        inner = [b for b in PERCENT_FINE if lo < b < hi]
+        if len(inner) > k - 1:
+            inner = [b for b in PERCENT_BREAKS if lo < b < hi]
+        return [lo, *inner, hi]
+    uniq = np.unique(v)
+    if len(uniq) <= k:
+        # one class per distinct value: edges between consecutive values
+        mids = [(a + b) / 2 for a, b in zip(uniq[:-1], uniq[1:])]
+        return [lo, *mids, hi]
+    with warnings.catch_warnings():   # "Numba not installed", "not enough unique values": handled below
+        warnings.simplefilter("ignore")
+        if len(v) >= 10 * k:
+            inner = list(mapclassify.Quantiles(v, k=k).bins[:-1])
+        else:
+            inner = list(mapclassify.FisherJenks(v, k=k).bins[:-1])  # exact and deterministic
+    inner = sorted({_nice(b) for b in inner if lo < _nice(b) < hi})
+    if unit == "consultations/hab./an" and lo < APL_THRESHOLD < hi:
+        # the plan's threshold replaces the nearest data-driven break
+        if len(inner) >= k - 1:
+            inner.remove(min(inner, key=lambda b: abs(b - APL_THRESHOLD)))
+        inner = sorted({*inner, APL_THRESHOLD})
+    return [lo, *inner, hi]
+
+
+def classify(values, edges: list[float]) -> np.ndarray:
+    """Class index of each value (0 … n-1); -1 for a missing value."""
+    v = np.asarray(values, dtype=float)
+    if len(edges) < 2:
+        return np.full(len(v), -1, dtype=int)
+    inner = np.asarray(edges[1:-1], dtype=float)
+    # a value equal to an inner edge goes to the upper class ("2.5 and more" is not low accessibility)
+    cls = np.searchsorted(inner, v, side="right")
+    cls[~np.isfinite(v)] = -1
+    return cls.astype(int)
+
+
+def palette(polarity: str, n: int) -> list[str]:
+    """``n`` colours from light to dark for increasing values; dark always means better."""
+    if n <= 0:
+        return []
+    base = _VIRIDIS if polarity == "none" else _YLGNBU
+    idx = np.linspace(0, len(base) - 1, n).round().astype(int) if n > 1 else np.array([len(base) // 2])
+    colours = [base[i] for i in idx]
+    return colours[::-1] if polarity == "lower" else colours
+
+
+def decimals_for(unit: str) -> int:
+    return {"%": 1, "consultations/hab./an": 2}.get(unit, 0)
+
+
+# ---- the payload and everything shown around the map ------------------------------------------
+
+def choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str = "R84",
+               selected: str | None = None) -> dict:
+    """Everything the map needs for one (indicator, level, quarter): the hideout and the legend/table data."""
+    ind = store.indicator(data, indicator)
+    codes = region_codes(data, level, region)
+    vals = values_at(data, indicator, codes, quarter) if ind and quarter else values_at(data, "", codes, "")
+    edges = class_breaks(vals["value"].tolist(), ind or {})
+    classes = classify(vals["value"].to_numpy(), edges)
+    colours = palette((ind or {}).get("polarity", "none"), max(len(edges) - 1, 0))
+    dec = decimals_for((ind or {}).get("unit", ""))
+    statuses = [STATUS_CODES.get(s, "o") for s in vals["status"].tolist()]
+    # {code: [class, value, status]}: the only thing that travels when the indicator or quarter changes.
+    # Built from plain Python lists (tolist): 35 000 communes in a few milliseconds.
+    # values at display precision (the class is computed from full precision): fewer bytes to encode and send
+    raw = vals["value"].to_numpy(dtype=float)
+    rounded = raw.round().astype(np.int64).tolist() if dec == 0 else np.round(raw, dec).tolist()
+    payload = dict(zip(vals["code"].tolist(), map(list, zip(classes.tolist(), rounded, statuses))))
+    hideout = {
+        "values": payload,
+        "colors": colours,
+        "nodata": NO_DATA_COLOR,
+        "decimals": dec,
+        "suffix": fmt.UNIT_SUFFIX.get((ind or {}).get("unit", ""), ""),
+        "unit": (ind or {}).get("unit", ""),
+        "unit_text": UNIT_TEXT.get((ind or {}).get("unit", ""), ""),
+        "label": (ind or {}).get("label", ""),
+        "selected": selected,
+    }
+    return {"hideout": hideout, "edges": edges, "colors": colours, "values": vals, "indicator": ind,
+            "has_demo": bool((vals["status"] == "demo").any()), "codes": codes}
+
+
+def legend_items(edges: list[float], colours: list[str], unit: str) -> list[dict]:
+    """Legend rows ``{color, label}`` with bounds in French format (« 2,50 à 3,10 »)."""
+    dec = decimals_for(unit)
+    rows = []
+    for i, colour in enumerate(colours):
+        a, b = edges[i], edges[i + 1]
+        if i == 0:
+            label = f"moins de {fmt.value(b, unit, dec)}" if len(colours) > 1 else f"{fmt.value(a, unit, dec)}"
+        elif i == len(colours) - 1:
+            label = f"{fmt.value(a, unit, dec)} et plus"
+        else:
+            label = f"de {fmt.value(a, unit, dec)} à moins de {fmt.value(b, unit, dec)}"
+        rows.append({"color": colour, "label": label})
+    return rows
+
+
+def table_rows(data: store.Store, result: dict) -> list[dict]:
+    """Rows of the accessible table: every shape of the level, highest value first, no data last."""
+    vals = result["values"].set_index("code")
+    unit = (result["indicator"] or {}).get("unit", "")
+    rows = []
+    for code in result["codes"]:
+        name = data.territories.at[code, "name"]
+        if code in vals.index:
+            r = vals.loc[code]
+            rows.append({"code": code, "name": name, "value": float(r["value"]),
+                         "text": fmt.value(float(r["value"]), unit), "status": STATUS_LABELS[r["status"]],
+                         "period": fmt.quarter(r["period"])})
+        else:
+            rows.append({"code": code, "name": name, "value": None, "text": "pas de donnée", "status": "",
+                         "period": ""})
+    rows.sort(key=lambda r: (r["value"] is None, -(r["value"] or 0), r["name"]))
+    return rows
+
+
+def panel(data: store.Store, code: str, level: str, quarter: str) -> dict | None:
+    """Key figures of one territory at ``quarter``: every indicator of its level that has a value."""
+    info = store.territory(data, code)
+    if info is None:
+        return None
+    figures = []
+    for ident in indicators(data, level):
+        ind = store.indicator(data, ident)
+        got = store.value_at(data, ident, code, quarter)
+        if got:
+            figures.append({"label": ind["label"], "text": fmt.value(got["value"], ind["unit"]),
+                            "status": got["status"], "period": fmt.quarter(got["period"]),
+                            "source": got["source"]})
+    return {"code": code, "name": info["name"], "level": territory.LEVEL_LABELS.get(info["level"], ""),
+            "population": fmt.number(info["population"]) if pd.notna(info.get("population")) else "–",
+            "figures": figures, "href": f"/territoire/{code}"}
+
+
+# ---- structures ---------------------------------------------------------------------------------
+
+STRUCTURE_CATEGORIES = {"603": "MSP", "124": "Centres de santé", "604": "CPTS"}
+
+
+def _text(value) -> str:
+    """Text of a cell; "" for a missing one (NaN would make the GeoJSON invalid JSON)."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def structures_geojson(data: store.Store) -> dict:
+    """The structures as one FeatureCollection of points (clustered on the map, filtered by hideout)."""
+    s = data.structures
+    s = s[s["lon"].notna() & s["lat"].notna()]
+    features = []
+    for row in s.itertuples(index=False):
+        cat = str(row.category)
+        opening = ""
+        if pd.notna(row.opening_date) and str(row.opening_date).strip():
+            try:
+                opening = pd.Timestamp(row.opening_date).strftime("%d/%m/%Y")
+            except (ValueError, TypeError):
+                opening = str(row.opening_date)
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(row.lon), float(row.lat)]},
+                         "properties": {"cat": cat, "name": _text(row.name), "address": _text(row.address),
+                                        "opening": opening, "finess": _text(row.id),
+                                        "category": _text(row.category_label) or STRUCTURE_CATEGORIES.get(cat, cat)}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def structure_counts(data: store.Store) -> dict[str, int]:
+    cats = data.structures["category"].astype(str)
+    return {cat: int((cats == cat).sum()) for cat in STRUCTURE_CATEGORIES}
+
+
+# ---- the geometry route ------------------------------------------------------------------------
+
+_GEO_LOCK = threading.Lock()
+_GEO_CACHE: dict[tuple, tuple[bytes, bytes, str]] = {}
+CONTEXT = "contexte"   # all départements of France, drawn as background when there are no tiles
+
+
+def geometry_bytes(data: store.Store, level: str, region: str) -> tuple[bytes, bytes, str] | None:
+    """(raw, gzipped, etag) of the GeoJSON of ``level`` restricted to the region, memoised per version.
+
+    Only ``code`` and ``name`` travel as properties; the values come through the hideout.
+    """
+    key = (data.root, data.version, level, region)
+    hit = _GEO_CACHE.get(key)
+    if hit:
+        return hit
+    file_level = "departement" if level == CONTEXT else level
+    path = data.geometry_file(file_level)
+    if path is None or not path.exists():
+        return None
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if level != CONTEXT:
+        keep = set(region_codes(data, level, region))
+        doc["features"] = [f for f in doc["features"] if f.get("properties", {}).get("code") in keep]
+    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    packed = gzip.compress(raw, compresslevel=6, mtime=0)
+    etag = '"' + hashlib.sha1(f"{data.version}:{level}:{region}".encode()).hexdigest()[:16] + '"'
+    with _GEO_LOCK:
+        for old in [k for k in _GEO_CACHE if k[0] == data.root and k[1] != data.version]:
+            del _GEO_CACHE[old]
+        _GEO_CACHE[key] = (raw, packed, etag)
+    return raw, packed, etag
+
+
+_BOUNDS: dict[tuple, list] = {}
+DEFAULT_BOUNDS = [[44.1, 2.0], [46.8, 7.2]]   # Auvergne-Rhône-Alpes, used when no geometry is published
+
+
+def region_bounds(data: store.Store, region: str) -> list[list[float]]:
+    """[[south, west], [north, east]] of the region's shapes (memoised per version)."""
+    key = (data.root, data.version, region)
+    if key not in _BOUNDS:
+        out = DEFAULT_BOUNDS
+        for level in levels(data):
+            got = geometry_bytes(data, level, region)
+            feats = json.loads(got[0])["features"] if got else []
+            geoms = [shapely.geometry.shape(f["geometry"]) for f in feats if f.get("geometry")]
+            if geoms:
+                w, s_, e, n = shapely.total_bounds(geoms)
+                out = [[round(float(s_), 4), round(float(w), 4)], [round(float(n), 4), round(float(e), 4)]]
+                break
+        _BOUNDS[key] = out
+    return _BOUNDS[key]
+
+
+def fit_view(bounds: list[list[float]], width_px: int = 800, height_px: int = 520) -> dict:
+    """Center and zoom showing ``bounds`` in a map of about ``width_px`` x ``height_px`` (Web Mercator)."""
+    (south, west), (north, east) = bounds
+    lon_span = max(east - west, 1e-6)
+    y = lambda lat: math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    merc_span = max(y(north) - y(south), 1e-6)
+    zoom_x = math.log2(width_px * 360 / (256 * lon_span))
+    zoom_y = math.log2(height_px * 2 * math.pi / (256 * merc_span))
+    return {"center": [round((south + north) / 2, 4), round((west + east) / 2, 4)],
+            "zoom": max(3.0, min(14.0, math.floor(2 * min(zoom_x, zoom_y)) / 2))}   # the map snaps to half zooms
+
+
+def shape_count(data: store.Store, level: str, region: str) -> int:
+    """Number of contours of ``level`` published for the region (may be fewer than its territories)."""
+    def compute():
+        got = geometry_bytes(data, level, region)
+        return len(json.loads(got[0])["features"]) if got else 0
+    return _memo(data, ("shapes", level, region), compute)
+
+
+def geometry_url(data: store.Store, level: str) -> str:
+    """Versioned URL: a new store version gets a new URL, so the response can be cached for long."""
+    return f"/geometrie/{level}.geojson?v={data.version}"
+
+
+def install_routes(server, conf) -> None:
+    """Register ``/geometrie/<level>.geojson`` on the Flask server (called from dashboard.server.install)."""
+    from flask import Response, abort, request
+
+    @server.route("/geometrie/<level>.geojson")
+    def carte_geometrie(level: str):
+        if level not in (*MAP_LEVELS, CONTEXT):
+            abort(404)
+        try:
+            data = store.get()
+        except store.StoreUnavailable:
+            abort(503)
+        got = geometry_bytes(data, level, conf.region)
+        if got is None:
+            abort(404)
+        raw, packed, etag = got
+        headers = {"ETag": etag, "Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers=headers)
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            return Response(packed, mimetype="application/geo+json",
+                            headers={**headers, "Content-Encoding": "gzip"})
+        return Response(raw, mimetype="application/geo+json", headers=headers)

@@ -1,0 +1,158 @@
+"""« Carte » in headless Chromium: polygons drawn, restyle without refetching geometry, side panel, axe."""
+import shutil
+
+import pytest
+
+from dashboard.pipeline.build import build
+
+from .conftest import RAW
+from .helpers import ROOT, LiveServer, axe_violations, wait_ready
+
+pytestmark = pytest.mark.browser
+
+CHOROPLETH_PATHS = ".leaflet-overlay-pane path"
+
+
+def fills(page) -> list[str]:
+    return page.eval_on_selector_all(CHOROPLETH_PATHS, "els => els.map(e => e.getAttribute('fill'))")
+
+
+def record_geometry(page) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda r: "/geometrie/" in r.url and seen.append(r.url))
+    return seen
+
+
+def choose(page, dropdown_id: str, label: str) -> None:
+    page.click(f"#{dropdown_id}")
+    page.get_by_role("option", name=label, exact=True).click()
+
+
+def test_carte_departements_restyle_panel_and_a11y(live_server, page, store_data):
+    geometry = record_geometry(page)
+    page.goto(live_server.url + "/carte")
+    wait_ready(page)
+    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 12")
+    assert page.locator(CHOROPLETH_PATHS).count() == 12            # the region's départements
+    # plain background (no tiles): every département of France, in its own pane under the colours
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-carte-fond-pane path').length === 101")
+    loaded = list(geometry)
+    assert any("/geometrie/departement.geojson" in u for u in loaded)
+    before = fills(page)
+    assert all(f.startswith("url(#carte-hatch-demo-") for f in before)    # demo values are hatched
+    assert page.locator(".demo-banner").count() == 1
+    legend = page.inner_text("#carte-legend")
+    assert "pas de donnée" in legend and "démonstration" in legend
+
+    label = store_data.indicators.at["cpts_coverage_pct", "label"]
+    choose(page, "carte-indicator", label)
+    page.wait_for_function("(b) => JSON.stringify(Array.from(document.querySelectorAll("
+                           f"'{CHOROPLETH_PATHS}')).map(e => e.getAttribute('fill'))) !== b",
+                           arg=__import__("json").dumps(before))
+    wait_ready(page)
+    assert fills(page) != before
+    assert geometry == loaded, "changer d'indicateur ne doit pas recharger la géométrie"
+    assert "indicateur=cpts_coverage_pct" in page.url
+    assert "%" in page.inner_text("#carte-legend")
+    assert label in page.inner_text("#carte-table")
+
+    # hover shows a French-formatted tooltip, click opens the side panel
+    path = page.locator(CHOROPLETH_PATHS).first
+    path.hover(force=True)
+    page.wait_for_selector(".leaflet-tooltip")
+    assert "Valeur" in page.inner_text(".leaflet-tooltip")
+    path.dispatch_event("click")
+    page.wait_for_selector("#carte-panel a[href^='/territoire/D']")
+    name = page.inner_text("#carte-panel h2")
+    assert name in set(store_data.territories.loc[store_data.territories["region"] == "R84", "name"])
+    assert "territoire=D" in page.url
+    assert geometry == loaded
+    assert page.locator("text=aucune structure chargée").count() == 1
+    assert axe_violations(page) == []
+
+
+def test_carte_state_from_url(live_server, page, store_data):
+    page.goto(live_server.url + "/carte?indicateur=mcs_count&trimestre=2017Q4&territoire=D15&zoom=8&lat=45.1&lng=3.0")
+    wait_ready(page)
+    assert page.inner_text("#carte-panel h2") == "Cantal"
+    assert store_data.indicators.at["mcs_count", "label"] in page.inner_text("#carte-indicator")
+    assert "T4 2017" in page.inner_text("#carte-quarter")
+    # bad values: defaults, never an error page
+    page.goto(live_server.url + "/carte?indicateur=%3Cscript%3E&niveau=lune&trimestre=x&territoire=D75&zoom=a")
+    wait_ready(page)
+    assert page.locator("h1").inner_text() == "Carte"
+    assert "Cliquez sur un territoire" in page.inner_text("#carte-panel")
+
+
+@pytest.fixture(scope="module")
+def commune_server(opendata, tmp_path_factory):
+    """A store built from the default data plus the real commune contours of Cantal and Rhône."""
+    raw = tmp_path_factory.mktemp("raw-communes")
+    for path in sorted((opendata / "contours").glob("communes-*.geojson")):
+        shutil.copy(path, raw / path.name)
+    out = tmp_path_factory.mktemp("store-communes")
+    assert build([RAW, raw], out, region="R84", echo=lambda _l: None).published
+    server = LiveServer(data_dir=out)
+    yield server
+    server.stop()
+
+
+def test_carte_communes_from_real_contours(commune_server, page):
+    geometry = record_geometry(page)
+    page.goto(commune_server.url + "/carte?niveau=commune")
+    wait_ready(page)
+    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 500")
+    n = page.locator(CHOROPLETH_PATHS).count()
+    assert n >= 500                                       # the communes of Cantal and Rhône
+    assert [u for u in geometry if "commune.geojson" in u]
+    # no commune value in the default data: every commune is drawn as "no data", hatched grey
+    assert set(fills(page)) == {"url(#carte-hatch-nodata)"}
+    loaded = list(geometry)
+    page.click("label:has-text('EPCI')")
+    page.wait_for_function(f"(n) => document.querySelectorAll('{CHOROPLETH_PATHS}').length !== n", arg=n)
+    wait_ready(page)
+    assert any("epci.geojson" in u for u in geometry[len(loaded):])
+    assert "niveau=epci" in page.url
+    page.screenshot(path=str(ROOT / "test-artifacts" / "carte-epci.png"))
+    assert axe_violations(page) == []
+
+
+@pytest.fixture(scope="module")
+def structures_server(built_store, tmp_path_factory):
+    """The default store with a few structures (the default data have none): exercises the point layer."""
+    import pandas as pd
+
+    out = tmp_path_factory.mktemp("store-structures")
+    shutil.copytree(built_store, out, dirs_exist_ok=True)
+    version = (out / "CURRENT").read_text().strip()
+    rows = [("603", "Maison de santé (L.6223-3)", 45.76 + k * 0.002, 4.83 + k * 0.002) for k in range(6)]
+    rows += [("124", "Centre de Santé", 45.2, 3.5), ("604", "CPTS", 46.0, 5.5)]
+    frame = pd.DataFrame([{"id": f"0100000{k:02d}", "category": c, "category_label": lab, "name": f"Structure {k}",
+                           "address": f"{k} rue de l'Essai", "commune": "C69123", "opening_date": "2020-01-15",
+                           "lon": lon, "lat": lat, "source": "essai"} for k, (c, lab, lat, lon) in enumerate(rows)])
+    frame.to_parquet(out / version / "structures.parquet")
+    server = LiveServer(data_dir=out)
+    yield server
+    server.stop()
+
+
+def test_carte_structures_clustered_and_filtered(structures_server, page):
+    page.goto(structures_server.url + "/carte")
+    wait_ready(page)
+    page.wait_for_selector(".carte-cluster")
+    assert "6" in page.inner_text(".carte-cluster")          # the 6 MSP of Lyon in one cluster at this zoom
+    markers = ".leaflet-marker-pane .carte-cluster, .leaflet-carte-points-pane path.carte-structure"
+    assert page.locator(markers).count() >= 3                  # cluster + the CDS and the CPTS points
+    assert axe_violations(page) == []                          # with the cluster marker shown
+    page.click("label:has-text('MSP')")                        # hide MSP: filter through the hideout
+    page.wait_for_function("() => !document.querySelector('.carte-cluster')")
+    assert page.locator(".leaflet-carte-points-pane path.carte-structure").count() == 2
+    # an indicator change re-adds the shapes: the points must stay reachable above them
+    choose(page, "carte-indicator", "Centres de santé (CDS)")
+    wait_ready(page)
+    assert page.locator(".leaflet-carte-points-pane path.carte-structure").count() == 2
+    page.locator(".leaflet-carte-points-pane path.carte-structure").first.dispatch_event("click")
+    page.wait_for_selector(".leaflet-popup-content")
+    popup = page.inner_text(".leaflet-popup-content")
+    assert "FINESS" in popup and "Ouverture : 15/01/2020" in popup
+    assert axe_violations(page) == []

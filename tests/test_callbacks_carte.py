@@ -1,0 +1,141 @@
+"""Callbacks of « Carte » called as plain functions, plus the geometry route and crafted requests."""
+import gzip
+import json
+
+import pytest
+from dash import no_update
+
+from dashboard import store
+
+
+@pytest.fixture(scope="module")
+def app(app_settings):
+    from dashboard.webapp import create_app
+
+    return create_app(app_settings)
+
+
+@pytest.fixture(scope="module")
+def cb(app):
+    import callbacks.carte as module
+
+    return module
+
+
+def test_restyle_sends_values_not_geometry(cb, store_data):
+    q = store.latest_quarter(store_data)
+    url, hideout, legend, caption, banner = cb.restyle("departement", "msp_count", q, None)
+    assert url.startswith("/geometrie/departement.geojson?v=")
+    assert len(hideout["values"]) == 12 and "coordinates" not in json.dumps(hideout)
+    other = cb.restyle("departement", "cpts_coverage_pct", q, None)[1]
+    assert other["values"] != hideout["values"] and other["label"] != hideout["label"]
+    assert banner is not None                      # the default data hold demo values
+    assert "région" in caption
+
+
+@pytest.mark.parametrize("level, indicator, quarter", [
+    ("commune", "msp_count", "2023Q4"),            # no commune geometry in the default store
+    ("departement", "../../etc/passwd", "2023Q4"),
+    ("departement", "msp_count", "2023Q9"),
+    (None, None, None),
+    ({"x": 1}, ["y"], 42),
+])
+def test_restyle_never_fails_on_bad_input(cb, level, indicator, quarter):
+    url, hideout, *_ = cb.restyle(level, indicator, quarter, "C99999")
+    assert url.startswith("/geometrie/departement.geojson") and hideout["selected"] is None
+
+
+def test_change_level_keeps_valid_indicator(cb):
+    options, value, territories, selected = cb.change_level("departement", "mcs_count", "D69")
+    assert value == "mcs_count" and selected == "D69"
+    assert {o["value"] for o in options} >= {"msp_count", "mcs_count"}
+    assert len(territories) == 12 and territories[0]["label"] == "Ain"
+    _o, value, _t, selected = cb.change_level("inconnu", "nope", "D75")
+    assert value is not None and selected is None
+
+
+def test_click_selects_only_territories_of_the_map(cb):
+    assert cb.click_territory({"properties": {"code": "D15", "name": "Cantal"}}, "departement") == "D15"
+    assert cb.click_territory({"properties": {"code": "D75"}}, "departement") is no_update    # Paris: not R84
+    assert cb.click_territory({"properties": {"code": "<img src=x>"}}, "departement") is no_update
+    assert cb.click_territory(None, "departement") is no_update
+    assert cb.click_territory("D15", "departement") is no_update
+
+
+def test_side_panel_and_selection_patch(cb, store_data):
+    panel, patch = cb.show_territory("D15", store.latest_quarter(store_data), "departement")
+    text = json.dumps([c.to_plotly_json() for c in panel], default=lambda o: o.to_plotly_json())
+    assert "Cantal" in text and "/territoire/D15" in text
+    assert "selected" in json.dumps(patch.to_plotly_json())
+    panel, _ = cb.show_territory("D99", None, "departement")
+    assert "Cliquez sur un territoire" in json.dumps(panel[1].to_plotly_json())
+
+
+def test_table_only_when_asked(cb, store_data):
+    assert cb.show_table([], "departement", "msp_count", "2023Q4") is None
+    table = cb.show_table(["on"], "departement", "msp_count", "2023Q4")
+    rows = table.children[2].children
+    assert len(rows) == 12 and rows[0].children[0].children == "Rhône"     # sorted, highest first
+
+
+def test_geometry_route_cached_and_gzipped(app, store_data):
+    client = app.server.test_client()
+    r = client.get("/geometrie/departement.geojson?v=1", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+    assert "max-age" in r.headers["Cache-Control"] and r.headers["ETag"]
+    doc = json.loads(gzip.decompress(r.data))
+    assert len(doc["features"]) == 12
+    again = client.get("/geometrie/departement.geojson", headers={"If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    assert client.get("/geometrie/commune.geojson").status_code == 404
+    sneaky = client.get("/geometrie/..%2Fmanifest.geojson")     # no file is ever read from the URL
+    assert sneaky.status_code == 404 or b"sha256" not in sneaky.data
+    assert client.get("/geometrie/contexte.geojson").status_code == 200
+
+
+def test_crafted_callback_request_is_not_a_500(app):
+    client = app.server.test_client()
+    client.get("/carte")
+    body = {
+        "output": "..carte-geojson.url...carte-geojson.hideout...carte-legend.children..."
+                  "carte-caption.children...carte-banner.children..",
+        "outputs": [{"id": "carte-geojson", "property": "url"}, {"id": "carte-geojson", "property": "hideout"},
+                    {"id": "carte-legend", "property": "children"}, {"id": "carte-caption", "property": "children"},
+                    {"id": "carte-banner", "property": "children"}],
+        "inputs": [{"id": "carte-level", "property": "value", "value": "commune'; DROP"},
+                   {"id": "carte-indicator", "property": "value", "value": {"$gt": ""}},
+                   {"id": "carte-quarter", "property": "value", "value": "9999Q9"}],
+        "state": [{"id": "carte-territory", "property": "value", "value": "C00000"}],
+        "changedPropIds": ["carte-indicator.value"],
+    }
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code == 200
+    payload = r.get_json()["response"]
+    assert payload["carte-geojson"]["url"].startswith("/geometrie/departement.geojson")
+
+
+def test_basemap_from_settings(app, app_settings):
+    import dataclasses
+
+    from dashboard import settings
+    from layouts import carte
+
+    def layer_types(tree):
+        found, stack = [], [tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (list, tuple)):
+                stack.extend(node)
+            elif hasattr(node, "to_plotly_json"):
+                found.append(type(node).__name__ + ":" + str(getattr(node, "id", "")))
+                stack.append(getattr(node, "children", None))
+        return found
+
+    plain = layer_types(carte.layout())
+    assert "GeoJSON:carte-context" in plain and not any(t.startswith("TileLayer") for t in plain)
+    settings.use(dataclasses.replace(app_settings, tile_url="http://127.0.0.1:1/{z}/{x}/{y}.png"))
+    try:
+        tiled = layer_types(carte.layout(niveau="departement", zoom="8", lat="45", lng="4"))
+    finally:
+        settings.use(app_settings)
+    assert any(t.startswith("TileLayer") for t in tiled) and "GeoJSON:carte-context" not in tiled

@@ -1,0 +1,155 @@
+"""Pure logic of the map: class breaks, palettes, legend, hideout payload, geometry route."""
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from dashboard import fmt, mapping, store
+
+APL = {"unit": "consultations/hab./an", "polarity": "higher"}
+PCT = {"unit": "%", "polarity": "lower"}
+COUNT = {"unit": "nombre", "polarity": "higher"}
+
+
+def test_apl_always_breaks_at_2_5():
+    rng = np.random.default_rng(0)
+    for values in (rng.gamma(3, 1.1, 4000), rng.uniform(1, 6, 12), [1.0, 2.0, 2.4, 2.6, 3.1, 4.0, 5.5, 6.0]):
+        edges = mapping.class_breaks(list(values), APL)
+        assert mapping.APL_THRESHOLD in edges[1:-1]
+        assert edges == sorted(edges) and len(edges) - 1 <= mapping.MAX_CLASSES
+    # 2.5 itself is not "low accessibility": it goes to the upper class
+    edges = mapping.class_breaks([1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0], APL)
+    cls = mapping.classify([2.49, 2.5], edges)
+    assert cls[1] == cls[0] + 1
+
+
+def test_percentages_use_fixed_classes_within_the_data_range():
+    assert mapping.class_breaks([55.0, 60.0, 78.0, 83.0], PCT) == [55.0, 60.0, 70.0, 80.0, 83.0]
+    assert mapping.class_breaks([64.1, 72.3, 100.0], PCT) == [64.1, 70.0, 80.0, 90.0, 100.0]
+    assert mapping.class_breaks([5.0, 95.0], PCT) == [5.0, 10.0, 25.0, 50.0, 75.0, 95.0]
+
+
+def test_counts_quantiles_or_natural_breaks_and_few_values():
+    many = list(np.random.default_rng(1).poisson(30, 2000).astype(float))
+    edges = mapping.class_breaks(many, COUNT)
+    assert 3 <= len(edges) - 1 <= mapping.MAX_CLASSES and edges[0] == min(many) and edges[-1] == max(many)
+    few = [6.0, 13, 13, 22, 24, 25, 25, 30, 30, 31, 32, 132]       # 12 départements: Fisher-Jenks
+    edges = mapping.class_breaks(few, COUNT)
+    assert edges[0] == 6 and edges[-1] == 132 and len(edges) >= 3
+    assert mapping.class_breaks([1.0, 2.0, 2.0], COUNT) == [1.0, 1.5, 2.0]      # one class per value
+    assert mapping.class_breaks([3.0, 3.0], COUNT) == [3.0, 3.0]
+    assert mapping.class_breaks([], COUNT) == []
+
+
+def test_classify_marks_missing_values():
+    assert mapping.classify([1, 5, float("nan")], [0, 2, 10]).tolist() == [0, 1, -1]
+    assert mapping.classify([1, 2], []).tolist() == [-1, -1]
+
+
+def test_palette_respects_polarity_and_context():
+    higher, lower, none = mapping.palette("higher", 5), mapping.palette("lower", 5), mapping.palette("none", 5)
+    assert lower == higher[::-1]                 # dark always means "better"
+    assert set(none).isdisjoint(higher)          # context indicators: another (viridis) ramp
+    assert len(set(higher)) == 5 and mapping.NO_DATA_COLOR not in higher + none
+
+
+def test_legend_labels_in_french_format():
+    items = mapping.legend_items([0.5, 2.5, 1234.5], ["#a", "#b"], "consultations/hab./an")
+    assert items[0]["label"] == "moins de 2,50"
+    assert items[1]["label"] == f"2,50 et plus"
+    items = mapping.legend_items([1.0, 10.0, 25.0, 80.0], ["#a", "#b", "#c"], "%")
+    assert items[1]["label"] == f"de 10,0{fmt.NBSP}% à moins de 25,0{fmt.NBSP}%"
+
+
+def test_hideout_payload_holds_values_only(store_data):
+    data = store_data
+    quarter = store.latest_quarter(data)
+    result = mapping.choropleth(data, "msp_count", "departement", quarter, "R84")
+    hideout = result["hideout"]
+    assert set(hideout) >= {"values", "colors", "nodata", "decimals", "label", "selected"}
+    assert "geometry" not in json.dumps(hideout) and "coordinates" not in json.dumps(hideout)
+    # every value comes from the store; class in range, status letter
+    for code, (cls, value, status) in hideout["values"].items():
+        got = store.value_at(data, "msp_count", code, quarter)
+        assert value == round(got["value"]) and isinstance(value, int)     # counts: integers at display precision
+        assert status == mapping.STATUS_CODES[got["status"]]
+        assert 0 <= cls < len(hideout["colors"])
+    assert set(hideout["values"]) <= set(mapping.region_codes(data, "departement", "R84"))
+    assert len(hideout["values"]) == 12
+    assert result["has_demo"] == any(s == "d" for _c, _v, s in hideout["values"].values())
+
+
+def test_values_are_the_last_known_at_the_quarter(store_data):
+    vals = mapping.values_at(store_data, "msp_count", mapping.region_codes(store_data, "departement", "R84"), "2019Q2")
+    assert len(vals) and (vals["period"] <= "2019Q2").all()
+    assert mapping.values_at(store_data, "msp_count", ["D01"], "1990Q1").empty
+    assert mapping.values_at(store_data, "no_such", ["D01"], "2023Q4").empty
+
+
+def test_normalise_falls_back_on_anything_unknown(store_data):
+    ok = mapping.normalise(store_data, "msp_count", "departement", "2023Q4", "D69")
+    assert ok == {"indicator": "msp_count", "level": "departement", "quarter": "2023Q4", "selected": "D69"}
+    bad = mapping.normalise(store_data, "<script>", "planete", "2099Q9", "D75")   # D75 not in the region
+    assert bad["level"] == "departement" and bad["indicator"] in mapping.indicators(store_data, "departement")
+    assert bad["quarter"] == store.latest_quarter(store_data) and bad["selected"] is None
+    assert mapping.normalise(store_data, None, None, None, ["x"])["selected"] is None
+    view = mapping.view_from_query(store_data, {"zoom": "99", "lat": "abc"})
+    assert view["zoom"] is None and view["center"] is None
+    view = mapping.view_from_query(store_data, {"zoom": "8", "lat": "45.5", "lng": "4.8"})
+    assert view["zoom"] == 8 and view["center"] == [45.5, 4.8]
+
+
+def test_panel_and_table(store_data):
+    q = store.latest_quarter(store_data)
+    info = mapping.panel(store_data, "D15", "departement", q)
+    assert info["name"] == "Cantal" and info["href"] == "/territoire/D15" and info["figures"]
+    assert mapping.panel(store_data, "D99", "departement", q) is None
+    result = mapping.choropleth(store_data, "msp_count", "departement", q)
+    rows = mapping.table_rows(store_data, result)
+    values = [r["value"] for r in rows if r["value"] is not None]
+    assert values == sorted(values, reverse=True) and len(rows) == 12
+
+
+def test_geometry_bytes_region_only_and_compressed(store_data):
+    raw, packed, etag = mapping.geometry_bytes(store_data, "departement", "R84")
+    doc = json.loads(raw)
+    assert {f["properties"]["code"] for f in doc["features"]} == set(mapping.region_codes(store_data, "departement", "R84"))
+    assert gzip.decompress(packed) == raw and len(packed) < len(raw) / 3
+    assert mapping.geometry_bytes(store_data, "departement", "R84")[2] == etag   # memoised
+    context = json.loads(mapping.geometry_bytes(store_data, mapping.CONTEXT, "R84")[0])
+    assert len(context["features"]) == 101
+    assert mapping.geometry_bytes(store_data, "commune", "R84") is None          # no commune contours by default
+
+
+def test_fit_view_covers_the_region():
+    view = mapping.fit_view([[44.1, 2.0], [46.8, 7.2]])
+    assert 6 <= view["zoom"] <= 8 and view["center"] == [45.45, 4.6]
+
+
+def test_structures_geojson_empty_by_default(store_data):
+    assert mapping.structures_geojson(store_data) == {"type": "FeatureCollection", "features": []}
+    assert sum(mapping.structure_counts(store_data).values()) == 0
+
+
+def test_structures_as_one_point_collection(store_data):
+    import dataclasses
+
+    import pandas as pd
+
+    frame = pd.DataFrame([
+        {"id": "010012345", "category": "603", "category_label": "Maison de santé (L.6223-3)", "name": "MSP du Val",
+         "address": "1 rue de la Gare 01000 Bourg", "commune": "C01053", "opening_date": "2019-03-01",
+         "lon": 5.22, "lat": 46.2, "source": "FINESS"},
+        {"id": "150000001", "category": "124", "category_label": "Centre de Santé", "name": "CDS <b>X</b>",
+         "address": None, "commune": "C15014", "opening_date": None, "lon": 2.44, "lat": 44.93, "source": "FINESS"},
+        {"id": "690000002", "category": "604", "category_label": "", "name": "Sans position", "address": "",
+         "commune": "C69123", "opening_date": "", "lon": None, "lat": None, "source": "FINESS"},
+    ])
+    data = dataclasses.replace(store_data, structures=frame)
+    doc = mapping.structures_geojson(data)
+    assert [f["properties"]["finess"] for f in doc["features"]] == ["010012345", "150000001"]
+    first = doc["features"][0]
+    assert first["geometry"]["coordinates"] == [5.22, 46.2] and first["properties"]["opening"] == "01/03/2019"
+    assert doc["features"][1]["properties"]["address"] == "" and doc["features"][1]["properties"]["cat"] == "124"
+    assert mapping.structure_counts(data) == {"603": 1, "124": 1, "604": 1}
