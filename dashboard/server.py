@@ -46,7 +46,8 @@ def friendly_page(title: str, message: str, status: int, links: list[tuple[str, 
 
 def install(app: dash.Dash, conf: Settings) -> None:
     server = app.server
-    mapping.install_routes(server, conf)  # /geometrie/<level>.geojson: the map's geometry, cached and gzipped
+    if not conf.public:  # the public instance serves the kiosk only: no map route to probe
+        mapping.install_routes(server, conf)  # /geometrie/<level>.geojson: the map's geometry, cached and gzipped
 
     @server.route("/healthz")
     def healthz():

@@ -155,4 +155,6 @@ def test_carte_structures_clustered_and_filtered(structures_server, page):
     page.wait_for_selector(".leaflet-popup-content")
     popup = page.inner_text(".leaflet-popup-content")
     assert "FINESS" in popup and "Ouverture : 15/01/2020" in popup
+    # Leaflet fades the popup in: measure contrast on what the user ends up seeing, not mid-fade.
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     assert axe_violations(page) == []
