@@ -23,11 +23,12 @@ class Source:
 
 def registry() -> list[Source]:
     # Imported here so that a broken optional reader never breaks the CLI's import.
-    from .readers import catalogue, initiatives, plan_csv, reference
+    from .readers import catalogue, contours, initiatives, plan_csv, reference
 
     return [
         Source("Catalogue des indicateurs", catalogue.sniff, catalogue.read),
         Source("Référentiel territorial", reference.sniff, reference.read),
+        Source("Contours", contours.sniff, contours.read),
         Source("Tableau de suivi du plan", plan_csv.sniff, plan_csv.read),
         Source("Initiatives locales", initiatives.sniff, initiatives.read),
     ]

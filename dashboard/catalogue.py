@@ -1,0 +1,34 @@
+"""The indicator catalogue as users read it (labels in French, targets, last value)."""
+from __future__ import annotations
+
+from . import fmt, store
+from .periods import FREQUENCY_LABELS
+from .schema import STATUS_LABELS
+from .territory import LEVEL_LABELS
+
+POLARITY_LABELS = {"higher": "plus haut = mieux", "lower": "plus bas = mieux", "none": "indicateur de contexte"}
+UNIT_LABELS = {"nombre": "nombre", "%": "% de la population", "consultations/hab./an": "consultations par habitant et par an"}
+
+
+def describe(data: store.Store, region: str = "R84") -> list[dict]:
+    """One dict per indicator, in catalogue order, with every label the Indicateurs page shows."""
+    rows = []
+    for ident in data.indicators.index:
+        ind = store.indicator(data, ident)
+        target = store.target(data, ident, region)
+        latest = store.series(data, ident, region)
+        last = latest.iloc[-1].to_dict() if len(latest) else None
+        rows.append({
+            **ind,
+            "unit_label": UNIT_LABELS.get(ind["unit"], ind["unit"]),
+            "polarity_label": POLARITY_LABELS[ind["polarity"]],
+            "frequency_label": FREQUENCY_LABELS[ind["frequency"]],
+            "levels_label": ", ".join(LEVEL_LABELS[lv] for lv in ind["levels"]),
+            "target_label": (f"{fmt.value(target['value'], ind['unit'], 0)} en {fmt.quarter(target['period'])} "
+                             f"({region})") if target else "aucune cible fixée par le plan",
+            "last_label": (f"{fmt.value(last['value'], ind['unit'])} en {fmt.quarter(last['period'])} "
+                           f"({STATUS_LABELS[last['status']]})") if last else "aucune valeur pour la région",
+            "last_status": last["status"] if last else None,
+            "public_label": "publique (kiosque)" if ind["public"] else "interne",
+        })
+    return rows

@@ -1,0 +1,74 @@
+"""The project's plan-tracking table (format documented in data/raw/plan/README.md).
+
+ARS staff fill it in each quarter for indicators that have no open data. Values are
+checked here for form; their indicator and territory are checked by the build against
+the catalogue and the territorial reference (errors still name this file's line).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ... import periods, territory
+from ...schema import STATUSES
+from ..contribution import Contribution
+from ..errors import InputError
+from . import csvutil
+
+COLUMNS = ["indicateur", "territoire", "trimestre", "valeur", "statut", "source", "note"]
+_FR_QUARTER = re.compile(r"^T([1-4])\s+(\d{4})$")
+
+
+def sniff(path: Path) -> bool:
+    if path.suffix.lower() != ".csv":
+        return False
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            head = fh.readline().strip().replace(";", ",")
+    except OSError:
+        return False
+    # Lenient on purpose: a plan file with a misspelt column must be *recognised*, then rejected
+    # with a precise message, rather than skipped as an unknown file.
+    return len(set(h.strip().lower() for h in head.split(",")) & set(COLUMNS)) >= 3
+
+
+def _quarter(path: Path, raw: str, line: int) -> str:
+    m = _FR_QUARTER.match(raw)
+    text = f"{m.group(2)}Q{m.group(1)}" if m else raw
+    if not periods.is_quarter(text):
+        raise InputError(path, f"trimestre attendu au format 2023Q4 ou « T4 2023 », reçu {raw!r}", line, "trimestre")
+    return text
+
+
+def read(path: Path, options: dict | None = None) -> Contribution:
+    text = csvutil.read_text(path)
+    sep, rows = csvutil.rows(path, text, COLUMNS[:6])
+    records, seen = [], {}
+    for line, row in rows:
+        code = row["territoire"]
+        if not territory.is_code(code):
+            raise InputError(path, f"code de territoire attendu (FR, R84, D15, E200066389, C15014), reçu {code!r}",
+                             line, "territoire")
+        if not row["indicateur"]:
+            raise InputError(path, "identifiant d'indicateur attendu", line, "indicateur")
+        period = _quarter(path, row["trimestre"], line)
+        value = csvutil.number(path, row["valeur"], sep, line, "valeur")
+        status = row["statut"]
+        if status not in STATUSES:
+            raise InputError(path, f"statut attendu parmi {', '.join(STATUSES)}, reçu {status!r}", line, "statut")
+        source = row.get("source", "")
+        if status != "demo" and not source:
+            raise InputError(path, f"source attendue pour une valeur {status} (document ou méthode)", line, "source")
+        key = (row["indicateur"], code, period, source)
+        if key in seen:
+            raise InputError(path, f"ligne en double : même indicateur, territoire, trimestre et source qu'en "
+                                   f"ligne {seen[key]}", line, "indicateur")
+        seen[key] = line
+        records.append({"indicator": row["indicateur"], "territory": code, "period": period, "value": value,
+                        "status": status, "source": source or "Valeur de démonstration",
+                        "note": row.get("note", ""), "_file": str(path), "_row": line})
+    frame = pd.DataFrame(records)
+    return Contribution(source="Tableau de suivi du plan", file=str(path), rows=len(records),
+                        observations=frame, priority=30)

@@ -1,0 +1,77 @@
+"""Flask-level routes and hooks around the Dash app: health check, real 404s, friendly errors."""
+from __future__ import annotations
+
+import html as html_escape
+import re
+import sys
+
+import dash
+from flask import Response, jsonify, request
+
+from . import store
+from .settings import Settings
+
+# Routes Dash and Flask serve themselves (components, assets, callbacks).
+_INTERNAL = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|healthz|geometrie/|export/)")
+
+
+def _template_regex(template: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"<([^>]+)>", r"(?P<\1>[^/]+)", template.rstrip("/")) + "/?$")
+
+
+def page_for(path: str) -> tuple[dict, dict] | None:
+    """The registered page serving ``path`` and its path variables, or None."""
+    path = path.rstrip("/") or "/"
+    for page in dash.page_registry.values():
+        if page["module"] == "not_found_404":
+            continue
+        if page.get("path_template"):
+            m = _template_regex(page["path_template"]).match(path)
+            if m:
+                return page, m.groupdict()
+        if page["path"] == path:
+            return page, {}
+    return None
+
+
+def friendly_page(title: str, message: str, status: int, links: list[tuple[str, str]] = ()) -> Response:
+    items = "".join(f'<li><a href="{html_escape.escape(h)}">{html_escape.escape(t)}</a></li>' for t, h in links)
+    body = (f"<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>{html_escape.escape(title)}</title>"
+            f"<link rel='stylesheet' href='/assets/style.css'></head><body><main class='site-main'>"
+            f"<h1>{html_escape.escape(title)}</h1><p>{html_escape.escape(message)}</p>"
+            f"{'<ul>' + items + '</ul>' if items else ''}<p><a href='/'>Retour à l'accueil</a></p></main></body></html>")
+    return Response(body, status=status, mimetype="text/html")
+
+
+def install(app: dash.Dash, conf: Settings) -> None:
+    server = app.server
+
+    @server.route("/healthz")
+    def healthz():
+        try:
+            data = store.get()
+        except store.StoreUnavailable:
+            return jsonify({"status": "indisponible", "version": None}), 503
+        return jsonify({"status": "ok", "version": data.version, "built_at": data.built_at})
+
+    @server.before_request
+    def real_not_found():
+        """Dash answers every path with its page shell; a wrong URL must get a real 404."""
+        if request.method != "GET" or _INTERNAL.match(request.path):
+            return None
+        found = page_for(request.path)
+        if found is None:
+            return friendly_page("Page introuvable", "L'adresse demandée n'existe pas.", 404)
+        page, variables = found
+        # A page may refuse its path variables (e.g. an unknown territory code): module.not_found(**vars)
+        # returns None when the page exists, else a Response (with suggestions).
+        module = sys.modules.get(page["module"])
+        check = getattr(module, "not_found", None)
+        if check and variables:
+            return check(**variables)
+        return None
+
+    @server.errorhandler(500)
+    def internal_error(_exc):  # never a traceback in a response
+        return friendly_page("Une erreur est survenue", "Le service n'a pas pu répondre. Réessayez dans un instant.",
+                             500)

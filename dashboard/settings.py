@@ -1,0 +1,87 @@
+"""Settings from environment variables prefixed ``ACCES_SOINS_`` (see README, "Configuration").
+
+Read once per process into a frozen dataclass; nothing else in the code reads os.environ.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "ACCES_SOINS_"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(PREFIX + name, default)
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = _env(name, "1" if default else "0").strip().lower()
+    return value in ("1", "true", "yes", "oui", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path = ROOT / "data" / "raw"
+    data_dir: Path = ROOT / "data" / "processed"
+    host: str = "127.0.0.1"
+    port: int = 8050
+    public: bool = False                 # public/kiosk instance: public indicators, observed values only
+    region: str = "R84"                  # the region the dashboard follows
+    secret_key: str = ""
+    cache_dir: Path = ROOT / ".cache"
+    redis_url: str = ""
+    tile_url: str = ""                   # empty: no basemap tiles (offline, kiosk, CI)
+    tile_attribution: str = ""
+    users_file: str = ""                 # internal instance: users file with hashed passwords
+    trusted_header: str = ""             # or a header set by an authenticating reverse proxy
+    frame_ancestors: str = ""            # sites allowed to embed the app (CSP frame-ancestors)
+    kiosk_slides: str = "plan,carte,territoire,trimestre,source"
+    kiosk_seconds: int = 12
+    status_on_track: float = 0.95        # share of expected progress for "en bonne voie"
+    status_watch: float = 0.80           # ... for "à surveiller" (below: "en retard")
+    extra: dict = field(default_factory=dict)
+
+
+def load() -> Settings:
+    secret = _env("SECRET_KEY") or secrets.token_hex(32)
+    return Settings(
+        raw_dir=Path(_env("RAW_DIR") or ROOT / "data" / "raw"),
+        data_dir=Path(_env("DATA_DIR") or ROOT / "data" / "processed"),
+        host=_env("HOST", "127.0.0.1"),
+        port=int(_env("PORT", "8050")),
+        public=_flag("PUBLIC"),
+        region=_env("REGION", "R84"),
+        secret_key=secret,
+        cache_dir=Path(_env("CACHE_DIR") or ROOT / ".cache"),
+        redis_url=_env("REDIS_URL"),
+        tile_url=_env("TILE_URL"),
+        tile_attribution=_env("TILE_ATTRIBUTION"),
+        users_file=_env("USERS_FILE"),
+        trusted_header=_env("TRUSTED_HEADER"),
+        frame_ancestors=_env("FRAME_ANCESTORS"),
+        kiosk_slides=_env("KIOSK_SLIDES", "plan,carte,territoire,trimestre,source"),
+        kiosk_seconds=int(_env("KIOSK_SECONDS", "12")),
+        status_on_track=float(_env("STATUS_ON_TRACK", "0.95")),
+        status_watch=float(_env("STATUS_WATCH", "0.80")),
+    )
+
+
+_CURRENT: Settings | None = None
+
+
+def current() -> Settings:
+    """This process's settings, read from the environment on first use."""
+    global _CURRENT
+    if _CURRENT is None:
+        _CURRENT = load()
+    return _CURRENT
+
+
+def use(conf: Settings) -> Settings:
+    """Install explicit settings (app factory, tests)."""
+    global _CURRENT
+    _CURRENT = conf
+    return conf

@@ -1,0 +1,77 @@
+"""Shared components: provenance badges, demo banner, definitions, data-version line.
+
+Every value shown to a user goes through ``value_with_status`` or ``status_badge`` so that
+demo and estimated values are always marked the same way.
+"""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard import fmt, store
+from dashboard.schema import STATUS_LABELS
+
+STATUS_HELP = {
+    "observed": "Valeur observée, issue d'une source nommée",
+    "estimated": "Valeur estimée par calcul (méthode indiquée)",
+    "demo": "Valeur de démonstration : illustrative, ne pas l'interpréter comme un fait",
+}
+
+
+def page_id(page: str, what: str) -> str:
+    """Ids say their page: ``page_id("plan", "quarter") == "plan-quarter"``."""
+    return f"{page}-{what}"
+
+
+def status_badge(status: str, source: str = "") -> html.Span:
+    title = STATUS_HELP.get(status, "")
+    if source:
+        title = f"{title}. Source : {source}"
+    return html.Span(STATUS_LABELS.get(status, status), className=f"badge badge-{status}", title=title)
+
+
+def value_with_status(value: float | None, unit: str, status: str | None, source: str = "",
+                      decimals: int | None = None) -> html.Span:
+    children = [html.Span(fmt.value(value, unit, decimals), className="value")]
+    if status and status != "observed":
+        children += [" ", status_badge(status, source)]
+    cls = "value-with-status" + (" is-demo" if status == "demo" else "")
+    return html.Span(children, className=cls, title=source or None)
+
+
+def demo_banner(show: bool = True) -> html.Div | None:
+    if not show:
+        return None
+    return html.Div(
+        [html.Strong("Données de démonstration. "),
+         "Cette page contient des valeurs illustratives (marquées « démo ») produites pour faire fonctionner "
+         "l'outil là où aucune donnée réelle n'est encore chargée. Elles ne doivent pas être lues comme des faits."],
+        className="demo-banner", role="note",
+    )
+
+
+def definition(indicator: dict) -> html.Details:
+    """The catalogue's definition, one click away (a native <details>: keyboard accessible)."""
+    target = ""
+    return html.Details([
+        html.Summary("Définition et source"),
+        html.P(indicator["definition"]),
+        html.P([html.Strong("Source : "), indicator["source"]]),
+        html.P([html.Strong("Unité : "), indicator["unit"], " — ", html.Strong("Fréquence : "),
+                indicator["frequency"], target]),
+    ], className="definition")
+
+
+def data_version_line(data: store.Store) -> str:
+    built = data.built_at[:10]
+    if built:
+        y, m, d = built.split("-")
+        built = f"{d}/{m}/{y}"
+    return f"Données : version {data.version}, construite le {built}"
+
+
+def download_button(component_id: str, label: str) -> html.Button:
+    return html.Button(label, id=component_id, className="btn btn-secondary", n_clicks=0, type="button")
+
+
+__all__ = ["dcc", "html", "page_id", "status_badge", "value_with_status", "demo_banner", "definition",
+           "data_version_line", "download_button"]

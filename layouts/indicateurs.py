@@ -1,0 +1,50 @@
+"""« Indicateurs » : the catalogue, with definitions, units, sources, targets and frequency."""
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from dashboard import catalogue, store
+
+from .components import demo_banner
+
+PAGE = "indicateurs"
+
+
+def _card(row: dict) -> html.Article:
+    facts = [
+        ("Unité", row["unit_label"]),
+        ("Sens", row["polarity_label"]),
+        ("Fréquence", row["frequency_label"]),
+        ("Niveaux", row["levels_label"]),
+        ("Cible", row["target_label"]),
+        ("Dernière valeur", row["last_label"]),
+        ("Diffusion", row["public_label"]),
+    ]
+    return html.Article([
+        html.H3(row["label"], id=f"{PAGE}-{row['id']}"),
+        html.P(row["definition"]),
+        html.Dl([item for k, v in facts for item in (html.Dt(k), html.Dd(v))], className="facts"),
+        html.P([html.Strong("Source : "), row["source"]], className="source"),
+        html.P([html.Strong("Identifiant : "), html.Code(row["id"])], className="ident"),
+    ], className="indicator-card")
+
+
+def layout(**_query) -> html.Div:
+    data = store.get()
+    rows = catalogue.describe(data)
+    themes: dict[str, list] = {}
+    for row in rows:
+        themes.setdefault(row["theme"], []).append(row)
+    return html.Div([
+        html.H1("Indicateurs suivis"),
+        html.P("Chaque indicateur du plan, avec sa définition, son unité, sa source, sa fréquence et sa cible "
+               "quand le plan en fixe une. Les valeurs sont observées (source nommée), estimées (méthode nommée) "
+               "ou de démonstration.", className="lead"),
+        demo_banner(any(r["last_status"] == "demo" for r in rows)),
+        *[html.Section([html.H2(theme), html.Div([_card(r) for r in items], className="card-grid")],
+                       className="theme") for theme, items in themes.items()],
+    ])
+
+
+dash.register_page(__name__, path="/indicateurs", name="Indicateurs", title="Indicateurs – Accès aux soins", order=5, layout=layout)

@@ -1,0 +1,54 @@
+"""The page frame: State-like header, navigation, main content, footer with the data version."""
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from dashboard import settings, store
+
+from .components import data_version_line
+
+NAV = [("Suivi du plan", "/"), ("Carte", "/carte"), ("Territoires", "/territoire"), ("Kiosque", "/kiosque"),
+       ("Indicateurs", "/indicateurs")]
+
+
+def _nav(public: bool) -> html.Nav:
+    registered = {p["path"] for p in dash.page_registry.values()}
+    links = [html.Li(dcc.Link(label, href=href, className="nav-link")) for label, href in NAV
+             if href in registered or (href == "/territoire" and "/territoire/<code>" in
+                                       {p.get("path_template") for p in dash.page_registry.values()})]
+    return html.Nav(html.Ul(links, className="nav-list"), className="site-nav", **{"aria-label": "Navigation principale"})
+
+
+def _footer() -> html.Footer:
+    try:
+        line = data_version_line(store.get())
+    except store.StoreUnavailable:
+        line = "Aucune donnée publiée : lancer « make data »."
+    return html.Footer([
+        html.P(line, id="app-data-version"),
+        html.P(["Sources : DREES (APL, FINESS), Baromètre des résultats de l'action publique, ARS Auvergne-Rhône-Alpes. ",
+                dcc.Link("Définitions des indicateurs", href="/indicateurs")]),
+    ], className="site-footer")
+
+
+def layout() -> html.Div:
+    public = settings.current().public
+    return html.Div([
+        dcc.Location(id="app-url", refresh="callback-nav"),
+        dcc.Store(id="app-page"),
+        html.A("Aller au contenu", href="#contenu", className="skip-link"),
+        html.Header([
+            html.Div([
+                html.Div(["République", html.Br(), "Française"], className="marianne-block", **{"aria-hidden": "true"}),
+                html.Div([
+                    html.P(dcc.Link("Accès aux soins", href="/"), className="site-title"),
+                    html.P("ARS Auvergne-Rhône-Alpes — suivi trimestriel du plan", className="site-tagline"),
+                ]),
+                html.Div(id="app-search-slot", className="search-slot"),
+            ], className="header-inner"),
+            _nav(public),
+        ], className="site-header"),
+        html.Main(dash.page_container, id="contenu", className="site-main", tabIndex="-1"),
+        _footer(),
+    ], className="app-shell")

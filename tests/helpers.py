@@ -1,0 +1,114 @@
+"""Test helpers: a live app in a subprocess, headless Chromium (Playwright) and axe-core."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """``python app.py`` on a free loopback port, with its own settings (environment variables)."""
+
+    def __init__(self, data_dir: Path, public: bool = False, extra_env: dict | None = None, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "ACCES_SOINS_DATA_DIR": str(data_dir), "ACCES_SOINS_PORT": str(self.port),
+                    "ACCES_SOINS_HOST": "127.0.0.1", "ACCES_SOINS_PUBLIC": "1" if public else "0",
+                    "ACCES_SOINS_CACHE_DIR": str(Path(data_dir).parent / f"cache-{self.port}"),
+                    **(extra_env or {})}
+        self.proc = None
+        self.start()
+
+    def start(self, timeout: float = 60) -> None:
+        (ROOT / "test-artifacts").mkdir(exist_ok=True)
+        self.log = open(ROOT / "test-artifacts" / f"server-{self.port}.log", "a")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"le serveur s'est arrêté (code {self.proc.returncode}), voir {self.log.name}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except Exception:
+                time.sleep(0.3)
+        raise RuntimeError("le serveur n'a pas démarré à temps")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.log:
+            self.log.close()
+
+
+class Browser:
+    def __init__(self):
+        from playwright.sync_api import sync_playwright
+
+        exe = shutil.which("chromium") or "/usr/bin/chromium"
+        if not Path(exe).exists():
+            raise RuntimeError("chromium introuvable : lancer « make test » (il installe chromium et chromium-driver)")
+        self._pw = sync_playwright().start()
+        self._browser = self._pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
+
+    def new_page(self, width: int = 1366, height: int = 900):
+        context = self._browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR",
+                                            accept_downloads=True)
+
+        # Tests never reach the internet: anything not on loopback is refused.
+        def guard(route):
+            url = route.request.url
+            if url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:")):
+                return route.continue_()
+            return route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        return page
+
+    def close(self):
+        self._browser.close()
+        self._pw.stop()
+
+
+def wait_ready(page) -> None:
+    """Wait until Dash has rendered the page and no callback is pending."""
+    page.wait_for_selector("#_pages_content, ._dash-app-content, #react-entry-point", state="attached")
+    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=20000)
+    page.wait_for_timeout(300)
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core in the page; return the violations of the given impacts."""
+    if not AXE.exists():
+        raise RuntimeError("axe-core absent : lancer « make test » (npm ci)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"][:5]]}
+            for v in result["violations"] if v["impact"] in impacts]
