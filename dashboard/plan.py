@@ -49,9 +49,35 @@ def plan_indicators(indicators: pd.DataFrame, public_only: bool = False) -> pd.D
 def series(observations: pd.DataFrame, indicator: str, territory: str) -> pd.DataFrame:
     """Observations of one indicator in one territory, sorted by quarter."""
     df = observations[(observations["indicator"] == indicator) & (observations["territory"] == territory)]
-    df = df.dropna(subset=["value"]).copy()
-    df["_i"] = df["period"].map(periods.index)
-    return df.sort_values("_i").drop(columns="_i").reset_index(drop=True)
+    return _sorted(df)
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.dropna(subset=["value"]).reset_index(drop=True)
+    order = df["period"].map(periods.index).sort_values(kind="stable").index
+    return df.loc[order].reset_index(drop=True)
+
+
+def series_index(observations: pd.DataFrame, indicators: list[str], territories: list[str]
+                 ) -> dict[tuple[str, str], pd.DataFrame]:
+    """``{(indicator, territory): series}`` for many series at once (one pass over the observations)."""
+    df = observations[observations["indicator"].isin(indicators) & observations["territory"].isin(territories)]
+    return {key: _sorted(part) for key, part in df.groupby(["indicator", "territory"], sort=False)}
+
+
+def assessment_basis(df: pd.DataFrame, as_of: str) -> tuple[pd.DataFrame, bool]:
+    """The observations a status is computed on, and whether they are demo values.
+
+    Statuses, paces and projections rest on observed and estimated values only, as long as the series has
+    one at or before ``as_of``; a series made only of demo values is assessed on them, and the status is
+    then marked as resting on demo values. (Values shown are always the last value at or before the
+    quarter, whatever its status — demo values visibly marked.)
+    """
+    real = df[df["status"] != "demo"]
+    limit = periods.index(as_of)
+    if len(real) and (real["period"].map(periods.index) <= limit).any():
+        return real.reset_index(drop=True), False
+    return df, bool(len(df))
 
 
 def pairs(df: pd.DataFrame) -> list[tuple[str, float]]:
@@ -139,6 +165,9 @@ class Card:
     progress: float | None      # share of the way from baseline to target achieved, 0..1 (bar)
     expected_progress: float | None  # share of the way expected by now, 0..1 (tick on the bar)
     stale: bool
+    change_on_demo: tuple[bool, bool]  # (quarter, year): a side of the change is a demo value
+    change_new: tuple[bool, bool]      # (quarter, year): the two sides are different observations
+    assessed_on_demo: bool      # the status rests on demo values (the series has no other)
     assessment: Assessment = field(repr=False)
 
     @property
@@ -159,15 +188,19 @@ class Card:
 
     def change_text(self, which: str) -> str:
         v = self.change_quarter if which == "quarter" else self.change_year
+        k = 0 if which == "quarter" else 1
         if v is None:
             return "–"
-        return fmt.signed(v, self.decimals()) + (" pt" if self.unit == "%" else "")
+        if not self.change_new[k]:
+            return "pas de valeur nouvelle"
+        text = fmt.signed(v, self.decimals()) + (" pt" if self.unit == "%" else "")
+        return text + (" (calcul avec une valeur démo)" if self.change_on_demo[k] else "")
 
     @property
     def target_text(self) -> str:
         if self.target_value is None:
             return "pas de cible chiffrée"
-        return f"cible {fmt.value(self.target_value, self.unit)} au {fmt.quarter(self.target_period)}"
+        return f"cible {target_number(self.target_value, self.unit)} au {fmt.quarter(self.target_period)}"
 
     @property
     def provenance_text(self) -> str:
@@ -192,11 +225,29 @@ class Card:
             return "cible non atteinte au rythme récent" if a.recent_pace is not None else "rythme récent inconnu"
         return f"cible atteinte au {fmt.quarter(a.projected_period)} au rythme récent"
 
+    @property
+    def basis_text(self) -> str:
+        """Says on what the status rests when it is not simply the value shown."""
+        a = self.assessment
+        if self.target_value is None or a.latest_period is None:
+            return ""
+        if self.assessed_on_demo:
+            return "Statut calculé sur des valeurs de démonstration."
+        if a.latest_period != self.period:
+            return (f"Statut calculé sur la dernière valeur observée ou estimée : "
+                    f"{fmt.value(a.latest_value, self.unit)} au {fmt.quarter(a.latest_period)}.")
+        return ""
+
     def pace_text(self, pace: float | None) -> str:
         if pace is None:
             return "–"
         unit = " pt" if self.unit == "%" else ""
         return f"{pace_number(pace)}{unit} par trimestre"
+
+
+def target_number(value: float, unit: str) -> str:
+    """A target as the plan states it: « 590 », « 100 % » (no needless decimals)."""
+    return fmt.value(value, unit, 0 if float(value).is_integer() else None)
 
 
 def pace_number(pace: float | None) -> str:
@@ -225,20 +276,30 @@ def progress_shares(a: Assessment) -> tuple[float | None, float | None]:
     return clamp(done), expected
 
 
-def card(meta: dict | pd.Series, obs: pd.DataFrame, targets: pd.DataFrame | None, territory: str, as_of: str,
-         thresholds: Thresholds = Thresholds(), baseline_quarter: str = BASELINE_QUARTER) -> Card:
-    """The card of one indicator (``meta``: its catalogue row) in ``territory`` as of ``as_of``."""
-    df = series(obs, meta["id"], territory)
-    pts = pairs(df)
-    tgt = target_for(targets, meta["id"], territory)
+def assess_frame(df: pd.DataFrame, meta: dict, tgt: dict | None, as_of: str, thresholds: Thresholds = Thresholds(),
+                 baseline_quarter: str = BASELINE_QUARTER) -> tuple[Assessment, bool]:
+    """Assess a series (see :func:`assessment_basis`): (assessment, whether it rests on demo values)."""
+    basis, on_demo = assessment_basis(df, as_of)
     a = trajectory.assess(
-        pts,
-        baseline=baseline_for(df, baseline_quarter),
+        pairs(basis),
+        baseline=baseline_for(basis, baseline_quarter),
         target=(tgt["period"], tgt["value"]) if tgt else None,
         as_of=as_of,
         polarity=meta.get("polarity"),
         thresholds=thresholds,
     )
+    return a, on_demo
+
+
+def card(meta: dict | pd.Series, obs: pd.DataFrame | None, targets: pd.DataFrame | None, territory: str,
+         as_of: str, thresholds: Thresholds = Thresholds(), baseline_quarter: str = BASELINE_QUARTER,
+         df: pd.DataFrame | None = None) -> Card:
+    """The card of one indicator (``meta``: its catalogue row) in ``territory`` as of ``as_of``
+    (``df``: its series when already at hand, else read from ``obs``)."""
+    df = series(obs, meta["id"], territory) if df is None else df
+    pts = pairs(df)
+    tgt = target_for(targets, meta["id"], territory)
+    a, on_demo = assess_frame(df, meta, tgt, as_of, thresholds, baseline_quarter)
     r = row_at(df, as_of) if not df.empty else None
     done, expected = progress_shares(a)
     freq = meta.get("frequency") or "année"
@@ -267,15 +328,35 @@ def card(meta: dict | pd.Series, obs: pd.DataFrame, targets: pd.DataFrame | None
         expected_progress=expected,
         stale=trajectory.is_stale(None if r is None else r["period"], as_of,
                                   freq if freq in periods.FREQUENCY_QUARTERS else "année"),
+        change_on_demo=(_demo_side(df, as_of, 1), _demo_side(df, as_of, 4)),
+        change_new=(_new_value(df, as_of, 1), _new_value(df, as_of, 4)),
+        assessed_on_demo=on_demo,
         assessment=a,
     )
+
+
+def _demo_side(df: pd.DataFrame, as_of: str, lag: int) -> bool:
+    if df.empty:
+        return False
+    rows = [row_at(df, as_of), row_at(df, periods.shift(as_of, -lag))]
+    return any(r is not None and r["status"] == "demo" for r in rows) and all(r is not None for r in rows)
+
+
+def _new_value(df: pd.DataFrame, as_of: str, lag: int) -> bool:
+    if df.empty:
+        return False
+    now, before = row_at(df, as_of), row_at(df, periods.shift(as_of, -lag))
+    return now is not None and before is not None and now["period"] != before["period"]
 
 
 def cards(indicators: pd.DataFrame, observations: pd.DataFrame, targets: pd.DataFrame | None, territory: str,
           as_of: str, thresholds: Thresholds = Thresholds(), public_only: bool = False) -> list[Card]:
     """One card per plan indicator, in catalogue order."""
-    return [card(meta, observations, targets, territory, as_of, thresholds)
-            for meta in plan_indicators(indicators, public_only).to_dict("records")]
+    metas = plan_indicators(indicators, public_only).to_dict("records")
+    idx = series_index(observations, [m["id"] for m in metas], [territory])
+    empty = observations.iloc[0:0]
+    return [card(meta, None, targets, territory, as_of, thresholds, df=idx.get((meta["id"], territory), empty))
+            for meta in metas]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,16 +378,18 @@ def summary(cards_: list[Card], as_of: str) -> list[str]:
     q = fmt.quarter(as_of)
     lines: list[str] = []
     with_target = [c for c in cards_ if c.target_value is not None and c.value is not None]
-    counts = {s: sum(1 for c in with_target if c.status == s) for s in trajectory.STATUSES}
+    counts = {s: sum(1 for c in with_target if c.status == s) for s in (*trajectory.STATUSES, None)}
     if with_target:
         parts = [f"{counts[trajectory.ON_TRACK]} en bonne voie", f"{counts[trajectory.WATCH]} à surveiller",
                  f"{counts[trajectory.LATE]} en retard"]
+        if counts[None]:
+            parts.append(f"{counts[None]} trop tôt pour juger (pas de valeur observée depuis la référence)")
         lines.append(f"Au {q}, sur {_plural(len(with_target), 'indicateur du plan doté', 'indicateurs du plan dotés')}"
                      f" d'une cible : {', '.join(parts)}.")
-    moved = [c for c in cards_ if c.change_quarter not in (None, 0)]
+    moved = [c for c in cards_ if c.change_quarter not in (None, 0) and c.change_new[0]]
     if moved:
-        bits = [f"{c.short_label} {c.change_text('quarter')} (à {c.value_text})" for c in moved]
-        lines.append(f"Évolution depuis le {fmt.quarter(periods.shift(as_of, -1))} : {'; '.join(bits)}.")
+        bits = [f"{c.short_label} {c.change_text('quarter')}, à {c.value_text}" for c in moved]
+        lines.append(f"Évolution depuis le {fmt.quarter(periods.shift(as_of, -1))} : {' ; '.join(bits)}.")
     else:
         lines.append(f"Aucune valeur nouvelle depuis le {fmt.quarter(periods.shift(as_of, -1))}.")
     for c in [c for c in with_target if c.status == trajectory.LATE]:
@@ -369,8 +452,9 @@ def trajectory_table(df: pd.DataFrame, a: Assessment, unit: str = "nombre") -> p
 
 def departements_of(territories: pd.DataFrame, region: str) -> pd.DataFrame:
     """The départements of a region (territories rows), sorted by code."""
-    t = territories[(territories["level"] == "departement") & (territories["region"] == region)]
-    return t.sort_values("code")
+    t = territories.reset_index(drop=True)
+    t = t[(t["level"] == "departement") & (t["region"] == region)]
+    return t.sort_values("code").reset_index(drop=True)
 
 
 def breakdown(observations: pd.DataFrame, territories: pd.DataFrame, indicator: str, unit: str, region: str,
@@ -384,16 +468,18 @@ def breakdown(observations: pd.DataFrame, territories: pd.DataFrame, indicator: 
     unknown). Sorted by contribution, largest first; départements without data last.
     """
     deps = departements_of(territories, region)
-    reg = series(observations, indicator, region)
+    idx = series_index(observations, [indicator], [region, *deps["code"]])
+    empty = observations.iloc[0:0]
+    reg = idx.get((indicator, region), empty)
     reg_now, reg_then = row_at(reg, as_of) if not reg.empty else None, row_at(reg, since) if not reg.empty else None
     reg_change = None if reg_now is None or reg_then is None else float(reg_now["value"]) - float(reg_then["value"])
-    pops = dict(zip(territories["code"], territories["population"]))
+    pops = dict(zip(territories["code"].tolist(), territories["population"].tolist()))
     reg_pop = pops.get(region)
     if not reg_pop or (isinstance(reg_pop, float) and math.isnan(reg_pop)):
         reg_pop = float(deps["population"].sum()) or None
     rows = []
     for d in deps.to_dict("records"):
-        s = series(observations, indicator, d["code"])
+        s = idx.get((indicator, d["code"]), empty)
         now = row_at(s, as_of) if not s.empty else None
         then = row_at(s, since) if not s.empty else None
         change = None if now is None or then is None else float(now["value"]) - float(then["value"])
@@ -437,19 +523,21 @@ def quarterly_table(indicators: pd.DataFrame, observations: pd.DataFrame, target
     value was measured, ≤ ``trimestre``), ``statut_donnee`` (observée / estimée / démo), ``source``,
     ``note``; then the target and the plan status (only where the territory has a target).
     """
-    names = dict(zip(territories["code"], territories["name"]))
+    names = dict(zip(territories["code"].tolist(), territories["name"].tolist()))
     codes = [region] + departements_of(territories, region)["code"].tolist()
     limit = periods.index(as_of)
+    metas = plan_indicators(indicators, public_only).to_dict("records")
+    idx = series_index(observations, [m["id"] for m in metas], codes)
     rows = []
-    for meta in plan_indicators(indicators, public_only).to_dict("records"):
+    for meta in metas:
         for code in codes:
-            df = series(observations, meta["id"], code)
-            df = df[df["period"].map(periods.index) <= limit]
+            df = idx.get((meta["id"], code))
+            if df is None:
+                continue
+            df = df[df["period"].map(periods.index) <= limit].reset_index(drop=True)
             if df.empty:
                 continue
             tgt = target_for(targets, meta["id"], code)
-            pts = pairs(df)
-            base = baseline_for(df, baseline_quarter)
             recs = df.to_dict("records")
             j = 0
             for i in range(periods.index(recs[0]["period"]), limit + 1):
@@ -458,8 +546,8 @@ def quarterly_table(indicators: pd.DataFrame, observations: pd.DataFrame, target
                 r, q = recs[j], periods.from_index(i)
                 status = None
                 if tgt:
-                    status = trajectory.assess(pts, baseline=base, target=(tgt["period"], tgt["value"]), as_of=q,
-                                               polarity=meta.get("polarity"), thresholds=thresholds).status
+                    a, on_demo = assess_frame(df, meta, tgt, q, thresholds, baseline_quarter)
+                    status = a.status and (a.status + (" (sur valeurs démo)" if on_demo else ""))
                 note = r.get("note")
                 rows.append({
                     "indicateur": meta["id"], "libelle": meta.get("label", meta["id"]), "unite": meta.get("unit", ""),
@@ -489,3 +577,75 @@ def to_xlsx(table: pd.DataFrame, sheet: str = "Suivi du plan", readme: list[tupl
         if readme:
             pd.DataFrame(readme, columns=["rubrique", "contenu"]).to_excel(xl, sheet_name="Lisez-moi", index=False)
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# page state (URL) and settings
+
+
+@dataclass(frozen=True)
+class State:
+    """The page state held in the URL: ``/?trimestre=2023Q4&indicateur=msp_count``."""
+
+    quarter: str | None
+    indicator: str | None
+    quarters: tuple[str, ...]      # selectable quarters, ascending
+    indicators: tuple[str, ...]    # plan indicators, catalogue order
+
+
+def plan_quarters(observations: pd.DataFrame, indicators: pd.DataFrame, territory: str) -> list[str]:
+    """Selectable quarters: from the first to the last value of a plan indicator in ``territory``."""
+    return quarters(observations, plan_indicators(indicators)["id"].tolist(), territory)
+
+
+def resolve_state(observations: pd.DataFrame, indicators: pd.DataFrame, targets: pd.DataFrame | None,
+                  territory: str, quarter: str | None = None, indicator: str | None = None) -> State:
+    """Validate the URL's state; anything missing or unknown falls back to the default (latest quarter with
+    data; first plan indicator with a target, else the first plan indicator)."""
+    qs = tuple(plan_quarters(observations, indicators, territory))
+    ids = tuple(plan_indicators(indicators)["id"])
+    if quarter not in qs:
+        quarter = qs[-1] if qs else None
+    if indicator not in ids:
+        with_target = [i for i in ids if target_for(targets, i, territory)]
+        indicator = (with_target or list(ids) or [None])[0]
+    return State(quarter=quarter, indicator=indicator, quarters=qs, indicators=ids)
+
+
+def search_for(quarter: str | None, indicator: str | None) -> str:
+    """The URL query string of a state."""
+    parts = [f"trimestre={quarter}"] if quarter else []
+    if indicator:
+        parts.append(f"indicateur={indicator}")
+    return "?" + "&".join(parts) if parts else ""
+
+
+def thresholds_of(conf) -> Thresholds:
+    """Status thresholds from the settings (``ACCES_SOINS_STATUS_ON_TRACK`` / ``_WATCH``)."""
+    return Thresholds(on_track=conf.status_on_track, watch=conf.status_watch)
+
+
+def breakdown_since(a: Assessment, as_of: str) -> str:
+    """Start of the département breakdown: the plan baseline when it is before ``as_of``, else a year before."""
+    if a.baseline_period and periods.index(a.baseline_period) < periods.index(as_of):
+        return a.baseline_period
+    return periods.shift(as_of, -4)
+
+
+def export_readme(version: str, built_at: str, region: str, as_of: str, thresholds: Thresholds) -> list[tuple[str, str]]:
+    """The « Lisez-moi » sheet of the XLSX export."""
+    return [
+        ("Contenu", "Indicateurs du plan d'accès aux soins par territoire (région, départements) et par trimestre."),
+        ("Territoire suivi", region),
+        ("Jusqu'au trimestre", periods.label(as_of)),
+        ("Version des données", version),
+        ("Construite le", built_at),
+        ("valeur", "Dernière valeur connue à la fin du trimestre ; trimestre_valeur dit quand elle a été mesurée."),
+        ("statut_donnee", "observée (source nommée), estimée (méthode nommée) ou démo (valeur de démonstration, "
+                          "à ne pas lire comme un fait)."),
+        ("statut_plan", f"en bonne voie si au moins {fmt.number(thresholds.on_track * 100)} % de la progression "
+                        f"attendue est atteinte, à surveiller dès {fmt.number(thresholds.watch * 100)} %, en retard "
+                        "en dessous ; progression attendue = trajectoire linéaire de la valeur de référence "
+                        f"({periods.label(BASELINE_QUARTER)}) à la cible. Calculé sur les valeurs observées ou "
+                        "estimées."),
+    ]

@@ -75,7 +75,14 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
             marker=dict(symbol="star", size=16, color=ORANGE, line=dict(color="#1a1a1a", width=1)),
             text=[f"cible {fmt.value(a.target_value, unit)}"], textposition="top left",
             hovertemplate=f"cible : %{{y:,.{dec}f}}<extra></extra>"))
-    proj = trajectory.projection_path(a)
+    until = None
+    if a.target_period and a.projected_period and not a.target_met:
+        # stop where the target is reached, or at the target quarter if later
+        until = min(a.target_period, a.projected_period, key=periods.index)
+    proj = trajectory.projection_path(a, until=until)
+    if unit == "%":  # a share of the population stays within 0..100
+        proj = [trajectory.ProjectionPoint(p.period, *(min(100.0, max(0.0, v)) for v in (p.value, p.low, p.high)))
+                for p in proj]
     if len(proj) > 1:
         xs = [x_of(p.period) for p in proj]
         fig.add_trace(go.Scatter(x=xs, y=[p.high for p in proj], mode="lines", line=dict(width=0),
@@ -106,8 +113,9 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
 
 def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_of: str) -> go.Figure:
     """Sorted horizontal bars: each département's contribution to the regional change since ``since``."""
-    dec = {"%": 2, "consultations/hab./an": 2}.get(unit, 0)
+    dec = {"%": 1, "consultations/hab./an": 2}.get(unit, 0)
     t = table.dropna(subset=["contribution"]).iloc[::-1]  # largest at the top
+    demo = bool((t["statut"] == "demo").any())
     colours = [BLUE if v >= 0 else VERMILLION for v in t["contribution"]]
     fig = go.Figure(go.Bar(
         x=t["contribution"], y=t["nom"] + " (" + t["territoire"].str[1:] + ")", orientation="h",
@@ -116,8 +124,10 @@ def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_
         hovertemplate=f"%{{y}} : %{{x:+,.{dec}f}}<extra></extra>", name="contribution"))
     fig.update_xaxes(tickformat=f",.{dec}f", zeroline=True, zerolinecolor="#1a1a1a")
     what = "points de % régionaux" if unit == "%" else _unit_title(unit)
-    fig = _layout(fig, f"{label} : contribution des départements, du {fmt.quarter(since)} au {fmt.quarter(as_of)}",
-                  "")
+    title = f"{label} : contribution des départements, du {fmt.quarter(since)} au {fmt.quarter(as_of)}"
+    if demo:
+        title += "<br><sup>valeurs de démonstration (non réelles)</sup>"
+    fig = _layout(fig, title, "")
     fig.update_layout(xaxis_title=f"contribution à l'évolution régionale ({what})", showlegend=False,
                       hovermode="closest", height=max(320, 32 * len(t) + 120), margin=dict(l=180))
     return fig

@@ -102,6 +102,7 @@ def test_card_as_of_a_later_quarter_is_stale_and_unchanged(frames):
     ind, obs, tgt, _ = frames
     c = plan.card(ind.iloc[0].to_dict(), obs, tgt, "R84", "2024Q4")
     assert c.value == 383 and c.period == "2023Q4" and c.change_quarter == 0
+    assert c.change_text("quarter") == "pas de valeur nouvelle" and c.change_text("year") == "pas de valeur nouvelle"
     assert c.stale  # semester indicator, 4 quarters without a value
 
 
@@ -126,7 +127,7 @@ def test_summary_speaks_french_from_the_data(frames):
     assert "Au T4 2023, sur 2 indicateurs du plan dotés d'une cible : 1 en bonne voie, 0 à surveiller, 1 en retard." in text
     assert "En retard : MSP, 67 % de la progression attendue" in text
     assert "17,25 par trimestre d'ici le T4 2026, contre 10,5 par trimestre au rythme récent" in text
-    assert "MSP +23 (à 383)" in text
+    assert "MSP +23, à 383" in text
     assert "Donnée ancienne : MCS (dernière valeur au T4 2017)" in text
     assert "Valeurs de démonstration (non réelles) : Assistants." in text
 
