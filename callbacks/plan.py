@@ -95,21 +95,37 @@ def export_xlsx(n_clicks, quarter):
                           type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-# The state into the URL (permalink), without a round trip and without re-rendering the page.
+# The state into the URL (permalink), without a round trip and without re-rendering the page. Going back or
+# forward (popstate) sets the controls from the URL again, which re-runs the callbacks above.
 clientside_callback(
-    """function(quarter, indicator) {
+    """function(quarter, indicator, defaults) {
+        if (!window._planPopstate) {
+            window._planPopstate = true;
+            window.addEventListener('popstate', function () {
+                if (!document.getElementById('plan-quarter') || window.location.pathname !== '/') { return; }
+                const p = new URLSearchParams(window.location.search);
+                const d = window._planDefaults || {};
+                window._planPoppedAt = Date.now();
+                window.dash_clientside.set_props('plan-quarter', {value: p.get('trimestre') || d.quarter});
+                window.dash_clientside.set_props('plan-indicator', {data: p.get('indicateur') || d.indicator});
+            });
+        }
+        window._planDefaults = defaults || {};
         const params = new URLSearchParams(window.location.search);
         if (quarter) { params.set('trimestre', quarter); }
         if (indicator) { params.set('indicateur', indicator); }
         const search = '?' + params.toString();
         if (search !== window.location.search) {
-            window.history.pushState({}, '', window.location.pathname + search);
+            // a change coming from the history itself (back/forward) must not add a history entry
+            const popped = Date.now() - (window._planPoppedAt || 0) < 2000;
+            window.history[popped ? 'replaceState' : 'pushState']({}, '', window.location.pathname + search);
         }
         return search;
     }""",
     Output("plan-url-sync", "data"),
     Input("plan-quarter", "value"),
     Input("plan-indicator", "data"),
+    State("plan-defaults", "data"),
     prevent_initial_call=True,
 )
 

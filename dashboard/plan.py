@@ -74,8 +74,7 @@ def assessment_basis(df: pd.DataFrame, as_of: str) -> tuple[pd.DataFrame, bool]:
     quarter, whatever its status — demo values visibly marked.)
     """
     real = df[df["status"] != "demo"]
-    limit = periods.index(as_of)
-    if len(real) and (real["period"].map(periods.index) <= limit).any():
+    if len(real) and (real["period"] <= as_of).any():
         return real.reset_index(drop=True), False
     return df, bool(len(df))
 
@@ -86,8 +85,7 @@ def pairs(df: pd.DataFrame) -> list[tuple[str, float]]:
 
 def row_at(df: pd.DataFrame, as_of: str) -> pd.Series | None:
     """The last observation row at or before ``as_of`` (``df`` as returned by :func:`series`)."""
-    limit = periods.index(as_of)
-    hit = df[df["period"].map(periods.index) <= limit]
+    hit = df[df["period"] <= as_of]  # "2023Q4" strings sort like quarters (4-digit years)
     return hit.iloc[-1] if len(hit) else None
 
 
@@ -534,7 +532,7 @@ def quarterly_table(indicators: pd.DataFrame, observations: pd.DataFrame, target
             df = idx.get((meta["id"], code))
             if df is None:
                 continue
-            df = df[df["period"].map(periods.index) <= limit].reset_index(drop=True)
+            df = df[df["period"] <= as_of].reset_index(drop=True)
             if df.empty:
                 continue
             tgt = target_for(targets, meta["id"], code)

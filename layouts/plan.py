@@ -190,7 +190,7 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str) -> lis
         facts.append(("Note", c.basis_text))
 
     # values up to the selected quarter; the projection starts at the last observed or estimated value
-    shown = df[df["period"].map(periods.index) <= periods.index(quarter)] if not df.empty else df
+    shown = df[df["period"] <= quarter] if not df.empty else df
     fig = plan_figures.trajectory_figure(shown, a, label, unit, quarter)
     fig.update_layout(meta={"filename": f"plan-{indicator}-{quarter}"})
     table = plan.trajectory_table(shown, a, unit)
@@ -260,6 +260,12 @@ def heading_text(data, region: str, quarter: str | None) -> str:
     return f"{name}, situation au {fmt.quarter(quarter)}" if quarter else f"{name} : aucune donnée"
 
 
+def default_state(data, region: str) -> dict:
+    """The state of ``/`` without query (for going back to it in the browser history)."""
+    d = state_for(data, region)
+    return {"quarter": d.quarter, "indicator": d.indicator}
+
+
 def quarter_options(state: plan.State) -> list[dict]:
     return [{"label": periods.label(q), "value": q} for q in reversed(state.quarters)]
 
@@ -271,6 +277,7 @@ def layout(trimestre: str | None = None, indicateur: str | None = None, **_query
     return html.Div([
         dcc.Store(id="plan-indicator", data=state.indicator),
         dcc.Store(id="plan-url-sync"),
+        dcc.Store(id="plan-defaults", data=default_state(data, region)),
         html.H1("Suivi du plan"),
         html.P(over["heading"], id="plan-heading", className="lead"),
         html.P(data_version_line(data), id="plan-data-version", className="data-version"),
