@@ -25,8 +25,21 @@ run: data
 kiosk: data
 	ACCES_SOINS_PUBLIC=1 ACCES_SOINS_HOST=$(HOST) ACCES_SOINS_PORT=$(PORT) $(BIN)/python app.py
 
-# Browser tests need Debian's chromium and chromium-driver, and axe-core from npm.
+# Production: gunicorn with gunicorn.conf.py (workers, threads, timeouts; ACCES_SOINS_SECRET_KEY required with
+# several workers), and the Celery worker for background callbacks when ACCES_SOINS_REDIS_URL is set.
+serve: data
+	ACCES_SOINS_HOST=$(HOST) ACCES_SOINS_PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py app:server
+
+worker: data
+	$(BIN)/celery -A dashboard.jobs:celery_app worker --loglevel=info --concurrency=2
+
+# Browser tests need Debian's chromium and chromium-driver, and axe-core from npm;
+# tests/test_production.py needs Debian's redis-server.
 system-deps:
+	@if ! command -v redis-server >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installation de redis-server…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	fi
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installation de chromium et chromium-driver…"; \

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import fmt, store
+from .cache import memoize
 from .periods import FREQUENCY_LABELS
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS
@@ -10,6 +11,7 @@ POLARITY_LABELS = {"higher": "plus haut = mieux", "lower": "plus bas = mieux", "
 UNIT_LABELS = {"nombre": "nombre", "%": "% de la population", "consultations/hab./an": "consultations par habitant et par an"}
 
 
+@memoize()  # keyed on the store version: computed once per version, shared by workers (dashboard/cache.py)
 def describe(data: store.Store, region: str = "R84") -> list[dict]:
     """One dict per indicator, in catalogue order, with every label the Indicateurs page shows."""
     rows = []

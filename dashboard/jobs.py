@@ -2,16 +2,57 @@
 
 DiskcacheManager on one machine (default); CeleryManager + Redis when ACCES_SOINS_REDIS_URL is set
 (several workers or machines must see the same jobs).
+
+With Redis, the jobs run in a Celery worker: ``make worker``, i.e.
+``celery -A dashboard.jobs:celery_app worker``. Dash registers one Celery task per background callback
+when the callback module is imported *and* a manager exists, so ``celery_app`` below is resolved lazily:
+it builds the Dash app (pages, callbacks, CeleryManager) in the worker before handing the Celery app over.
 """
 from __future__ import annotations
+
+import functools
 
 from dash import DiskcacheManager
 
 from .settings import Settings
 
+JOB_EXPIRE = 3600   # seconds a finished job's result is kept
+
+
+@functools.lru_cache(maxsize=None)
+def celery_for(redis_url: str):
+    """One Celery app per Redis URL and process: broker and result backend both on Redis."""
+    from celery import Celery
+
+    app = Celery("acces_soins", broker=redis_url, backend=redis_url)
+    app.conf.update(result_expires=JOB_EXPIRE, task_track_started=True, broker_connection_retry_on_startup=True,
+                    worker_prefetch_multiplier=1, task_acks_late=False)
+    return app
+
 
 def background_manager(conf: Settings):
+    if conf.redis_url:
+        from dash import CeleryManager
+
+        return CeleryManager(celery_for(conf.redis_url), expire=JOB_EXPIRE)
     import diskcache
 
     conf.cache_dir.mkdir(parents=True, exist_ok=True)
     return DiskcacheManager(diskcache.Cache(str(conf.cache_dir / "jobs")), expire=3600)
+
+
+def __getattr__(name: str):
+    # `celery -A dashboard.jobs:celery_app worker`: the worker needs the app's callbacks registered as tasks.
+    if name == "celery_app":
+        from . import settings
+        from .webapp import create_app
+
+        conf = settings.current()
+        if not conf.redis_url:
+            raise RuntimeError("ACCES_SOINS_REDIS_URL n'est pas défini : le worker Celery a besoin de Redis "
+                               "(sans Redis, les tâches de fond tournent dans l'application, sans worker).")
+        global celery_app
+        create_app(conf)
+        celery_app = celery_for(conf.redis_url)   # later look-ups find the module attribute directly
+        return celery_app
+    raise AttributeError(name)

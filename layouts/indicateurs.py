@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import dash
-from dash import html
+from dash import dcc, html
 
 from dashboard import catalogue, store
 
-from .components import demo_banner
+from .components import demo_banner, download_button
 
 PAGE = "indicateurs"
 
@@ -30,6 +30,18 @@ def _card(row: dict) -> html.Article:
     ], className="indicator-card")
 
 
+def _export() -> html.Section:
+    """The big export: every value of the store, built by a background callback (callbacks/indicateurs.py)."""
+    return html.Section([
+        download_button(f"{PAGE}-export", "Exporter toutes les valeurs (CSV)"),
+        html.P("Toutes les valeurs, tous territoires et trimestres, avec leur statut, leur source et leur note.",
+               className="hint"),
+        html.P(id=f"{PAGE}-export-status", role="status", className="export-status"),   # progress
+        html.P(id=f"{PAGE}-export-result", role="status", className="export-status"),   # outcome
+        dcc.Download(id=f"{PAGE}-export-download"),
+    ], className="export", **{"aria-label": "Export des valeurs"})
+
+
 def layout(**_query) -> html.Div:
     data = store.get()
     rows = catalogue.describe(data)
@@ -42,6 +54,7 @@ def layout(**_query) -> html.Div:
                "quand le plan en fixe une. Les valeurs sont observées (source nommée), estimées (méthode nommée) "
                "ou de démonstration.", className="lead"),
         demo_banner(any(r["last_status"] == "demo" for r in rows)),
+        _export(),
         *[html.Section([html.H2(theme), html.Div([_card(r) for r in items], className="card-grid")],
                        className="theme") for theme, items in themes.items()],
     ])

@@ -175,3 +175,27 @@ def test_reference_has_the_12_ara_departements(store_data):
     deps = t[(t.level == "departement") & (t.region == "R84")]
     assert sorted(deps.code) == ARA_DEPS
     assert deps.population.sum() == t.loc["R84", "population"]
+
+
+def test_plan_table_accepts_french_excel_csv(tmp_path):
+    """ARS staff save from Excel: ';' separator, decimal comma, « T4 2023 » quarters."""
+    from dashboard.pipeline.readers import plan_csv
+
+    f = tmp_path / "saisie.csv"
+    f.write_text("indicateur;territoire;trimestre;valeur;statut;source;note\n"
+                 "cpts_coverage_pct;D15;T4 2023;71,5;observed;ARS ARA, liste des CPTS;\n", encoding="utf-8")
+    assert plan_csv.sniff(f)
+    (row,) = plan_csv.read(f).observations.to_dict("records")
+    assert (row["period"], row["value"], row["territory"]) == ("2023Q4", 71.5, "D15")
+
+
+def test_plan_table_in_latin1_is_rejected_with_position(tmp_path):
+    from dashboard.pipeline.errors import InputError
+    from dashboard.pipeline.readers import plan_csv
+
+    f = tmp_path / "saisie.csv"
+    f.write_bytes("indicateur,territoire,trimestre,valeur,statut,source,note\n"
+                  "msp_count,D15,2023Q4,12,observed,Délégation du Cantal,\n".encode("latin-1"))
+    with pytest.raises(InputError) as exc:
+        plan_csv.read(f)
+    assert (exc.value.row, exc.value.column) == (2, "source") and "UTF-8" in exc.value.message

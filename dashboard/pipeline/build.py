@@ -83,8 +83,21 @@ def recognise(files: list[Path], sources: list[Source]) -> tuple[list[tuple[Path
     known, unknown = [], []
     for path in files:
         source = next((s for s in sources if _safe_sniff(s, path)), None)
+        if source is None:
+            unreadable(path)
         (known.append((path, source)) if source else unknown.append(path))
     return known, unknown
+
+
+def unreadable(path: Path) -> None:
+    """A file no reader recognises is only *warned* about, unless it is plainly broken: an empty
+    file or a workbook that does not open is a failed delivery, not a file to skip."""
+    import zipfile
+
+    if not path.read_bytes()[:4096].strip():
+        raise InputError(path, "fichier vide : des données étaient attendues (fichier incomplet ?)", 1, 1)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and not zipfile.is_zipfile(path):
+        raise InputError(path, "classeur Excel illisible ou tronqué (ce n'est pas un fichier xlsx valide)", 1, "A")
 
 
 def _safe_sniff(source: Source, path: Path) -> bool:

@@ -21,6 +21,33 @@ class Source:
     read: Callable[[Path, dict], Contribution]             # options come from sources.toml
 
 
+def _safe(sniff: Callable[[Path], bool]) -> Callable[[Path], bool]:
+    """A sniffer must never raise: an unreadable file is simply not of that format."""
+    def guarded(path: Path) -> bool:
+        try:
+            return bool(sniff(Path(path)))
+        except Exception:
+            return False
+    guarded.__name__ = getattr(sniff, "__name__", "sniff")
+    return guarded
+
+
+def opendata_sources() -> list[Source]:
+    """Readers of the official open data (DREES APL, baromètre DITP/Etalab, FINESS)."""
+    from .readers import apl, barometre, finess
+
+    return [
+        Source("APL DREES", _safe(apl.sniff), apl.read),
+        Source("Baromètre DITP", _safe(barometre.sniff_ditp), barometre.read_ditp),
+        Source("Baromètre Etalab (CSV régional)", _safe(barometre.sniff_etalab_csv), barometre.read_etalab_csv),
+        Source("Baromètre Etalab (classeur départemental)", _safe(barometre.sniff_etalab_xlsx),
+               barometre.read_etalab_xlsx),
+        Source("Baromètre (métadonnées)", _safe(barometre.sniff_meta), barometre.read_meta),
+        Source("Correspondance du baromètre", _safe(barometre.sniff_mapping), barometre.read_mapping),
+        Source("FINESS", _safe(finess.sniff), finess.read),
+    ]
+
+
 def registry() -> list[Source]:
     # Imported here so that a broken optional reader never breaks the CLI's import.
     from .readers import catalogue, contours, initiatives, plan_csv, reference
@@ -31,4 +58,5 @@ def registry() -> list[Source]:
         Source("Contours", contours.sniff, contours.read),
         Source("Tableau de suivi du plan", plan_csv.sniff, plan_csv.read),
         Source("Initiatives locales", initiatives.sniff, initiatives.read),
+        *opendata_sources(),
     ]

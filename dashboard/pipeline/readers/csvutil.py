@@ -1,61 +1,56 @@
-"""Small helpers shared by the CSV readers: strict decoding and header checks with positions."""
+"""Header and row checks for the project's own CSV formats (plan table, initiatives).
+
+Decoding and number parsing are the open-data readers' (``_common``): one way to read text.
+"""
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from ..errors import InputError
+from . import _common
 
 
-def read_text(path: Path, encodings: tuple[str, ...] = ("utf-8-sig",)) -> str:
-    """Decode a text file strictly; the error names the first undecodable byte's line and column."""
-    data = path.read_bytes()
+def read_text(path: Path) -> str:
+    """Strict UTF-8 text; an empty file or a bad byte is an InputError with its position."""
+    data = _common.read_bytes(path)
     if not data.strip():
         raise InputError(path, "fichier vide : un en-tête et au moins une ligne de données attendus", 1, 1)
-    for enc in encodings:
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError as exc:
-            last = exc
-    line = data[: last.start].count(b"\n") + 1
-    col = last.start - (data.rfind(b"\n", 0, last.start) + 1) + 1
-    raise InputError(path, f"encodage invalide : {' ou '.join(e.replace('-sig', '') for e in encodings)} attendu "
-                           f"(octet 0x{data[last.start]:02x} illisible)", line, col)
+    first = data.split(b"\n", 1)[0]
+    sep = ";" if first.count(b";") > first.count(b",") else ","
+    header = first.decode("utf-8", errors="replace").strip().lstrip("\ufeff").split(sep)
+    return _common.decode_utf8(path, data, sep, header)
 
 
-def rows(path: Path, text: str, expected: list[str]) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Parse CSV text with ``,`` or ``;`` (guessed from the header) and check the header.
-
-    Returns the separator and the data rows with their 1-based line numbers.
-    """
+def rows(path: Path, text: str, expected: list[str]) -> tuple[str, list[tuple[int, dict]]]:
+    """Check the header (``,`` or ``;`` guessed from it) and return the separator and the data rows
+    as dicts with their 1-based line numbers."""
     first = text.splitlines()[0] if text else ""
     sep = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputError(path, "fichier vide", 1, 1) from None
+    records = _common.csv_rows(text, sep)
+    _line, header = next(records, (1, []))
+    header = [h.strip().lstrip("\ufeff") for h in header]
     missing = [c for c in expected if c not in header]
     if missing:
         raise InputError(path, f"en-tête attendu en ligne 1 : {','.join(expected)} ; colonne(s) manquante(s) : "
                                f"{', '.join(missing)} (trouvé : {','.join(header)})", 1, missing[0])
     out = []
-    for row in reader:
+    for line, row in records:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
             raise InputError(path, f"{len(header)} valeurs attendues (comme l'en-tête), {len(row)} trouvées",
-                             reader.line_num, len(row) if len(row) < len(header) else len(header) + 1)
-        out.append((reader.line_num, dict(zip(header, (c.strip() for c in row)))))
+                             line, len(row) if len(row) < len(header) else len(header) + 1)
+        out.append((line, dict(zip(header, (c.strip() for c in row)))))
     return sep, out
 
 
 def number(path: Path, raw: str, sep: str, line: int, column: str) -> float:
-    text = raw.replace("\u202f", "").replace(" ", "")
-    if sep == ";":
-        text = text.replace(",", ".")
+    """A required number; with the ``;`` separator (French Excel) the decimal comma is accepted."""
+    text = raw if sep == ";" else raw.replace(",", "!")   # "12,5" is not a number in a comma-separated file
     try:
-        return float(text)
+        value = _common.parse_number(text)
     except ValueError:
-        raise InputError(path, f"nombre attendu, reçu {raw!r}", line, column) from None
+        value = None
+    if value is None:
+        raise InputError(path, f"nombre attendu, reçu {raw!r}", line, column)
+    return value

@@ -1,0 +1,69 @@
+"""Exports of the store as files people open in a spreadsheet (pure functions over a Store).
+
+``all_values`` is the whole observations table joined with indicator labels and territory names, with its
+provenance (status, source, note) on every row. It reads only the Store it is given: on a public instance
+that Store is already filtered (public indicators, observed values), so the export cannot contain more.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import periods, store
+from .cache import memoize
+from .schema import STATUS_LABELS
+from .territory import LEVEL_LABELS
+
+# (column in the file, what it holds) — the file's header, in French, in this order
+COLUMNS = [
+    ("indicateur", "identifiant de l'indicateur (catalogue)"),
+    ("libelle_indicateur", "libellé de l'indicateur"),
+    ("unite", "unité"),
+    ("territoire", "code du territoire (FR, R84, D15, E…, C…)"),
+    ("nom_territoire", "nom du territoire"),
+    ("niveau", "niveau du territoire"),
+    ("periode", "trimestre (2023Q4)"),
+    ("trimestre", "trimestre lisible (T4 2023)"),
+    ("valeur", "valeur"),
+    ("statut", "observée, estimée ou démo"),
+    ("source", "source nommée ou méthode d'estimation"),
+    ("note", "note"),
+]
+
+
+def all_values(data: store.Store) -> pd.DataFrame:
+    """Every value of the store, one row per (indicator, territory, quarter), with labels and provenance."""
+    obs = data.observations
+    ind = data.indicators[["id", "label", "unit", "order"]].reset_index(drop=True)
+    ter = data.territories[["code", "name", "level"]].reset_index(drop=True)
+    frame = (obs.merge(ind, left_on="indicator", right_on="id", how="left")
+                .merge(ter, left_on="territory", right_on="code", how="left"))
+    frame = frame.sort_values(["order", "indicator", "territory", "period"], kind="stable")
+    out = pd.DataFrame({
+        "indicateur": frame["indicator"],
+        "libelle_indicateur": frame["label"].fillna(""),
+        "unite": frame["unit"].fillna(""),
+        "territoire": frame["territory"],
+        "nom_territoire": frame["name"].fillna(""),
+        "niveau": frame["level"].map(lambda lv: LEVEL_LABELS.get(lv, lv or "")),
+        "periode": frame["period"],
+        "trimestre": frame["period"].map(periods.label),
+        "valeur": frame["value"],
+        "statut": frame["status"].map(lambda s: STATUS_LABELS.get(s, s)),
+        "source": frame["source"].fillna(""),
+        "note": frame["note"].fillna(""),
+    })
+    return out.reset_index(drop=True)[[c for c, _ in COLUMNS]]
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    """CSV for French spreadsheets: « ; » between fields, decimal comma, UTF-8 with a BOM (Excel)."""
+    return "\ufeff" + frame.to_csv(index=False, sep=";", decimal=",", lineterminator="\n")
+
+
+@memoize()  # keyed on the store version: the same file for every user until a new version is published
+def csv_export(data: store.Store) -> str:
+    return to_csv(all_values(data))
+
+
+def filename(data: store.Store) -> str:
+    return f"acces-soins-valeurs-{data.version}.csv"

@@ -1,0 +1,359 @@
+"""DREES workbook « L'accessibilité potentielle localisée (APL) aux médecins généralistes ».
+
+Layout of the official national file (one sheet per millésime ``APL 2022``, ``APL 2023``…
+plus notes sheets): title and notes, a header row (normally row 9) containing
+``Code commune INSEE``, a units row right after it, then one row per commune. Lyon, Paris
+and Marseille come as municipal arrondissements.
+
+``read`` returns the commune values (status ``observed``); ``finalize`` rolls them up to
+the whole city (Lyon/Paris/Marseille), EPCI, département, région and France with the
+rule DREES prints in the workbook itself:
+
+- mean APL of a territory = communal APL weighted by the **standardised** population;
+- share of the population under a threshold (APL < 2.5) = over the **total** population.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from ..contribution import Contribution
+from ..errors import InputError
+from . import _common
+
+SOURCE = "DREES APL"
+SHEET_RE = re.compile(r"^\s*APL\s+(\d{4})\s*$")
+HEADER_MARK = "code commune insee"
+HEADER_SEARCH_ROWS = 40
+THRESHOLD = 2.5          # plan's definition of an under-served commune: APL < 2.5
+COVERAGE_MIN = 0.95      # share of a territory's communes the file must hold to publish its aggregate
+PRIORITY = 10
+
+# Expected columns: role -> (label shown in messages, predicate on the normalised header).
+COLUMNS = {
+    "code": ("Code commune INSEE", lambda h: h == HEADER_MARK),
+    "apl": ("APL aux médecins généralistes", lambda h: h == "apl aux médecins généralistes"),
+    # The "foreseeable" APL: "de moins de 65 ans" (2022) or "de 65 ans ou moins" (other releases);
+    # the 62- and 60-year variants some releases add are ignored.
+    "apl65": ("APL aux médecins généralistes de moins de 65 ans (ou « de 65 ans ou moins »)",
+              lambda h: h.startswith("apl aux médecins généralistes") and "65 ans" in h),
+    # The year suffix follows the millésime ("Population totale 2020" in APL 2022, 2021 in APL 2023).
+    "pop_std": ("Population standardisée …", lambda h: h.startswith("population standardisée")),
+    "pop_tot": ("Population totale …", lambda h: h.startswith("population totale")),
+}
+
+
+INDICATORS = {  # commune value column -> (mean indicator, share-under-threshold indicator)
+    "apl": ("apl_mg_mean", "apl_mg_under_2_5_pct"),
+    "apl65": ("apl_mg_mean_65", "apl_mg_under_2_5_pct_65"),
+}
+
+
+def _norm(value: object) -> str:
+    text = unicodedata.normalize("NFC", str(value)).replace("\u00a0", " ")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def sniff(path: Path) -> bool:
+    """An xlsx holding at least one sheet named ``APL <year>`` (sheet names only, never raises)."""
+    try:
+        if not _common.is_zip(path):
+            return False
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            return any(SHEET_RE.match(name) for name in wb.sheetnames)
+        finally:
+            wb.close()
+    except Exception:
+        return False
+
+
+def _open(path: Path):
+    if not Path(path).exists():
+        raise InputError(path, "fichier introuvable", 1, "A")
+    if not _common.is_zip(path):
+        raise InputError(path, "classeur Excel (.xlsx) illisible : fichier vide, tronqué ou d'un autre format", 1, "A")
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # BadZipFile, KeyError on missing parts, XML errors: all mean a broken file
+        raise InputError(path, f"classeur Excel illisible ou tronqué ({type(exc).__name__})", 1, "A") from None
+
+
+def source_label(millesime: int) -> str:
+    return f"DREES, APL aux médecins généralistes {millesime}"
+
+
+def period_of(millesime: int) -> str:
+    # The APL of millésime Y is computed from doctors' activity of year Y (SNIIR-AM Y), so it
+    # describes the situation over year Y: we file it at the last quarter of that year.
+    return f"{millesime}Q4"
+
+
+def _find_header(path: Path, rows: list[tuple], sheet: str) -> int:
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if any(cell is not None and _norm(cell) == HEADER_MARK for cell in row):
+            return i
+    raise InputError(path, f"feuille « {sheet} » : ligne d'en-tête introuvable (aucune cellule « Code commune "
+                           f"INSEE » dans les {HEADER_SEARCH_ROWS} premières lignes ; attendue ligne 9)", 9, "A")
+
+
+def _match_columns(path: Path, header: tuple, sheet: str, excel_row: int) -> dict[str, int]:
+    found: dict[str, int] = {}
+    labels = [_norm(c) if c is not None else "" for c in header]
+    for role, (_label, predicate) in COLUMNS.items():
+        for j, h in enumerate(labels):
+            if h and predicate(h):
+                found[role] = j
+                break
+    # "APL aux médecins généralistes de moins de 65 ans" must not be taken for the main APL
+    missing = [role for role in COLUMNS if role not in found]
+    if missing:
+        present = ", ".join(f"« {c} »" for c in header if c is not None) or "aucune"
+        role = missing[0]
+        raise InputError(path, f"feuille « {sheet} » : colonne « {COLUMNS[role][0]} » introuvable ; "
+                               f"colonnes trouvées : {present}", excel_row, COLUMNS[role][0])
+    return found
+
+
+def _code(path: Path, value: object, sheet: str, row: int, col: str) -> str:
+    if isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip() if value is not None else ""
+    if re.fullmatch(r"\d{4}", text):
+        raise InputError(path, f"feuille « {sheet} » : code commune « {text} » à 4 chiffres : le zéro initial a été "
+                               f"perdu (enregistrer la colonne en texte, ex. « 0{text} »)", row, col)
+    if not re.fullmatch(r"\d{5}|2[AB]\d{3}", text):
+        raise InputError(path, f"feuille « {sheet} » : code commune INSEE invalide « {text} » "
+                               f"(attendu 5 caractères, ex. 01001 ou 2A004)", row, col)
+    return text
+
+
+def _number(path: Path, value: object, sheet: str, row: int, col: str, header: str) -> float:
+    if value is None:
+        return np.nan
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        number = _common.parse_number(str(value))
+    except ValueError:
+        raise InputError(path, f"feuille « {sheet} » : valeur non numérique « {value} » dans la colonne "
+                               f"« {header} »", row, col) from None
+    return np.nan if number is None else number
+
+
+def read_sheet(path: Path, ws, sheet: str, millesime: int) -> pd.DataFrame:
+    """One millésime sheet -> frame [code, millesime, apl, apl65, pop_std, pop_tot, row]."""
+    try:
+        ws.reset_dimensions()  # some writers store a wrong sheet size; read every row present
+    except AttributeError:
+        pass
+    rows = list(ws.iter_rows(values_only=True))
+    h = _find_header(path, rows, sheet)
+    header = rows[h]
+    cols = _match_columns(path, header, sheet, h + 1)
+    letters = {role: get_column_letter(j + 1) for role, j in cols.items()}
+    names = {role: str(header[j]).strip() for role, j in cols.items()}
+    start = h + 1
+    # The units row ("En nombre d'habitants"…) has no commune code: skip it when present.
+    if start < len(rows) and _cell(rows[start], cols["code"]) in (None, ""):
+        start += 1
+    seen: dict[str, int] = {}
+    out = {k: [] for k in ("code", "apl", "apl65", "pop_std", "pop_tot", "row")}
+    for i in range(start, len(rows)):
+        row = rows[i]
+        if row is None or all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
+            continue
+        excel_row = i + 1
+        code = _code(path, _cell(row, cols["code"]), sheet, excel_row, letters["code"])
+        if code in seen:
+            raise InputError(path, f"feuille « {sheet} » : commune {code} en double (déjà ligne {seen[code]})",
+                             excel_row, letters["code"])
+        seen[code] = excel_row
+        out["code"].append(code)
+        out["row"].append(excel_row)
+        for role in ("apl", "apl65", "pop_std", "pop_tot"):
+            out[role].append(_number(path, _cell(row, cols[role]), sheet, excel_row, letters[role], names[role]))
+    if not out["code"]:
+        raise InputError(path, f"feuille « {sheet} » : aucune ligne de données après l'en-tête (ligne {h + 1}) : "
+                               f"classeur vide ou tronqué", start + 1, "A")
+    df = pd.DataFrame(out)
+    df.insert(1, "millesime", millesime)
+    return df
+
+
+def _cell(row: tuple, j: int):
+    return row[j] if j < len(row) else None
+
+
+def read_communes(path: Path) -> pd.DataFrame:
+    """Every ``APL <year>`` sheet of the workbook, stacked (see :func:`read_sheet`)."""
+    path = Path(path)
+    wb = _open(path)
+    try:
+        sheets = [(name, int(m.group(1))) for name in wb.sheetnames if (m := SHEET_RE.match(name))]
+        if not sheets:
+            raise InputError(path, f"aucune feuille « APL AAAA » dans le classeur (feuilles : "
+                                   f"{', '.join(wb.sheetnames) or 'aucune'})", 1, "A")
+        frames = []
+        for name, year in sheets:
+            try:
+                frames.append(read_sheet(path, wb[name], name.strip(), year))
+            except InputError:
+                raise
+            except Exception as exc:  # a zip member cut short surfaces while iterating rows
+                raise InputError(path, f"feuille « {name} » illisible ou tronquée ({type(exc).__name__})",
+                                 1, "A") from None
+    finally:
+        wb.close()
+    return pd.concat(frames, ignore_index=True)
+
+
+def commune_observations(communes: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    for col, (mean_id, _share_id) in INDICATORS.items():
+        d = communes.loc[communes[col].notna(), ["code", "millesime", col]]
+        parts.append(pd.DataFrame({
+            "indicator": mean_id,
+            "territory": "C" + d["code"],
+            "period": d["millesime"].map(period_of),
+            "value": d[col].astype(float),
+            "status": "observed",
+            "source": d["millesime"].map(source_label),
+            "note": "",
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def read(path: Path, options: dict | None = None) -> Contribution:
+    path = Path(path)
+    communes = read_communes(path)
+    years = sorted(communes["millesime"].unique())
+    c = Contribution(source=SOURCE, file=str(path), millesime=",".join(str(y) for y in years),
+                     rows=len(communes), priority=PRIORITY, observations=commune_observations(communes))
+    missing = int(communes[["apl", "apl65", "pop_std", "pop_tot"]].isna().any(axis=1).sum())
+    c.report.append(f"APL DREES : {len(communes)} lignes communales, millésime(s) {c.millesime}")
+    if missing:
+        c.report.append(f"APL DREES : {missing} commune(s) avec une valeur vide, exclue(s) des calculs concernés")
+    c.finalize = partial(_finalize, communes)
+    return c
+
+
+# --- aggregation -----------------------------------------------------------------------------
+
+def _coverage(parents: pd.DataFrame, present: set[str]) -> pd.Series:
+    """Share of each territory's communes (per the territories table) that the file holds."""
+    if parents.empty:
+        return pd.Series(dtype=float)
+    # A city with arrondissement rows is represented by them: do not expect it twice.
+    p = parents.loc[~parents.index.isin(set(parents["city"]) - {""})]
+    hit = p.index.isin(present)
+    long = pd.concat([
+        pd.DataFrame({"territory": p[col].to_numpy(), "hit": hit}) for col in ("epci", "departement", "region")
+    ] + [pd.DataFrame({"territory": "FR", "hit": hit})])
+    long = long[long["territory"] != ""]
+    return long.groupby("territory")["hit"].mean()
+
+
+def aggregate(communes: pd.DataFrame, territories: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Roll commune APL up to cities, EPCI, départements, régions and France (DREES rule).
+
+    Returns (observations with status ``estimated``, INSEE codes absent from ``territories``,
+    report lines). Communes absent from the territories table still count in their
+    département (from the code), its région and France. A territory is skipped (and
+    reported) when the file holds less than 95 % of its communes, so that a regional extract
+    never yields a "France" value.
+    """
+    parents = _common.commune_parents(territories)
+    dep_region = _common.department_regions(territories)
+    c = communes.reset_index(drop=True)
+    tcode = "C" + c["code"]
+    p = parents.reindex(tcode.to_numpy()).reset_index(drop=True).fillna("")
+    known = tcode.isin(parents.index).to_numpy()
+    unknown = sorted(set(c.loc[~known, "code"]))
+    dep = p["departement"].where(p["departement"] != "", c["code"].map(_common.departement_of))
+    region = p["region"].where(p["region"] != "", dep.map(lambda d: dep_region.get(d, "")))
+    city = p["city"].where(p["city"] != "", _common.city_by_code(c["code"]))
+    levels = {"city": city, "epci": p["epci"], "departement": dep, "region": region,
+              "pays": pd.Series("FR", index=c.index)}
+
+    numbers = {}
+    for col in INDICATORS:
+        ok_mean = c[col].notna() & c["pop_std"].notna()
+        ok_share = c[col].notna() & c["pop_tot"].notna()
+        numbers[f"{col}_wsum"] = (c[col] * c["pop_std"]).where(ok_mean, 0.0)
+        numbers[f"{col}_wden"] = c["pop_std"].where(ok_mean, 0.0)
+        numbers[f"{col}_under"] = c["pop_tot"].where(ok_share & (c[col] < THRESHOLD), 0.0)
+        numbers[f"{col}_pop"] = c["pop_tot"].where(ok_share, 0.0)
+    numbers = pd.DataFrame(numbers)
+    numbers["millesime"] = c["millesime"]
+
+    long = pd.concat([numbers.assign(territory=codes.to_numpy(), level=level) for level, codes in levels.items()],
+                     ignore_index=True)
+    long = long[long["territory"] != ""]
+    sums = long.groupby(["millesime", "level", "territory"], sort=True).sum(numeric_only=True).reset_index()
+
+    report: list[str] = []
+    keep = pd.Series(True, index=sums.index)
+    for year in sums["millesime"].unique():
+        present = set("C" + c.loc[c["millesime"] == year, "code"]) | set(city[c["millesime"] == year]) - {""}
+        cov = _coverage(parents, present)
+        deps = set(dep[c["millesime"] == year])
+        for code, share in _common.departement_coverage(territories, deps).items():
+            cov[code] = min(share, cov.get(code, 1.0))
+        rows = (sums["millesime"] == year) & (sums["level"] != "city")
+        share = sums.loc[rows, "territory"].map(cov).fillna(1.0)  # territories unknown to the table: no check
+        low = share[share < COVERAGE_MIN]
+        keep[low.index] = False
+        if len(low):
+            listed = ", ".join(f"{sums.at[i, 'territory']} ({share[i]:.0%})" for i in low.index[:10])
+            report.append(f"APL {year} : agrégat non calculé pour {len(low)} territoire(s) dont le fichier couvre "
+                          f"moins de {COVERAGE_MIN:.0%} des communes : {listed}{' …' if len(low) > 10 else ''}")
+    sums = sums[keep]
+
+    parts = []
+    for col, (mean_id, share_id) in INDICATORS.items():
+        src = sums["millesime"].map(source_label).astype(str)
+        ok = sums[f"{col}_wden"] > 0
+        d = sums[ok]
+        parts.append(pd.DataFrame({
+            "indicator": mean_id, "territory": d["territory"], "period": d["millesime"].map(period_of),
+            "value": d[f"{col}_wsum"] / d[f"{col}_wden"], "status": "estimated",
+            "source": "calcul selon la règle DREES (moyenne des APL communaux pondérée par la population "
+                      "standardisée) à partir de " + src[ok],
+            "note": "",
+        }))
+        ok = (sums[f"{col}_pop"] > 0) & (sums["level"] != "city")
+        d = sums[ok]
+        parts.append(pd.DataFrame({
+            "indicator": share_id, "territory": d["territory"], "period": d["millesime"].map(period_of),
+            "value": 100.0 * d[f"{col}_under"] / d[f"{col}_pop"], "status": "estimated",
+            "source": "calcul selon la règle DREES (part de la population totale vivant dans une commune où "
+                      "l'APL est inférieur à 2,5) à partir de " + src[ok],
+            "note": "",
+        }))
+    obs = pd.concat(parts, ignore_index=True)
+    return obs, unknown, report
+
+
+def _finalize(communes: pd.DataFrame, contribution: Contribution, territories: pd.DataFrame) -> None:
+    aggregated, unknown, report = aggregate(communes, territories)
+    obs = contribution.observations
+    if unknown:
+        listed = ", ".join(unknown[:20]) + (" …" if len(unknown) > 20 else "")
+        contribution.report.append(
+            f"APL DREES : {len(unknown)} commune(s) du fichier absente(s) du référentiel territorial (fusionnées "
+            f"depuis ?), comptées dans leur département mais sans valeur communale : {listed}")
+        # Their own commune rows would point at territories the store does not know.
+        obs = obs[~obs["territory"].isin({"C" + u for u in unknown})]
+    contribution.facts["apl_unknown_communes"] = {"count": len(unknown), "codes": unknown}
+    contribution.report.extend(report)
+    contribution.observations = pd.concat([obs, aggregated], ignore_index=True)

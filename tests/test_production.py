@@ -1,0 +1,285 @@
+"""Production setup: gunicorn.conf.py, /healthz, and several processes sharing one Redis.
+
+The multi-machine case is reproduced deterministically: two gunicorn processes (one worker each) on two ports,
+one Celery worker, one real ``redis-server`` (Debian's; ``make test`` installs it). A background callback
+(the big export) is started through the first server and its result fetched through the second; a memoised
+data function computed by one process is read from Redis by another.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .helpers import ROOT, free_port
+
+SECRET = "clef-de-test-partagee-0123456789abcdef"
+EXPORT_OUTPUT = "..indicateurs-export-download.data...indicateurs-export-result.children.."
+
+
+# ---- processes ------------------------------------------------------------------------------------------
+
+def _get(url: str, timeout: float = 10) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _post(url: str, payload: dict, timeout: float = 30) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body = r.read().decode()
+            return r.status, (json.loads(body) if body else {})
+    except urllib.error.HTTPError as exc:
+        return exc.code, {"error": exc.read().decode()[:500]}
+
+
+class Proc:
+    """A subprocess with its log under test-artifacts/, stopped with SIGTERM then SIGKILL."""
+
+    def __init__(self, name: str, args: list[str], env: dict):
+        (ROOT / "test-artifacts").mkdir(exist_ok=True)
+        self.log_path = ROOT / "test-artifacts" / f"{name}.log"
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+    def text(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+
+def _env(data_dir: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCES_SOINS_")}
+    env.update({"ACCES_SOINS_DATA_DIR": str(data_dir), "ACCES_SOINS_ACCESS_LOG": "off"})
+    env.update({f"ACCES_SOINS_{k}": str(v) for k, v in extra.items()})
+    return env
+
+
+def start_gunicorn(name: str, data_dir: Path, timeout: float = 60, **extra) -> tuple[Proc, str]:
+    port = free_port()
+    env = _env(data_dir, HOST="127.0.0.1", PORT=port, **extra)
+    proc = Proc(name, [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "app:server"], env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not proc.alive():
+            return proc, url
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=2)
+            return proc, url
+        except urllib.error.HTTPError:
+            return proc, url           # answered (503 is an answer)
+        except Exception:
+            time.sleep(0.3)
+    proc.stop()
+    raise RuntimeError(f"gunicorn {name} n'a pas démarré, voir {proc.log_path}")
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    exe = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    if not exe:
+        pytest.skip("redis-server absent : « make test » l'installe (apt-get install redis-server)")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    proc = Proc("redis", [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                          "--dir", str(folder), "--daemonize", "no"], dict(os.environ))
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.time() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            if time.time() > deadline or not proc.alive():
+                proc.stop()
+                raise RuntimeError(f"redis-server n'a pas démarré, voir {proc.log_path}")
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    client.shutdown(nosave=True) if proc.alive() else None
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(redis_url, built_store):
+    """Two gunicorn 'machines' (one worker each) and one Celery worker, all on the same Redis."""
+    common = dict(REDIS_URL=redis_url, SECRET_KEY=SECRET, WORKERS=1)
+    procs = []
+    try:
+        a, url_a = start_gunicorn("gunicorn-a", built_store, CACHE_DIR=built_store.parent / "cache-a", **common)
+        procs.append(a)
+        b, url_b = start_gunicorn("gunicorn-b", built_store, CACHE_DIR=built_store.parent / "cache-b", **common)
+        procs.append(b)
+        assert a.alive() and b.alive(), a.text()[-2000:] + b.text()[-2000:]
+        worker = Proc("celery", [sys.executable, "-m", "celery", "-A", "dashboard.jobs:celery_app", "worker",
+                                 "--loglevel=info", "--concurrency=1", "--without-gossip", "--without-mingle",
+                                 "--without-heartbeat"],
+                      _env(built_store, CACHE_DIR=built_store.parent / "cache-w", **common))
+        procs.append(worker)
+        deadline = time.time() + 60
+        while "ready" not in worker.text():
+            assert worker.alive() and time.time() < deadline, worker.text()[-3000:]
+            time.sleep(0.3)
+        yield {"a": url_a, "b": url_b, "redis": redis_url, "logs": procs}
+    finally:
+        for p in reversed(procs):
+            p.stop()
+
+
+def _end_id(page_html: str) -> str:
+    config = re.search(r'<script id="_dash-config" type="application/json"[^>]*>(.*?)</script>', page_html, re.S)
+    return json.loads(config.group(1))["end_id"]
+
+
+def _export_payload(n_clicks) -> dict:
+    return {"output": EXPORT_OUTPUT,
+            "outputs": [{"id": "indicateurs-export-download", "property": "data"},
+                        {"id": "indicateurs-export-result", "property": "children"}],
+            "inputs": [{"id": "indicateurs-export", "property": "n_clicks", "value": n_clicks}],
+            "changedPropIds": ["indicateurs-export.n_clicks"], "state": []}
+
+
+def _render_page(base: str, path: str) -> dict:
+    """What the browser does after loading the shell: the Dash Pages routing callback renders the page."""
+    payload = {"output": ".._pages_content.children..._pages_store.data..",
+               "outputs": [{"id": "_pages_content", "property": "children"},
+                           {"id": "_pages_store", "property": "data"}],
+               "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                          {"id": "_pages_location", "property": "search", "value": ""}],
+               "changedPropIds": ["_pages_location.pathname"], "state": []}
+    status, answer = _post(base + "/_dash-update-component", payload)
+    assert status == 200, answer
+    return answer
+
+
+# ---- tests ----------------------------------------------------------------------------------------------
+
+def test_secret_key_is_required_with_several_workers_or_redis():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf_for_test", ROOT / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    assert conf.secret_key_problem({}, 1) is None
+    assert "ACCES_SOINS_SECRET_KEY" in conf.secret_key_problem({}, 4)
+    assert "REDIS" in conf.secret_key_problem({"ACCES_SOINS_REDIS_URL": "redis://x"}, 1)
+    assert conf.secret_key_problem({"ACCES_SOINS_SECRET_KEY": "k"}, 4) is None
+    assert conf.preload_app is False and conf.max_requests_jitter > 0
+
+
+def test_gunicorn_refuses_several_workers_without_secret_key(built_store):
+    env = _env(built_store, WORKERS=2, PORT=free_port())
+    done = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "app:server"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "ACCES_SOINS_SECRET_KEY est obligatoire" in done.stderr
+
+
+def test_healthz_200_with_the_data_version(built_store, store_data):
+    proc, url = start_gunicorn("gunicorn-health", built_store, WORKERS=1)
+    try:
+        status, body = _get(url + "/healthz")
+        assert status == 200, proc.text()[-2000:]
+        assert json.loads(body)["version"] == store_data.version
+    finally:
+        proc.stop()
+
+
+def test_healthz_503_without_data(tmp_path):
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    proc, url = start_gunicorn("gunicorn-empty", empty, WORKERS=1, CACHE_DIR=tmp_path / "cache")
+    try:
+        status, body = _get(url + "/healthz")
+        assert status == 503, proc.text()[-2000:]
+        assert json.loads(body) == {"status": "indisponible", "version": None}
+    finally:
+        proc.stop()
+
+
+def test_background_export_started_on_one_server_is_fetched_from_the_other(cluster, store_data):
+    status, page_a = _get(cluster["a"] + "/indicateurs")
+    assert status == 200
+    end_id = _end_id(page_a)
+    status, started = _post(f"{cluster['a']}/_dash-update-component?endId={end_id}", _export_payload(1))
+    assert status == 200, started
+    assert "cacheKey" in started and "job" in started, started
+    # Poll like dash-renderer: same payload with inputs nulled, handles in the query string — on the OTHER server.
+    poll = _export_payload(None)
+    query = f"endId={end_id}&cacheKey={started['cacheKey']}&job={started['job']}"
+    deadline = time.time() + 60
+    while True:
+        status, answer = _post(f"{cluster['b']}/_dash-update-component?{query}", poll)
+        assert status == 200, answer
+        if "response" in answer:
+            break
+        assert time.time() < deadline, "l'export n'a pas abouti : " + cluster["logs"][2].text()[-3000:]
+        time.sleep(0.5)
+    download = answer["response"]["indicateurs-export-download"]["data"]
+    assert download["filename"] == f"acces-soins-valeurs-{store_data.version}.csv"
+    assert download["content"].count("\n") == len(store_data.observations) + 1
+    assert "Export prêt" in answer["response"]["indicateurs-export-result"]["children"]
+    assert "succeeded" in cluster["logs"][2].text()          # it ran in the Celery worker
+
+
+def test_forged_job_handle_is_refused(cluster):
+    status, page_b = _get(cluster["b"] + "/indicateurs")
+    end_id = _end_id(page_b)
+    query = f"endId={end_id}&cacheKey=0123abcd~deadbeef&job=1~deadbeef"
+    status, answer = _post(f"{cluster['b']}/_dash-update-component?{query}", _export_payload(None))
+    assert "response" not in answer or not answer["response"].get("indicateurs-export-download")
+
+
+def test_memoised_data_is_shared_through_redis(cluster, built_store, store_data, monkeypatch):
+    import redis
+
+    from dashboard import catalogue, settings, store
+
+    _render_page(cluster["a"], "/indicateurs")              # process A computes the catalogue rows
+    client = redis.Redis.from_url(cluster["redis"])
+    key = catalogue.describe.cache_key(store_data)
+    assert client.exists(key), "la valeur mémoïsée n'est pas dans Redis"
+    assert client.ttl(key) > 0
+
+    # Another process (this one) reads it from Redis and does not recompute.
+    previous = settings.current()
+    settings.use(settings.Settings(data_dir=built_store, redis_url=cluster["redis"], secret_key=SECRET))
+    try:
+        def must_not_run(*_a, **_k):
+            raise AssertionError("recalculé au lieu d'être lu dans Redis")
+
+        monkeypatch.setattr(catalogue.describe, "compute", must_not_run)
+        rows = catalogue.describe(store.open_store(built_store))
+        assert [r["id"] for r in rows] == list(store_data.indicators.index)
+    finally:
+        settings.use(previous)
+    rendered = _render_page(cluster["b"], "/indicateurs")   # and process B serves the page from it
+    assert "Exporter toutes les valeurs (CSV)" in json.dumps(rendered, ensure_ascii=False)
