@@ -60,8 +60,7 @@ def update_detail(quarter, indicator):
 def _export_table(quarter):
     data, conf, region = page.context()
     state = page.state_for(data, region, quarter)
-    table = plan.quarterly_table(data.indicators, data.observations, data.targets, data.territories, region,
-                                 state.quarter, plan.thresholds_of(conf))
+    table = plan.store_quarterly_table(data, region, state.quarter, conf.status_on_track, conf.status_watch)
     return data, conf, region, state.quarter, table
 
 
@@ -75,8 +74,7 @@ def export_csv(n_clicks, quarter):
     if not n_clicks:
         return no_update
     _data, _conf, region, q, table = _export_table(quarter)
-    # BOM: Excel (French locale) opens UTF-8 with « ; » and decimal commas correctly
-    return dcc.send_string("\ufeff" + plan.to_csv(table), f"suivi-plan-{region}-{q}.csv", type="text/csv")
+    return dcc.send_string(plan.to_csv(table), f"suivi-plan-{region}-{q}.csv", type="text/csv")
 
 
 @callback(

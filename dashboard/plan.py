@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import fmt, periods, trajectory
+from . import exports, fmt, periods, trajectory
+from .cache import memoize
 from .schema import STATUS_LABELS
 from .trajectory import Assessment, Thresholds
 
@@ -561,8 +562,8 @@ def quarterly_table(indicators: pd.DataFrame, observations: pd.DataFrame, target
 
 
 def to_csv(table: pd.DataFrame) -> str:
-    """CSV for French spreadsheets: ``;`` separator, decimal comma, UTF-8 with BOM added by the caller."""
-    return table.to_csv(index=False, sep=";", decimal=",")
+    """CSV for French spreadsheets, the project's one convention (« ; », decimal comma, UTF-8 with a BOM)."""
+    return exports.to_csv(table)
 
 
 def to_xlsx(table: pd.DataFrame, sheet: str = "Suivi du plan", readme: list[tuple[str, str]] | None = None) -> bytes:
@@ -647,3 +648,20 @@ def export_readme(version: str, built_at: str, region: str, as_of: str, threshol
                         f"({periods.label(BASELINE_QUARTER)}) à la cible. Calculé sur les valeurs observées ou "
                         "estimées."),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# memoised on the store version (dashboard.cache): the same result for every user until a new version
+
+
+@memoize()
+def store_cards(data, region: str, as_of: str, on_track: float, watch: float) -> list[Card]:
+    """:func:`cards` of a Store (the plan's headline indicators in ``region`` as of ``as_of``)."""
+    return cards(data.indicators, data.observations, data.targets, region, as_of, Thresholds(on_track, watch))
+
+
+@memoize()
+def store_quarterly_table(data, region: str, as_of: str, on_track: float, watch: float) -> pd.DataFrame:
+    """:func:`quarterly_table` of a Store."""
+    return quarterly_table(data.indicators, data.observations, data.targets, data.territories, region, as_of,
+                           Thresholds(on_track, watch))

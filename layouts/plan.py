@@ -48,7 +48,7 @@ def state_for(data, region: str, quarter=None, indicator=None) -> plan.State:
 
 
 def cards_for(data, conf, region: str, quarter: str) -> list[plan.Card]:
-    return plan.cards(data.indicators, data.observations, data.targets, region, quarter, plan.thresholds_of(conf))
+    return plan.store_cards(data, region, quarter, conf.status_on_track, conf.status_watch)
 
 
 # ---------------------------------------------------------------------------------------------

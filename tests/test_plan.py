@@ -155,7 +155,7 @@ def test_quarterly_table_has_provenance_and_status(frames):
     assert set(demo.statut_donnee) == {"démo"} and demo.statut_plan.isna().all()
     assert t.trimestre.map(lambda q: q <= "2023Q4").all()
     csv = plan.to_csv(t)
-    assert csv.splitlines()[0].startswith("indicateur;libelle;unite;territoire")
+    assert csv.splitlines()[0].startswith("\ufeffindicateur;libelle;unite;territoire")
     wb = openpyxl.load_workbook(io.BytesIO(plan.to_xlsx(t, readme=[("version", "v1")])))
     assert wb.sheetnames == ["Suivi du plan", "Lisez-moi"]
     assert wb["Suivi du plan"].max_row == len(t) + 1
