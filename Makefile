@@ -8,9 +8,9 @@ RAW_FILES := $(shell find data/raw -type f ! -name '*.md' 2>/dev/null)
 
 .PHONY: run test data kiosk serve worker bench clean system-deps
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
 	touch $@
 
 # The processed store is rebuilt when it is missing or older than any raw input.
@@ -35,16 +35,15 @@ worker: data
 
 # Browser tests need Debian's chromium and chromium-driver, and axe-core from npm;
 # tests/test_production.py needs Debian's redis-server.
+SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver redis-server:redis-server
 system-deps:
-	@if ! command -v redis-server >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "Installation de redis-server…"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
-	fi
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installation de chromium et chromium-driver…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	  else echo "chromium absent et installation impossible (ni root ni apt-get) : installez chromium et chromium-driver"; fi; \
+	    echo "Installation de :$$missing…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Paquets manquants (installation impossible sans root/apt-get) :$$missing"; fi; \
 	fi
 
 node_modules/.installed: package.json

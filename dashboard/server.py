@@ -12,7 +12,8 @@ from . import store
 from .settings import Settings
 
 # Routes Dash and Flask serve themselves (components, assets, callbacks).
-_INTERNAL = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|healthz|geometrie/|export/)")
+# (kiosque branch: + the login/logout routes of dashboard/security.py)
+_INTERNAL = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|healthz|geometrie/|export/|connexion$|deconnexion$)")
 
 
 def _template_regex(template: str) -> re.Pattern:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dash
 
 from . import jobs
+from . import security
 from . import server as server_mod
 from . import settings as settings_mod
 from .settings import Settings
@@ -11,6 +12,9 @@ from .settings import Settings
 
 def create_app(conf: Settings) -> dash.Dash:
     settings_mod.use(conf)
+    # Kiosk/security branch: an internal instance exposed without authentication refuses to start
+    # (here, so that both `python app.py` and gunicorn's `app:server` are covered).
+    security.check_startup(conf)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -36,4 +40,6 @@ def create_app(conf: Settings) -> dash.Dash:
     callbacks.register(public=conf.public)
     app.layout = shell.layout
     server_mod.install(app, conf)
+    # Kiosk/security branch: authentication, security headers, no tracebacks, callback request checks.
+    security.install(app, conf)
     return app

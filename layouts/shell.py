@@ -7,6 +7,7 @@ from dash import dcc, html
 from dashboard import settings, store
 
 from .components import data_version_line
+from .search import search_box
 
 NAV = [("Suivi du plan", "/"), ("Carte", "/carte"), ("Territoires", "/territoire"), ("Kiosque", "/kiosque"),
        ("Indicateurs", "/indicateurs")]
@@ -45,7 +46,7 @@ def layout() -> html.Div:
                     html.P(dcc.Link("Accès aux soins", href="/"), className="site-title"),
                     html.P("ARS Auvergne-Rhône-Alpes — suivi trimestriel du plan", className="site-tagline"),
                 ]),
-                html.Div(id="app-search-slot", className="search-slot"),
+                html.Div(None if public else search_box(), id="app-search-slot", className="search-slot"),
             ], className="header-inner"),
             _nav(public),
         ], className="site-header"),

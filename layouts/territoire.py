@@ -1,12 +1,365 @@
-"""« Territoires » (placeholder until the fact sheet lands)."""
+"""« Fiche territoire » : a visit briefing for any territory (/territoire/<code>), on screen, printed and as PDF.
+
+The figures all come from ``dashboard.sheet.assemble``; this module only renders them. ``?trimestre=2023Q4``
+picks the quarter, ``?impression=1`` the print view (no site frame). ``not_found(code)`` gives unknown codes a
+real 404 with suggestions.
+"""
+from __future__ import annotations
+
 import dash
-from dash import html
+from dash import dcc, html
+
+from dashboard import fmt, search, settings, sheet, sheet_charts, store
+from dashboard.schema import STATUS_LABELS
+from dashboard.server import friendly_page
+
+from .components import data_version_line, demo_banner, status_badge, value_with_status
+from .search import search_box
 
 PAGE = "territoire"
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
-def layout(code=None, **_query):
-    return html.Div([html.H1("Fiche territoire"), html.P("Cette page est en cours de construction.")])
+def _id(what: str) -> str:
+    return f"{PAGE}-{what}"
+
+
+# ---- unknown codes -----------------------------------------------------------------------------
+
+def not_found(code=None, **_vars):
+    """None when the territory exists, else a real 404 page with suggestions (called before Dash answers)."""
+    try:
+        data = store.get()
+    except store.StoreUnavailable:
+        return None
+    if isinstance(code, str) and store.territory(data, code):
+        return None
+    links = [(search.label(r), r["href"]) for r in search.suggest_for_code(data, code)]
+    links.append(("Tous les territoires", "/territoire"))
+    return friendly_page("Territoire introuvable",
+                         f"Aucun territoire ne porte le code « {str(code)[:30]} ». Codes attendus : FR, R84 "
+                         f"(région), D15 (département), E200066389 (EPCI), C15014 (commune). Peut-être cherchiez-vous :",
+                         404, links)
+
+
+def _unknown(data, code) -> html.Div:
+    suggestions = search.suggest_for_code(data, code)
+    return html.Div([
+        html.H1("Territoire introuvable"),
+        html.P(f"Aucun territoire ne porte le code « {str(code)[:30]} »."),
+        html.P("Peut-être cherchiez-vous :"),
+        html.Ul([html.Li(dcc.Link(search.label(r), href=r["href"])) for r in suggestions]),
+        html.P(dcc.Link("Tous les territoires", href="/territoire")),
+    ], className="territoire-unknown")
+
+
+# ---- landing page ------------------------------------------------------------------------------
+
+def landing(data) -> html.Div:
+    region = settings.current().region
+    reg = store.territory(data, region)
+    deps = store.children(data, region, "departement") if reg is not None else None
+    links = []
+    if reg:
+        links.append(html.Li(dcc.Link(f"{reg['name']} (région)", href=f"/territoire/{region}")))
+        links += [html.Li(dcc.Link(f"{name} ({code[1:]})", href=f"/territoire/{code}"))
+                  for code, name in sorted(zip(deps["code"], deps["name"]))]
+    return html.Div([
+        html.H1("Fiches territoire"),
+        html.P("Une fiche de visite pour chaque territoire : ses indicateurs comparés au département, à la région et "
+               "à la France, leurs évolutions, ses structures de soins, son zonage et les initiatives locales. "
+               "Imprimable et exportable en PDF.", className="lead"),
+        search_box("search-page", "Rechercher un territoire"),
+        html.H2("La région et ses départements"),
+        html.Ul(links, className="territoire-links"),
+        html.P(dcc.Link("Toute la France", href="/territoire/FR")),
+    ], className="territoire-landing")
+
+
+# ---- the sheet ---------------------------------------------------------------------------------
+
+def _value(v: dict | None, unit: str) -> html.Span | str:
+    if v is None:
+        return "–"
+    return value_with_status(v["value"], unit, v["status"], v["source"])
+
+
+def _when(v: dict | None, quarter: str) -> str:
+    """« (T2 2023) » when the value is older than the quarter shown (each indicator keeps its frequency)."""
+    return f" ({fmt.quarter(v['period'])})" if v and v["period"] != quarter else ""
+
+
+def _header(s: dict) -> html.Header:
+    t = s["territory"]
+    parents = []
+    for p in s["parents"]:
+        parents += [dcc.Link(p["name"], href=p["href"]), f" ({p['level_label'] if p['level'] == 'epci' else p['level_label'].lower()})", " › "]
+    facts = [
+        html.Dt("Niveau"), html.Dd(t["level_label"]),
+        html.Dt("Population"), html.Dd(f"{fmt.number(t['population'])} habitants" if t["population"] else "–"),
+        html.Dt("Code"), html.Dd(s["code"]),
+        html.Dt("Trimestre"), html.Dd(s["quarter_label"]),
+    ]
+    if parents:
+        facts += [html.Dt("Appartient à"), html.Dd(parents[:-1])]
+    return html.Header([
+        html.P("Fiche territoire", className="territoire-kicker"),
+        html.H1(t["name"], id=_id("title")),
+        html.Dl(facts, className="facts territoire-facts"),
+        html.P(f"Données : version {s['version']}, construite le {_date(s['built_at'])}. "
+               f"Adresse permanente : {s['permalink']}", className="territoire-version", id=_id("version")),
+    ], className="territoire-header")
+
+
+def _date(iso: str) -> str:
+    if not iso or len(iso) < 10:
+        return "–"
+    y, m, d = iso[:10].split("-")
+    return f"{d}/{m}/{y}"
+
+
+def _toolbar(s: dict, options: list[dict], printing: bool) -> html.Div:
+    base = f"/territoire/{s['code']}?trimestre={s['quarter']}"
+    return html.Div([
+        # A plain GET form: the quarter is in the URL (a permalink), works with the keyboard and without JS.
+        html.Form([
+            html.Label("Trimestre", htmlFor=_id("quarter")),
+            html.Select([html.Option(o["label"], value=o["value"], selected=o["value"] == s["quarter"])
+                         for o in options], id=_id("quarter"), name="trimestre", className="territoire-quarter"),
+            *([dcc.Input(type="hidden", name="impression", value="1", id=_id("print-flag"))] if printing else []),
+            html.Button("Afficher", type="submit", className="btn btn-secondary", id=_id("quarter-submit")),
+        ], action=f"/territoire/{s['code']}", method="get", className="territoire-quarter-field"),
+        (dcc.Link("Retour à la fiche", href=base, className="btn btn-secondary") if printing else
+         dcc.Link("Version imprimable", href=base + "&impression=1", className="btn btn-secondary",
+                  id=_id("print-link"))),
+        html.Button("Imprimer", id=_id("print"), className="btn btn-secondary", n_clicks=0, type="button"),
+        html.Button("PDF", id=_id("pdf"), className="btn btn-primary", n_clicks=0, type="button",
+                    title="Télécharger la fiche en PDF"),
+        html.Button("CSV", id=_id("csv"), className="btn btn-secondary", n_clicks=0, type="button",
+                    title="Télécharger le tableau des valeurs avec leur provenance"),
+        html.Span("Génération du PDF en cours…", id=_id("pdf-progress"), className="territoire-status", hidden=True),
+        html.Span(id=_id("pdf-status"), className="territoire-status", role="status"),
+        dcc.Download(id=_id("pdf-download")), dcc.Download(id=_id("csv-download")),
+    ], className="territoire-toolbar no-print")
+
+
+ASSESSMENT_CLASS = {"better": "cmp-better", "worse": "cmp-worse", "similar": "cmp-similar"}
+
+
+def _spine(peers: dict | None, assessment: str) -> html.Span | str:
+    """Position among peers: a marker on a line (1st = left = most favourable), with its text."""
+    if not peers:
+        return "–"
+    pos = 0 if peers["n"] <= 1 else (peers["rank"] - 1) / (peers["n"] - 1)
+    return html.Span([
+        html.Span(html.Span(className=f"spine-dot {ASSESSMENT_CLASS.get(assessment, 'cmp-none')}",
+                            style={"left": f"{pos * 100:.0f}%"}), className="spine", **{"aria-hidden": "true"}),
+        html.Span(peers["label"], className="spine-label", title=peers["detail"]),
+    ], className="spine-cell")
+
+
+def _profile(s: dict) -> html.Section:
+    comps = s["comparators"]
+    head = html.Tr([html.Th("Indicateur", scope="col"), html.Th("Ce territoire", scope="col", className="num"),
+                    *[html.Th(c["name"], scope="col", className="num") for c in comps],
+                    html.Th("Position parmi ses pairs", scope="col"), html.Th("Comparaison", scope="col")])
+    rows = []
+    for r in s["profile"]:
+        own = r["own"]
+        rows.append(html.Tr([
+            html.Th([r["label"], html.Span(_when(own, s["quarter"]), className="when")], scope="row"),
+            html.Td(_value(own, r["unit"]), className="num"),
+            *[html.Td([_value(r["comparators"][c["code"]], r["unit"]),
+                       html.Span(_when(r["comparators"][c["code"]], s["quarter"]), className="when")],
+                      className="num") for c in comps],
+            html.Td(_spine(r["peers"], r["assessment"])),
+            html.Td(html.Span(r["assessment_label"],
+                              className=f"cmp {ASSESSMENT_CLASS.get(r['assessment'], 'cmp-none')}")),
+        ]))
+    bench = next((c["name"] for c in comps if c["code"] == (s["profile"][0]["benchmark"] if s["profile"] else "")),
+                 None)
+    return html.Section([
+        html.H2(sheet.SECTIONS[0]),
+        html.P([f"Valeurs au {s['quarter_label']} (ou dernière valeur connue, trimestre indiqué entre parenthèses). ",
+                f"Comparaison avec {bench} : " if bench else "",
+                "les effectifs sont comparés pour 100 000 habitants ; un effectif inférieur à "
+                f"{sheet.SMALL_COUNT} n'est pas comparé ; la couleur suit le sens de l'indicateur "
+                "(bleu : plus favorable, orange : moins favorable) et le texte le dit aussi."], className="note"),
+        html.Div(html.Table([html.Caption(f"Profil de {s['territory']['name']}", className="visually-hidden"),
+                             html.Thead(head), html.Tbody(rows)], className="territoire-profile"),
+                 className="table-scroll", tabIndex="0", role="region",
+                 **{"aria-label": "Tableau du profil des indicateurs"}),
+    ], className="territoire-section", id=_id("profil"))
+
+
+def _trend_card(s: dict, tr: dict, printing: bool = False) -> html.Article:
+    rows = [html.Tr([html.Td(fmt.quarter(p)), html.Td(value_with_status(v, tr["unit"], st, src), className="num"),
+                     html.Td(STATUS_LABELS.get(st, st))])
+            for p, v, st, src in zip(tr["series"]["period"], tr["series"]["value"], tr["series"]["status"],
+                                     tr["series"]["source"])]
+    if tr["target"]:
+        rows.append(html.Tr([html.Td(f"Cible {fmt.quarter(tr['target']['period'])}"),
+                             html.Td(fmt.value(tr["target"]["value"], tr["unit"], 0), className="num"),
+                             html.Td("cible du plan")]))
+    return html.Article([
+        html.H3(tr["short_label"]),
+        dcc.Graph(figure=sheet_charts.trend_figure(tr), config=GRAPH_CONFIG, className="territoire-graph",
+                  style={"height": "220px"},
+                  id=_id(f"graph-{tr['indicator']}")),
+        _progress(tr),
+        html.Details([html.Summary("Tableau des valeurs"),
+                      html.Table([html.Thead(html.Tr([html.Th("Trimestre", scope="col"),
+                                                      html.Th("Valeur", scope="col", className="num"),
+                                                      html.Th("Statut", scope="col")])),
+                                  html.Tbody(rows)])], className="chart-table", open=printing),
+    ], className="trend-card")
+
+
+def _progress(tr: dict) -> html.P | None:
+    text = sheet.progress_text(tr)
+    if not text:
+        return None
+    badge = [" ", status_badge(tr["progress"]["status"])] if tr["progress"]["status"] != "observed" else []
+    return html.P([text, *badge], className="progress-share")
+
+
+def _trends(s: dict, printing: bool = False) -> html.Section:
+    body = ([html.Div([_trend_card(s, tr, printing) for tr in s["trends"]], className="trend-grid")] if s["trends"] else
+            [html.P("Aucune série des indicateurs du plan n'est disponible à ce niveau territorial.")])
+    return html.Section([html.H2(sheet.SECTIONS[1]), *body], className="territoire-section", id=_id("evolutions"))
+
+
+def _delta(change: dict, unit: str) -> str:
+    if change["before"] is None:
+        return "pas de valeur antérieure"
+    if not change["new_value"]:
+        return "pas de nouvelle valeur"
+    decimals = 1 if unit == "%" else (2 if unit == "consultations/hab./an" else 0)
+    text = fmt.signed(change["delta"], decimals) + (" pt" if unit == "%" else "")
+    return f"{text} (depuis {fmt.value(change['before']['value'], unit)})"
+
+
+def _changes(s: dict) -> html.Section:
+    if not s["changes"]:
+        return html.Section([html.H2(sheet.SECTIONS[2]), html.P("Aucune valeur pour ce territoire à ce trimestre.")],
+                            className="territoire-section", id=_id("changements"))
+    rows = [html.Tr([html.Th(c["label"], scope="row"),
+                     html.Td([_value(c["now"], c["unit"]), html.Span(_when(c["now"], s["quarter"]), className="when")],
+                             className="num"),
+                     html.Td(_delta(c["quarter"], c["unit"]), className="num"),
+                     html.Td(_delta(c["year"], c["unit"]), className="num")]) for c in s["changes"]]
+    return html.Section([
+        html.H2(sheet.SECTIONS[2]),
+        html.Table([html.Thead(html.Tr([html.Th("Indicateur", scope="col"),
+                                        html.Th(s["quarter_label"], scope="col", className="num"),
+                                        html.Th(f"Depuis le {fmt.quarter(s['previous_quarter'])}", scope="col",
+                                                className="num"),
+                                        html.Th(f"Depuis le {fmt.quarter(s['year_before'])}", scope="col",
+                                                className="num")])),
+                    html.Tbody(rows)]),
+    ], className="territoire-section", id=_id("changements"))
+
+
+def _structures(s: dict) -> html.Section:
+    frame = s["structures"]
+    if s["structures_total"] == 0:
+        body = [html.P("Aucune structure chargée (répertoire FINESS non fourni).")]
+    elif not len(frame):
+        body = [html.P("Aucune structure (MSP, centre de santé, CPTS) enregistrée dans ce territoire.")]
+    else:
+        body = [_structures_map(frame), html.Table([
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Catégorie", "Nom", "Adresse", "Ouverture",
+                                                                  "Source")])),
+            html.Tbody([html.Tr([html.Td(r.category_label), html.Td(r.name), html.Td(r.address or ""),
+                                 html.Td(_date(str(r.opening_date)) if r.opening_date else "–"), html.Td(r.source)])
+                        for r in frame.itertuples()])])]
+    return html.Section([html.H2(sheet.SECTIONS[3]), *body], className="territoire-section", id=_id("structures"))
+
+
+def _structures_map(frame):
+    import dash_leaflet as dl
+
+    pts = frame.dropna(subset=["lon", "lat"])
+    if not len(pts):
+        return None
+    geojson = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
+         "properties": {"tooltip": f"{r.name} ({r.category_label})"}} for r in pts.itertuples()]}
+    conf = settings.current()
+    layers = [dl.TileLayer(url=conf.tile_url, attribution=conf.tile_attribution)] if conf.tile_url else []
+    bounds = [[float(pts["lat"].min()), float(pts["lon"].min())], [float(pts["lat"].max()), float(pts["lon"].max())]]
+    return html.Div(dl.Map([*layers, dl.GeoJSON(data=geojson, id=_id("structures-points"))], bounds=bounds,
+                           style={"height": "18rem"}, id=_id("map")),
+                    className="territoire-map", role="img",
+                    **{"aria-label": f"Carte des {len(pts)} structures du territoire (détail dans le tableau)"})
+
+
+def _zoning(s: dict) -> html.Section:
+    comps = s["comparators"]
+    rows = [html.Tr([html.Th(z["label"], scope="row"),
+                     html.Td(_value(z["own"], z["unit"]) if z["available"] else "non disponible à ce niveau",
+                             className="num"),
+                     *[html.Td(_value(z["comparators"][c["code"]], z["unit"]), className="num") for c in comps]])
+            for z in s["zoning"]]
+    return html.Section([
+        html.H2(sheet.SECTIONS[4]),
+        html.P("Zonage des médecins généralistes (ZIP, ZAC) et part de la population dont l'APL est inférieure à "
+               "2,5 consultations par habitant et par an, avec tous les médecins puis sans ceux de plus de 65 ans.",
+               className="note"),
+        html.Table([html.Thead(html.Tr([html.Th("Indicateur", scope="col"),
+                                        html.Th(s["territory"]["name"], scope="col", className="num"),
+                                        *[html.Th(c["name"], scope="col", className="num") for c in comps]])),
+                    html.Tbody(rows)]),
+    ], className="territoire-section", id=_id("zonage"))
+
+
+def _initiatives(s: dict) -> html.Section:
+    items = [html.Article([
+        html.H3(i["title"]),
+        html.P(f"{i['territory_name']} ({i['where_label']}) — {i['year']}", className="initiative-where"),
+        html.P(i["text"]),
+        html.P([html.Strong("Source : "), i["source"]], className="source"),
+    ], className="initiative") for i in s["initiatives"]]
+    body = items or [html.P("Aucune initiative locale enregistrée pour ce territoire ni ses territoires englobants.")]
+    return html.Section([html.H2(sheet.SECTIONS[5]), *body], className="territoire-section", id=_id("initiatives"))
+
+
+def _provenance(s: dict) -> html.Section:
+    counts = s["provenance"]["counts"]
+    summary = ", ".join(f"{counts.get(k, 0)} {STATUS_LABELS[k]}{'s' if counts.get(k, 0) > 1 else ''}"
+                        for k in ("observed", "estimated", "demo"))
+    return html.Section([
+        html.H2(sheet.SECTIONS[6]),
+        html.P(f"Valeurs de cette fiche : {summary}."),
+        html.Ul([html.Li([status_badge(src["status"]), " ", src["source"], f" ({src['periods_label']})"])
+                 for src in s["provenance"]["sources"]], className="provenance-list"),
+        html.P(f"Données : version {s['version']}, construite le {_date(s['built_at'])}.", className="source"),
+    ], className="territoire-section", id=_id("provenance"))
+
+
+def render(s: dict, options: list[dict], printing: bool = False) -> html.Div:
+    return html.Div([
+        dcc.Store(id=_id("params"), data={"code": s["code"], "quarter": s["quarter"]}),
+        demo_banner(s["provenance"]["has_demo"]),
+        html.P(s["quarter_message"], className="territoire-message", role="status") if s["quarter_message"] else None,
+        _header(s),
+        _toolbar(s, options, printing),
+        _profile(s), _trends(s, printing), _changes(s), _structures(s), _zoning(s), _initiatives(s), _provenance(s),
+    ], className="territoire-sheet" + (" territoire-print-view" if printing else ""))
+
+
+def layout(code=None, trimestre=None, impression=None, **_query) -> html.Div:
+    try:
+        data = store.get()
+    except store.StoreUnavailable:
+        return html.Div([html.H1("Fiche territoire"), html.P("Aucune donnée publiée.")])
+    if code is None:
+        return landing(data)
+    try:
+        s = sheet.assemble(data, code, trimestre, settings.current().region)
+    except sheet.SheetError:
+        return _unknown(data, code)
+    return render(s, sheet.quarter_options(data), printing=impression in ("1", "oui", "true"))
 
 
 dash.register_page(__name__, path_template="/territoire/<code>", path="/territoire", name="Territoires",

@@ -1,0 +1,479 @@
+"""The territory fact sheet as plain data (pure functions over a Store; the layout and the PDF only render it).
+
+``assemble(store, "D15", "2023Q4")`` returns a dict with: the territory and its parents, the quarter, the
+profile of every indicator available at that level (value, parent, region, France, rank among peers, an
+assessment coloured by polarity), trends of the plan indicators with targets and the territory's share in
+the regional progress, what changed since the previous quarter and a year before, structures, zoning and
+APL, local initiatives, provenance notes, and ``table``: the flat frame the CSV export writes.
+
+Comparison rules (the spine-chart spirit of Fingertips, documented in docs/territoire.md):
+
+* the benchmark is the region for a territory inside it, France for a region; France has none;
+* counts are compared as rates per 100 000 inhabitants; a count below ``SMALL_COUNT`` is shown as a count,
+  not compared and not coloured;
+* percentages differ when the gap exceeds ``PCT_POINTS`` points, other values when it exceeds ``RELATIVE``;
+* indicators of context (polarity "none") are never coloured.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from functools import lru_cache
+
+import pandas as pd
+
+from . import fmt, periods, store
+from .schema import STATUS_LABELS
+from .territory import LEVEL_LABELS, LEVELS, is_code
+
+SMALL_COUNT = 5            # below this count, a comparison between territories means nothing
+PCT_POINTS = 2.0           # gap (in points) for percentages to count as different
+RELATIVE = 0.10            # relative gap for rates and APL
+PER = 100_000              # counts are compared per 100 000 inhabitants
+PLAN_BASELINE = "2022Q4"   # the Baromètre's reference point for the plan's targets (end 2022)
+ZONING = ("zip_zac_pop_pct", "apl_mg_under_2_5_pct", "apl_mg_under_2_5_pct_65", "apl_mg_mean", "apl_mg_mean_65")
+
+ASSESSMENTS = {
+    "better": "plus favorable",
+    "worse": "moins favorable",
+    "similar": "proche",
+    "small": "effectif trop faible pour comparer",
+    "context": "indicateur de contexte (non comparé)",
+    "no_benchmark": "pas de référence",
+    "no_value": "pas de valeur",
+}
+SECTIONS = ("Profil des indicateurs", "Évolutions et cibles du plan", "Ce qui a changé", "Structures de soins",
+            "Zonage et accessibilité", "Initiatives locales", "Provenance des données")
+
+
+class SheetError(ValueError):
+    """Unknown territory or quarter (the page shows a friendly message)."""
+
+
+# ---- territory and quarter ---------------------------------------------------------------------
+
+def parents(data: store.Store, code: str) -> list[dict]:
+    """Enclosing territories, nearest first (EPCI, département, région, France)."""
+    t = store.territory(data, code)
+    if t is None or code == "FR":
+        return []
+    out = []
+    for column in ("epci", "departement", "region"):
+        parent = t.get(column)
+        if isinstance(parent, str) and parent != code:
+            row = store.territory(data, parent)
+            if row:
+                out.append(_brief(row))
+    out.append(_brief(store.territory(data, "FR")) if store.territory(data, "FR") else
+               {"code": "FR", "name": "France", "level": "pays", "level_label": "Pays", "href": "/territoire/FR"})
+    return out
+
+
+def _brief(row: dict) -> dict:
+    return {"code": row["code"], "name": row["name"], "level": row["level"],
+            "level_label": LEVEL_LABELS.get(row["level"], row["level"]), "href": f"/territoire/{row['code']}",
+            "population": _int(row.get("population"))}
+
+
+def _int(value) -> int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return int(value)
+
+
+def resolve_quarter(data: store.Store, code: str, requested: object) -> tuple[str | None, str]:
+    """(quarter to show, message). Default: the territory's latest quarter with a value, else the store's."""
+    all_quarters = store.quarters(data)
+    own = data.observations.loc[data.observations["territory"] == code, "period"]
+    default = own.max() if len(own) else (all_quarters[-1] if all_quarters else None)
+    if requested in (None, ""):
+        return default, ""
+    if not periods.is_quarter(requested):
+        return default, (f"Trimestre « {str(requested)[:20]} » non reconnu (format attendu : 2023Q4) : "
+                         f"affichage du {fmt.quarter(default)}.")
+    if not all_quarters or requested < all_quarters[0] or requested > all_quarters[-1]:
+        return default, (f"Aucune donnée pour le {fmt.quarter(requested)} : affichage du {fmt.quarter(default)}.")
+    return requested, ""
+
+
+def quarter_options(data: store.Store) -> list[dict]:
+    return [{"label": fmt.quarter(q), "value": q} for q in reversed(store.quarters(data))]
+
+
+# ---- comparisons -------------------------------------------------------------------------------
+
+def _rate(value: float | None, population: int | None, unit: str) -> float | None:
+    if value is None:
+        return None
+    if unit == "nombre":
+        return value / population * PER if population else None
+    return value
+
+
+def assess(value: float | None, benchmark: float | None, polarity: str, unit: str,
+           population: int | None = None, benchmark_population: int | None = None) -> str:
+    """better | worse | similar | small | context | no_benchmark | no_value (see module docstring)."""
+    if value is None:
+        return "no_value"
+    if unit == "nombre" and value < SMALL_COUNT:
+        return "small"
+    if polarity == "none":
+        return "context"
+    mine, ref = _rate(value, population, unit), _rate(benchmark, benchmark_population, unit)
+    if mine is None or ref is None:
+        return "no_benchmark"
+    gap = mine - ref
+    if unit == "%":
+        similar = abs(gap) <= PCT_POINTS
+    else:
+        similar = abs(gap) <= RELATIVE * abs(ref) if ref else gap == 0
+    if similar:
+        return "similar"
+    return "better" if (gap > 0) == (polarity == "higher") else "worse"
+
+
+def _peer_group(data: store.Store, terr: dict) -> tuple[pd.DataFrame, str]:
+    level = terr["level"]
+    if level == "departement" and isinstance(terr.get("region"), str):
+        return store.children(data, terr["region"], "departement"), "départements de la région"
+    if level == "region":
+        return store.children(data, "FR", "region"), "régions"
+    if level == "epci" and isinstance(terr.get("departement"), str):
+        return store.children(data, terr["departement"], "epci"), "EPCI du département"
+    if level == "commune" and isinstance(terr.get("departement"), str):
+        return store.children(data, terr["departement"], "commune"), "communes du département"
+    return data.territories.iloc[0:0], ""
+
+
+def peer_position(data: store.Store, ident: str, terr: dict, quarter: str, unit: str, polarity: str) -> dict | None:
+    """Rank of the territory among its peers (1 = most favourable; counts per 100 000 inhabitants)."""
+    peers, group = _peer_group(data, terr)
+    if not group:
+        return None
+    values = []
+    for code, pop in zip(peers["code"], peers["population"]):
+        row = _value(data, ident, code, quarter)
+        metric = _rate(row["value"], _int(pop), unit) if row else None
+        if metric is not None:
+            values.append((code, metric))
+    if len(values) < 2 or terr["code"] not in {c for c, _ in values}:
+        return None
+    reverse = polarity != "lower"           # higher first, except when lower is better
+    values.sort(key=lambda cv: cv[1], reverse=reverse)
+    mine = dict(values)[terr["code"]]
+    rank = 1 + sum(1 for _c, v in values if (v > mine if reverse else v < mine))
+    n = len(values)
+    quartile = None
+    if n >= 4:
+        quartile = min(4, 1 + int((rank - 1) * 4 / n))
+    basis = " pour 100 000 habitants" if unit == "nombre" else ""
+    order = "valeur décroissante" if polarity == "none" else "du plus favorable au moins favorable"
+    label = f"{rank}e sur {n} {group}" if rank > 1 else f"1er sur {n} {group}"
+    return {"rank": rank, "n": n, "group": group, "quartile": quartile, "label": label,
+            "detail": f"classement{basis}, {order}",
+            "quartile_label": {1: "premier quart", 2: "deuxième quart", 3: "troisième quart",
+                               4: "dernier quart"}.get(quartile, "")}
+
+
+# ---- the sheet ---------------------------------------------------------------------------------
+
+def comparators(data: store.Store, code: str, region: str) -> list[dict]:
+    """Territories the sheet compares with: the nearest parent (if below the region), the region, France."""
+    ps = parents(data, code)
+    out = []
+    if ps and ps[0]["level"] not in ("region", "pays"):
+        out.append(ps[0])
+    regions = [p for p in ps if p["level"] == "region"]
+    if regions:
+        out.append(regions[0])
+    elif code != region and store.territory(data, region) and code != "FR":
+        out.append(_brief(store.territory(data, region)))
+    if code != "FR":
+        out.append(next(p for p in ps if p["code"] == "FR") if any(p["code"] == "FR" for p in ps)
+                   else _brief(store.territory(data, "FR")))
+    seen, unique = set(), []
+    for c in out:
+        if c["code"] not in seen and c["code"] != code:
+            seen.add(c["code"])
+            unique.append(c)
+    return unique
+
+
+@lru_cache(maxsize=4)
+def _columns(data: store.Store) -> dict[str, list]:
+    """Observation columns as Python lists: the sheet reads a few hundred values, pandas per lookup is too slow."""
+    obs = data.observations
+    return {c: obs[c].tolist() for c in ("period", "value", "status", "source", "note")}
+
+
+def _value(data: store.Store, ident: str, code: str, quarter: str) -> dict | None:
+    """Same answer as ``store.value_at`` (last value at or before ``quarter``), by bisection in the sorted slice."""
+    start, stop = data._slices.get((ident, code), (0, 0))
+    if start == stop:
+        return None
+    cols = _columns(data)
+    i = bisect.bisect_right(cols["period"], quarter, start, stop) - 1
+    if i < start:
+        return None
+    return {"period": cols["period"][i], "value": float(cols["value"][i]), "status": cols["status"][i],
+            "source": cols["source"][i], "note": cols["note"][i]}
+
+
+def profile(data: store.Store, terr: dict, quarter: str, comps: list[dict]) -> list[dict]:
+    rows = []
+    benchmark = next((c for c in comps if c["level"] == "region"), None) if terr["level"] != "region" else \
+        next((c for c in comps if c["code"] == "FR"), None)
+    for ident in data.indicators.index:
+        ind = store.indicator(data, ident)
+        if terr["level"] not in ind["levels"]:
+            continue
+        own = _value(data, ident, terr["code"], quarter)
+        others = {c["code"]: _value(data, ident, c["code"], quarter) for c in comps}
+        bench = others.get(benchmark["code"]) if benchmark else None
+        state = assess(own["value"] if own else None, bench["value"] if bench else None, ind["polarity"],
+                       ind["unit"], _int(terr.get("population")), benchmark["population"] if benchmark else None)
+        rows.append({
+            "indicator": ident, "label": ind["label"], "short_label": ind["short_label"], "unit": ind["unit"],
+            "polarity": ind["polarity"], "plan": bool(ind["plan"]), "theme": ind["theme"],
+            "definition": ind["definition"], "indicator_source": ind["source"],
+            "own": own, "comparators": others,
+            "benchmark": benchmark["code"] if benchmark else None,
+            "assessment": state, "assessment_label": ASSESSMENTS[state],
+            "peers": peer_position(data, ident, terr, quarter, ind["unit"], ind["polarity"]) if own else None,
+        })
+    return rows
+
+
+def trends(data: store.Store, terr: dict, quarter: str, region: str) -> list[dict]:
+    """Plan indicators with values here: the series up to ``quarter``, the target, the share of progress."""
+    out = []
+    for ident in data.indicators.index:
+        ind = store.indicator(data, ident)
+        if not ind["plan"] or terr["level"] not in ind["levels"]:
+            continue
+        series = store.series(data, ident, terr["code"])
+        series = series[series["period"] <= quarter]
+        if not len(series):
+            continue
+        own_target = store.target(data, ident, terr["code"])
+        out.append({"indicator": ident, "label": ind["label"], "short_label": ind["short_label"],
+                    "unit": ind["unit"], "polarity": ind["polarity"], "series": series,
+                    "target": own_target, "progress": progress_share(data, ident, terr, quarter, region, ind)})
+    return out
+
+
+def progress_share(data: store.Store, ident: str, terr: dict, quarter: str, region: str, ind: dict) -> dict | None:
+    """The territory's part in the regional progress toward the regional target since PLAN_BASELINE."""
+    reg = terr["code"] if terr["level"] == "region" else (terr.get("region") if isinstance(terr.get("region"), str)
+                                                          else None)
+    if reg != region:
+        return None
+    goal = store.target(data, ident, region)
+    if goal is None or quarter <= PLAN_BASELINE:
+        return None
+    r_now, r_base = _value(data, ident, region, quarter), _value(data, ident, region, PLAN_BASELINE)
+    t_now, t_base = _value(data, ident, terr["code"], quarter), _value(data, ident, terr["code"], PLAN_BASELINE)
+    if not (r_now and r_base and t_now and t_base):
+        return None
+    region_gain = r_now["value"] - r_base["value"]
+    local_gain = t_now["value"] - t_base["value"]
+    if ind["unit"] == "%":          # percentages of population: weight by population to get shares of the gain
+        reg_pop = _int(store.territory(data, region)["population"]) or 0
+        local_gain_people = local_gain * (_int(terr.get("population")) or 0)
+        share = local_gain_people / (region_gain * reg_pop) if region_gain and reg_pop else None
+    else:
+        share = local_gain / region_gain if region_gain else None
+    statuses = {r_now["status"], r_base["status"], t_now["status"], t_base["status"]}
+    status = "demo" if "demo" in statuses else ("estimated" if "estimated" in statuses else "observed")
+    return {"baseline": PLAN_BASELINE, "quarter": quarter, "local_gain": local_gain, "region_gain": region_gain,
+            "share": share, "region_now": r_now["value"], "target": goal, "remaining": goal["value"] - r_now["value"],
+            "status": status, "is_region": terr["code"] == region}
+
+
+def progress_text(tr: dict) -> str | None:
+    p = tr.get("progress")
+    if not p:
+        return None
+    unit = tr["unit"]
+    decimals = 1 if unit == "%" else 0
+    gain = fmt.signed(p["local_gain"], decimals) + (" points" if unit == "%" else "")
+    reg_gain = fmt.signed(p["region_gain"], decimals) + (" points" if unit == "%" else "")
+    target = f"cible régionale : {fmt.value(p['target']['value'], unit, 0)} en {fmt.quarter(p['target']['period'])}"
+    if p["is_region"]:
+        return (f"Depuis le {fmt.quarter(p['baseline'])} : {reg_gain} ; il reste "
+                f"{fmt.value(p['remaining'], unit, decimals)} pour atteindre la {target}.")
+    share = f"{fmt.number(p['share'] * 100, 1)} %" if p["share"] is not None else "–"
+    return (f"Depuis le {fmt.quarter(p['baseline'])} : {gain} ici, soit {share} de la progression régionale "
+            f"({reg_gain}) ; {target}, il reste {fmt.value(p['remaining'], unit, decimals)}.")
+
+
+def changes(data: store.Store, terr: dict, quarter: str) -> list[dict]:
+    """Each indicator with a value: its change since the previous quarter and since the same quarter a year before."""
+    out = []
+    for ident in data.indicators.index:
+        ind = store.indicator(data, ident)
+        if terr["level"] not in ind["levels"]:
+            continue
+        now = _value(data, ident, terr["code"], quarter)
+        if now is None:
+            continue
+        row = {"indicator": ident, "label": ind["label"], "unit": ind["unit"], "polarity": ind["polarity"],
+               "now": now}
+        for key, shift in (("quarter", -1), ("year", -4)):
+            before = _value(data, ident, terr["code"], periods.shift(quarter, shift))
+            row[key] = {"before": before, "delta": (now["value"] - before["value"]) if before else None,
+                        "new_value": before is None or before["period"] != now["period"]}
+        out.append(row)
+    return out
+
+
+def _communes_of(data: store.Store, terr: dict) -> set[str]:
+    t = data.territories
+    level, code = terr["level"], terr["code"]
+    if level == "pays":
+        return set(t.loc[t["level"] == "commune", "code"])
+    if level == "commune":
+        inner = set(t.loc[t["commune"] == code, "code"]) if "commune" in t else set()
+        return {code} | inner
+    column = {"region": "region", "departement": "departement", "epci": "epci"}[level]
+    return set(t.loc[(t["level"] == "commune") & (t[column] == code), "code"])
+
+
+def structures(data: store.Store, terr: dict) -> pd.DataFrame:
+    """FINESS structures located in the territory (MSP 603, CDS 124, CPTS 604), by category then name."""
+    frame = data.structures
+    if not len(frame):
+        return frame.copy()
+    communes = _communes_of(data, terr)
+    codes = frame["commune"].astype(str)
+    codes = codes.where(codes.str.startswith("C"), "C" + codes)
+    return frame[codes.isin(communes)].sort_values(["category", "name"]).reset_index(drop=True)
+
+
+def zoning(data: store.Store, terr: dict, quarter: str, comps: list[dict]) -> list[dict]:
+    out = []
+    for ident in ZONING:
+        ind = store.indicator(data, ident)
+        if ind is None:
+            continue
+        available = terr["level"] in ind["levels"]
+        out.append({"indicator": ident, "label": ind["label"], "unit": ind["unit"], "available": available,
+                    "own": _value(data, ident, terr["code"], quarter) if available else None,
+                    "comparators": {c["code"]: _value(data, ident, c["code"], quarter) for c in comps}})
+    return out
+
+
+def initiatives(data: store.Store, terr: dict) -> list[dict]:
+    """Initiatives of the territory, of its parents, and of the territories inside it, each with its source."""
+    frame = data.initiatives
+    if not len(frame):
+        return []
+    names = data.territories["name"]
+    parent_codes = {p["code"] for p in parents(data, terr["code"])}
+    t = data.territories
+    if terr["level"] == "pays":
+        inside = set(t["code"]) - {"FR"}
+    else:
+        inside = _communes_of(data, terr) | (set(t.loc[t["epci"].isin([terr["code"]]) | t["departement"].isin(
+            [terr["code"]]) | t["region"].isin([terr["code"]]), "code"]))
+    out = []
+    for row in frame.to_dict("records"):
+        code = row["territory"]
+        where = ("ici" if code == terr["code"] else "parent" if code in parent_codes else
+                 "dedans" if code in inside else None)
+        if where is None:
+            continue
+        out.append({**store._plain(row), "where": where, "territory_name": names.get(code, code),
+                    "where_label": {"ici": "ce territoire", "parent": "territoire englobant",
+                                    "dedans": "dans ce territoire"}[where]})
+    order = {"ici": 0, "dedans": 1, "parent": 2}
+    return sorted(out, key=lambda r: (order[r["where"]], -int(r["year"] or 0), r["title"]))
+
+
+def provenance(rows: list[dict]) -> dict:
+    """Counts by status and the distinct sources (with their quarters) of every value on the sheet."""
+    counts = {s: 0 for s in STATUS_LABELS}
+    sources: dict[tuple, set] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        sources.setdefault((row["status"], row["source"]), set()).add(row["period"])
+    listed = [{"status": s, "status_label": STATUS_LABELS.get(s, s), "source": src,
+               "periods": sorted(ps), "periods_label": _period_range(sorted(ps))}
+              for (s, src), ps in sources.items()]
+    order = {"observed": 0, "estimated": 1, "demo": 2}
+    listed.sort(key=lambda r: (order.get(r["status"], 9), r["source"]))
+    return {"counts": counts, "sources": listed, "has_demo": counts.get("demo", 0) > 0}
+
+
+def _period_range(ps: list[str]) -> str:
+    if not ps:
+        return ""
+    return fmt.quarter(ps[0]) if len(ps) == 1 else f"{fmt.quarter(ps[0])} à {fmt.quarter(ps[-1])}"
+
+
+TABLE_COLUMNS = ["rubrique", "indicateur", "libelle", "territoire", "nom_territoire", "trimestre_demande",
+                 "trimestre_valeur", "valeur", "unite", "statut", "source", "note"]
+
+
+def table(data: store.Store, terr: dict, quarter: str, prof: list[dict], zon: list[dict],
+          comps: list[dict]) -> pd.DataFrame:
+    """Every value shown on the sheet, one row each, with its provenance (the CSV export)."""
+    names = {terr["code"]: terr["name"], **{c["code"]: c["name"] for c in comps}}
+    rows = []
+
+    def add(section, ident, label, unit, code, value):
+        if value is None:
+            return
+        rows.append({"rubrique": section, "indicateur": ident, "libelle": label, "territoire": code,
+                     "nom_territoire": names.get(code, code), "trimestre_demande": quarter,
+                     "trimestre_valeur": value["period"], "valeur": value["value"], "unite": unit,
+                     "statut": value["status"], "source": value["source"], "note": value["note"]})
+
+    for section, items in (("Profil", prof), ("Zonage et accessibilité", zon)):
+        for item in items:
+            add(section, item["indicator"], item["label"], item["unit"], terr["code"], item["own"])
+            for code, value in item["comparators"].items():
+                add(section, item["indicator"], item["label"], item["unit"], code, value)
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def assemble(data: store.Store, code: object, quarter: object = None, region: str | None = None) -> dict:
+    """The whole sheet; raises SheetError for an unknown territory (an unknown quarter falls back, with a message)."""
+    if not is_code(code) or store.territory(data, code) is None:
+        raise SheetError(f"territoire inconnu : {str(code)[:20]!r}")
+    region = region or data.manifest.get("region") or "R84"
+    terr = store.territory(data, code)
+    terr = {**terr, "population": _int(terr.get("population")), "level_label": LEVEL_LABELS[terr["level"]]}
+    q, message = resolve_quarter(data, code, quarter)
+    if q is None:
+        raise SheetError("aucune donnée publiée")
+    comps = comparators(data, code, region)
+    prof = profile(data, terr, q, comps)
+    zon = zoning(data, terr, q, comps)
+    flat = table(data, terr, q, prof, zon, comps)
+    records = [{"status": r.statut, "source": r.source, "period": r.trimestre_valeur} for r in flat.itertuples()]
+    trend = trends(data, terr, q, region)
+    for tr in trend:
+        records += [{"status": s, "source": src, "period": p}
+                    for s, src, p in zip(tr["series"]["status"], tr["series"]["source"], tr["series"]["period"])]
+    return {
+        "territory": terr, "code": code, "level_rank": LEVELS.index(terr["level"]),
+        "parents": parents(data, code), "comparators": comps, "region": region,
+        "quarter": q, "quarter_label": fmt.quarter(q), "quarter_message": message,
+        "previous_quarter": periods.shift(q, -1), "year_before": periods.shift(q, -4),
+        "version": data.version, "built_at": data.built_at,
+        "permalink": f"/territoire/{code}?trimestre={q}",
+        "profile": prof, "trends": trend, "changes": changes(data, terr, q),
+        "structures": structures(data, terr), "structures_total": len(data.structures),
+        "zoning": zon, "initiatives": initiatives(data, terr),
+        "provenance": provenance(records), "table": flat, "sections": list(SECTIONS),
+    }
+
+
+def csv_text(sheet: dict) -> str:
+    """The sheet's table as CSV (UTF-8 with BOM for spreadsheet software, « ; » separator, decimal comma)."""
+    return "\ufeff" + sheet["table"].to_csv(index=False, sep=";", decimal=",")
+
+
+def csv_filename(sheet: dict) -> str:
+    return f"fiche-territoire-{sheet['code']}-{sheet['quarter']}.csv"

@@ -1,0 +1,50 @@
+"""Figures of the territory sheet (pure: sheet data → plotly figure)."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from . import fmt, periods
+from .schema import STATUS_LABELS
+
+LINE = "#000091"       # bleu France: the territory
+TARGET = "#b34000"     # orange: the target (blue/orange stays distinct for colour-blind readers)
+
+
+def x_of(quarter: str) -> float:
+    """A quarter on a continuous time axis (its middle): 2023Q4 -> 2023.875."""
+    year, q = periods.parse(quarter)
+    return year + (q - 1) / 4 + 0.125
+
+
+def trend_figure(trend: dict) -> go.Figure:
+    series = trend["series"]
+    unit = trend["unit"]
+    xs = [x_of(p) for p in series["period"]]
+    text = [f"{fmt.quarter(p)} : {fmt.value(v, unit)} ({STATUS_LABELS.get(s, s)})"
+            for p, v, s in zip(series["period"], series["value"], series["status"])]
+    symbols = ["circle-open" if s == "demo" else "circle" for s in series["status"]]
+    fig = go.Figure(go.Scatter(x=xs, y=series["value"].tolist(), mode="lines+markers", name="Ce territoire",
+                               line={"color": LINE, "width": 2}, marker={"size": 7, "symbol": symbols, "color": LINE},
+                               hovertext=text, hoverinfo="text"))
+    years = [int(x) for x in xs]
+    target = trend.get("target")
+    if target:
+        tx = x_of(target["period"])
+        fig.add_trace(go.Scatter(x=[xs[-1], tx], y=[float(series["value"].iloc[-1]), target["value"]],
+                                 mode="lines+markers", name="Cible", line={"color": TARGET, "dash": "dash"},
+                                 marker={"symbol": ["circle", "star"], "size": [1, 12], "color": TARGET},
+                                 hovertext=["", f"Cible {fmt.quarter(target['period'])} : "
+                                                f"{fmt.value(target['value'], unit, 0)}"], hoverinfo="text"))
+        years.append(int(tx))
+    first, last = min(years), max(years) + 1
+    step = max(1, (last - first) // 6)
+    ticks = list(range(first, last + 1, step))
+    fig.update_layout(
+        height=220, margin={"l": 50, "r": 10, "t": 10, "b": 30}, showlegend=bool(target),
+        legend={"orientation": "h", "y": -0.25, "x": 0}, separators=", ", plot_bgcolor="#fff",
+        font={"family": "Marianne, Arial, sans-serif", "size": 12, "color": "#161616"},
+        xaxis={"tickvals": ticks, "ticktext": [str(t) for t in ticks], "range": [first, last], "showgrid": False,
+               "linecolor": "#929292"},
+        yaxis={"rangemode": "tozero", "gridcolor": "#e5e5e5", "ticksuffix": "\u202f%" if unit == "%" else ""},
+    )
+    return fig

@@ -1,0 +1,154 @@
+"""/kiosque in headless Chromium at 1920×1080: rotation pace, pause, recovery after a server restart,
+axe-core, screenshots (test-artifacts/kiosque-*.png)."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from .helpers import ROOT, LiveServer, axe_violations, wait_ready
+
+pytestmark = pytest.mark.browser
+SHOTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def kiosk_server(built_store):
+    server = LiveServer(data_dir=built_store, public=True)
+    yield server
+    server.stop()
+
+
+def kiosk_ready(page) -> None:
+    """Dash rendered the page (wait_ready) and the kiosk engine has started on it."""
+    wait_ready(page)
+    page.wait_for_selector(".kiosque-slide:not([hidden])", timeout=20000)
+    page.wait_for_function("() => window.kiosque && window.kiosque.state().version", timeout=20000)
+
+
+def visible_slide(page) -> str:
+    """The one slide actually displayed (laid out with a size), or None if not exactly one."""
+    return page.evaluate("() => { const s = [...document.querySelectorAll('.kiosque-slide')]"
+                         ".filter(e => e.offsetHeight > 0 && getComputedStyle(e).display !== 'none');"
+                         " return s.length === 1 ? s[0].dataset.slide : null; }")
+
+
+def test_kiosk_rotates_at_the_configured_pace(kiosk_server, page):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.emulate_media(reduced_motion="reduce")     # axe must not catch a slide half faded in
+    page.goto(kiosk_server.url + "/kiosque?diapos=plan,carte,trimestre&duree=2")
+    kiosk_ready(page)
+    assert visible_slide(page) == "plan"
+    text = page.inner_text("#kiosque-root")
+    assert re.search(r"Données au \d{1,2}(er)? \w+ \d{4}", text)
+    assert "383" in text and "590" in text          # MSP and their target, from the store
+    assert "démo" not in text.lower()
+    seen, started = ["plan"], time.monotonic()
+    while len(seen) < 4 and time.monotonic() - started < 15:
+        page.wait_for_timeout(200)
+        current = visible_slide(page)
+        if current != seen[-1]:
+            seen.append(current)
+    elapsed = time.monotonic() - started
+    assert seen == ["plan", "carte", "trimestre", "plan"]
+    assert 4.5 < elapsed < 9, elapsed                   # three changes at 2 s each
+    assert axe_violations(page) == []
+
+
+def test_touch_pauses_the_rotation(kiosk_server, page):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(kiosk_server.url + "/kiosque?diapos=plan,carte&duree=2")
+    kiosk_ready(page)
+    page.mouse.click(960, 540)
+    assert "En pause" in page.inner_text("#kiosque-pause")
+    page.wait_for_timeout(4500)
+    assert visible_slide(page) == "plan"
+    page.keyboard.press("ArrowRight")                  # arrows move by hand (and keep the pause)
+    assert visible_slide(page) == "carte"
+
+
+def test_kiosk_recovers_after_a_server_restart(built_store, browser):
+    """The server stops then starts again on the same port: the notice shows, then goes away, and the
+    rotation never stopped — without any reload. While the server is away, Chromium logs each failed
+    /healthz probe as a console error ("Failed to load resource: net::ERR_CONNECTION_REFUSED") even though
+    the script catches it: those, and only those, are expected here."""
+    server = LiveServer(data_dir=built_store, public=True)
+    page = browser.new_page(1920, 1080)
+    page.emulate_media(reduced_motion="reduce")     # axe must not catch a slide half faded in
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append((m.text, m.location.get("url", ""))))
+    try:
+        page.goto(server.url + "/kiosque?diapos=plan,carte,trimestre&duree=2&sonde=2")
+        kiosk_ready(page)
+        page.evaluate("() => { window.__kiosqueLoaded = true; }")    # gone if the page reloads
+        server.stop()
+        page.wait_for_function("() => document.getElementById('kiosque-notice').textContent.includes('Connexion perdue')",
+                               timeout=15000)
+        page.screenshot(path=str(SHOTS / "kiosque-connexion-perdue.png"))
+        changes = page.evaluate("() => window.kiosque.changes()")
+        page.wait_for_timeout(2500)
+        assert page.evaluate("() => window.kiosque.changes()") > changes       # rotation goes on offline
+        server.start()
+        page.wait_for_function("() => document.getElementById('kiosque-notice').textContent === ''", timeout=20000)
+        assert page.evaluate("() => window.__kiosqueLoaded === true")         # no reload happened
+        changes = page.evaluate("() => window.kiosque.changes()")
+        page.wait_for_timeout(2500)
+        assert page.evaluate("() => window.kiosque.changes()") > changes
+        assert not page.is_visible("#kiosque-notice")
+        unexpected = [(t, u) for t, u in errors
+                      if not (u.endswith("/healthz") and "net::ERR_CONNECTION_REFUSED" in t)]
+        assert unexpected == []
+        assert axe_violations(page) == []
+    finally:
+        page.context.close()
+        server.stop()
+
+
+def test_kiosk_reloads_when_a_new_version_is_published(built_store, browser, tmp_path):
+    """Publishing a new store version (the pipeline switches CURRENT) reloads the kiosk by itself."""
+    import shutil
+
+    root = tmp_path / "store"
+    shutil.copytree(built_store, root)
+    current = (root / "CURRENT").read_text().strip()
+    server = LiveServer(data_dir=root, public=True)
+    page = browser.new_page(1920, 1080)
+    try:
+        page.goto(server.url + "/kiosque?duree=2&sonde=2")
+        kiosk_ready(page)
+        page.evaluate("() => { window.__kiosqueLoaded = true; }")
+        shutil.copytree(root / current, root / "v-suivante")
+        (root / "CURRENT").write_text("v-suivante")
+        page.wait_for_function("() => window.__kiosqueLoaded !== true", timeout=20000)
+        kiosk_ready(page)
+        assert page.evaluate("() => window.kiosque.state().version") == "v-suivante"
+        assert page.console_errors == []
+    finally:
+        page.context.close()
+        server.stop()
+
+
+@pytest.mark.parametrize("slide", ["plan", "carte", "territoire", "trimestre", "source"])
+def test_kiosk_slides_screenshots_and_accessibility(kiosk_server, page, slide):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(kiosk_server.url + f"/kiosque?diapos={slide}")
+    kiosk_ready(page)
+    assert visible_slide(page) == slide
+    # nothing overflows the screen: a kiosk cannot scroll
+    assert page.evaluate("() => document.querySelector('.kiosque-slides').scrollHeight "
+                         "<= document.querySelector('.kiosque-slides').clientHeight + 2")
+    page.wait_for_timeout(800)                          # let the fade-in end
+    page.screenshot(path=str(SHOTS / f"kiosque-{slide}.png"))
+    assert axe_violations(page) == []
+
+
+def test_internal_kiosk_marks_demo_values(live_server, page):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(live_server.url + "/kiosque?diapos=carte")
+    kiosk_ready(page)
+    text = page.inner_text("#kiosque-root")
+    assert "démonstration" in text
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / "kiosque-interne-carte.png"))
+    assert axe_violations(page) == []

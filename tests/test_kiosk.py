@@ -1,0 +1,100 @@
+"""Kiosk content (dashboard/kiosk.py) and shared validators (dashboard/validate.py), as pure functions."""
+import datetime as dt
+
+import pytest
+from dash.exceptions import PreventUpdate
+
+from dashboard import kiosk, store, validate
+
+
+@pytest.fixture(scope="module")
+def public(built_store):
+    return store.open_store(built_store, public=True)
+
+
+@pytest.fixture(scope="module")
+def internal(built_store):
+    return store.open_store(built_store)
+
+
+def test_slides_and_duration_are_validated():
+    assert kiosk.parse_slides("plan,carte") == ["plan", "carte"]
+    assert kiosk.parse_slides(" Carte , plan,carte,inconnue") == ["carte", "plan"]
+    assert kiosk.parse_slides("inconnue") == list(kiosk.SLIDES)
+    assert kiosk.parse_slides(12) == list(kiosk.SLIDES)
+    assert kiosk.parse_slides("plan," * 500) == list(kiosk.SLIDES)          # too long: default
+    assert kiosk.parse_seconds("8", 12) == 8
+    for bad in ("0", "1", "-5", "abc", "9" * 20, None, True, "8.5", [8]):
+        assert kiosk.parse_seconds(bad, 12) == 12
+    cfg = kiosk.config("plan,source", 15, {"duree": "2", "diapos": "carte", "sonde": "3"})
+    assert cfg.slides == ("carte",) and cfg.seconds == 2 and cfg.poll_seconds == 3
+    cfg = kiosk.config("plan,source", 15, {"duree": "x", "diapos": "<script>"})
+    assert cfg.slides == ("plan", "source") and cfg.seconds == 15 and cfg.poll_seconds == 60
+
+
+def test_french_dates(public):
+    assert kiosk.date_fr(dt.date(2023, 12, 31)) == "31 décembre 2023"
+    assert kiosk.date_fr(dt.date(2024, 8, 1)) == "1er août 2024"
+    assert kiosk.data_date(public) == "31 décembre 2023"
+
+
+def test_plan_cards_from_the_public_store(public):
+    cards = {c["id"]: c for c in kiosk.plan_cards(public, "R84")}
+    msp = cards["msp_count"]
+    assert msp["value"] == 383 and msp["period"] == "2023Q4" and msp["status"] == "observed"
+    assert msp["target"]["value"] == 590 and msp["target"]["share_text"] == "65\u202f%"
+    assert msp["change_text"] == "+23 depuis T2 2023"
+    assert "medical_assistants_count" not in cards            # plan indicator, but not public
+    assert [c["target"] is not None for c in kiosk.plan_cards(public, "R84")][:3] == [True, True, True]
+
+
+def test_map_takes_the_best_covered_public_indicator(public, internal):
+    content = kiosk.map_content(public, "R84")
+    assert content["indicator"] == "asalee_teams" and content["valued"] == 3
+    assert {i["code"] for i in content["items"] if i["value"] is not None} == {"D15", "D43", "D74"}
+    assert not content["has_demo"]
+    svg = kiosk.map_svg(public, content)
+    assert svg.startswith("<svg") and "Cantal" in svg and "<script" not in svg
+    demo = kiosk.map_content(internal, "R84")
+    assert demo["valued"] == 12 and demo["has_demo"]
+
+
+def test_classes_are_quantiles_and_legend_says_the_values():
+    classes, legend = kiosk.classify([6, 13, 13, 22, 24, 25, 25, 30, 30, 31, 32, 132], "nombre")
+    assert classes[6] == 0 and classes[132] == 3 and len(legend) == 4
+    assert legend[-1][1].endswith("132")
+    classes, legend = kiosk.classify([0, 0, 0], "nombre")
+    assert classes == {0: 0} and legend == [(kiosk.PALETTE[0], "0")]
+    assert kiosk.classify([], "nombre") == ({}, [])
+
+
+def test_spotlights_and_quarter_summary(public):
+    sheets = {s["code"]: s for s in kiosk.spotlights(public, "R84")}
+    assert len(sheets) == 12
+    assert sheets["D01"]["initiative"]["title"].startswith("Recruter")
+    assert sheets["D15"]["initiative"] is not None                      # Le Rouget-Pers, a commune of Cantal
+    assert any(f["value_text"] == "0" for f in sheets["D15"]["facts"])
+    summary = kiosk.quarter_summary(public, "R84")
+    assert summary["quarter_text"] == "T4 2023"
+    assert summary["sentences"][0]["text"].startswith("MSP en fonctionnement : 383, soit +23 depuis T2 2023")
+    assert all(s["status"] == "observed" for s in summary["sentences"])
+
+
+def test_validators(public, internal):
+    assert validate.indicator(public, "msp_count") == "msp_count"
+    assert validate.indicator(public, "contracts_count") is None         # not public: unknown here
+    assert validate.indicator(internal, "contracts_count") == "contracts_count"
+    for bad in (None, 5, "", "x" * 100, ["msp_count"], {"id": "msp_count"}):
+        assert validate.indicator(public, bad) is None
+    assert validate.territory(public, "D15") == "D15"
+    assert validate.territory(public, "D15", levels=["region"]) is None
+    assert validate.territory(public, "D99") is None and validate.territory(public, "../D15") is None
+    assert validate.quarter(public, "2023Q4") == "2023Q4"
+    assert validate.quarter(public, "2099Q1") is None and validate.quarter(None, "2099Q1") == "2099Q1"
+    assert validate.quarter(public, "2023Q5") is None
+    assert validate.level("departement") == "departement" and validate.level("monde") is None
+    assert validate.choice("a", ["a", "b"]) == "a" and validate.choice("c", ["a"], "a") == "a"
+    assert validate.integer("12", 1, 20) == 12 and validate.integer(True, 0, 5, 3) == 3
+    assert validate.integer(99, 0, 5) is None
+    with pytest.raises(PreventUpdate):
+        validate.no_update()

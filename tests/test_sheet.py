@@ -1,0 +1,149 @@
+"""Sheet assembly (pure), comparisons, CSV, PDF and the page's callbacks as plain functions."""
+import io
+
+import pandas as pd
+import pytest
+
+from dashboard import pdf, sheet, store
+
+
+def test_assess_follows_polarity_rates_and_small_counts():
+    assert sheet.assess(10, 100, "higher", "nombre", 100_000, 500_000) == "worse"    # 10 vs 20 per 100 000
+    assert sheet.assess(19, 100, "higher", "nombre", 100_000, 500_000) == "similar"  # within 10 %
+    assert sheet.assess(30, 100, "higher", "nombre", 100_000, 1_000_000) == "better"  # 30 vs 10 per 100 000
+    assert sheet.assess(30, 100, "lower", "nombre", 100_000, 1_000_000) == "worse"
+    assert sheet.assess(3, 100, "higher", "nombre", 100_000, 1_000_000) == "small"    # too small to compare
+    assert sheet.assess(20.0, 10.0, "lower", "%") == "worse"
+    assert sheet.assess(11.5, 10.0, "lower", "%") == "similar"                       # within 2 points
+    assert sheet.assess(40.0, 10.0, "none", "%") == "context"
+    assert sheet.assess(None, 10.0, "higher", "%") == "no_value"
+    assert sheet.assess(10.0, None, "higher", "%") == "no_benchmark"
+
+
+def test_d15_sheet_values_are_the_store_values(store_data):
+    s = sheet.assemble(store_data, "D15", "2023Q4")
+    assert s["territory"]["name"] == "Cantal" and s["quarter_label"] == "T4 2023"
+    assert [p["code"] for p in s["parents"]] == ["R84", "FR"]
+    assert [c["code"] for c in s["comparators"]] == ["R84", "FR"]
+    for row in s["profile"]:
+        expected = store.value_at(store_data, row["indicator"], "D15", "2023Q4")
+        assert (row["own"] is None) == (expected is None)
+        if expected:
+            assert row["own"]["value"] == expected["value"] and row["own"]["status"] == expected["status"]
+        reg = store.value_at(store_data, row["indicator"], "R84", "2023Q4")
+        if reg:
+            assert row["comparators"]["R84"]["value"] == reg["value"]
+    msp = next(r for r in s["profile"] if r["indicator"] == "msp_count")
+    assert msp["peers"]["n"] == 12 and "départements de la région" in msp["peers"]["label"]
+    assert s["provenance"]["has_demo"]
+
+
+def test_levels_and_parents(store_data):
+    assert sheet.assemble(store_data, "FR")["comparators"] == []
+    assert [c["code"] for c in sheet.assemble(store_data, "R84")["comparators"]] == ["FR"]
+    c = sheet.assemble(store_data, "C15014")
+    assert [p["code"] for p in c["parents"]] == ["E241500230", "D15", "R84", "FR"]
+    assert [x["code"] for x in c["comparators"]] == ["E241500230", "R84", "FR"]
+    assert {r["indicator"] for r in c["profile"]} <= {i for i in store_data.indicators.index
+                                                     if "commune" in store.indicator(store_data, i)["levels"]}
+
+
+def test_trends_targets_and_share_of_regional_progress(store_data):
+    r = sheet.assemble(store_data, "R84", "2023Q4")
+    msp = next(t for t in r["trends"] if t["indicator"] == "msp_count")
+    assert msp["target"]["value"] == 590
+    p = msp["progress"]
+    base = store.value_at(store_data, "msp_count", "R84", sheet.PLAN_BASELINE)["value"]
+    now = store.value_at(store_data, "msp_count", "R84", "2023Q4")["value"]
+    assert p["region_gain"] == now - base and p["remaining"] == 590 - now and p["is_region"]
+    d = sheet.assemble(store_data, "D15", "2023Q4")
+    dmsp = next(t for t in d["trends"] if t["indicator"] == "msp_count")
+    assert dmsp["progress"]["share"] == pytest.approx(dmsp["progress"]["local_gain"] / p["region_gain"])
+    assert "progression régionale" in sheet.progress_text(dmsp)
+
+
+def test_changes_and_initiatives(store_data):
+    d = sheet.assemble(store_data, "D15", "2023Q4")
+    assert d["previous_quarter"] == "2023Q3" and d["year_before"] == "2022Q4"
+    cpts = next(c for c in d["changes"] if c["indicator"] == "cpts_coverage_pct")
+    before = store.value_at(store_data, "cpts_coverage_pct", "D15", "2023Q3")["value"]
+    assert cpts["quarter"]["delta"] == pytest.approx(cpts["now"]["value"] - before)
+    titles = [i["title"] for i in d["initiatives"]]
+    assert any("Rouget-Pers" in t for t in titles)                 # a commune inside the département
+    assert all(i["source"] for i in d["initiatives"])
+    rouget = sheet.assemble(store_data, "C15268")
+    assert rouget["initiatives"][0]["where"] == "ici"
+
+
+def test_unknown_territory_and_quarter(store_data):
+    with pytest.raises(sheet.SheetError):
+        sheet.assemble(store_data, "D99")
+    with pytest.raises(sheet.SheetError):
+        sheet.assemble(store_data, "<script>")
+    s = sheet.assemble(store_data, "D15", "2099Q1")
+    assert s["quarter"] == "2023Q4" and "Aucune donnée" in s["quarter_message"]
+    assert "non reconnu" in sheet.assemble(store_data, "D15", "n'importe")["quarter_message"]
+
+
+def test_structures_filtered_to_the_territory(store_data):
+    fake = pd.DataFrame([
+        {"id": "1", "category": 603, "category_label": "MSP", "name": "MSP d'Aurillac", "address": "", "commune": "15014",
+         "opening_date": "2020-01-01", "lon": 2.44, "lat": 44.93, "source": "FINESS"},
+        {"id": "2", "category": 124, "category_label": "CDS", "name": "CDS de Lyon", "address": "", "commune": "C69123",
+         "opening_date": "2019-01-01", "lon": 4.83, "lat": 45.76, "source": "FINESS"}])
+    data = store.Store(**{**store_data.__dict__, "structures": fake})
+    terr = store.territory(data, "D15")
+    assert sheet.structures(data, terr)["name"].tolist() == ["MSP d'Aurillac"]
+    assert sheet.structures(store_data, terr).empty
+
+
+def test_csv_has_provenance_columns(store_data):
+    s = sheet.assemble(store_data, "D15")
+    text = sheet.csv_text(s)
+    frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=";", decimal=",")
+    assert list(frame.columns) == sheet.TABLE_COLUMNS
+    assert set(frame["statut"]) <= {"observed", "estimated", "demo"} and frame["source"].notna().all()
+    assert sheet.csv_filename(s) == "fiche-territoire-D15-2023Q4.csv"
+
+
+def test_pdf_contains_name_version_sections(store_data):
+    from pypdf import PdfReader
+
+    s = sheet.assemble(store_data, "D15")
+    content = pdf.render(s, base_url="http://exemple.test")
+    assert content.startswith(b"%PDF")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
+    assert "Cantal" in text and store_data.version in text and "http://exemple.test/territoire/D15" in text
+    for heading in sheet.SECTIONS:
+        assert heading in text
+
+
+def test_callbacks_as_plain_functions(app_settings):
+    from dash import no_update
+
+    from callbacks import territoire as cb
+
+    csv = cb.csv_download(1, {"code": "D15", "quarter": "2023Q4"})
+    assert csv["filename"] == "fiche-territoire-D15-2023Q4.csv" and "statut" in csv["content"]
+    assert cb.csv_download(1, {"code": "<x>", "quarter": "2023Q4"}) is no_update
+    assert cb.csv_download(0, {"code": "D15", "quarter": "2023Q4"}) is no_update
+    steps = []
+    data, status = cb.pdf_download(1, {"code": "D15", "quarter": "2023Q4"}, "http://h:1/territoire/D15",
+                                   steps.append)
+    assert data["base64"] and data["filename"].endswith(".pdf") and status.startswith("PDF prêt")
+    assert len(steps) == 2
+    assert cb.pdf_download(1, {"code": "D99", "quarter": "2023Q4"}, "")[1] == cb.ERROR
+    assert cb.pdf_download(1, "garbage", "")[1] == cb.ERROR
+
+
+def test_not_found_hook(app_settings, tmp_path):
+    import dataclasses
+
+    from dashboard.webapp import create_app
+
+    create_app(dataclasses.replace(app_settings, cache_dir=tmp_path))   # pages register on an app
+    from layouts import territoire
+
+    assert territoire.not_found("D15") is None
+    response = territoire.not_found("D99")
+    assert response.status_code == 404 and b"/territoire" in response.data
