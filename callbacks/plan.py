@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
 
-from dashboard import plan
+from dashboard import plan, validate
 from layouts import plan as page
+
+
+def _clean(data, quarter, indicator=None):
+    """Inputs as the client sent them → a quarter and an indicator of this store, or None (then defaults)."""
+    return validate.quarter(None, quarter), validate.indicator(data, indicator)
 
 
 @callback(
@@ -25,8 +30,8 @@ def select_indicator(_clicks, current):
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
         return no_update
-    chosen = trigger.get("index")
-    return chosen if chosen != current else no_update
+    chosen = validate.indicator(page.context()[0], trigger.get("index"))
+    return chosen if chosen is not None and chosen != current else no_update
 
 
 @callback(
@@ -40,7 +45,7 @@ def select_indicator(_clicks, current):
 )
 def update_quarter(quarter, indicator):
     data, conf, region = page.context()
-    state = page.state_for(data, region, quarter, indicator)
+    state = page.state_for(data, region, *_clean(data, quarter, indicator))
     over = page.overview(data, conf, region, state.quarter, state.indicator)
     return over["cards"], over["summary"], over["banner"], over["heading"]
 
@@ -53,13 +58,13 @@ def update_quarter(quarter, indicator):
 )
 def update_detail(quarter, indicator):
     data, conf, region = page.context()
-    state = page.state_for(data, region, quarter, indicator)
+    state = page.state_for(data, region, *_clean(data, quarter, indicator))
     return page.detail_section(data, conf, region, state.quarter, state.indicator)
 
 
 def _export_table(quarter):
     data, conf, region = page.context()
-    state = page.state_for(data, region, quarter)
+    state = page.state_for(data, region, _clean(data, quarter)[0])
     table = plan.store_quarterly_table(data, region, state.quarter, conf.status_on_track, conf.status_watch)
     return data, conf, region, state.quarter, table
 

@@ -12,7 +12,7 @@ import math
 import dash
 from dash import dcc, html
 
-from dashboard import fmt, periods, plan, plan_figures, settings, store, trajectory
+from dashboard import fmt, periods, plan, plan_figures, settings, store, trajectory, validate
 from dashboard.schema import STATUS_LABELS
 
 from .components import data_version_line, definition, demo_banner, download_button, status_badge
@@ -272,7 +272,7 @@ def quarter_options(state: plan.State) -> list[dict]:
 
 def layout(trimestre: str | None = None, indicateur: str | None = None, **_query) -> html.Div:
     data, conf, region = context()
-    state = state_for(data, region, trimestre, indicateur)
+    state = state_for(data, region, validate.quarter(None, trimestre), validate.indicator(data, indicateur))
     over = overview(data, conf, region, state.quarter, state.indicator)
     return html.Div([
         dcc.Store(id="plan-indicator", data=state.indicator),

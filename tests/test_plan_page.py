@@ -136,9 +136,13 @@ def test_quarter_change_updates_cards_summary_heading(cb):
     assert "17,25 par trimestre d'ici le T4 2026, contre 10,5 par trimestre au rythme récent" in text_of(summary4)
 
 
-def test_quarter_change_with_a_bad_value_falls_back(cb):
-    _cards, _summary, _banner, heading = cb.update_quarter("nimporte", None)
+@pytest.mark.parametrize("bad", ["nimporte", None, 2023, ["2023Q2"], {"a": 1}, "2023Q2" * 100, "1999Q1"])
+def test_callbacks_never_fail_on_forged_inputs(cb, bad):
+    _cards, _summary, _banner, heading = cb.update_quarter(bad, bad)
     assert heading.endswith("T4 2023")
+    detail = cb.update_detail(bad, bad)
+    assert "Maisons de santé" in text_of(by_id(detail, "plan-detail-title"))
+    assert cb.export_csv(1, bad)["filename"] == "suivi-plan-R84-2023Q4.csv"
 
 
 def test_detail_follows_quarter_and_indicator(cb):
@@ -166,6 +170,12 @@ def test_select_indicator_from_a_card():
     try:
         assert cb.select_indicator([0, 1], "msp_count") == "cpts_coverage_pct"
         assert cb.select_indicator([0, 1], "cpts_coverage_pct") is no_update  # already selected
+    finally:
+        context_value.reset(token)
+    forged = json.dumps({"index": "contracts_count'); alert(1);//", "type": "plan-card"}, separators=(",", ":"))
+    token = context_value.set(AttributeDict(triggered_inputs=[{"prop_id": forged + ".n_clicks", "value": 1}]))
+    try:  # an indicator that does not exist selects nothing
+        assert cb.select_indicator([1], "msp_count") is no_update
     finally:
         context_value.reset(token)
     token = context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop, "value": 0}]))
