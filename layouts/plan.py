@@ -1,12 +1,318 @@
-"""« Suivi du plan » (placeholder until its page lands)."""
+"""« Suivi du plan » (``/``): the steering committee's page.
+
+State in the URL: ``/?trimestre=2023Q4&indicateur=msp_count`` (every view is a permalink). The layout
+renders the whole page for that state; the callbacks (callbacks/plan.py) re-render parts of it when the
+quarter or the selected indicator changes, and push the new state into the URL. Every figure comes from
+the store through ``dashboard.plan`` (cards, summary, tables) and ``dashboard.plan_figures`` (charts).
+"""
+from __future__ import annotations
+
+import math
+
 import dash
-from dash import html
+from dash import dcc, html
+
+from dashboard import fmt, periods, plan, plan_figures, settings, store, trajectory, validate
+from dashboard.schema import STATUS_LABELS
+
+from .components import data_version_line, definition, demo_banner, download_button, status_badge
 
 PAGE = "plan"
+CARD = "plan-card"  # pattern-matching id type of the card selection buttons
+
+STATUS_CLASSES = {trajectory.ON_TRACK: "on-track", trajectory.WATCH: "watch", trajectory.LATE: "late"}
+STATUS_ICONS = {trajectory.ON_TRACK: "✓", trajectory.WATCH: "!", trajectory.LATE: "✗"}
 
 
-def layout(**_query):
-    return html.Div([html.H1("Suivi du plan"), html.P("Cette page est en cours de construction.")])
+def graph_config(filename: str) -> dict:
+    return {
+        "displaylogo": False,
+        "locale": "fr",
+        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    }
 
 
-dash.register_page(__name__, path="/", name="Suivi du plan", title="Suivi du plan – Accès aux soins", order=1, layout=layout)
+# ---------------------------------------------------------------------------------------------
+# context: what every part of the page needs
+
+
+def context():
+    """(store, settings, region) of this process."""
+    conf = settings.current()
+    return store.get(), conf, conf.region
+
+
+def state_for(data, region: str, quarter=None, indicator=None) -> plan.State:
+    return plan.resolve_state(data.observations, data.indicators, data.targets, region, quarter, indicator)
+
+
+def cards_for(data, conf, region: str, quarter: str) -> list[plan.Card]:
+    return plan.store_cards(data, region, quarter, conf.status_on_track, conf.status_watch)
+
+
+# ---------------------------------------------------------------------------------------------
+# components
+
+
+def status_pill(c: plan.Card) -> html.Span:
+    if c.target_value is None:
+        return html.Span("sans cible", className="status status-none", title="Le plan ne fixe pas de cible chiffrée")
+    if c.target_met:
+        return html.Span(["✓ ", "cible atteinte"], className="status status-on-track")
+    if c.status is None:
+        return html.Span("trop tôt pour juger", className="status status-none",
+                         title="Aucune progression n'est encore attendue à cette date")
+    title = (f"{fmt.number((c.assessment.progress_share or 0) * 100)} % de la progression attendue à cette date"
+             if c.assessment.progress_share is not None else "échéance dépassée")
+    if c.assessed_on_demo:
+        title += " (calculé sur des valeurs de démonstration)"
+    return html.Span([STATUS_ICONS[c.status] + " ", c.status] + ([" (démo)"] if c.assessed_on_demo else []),
+                     className=f"status status-{STATUS_CLASSES[c.status]}", title=title)
+
+
+def progress_bar(c: plan.Card) -> html.Div | None:
+    if c.progress is None:
+        return None
+    done = round(c.progress * 100)
+    label = f"Progression vers la cible : {done} % du chemin depuis la valeur de référence"
+    children = [html.Div(className="progress-done", style={"width": f"{done}%"})]
+    if c.expected_progress is not None:
+        exp = round(c.expected_progress * 100)
+        label += f" ; {exp} % attendus à cette date"
+        children.append(html.Div(className="progress-expected", style={"left": f"{exp}%"}))
+    return html.Div([
+        html.Div(children, className="progress", role="img", **{"aria-label": label}),
+        html.P(label, className="progress-caption"),
+    ])
+
+
+def card_component(c: plan.Card, selected: bool, meta: dict) -> html.Article:
+    a = c.assessment
+    value_line = [
+        html.Span(c.value_text, className="card-value" + (" is-demo" if c.provenance == "demo" else "")),
+        " ",
+        status_badge(c.provenance, c.value_source) if c.provenance else None,
+    ]
+    if c.period and c.period != c.as_of:
+        value_line += [html.Span(f" valeur du {fmt.quarter(c.period)}", className="card-period")]
+    badges = [status_pill(c)]
+    if c.stale:
+        badges.append(html.Span("donnée ancienne", className="status status-stale",
+                                title=f"Dernière valeur au {fmt.quarter(c.period) if c.period else '–'} : plus "
+                                      f"ancienne que ne le permet sa fréquence ({c.frequency})"))
+    return html.Article([
+        html.H3(html.Button(c.short_label, id={"type": CARD, "index": c.indicator}, n_clicks=0, type="button",
+                            className="card-select", title=f"Afficher la trajectoire : {c.label}",
+                            **{"aria-pressed": "true" if selected else "false",
+                               "aria-controls": "plan-detail"})),
+        html.P(value_line, className="card-value-line"),
+        html.P([f"Sur un trimestre : {c.change_text('quarter')}", html.Br(),
+                f"Sur un an : {c.change_text('year')}"], className="card-changes"),
+        html.P(c.target_text, className="card-target"),
+        progress_bar(c),
+        html.P(badges, className="card-badges"),
+        html.P(c.projection_text, className="card-projection") if c.target_value is not None else None,
+        html.P(c.basis_text, className="card-basis") if c.basis_text else None,
+        definition(meta),
+    ], className="plan-card" + (" is-selected" if selected else ""), id=f"plan-card-{c.indicator}")
+
+
+def cards_section(cards: list[plan.Card], selected: str | None, data) -> list:
+    metas = {i: store.indicator(data, i) for i in (c.indicator for c in cards)}
+    return [card_component(c, c.indicator == selected, metas[c.indicator]) for c in cards]
+
+
+def summary_section(lines: list[str]) -> list:
+    return [html.Ul([html.Li(line) for line in lines])]
+
+
+def _cell(value, kind: str = "text", unit: str = "nombre", decimals: int | None = None):
+    if kind == "status":
+        return html.Td(status_badge(value) if isinstance(value, str) else "–")
+    if kind == "num":
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        return html.Td("–" if missing else fmt.value(value, unit, decimals), className="num")
+    if kind == "signed":
+        return html.Td(fmt.signed(value, decimals or 0), className="num")
+    if kind == "share":
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        return html.Td("–" if missing else fmt.number(value * 100, 1) + "\u202f%", className="num")
+    if kind == "quarter":
+        return html.Td(fmt.quarter(value) if isinstance(value, str) else "–")
+    return html.Td("" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value))
+
+
+def data_table(df, columns: list[tuple[str, str, str]], caption: str, unit: str = "nombre", table_id: str | None = None,
+               decimals: int | None = None) -> html.Table:
+    """A plain accessible table: ``columns`` = [(column, header, kind)] with kind text|num|signed|share|status|quarter."""
+    head = html.Thead(html.Tr([html.Th(h, scope="col", className="num" if k in ("num", "signed", "share") else None)
+                               for _, h, k in columns]))
+    body = html.Tbody([html.Tr([_cell(r.get(col), k, unit, decimals) for col, _, k in columns])
+                       for r in df.to_dict("records")])
+    return html.Table([html.Caption(caption), head, body], id=table_id, className="data-table")
+
+
+def png_button(graph_id: str) -> html.Button:
+    return html.Button("Télécharger l'image (PNG)", id=f"{graph_id}-png", n_clicks=0, type="button",
+                       className="btn btn-secondary btn-small no-print")
+
+
+def detail_section(data, conf, region: str, quarter: str, indicator: str) -> list:
+    """The selected indicator: key paces, trajectory chart and its table, breakdown by département."""
+    meta = store.indicator(data, indicator)
+    if meta is None or quarter is None:
+        return [html.P("Choisissez un indicateur.")]
+    df = plan.series(data.observations, indicator, region)
+    c = plan.card(meta, None, data.targets, region, quarter, plan.thresholds_of(conf), df=df)
+    a = c.assessment
+    unit, label = meta["unit"], meta["label"]
+    facts = []
+    if a.required_pace is not None:
+        facts.append(("Rythme requis", f"{c.pace_text(a.required_pace)}, de {fmt.value(a.baseline_value, unit)} au "
+                                       f"{fmt.quarter(a.baseline_period)} à {fmt.value(a.target_value, unit)} au "
+                                       f"{fmt.quarter(a.target_period)}"))
+    if a.expected_value_at_latest is not None and a.progress_share is not None:
+        facts.append(("Attendu à cette date",
+                      f"{fmt.value(a.expected_value_at_latest, unit)} au {fmt.quarter(a.latest_period)} ; valeur "
+                      f"{fmt.value(a.latest_value, unit)}, soit {fmt.number(a.progress_share * 100)} % de la "
+                      "progression attendue"))
+    if a.recent_pace is not None:
+        facts.append(("Rythme récent", f"{c.pace_text(a.recent_pace)} (valeurs du "
+                                       f"{', '.join(fmt.quarter(q) for q in a.recent_points)})"))
+    if c.target_value is not None:
+        if a.needed_pace_from_now is not None and not a.target_met:
+            facts.append(("Nécessaire d'ici la cible", f"{c.pace_text(a.needed_pace_from_now)} pendant "
+                                                       f"{a.quarters_left} trimestre(s)"))
+        facts.append(("Projection", c.projection_text))
+    facts.append(("Statut", c.status_text + (" (calculé sur des valeurs de démonstration)" if c.assessed_on_demo else "")))
+    if c.basis_text and not c.assessed_on_demo:
+        facts.append(("Note", c.basis_text))
+
+    # values up to the selected quarter; the projection starts at the last observed or estimated value
+    shown = df[df["period"] <= quarter] if not df.empty else df
+    fig = plan_figures.trajectory_figure(shown, a, label, unit, quarter)
+    fig.update_layout(meta={"filename": f"plan-{indicator}-{quarter}"})
+    table = plan.trajectory_table(shown, a, unit)
+    traj_cols = [("trimestre_libelle", "Trimestre", "text"), ("valeur", "Valeur", "num"), ("statut", "Statut", "text"),
+                 ("trajectoire_requise", "Trajectoire requise", "num"), ("projection", "Projection", "num"),
+                 ("projection_basse", "Projection basse", "num"), ("projection_haute", "Projection haute", "num")]
+    traj_cols = [col for col in traj_cols if col[0] in table.columns]
+    has_demo = bool(len(shown)) and bool((shown["status"] == "demo").any())
+
+    since = plan.breakdown_since(a, quarter)
+    b = plan.breakdown(data.observations, data.territories, indicator, unit, region, quarter, since)
+    has_dep = b["valeur"].notna().any()
+    if has_dep:
+        dec = {"%": 1, "consultations/hab./an": 2}.get(unit, 0)
+        bfig = plan_figures.breakdown_figure(b, meta["short_label"], unit, since, quarter)
+        bfig.update_layout(meta={"filename": f"plan-{indicator}-departements-{quarter}"})
+        breakdown = [
+            html.P("Contribution de chaque département à l'évolution régionale"
+                   + (" (en points de pourcentage régionaux : évolution du département pondérée par sa part de la "
+                      "population)" if unit == "%" else "") + ".", className="hint"),
+            dcc.Graph(id="plan-breakdown", figure=bfig, config=graph_config(f"plan-{indicator}-departements-{quarter}")),
+            png_button("plan-breakdown"),
+            data_table(b, [("nom", "Département", "text"), ("valeur", f"Valeur au {fmt.quarter(quarter)}", "num"),
+                           ("statut", "Statut", "status"), ("valeur_depart", f"Valeur au {fmt.quarter(since)}", "num"),
+                           ("evolution", "Évolution", "signed"), ("contribution", "Contribution", "signed"),
+                           ("part_evolution_regionale", "Part de l'évolution régionale", "share")],
+                       f"{meta['short_label']} par département, du {fmt.quarter(since)} au {fmt.quarter(quarter)}",
+                       unit, "plan-breakdown-table", dec),
+        ]
+    else:
+        breakdown = [html.P("Pas de valeur départementale pour cet indicateur à cette date.")]
+
+    return [
+        html.H2(f"Trajectoire : {label}", id="plan-detail-title", tabIndex="-1"),
+        html.Dl([x for k, v in facts for x in (html.Dt(k), html.Dd(v))], className="facts detail-facts"),
+        html.P(["Lecture : points pleins = valeurs observées, cercles vides = valeurs estimées, losanges vides = "
+                "valeurs de démonstration (non réelles) ; tirets gris = trajectoire requise depuis la valeur de "
+                "référence ; pointillés = projection au rythme récent, la bande donnant son incertitude (±1,96 erreur "
+                "type de la pente, ou ±25 % du rythme quand elle repose sur deux valeurs)."]
+               + ([html.Strong(" Ce graphique contient des valeurs de démonstration.")] if has_demo else []),
+               className="hint"),
+        dcc.Graph(id="plan-trajectory", figure=fig, config=graph_config(f"plan-{indicator}-{quarter}")),
+        png_button("plan-trajectory"),
+        html.Details([html.Summary("Tableau des données du graphique"),
+                      data_table(table, traj_cols, f"{label} : valeurs, trajectoire requise et projection", unit,
+                                 "plan-trajectory-table")], className="chart-table"),
+        html.H3("Répartition par département"),
+        *breakdown,
+        definition(meta),
+    ]
+
+
+def overview(data, conf, region: str, quarter: str, indicator: str | None) -> dict:
+    """Cards, summary and banner of a quarter (shared by the layout and the quarter callback)."""
+    cards = cards_for(data, conf, region, quarter) if quarter else []
+    demo = any(c.provenance == "demo" for c in cards)
+    return {
+        "cards": cards_section(cards, indicator, data),
+        "summary": summary_section(plan.summary(cards, quarter)) if quarter else [],
+        "banner": demo_banner(demo),
+        "heading": heading_text(data, region, quarter),
+    }
+
+
+def heading_text(data, region: str, quarter: str | None) -> str:
+    name = (store.territory(data, region) or {}).get("name", region)
+    return f"{name}, situation au {fmt.quarter(quarter)}" if quarter else f"{name} : aucune donnée"
+
+
+def default_state(data, region: str) -> dict:
+    """The state of ``/`` without query (for going back to it in the browser history)."""
+    d = state_for(data, region)
+    return {"quarter": d.quarter, "indicator": d.indicator}
+
+
+def quarter_options(state: plan.State) -> list[dict]:
+    return [{"label": periods.label(q), "value": q} for q in reversed(state.quarters)]
+
+
+def layout(trimestre: str | None = None, indicateur: str | None = None, **_query) -> html.Div:
+    data, conf, region = context()
+    state = state_for(data, region, validate.quarter(None, trimestre), validate.indicator(data, indicateur))
+    over = overview(data, conf, region, state.quarter, state.indicator)
+    return html.Div([
+        dcc.Store(id="plan-indicator", data=state.indicator),
+        dcc.Store(id="plan-url-sync"),
+        dcc.Store(id="plan-defaults", data=default_state(data, region)),
+        html.H1("Suivi du plan"),
+        html.P(over["heading"], id="plan-heading", className="lead"),
+        html.P(data_version_line(data), id="plan-data-version", className="data-version"),
+        html.Div(over["banner"], id="plan-banner"),
+        html.Div([
+            html.Div([
+                html.Label("Trimestre", htmlFor="plan-quarter", id="plan-quarter-label"),
+                dcc.Dropdown(id="plan-quarter", options=quarter_options(state), value=state.quarter, clearable=False,
+                             searchable=False, className="quarter-select"),
+            ], className="control"),
+            html.Div([
+                download_button("plan-export-csv", "Tableau trimestriel (CSV)"),
+                download_button("plan-export-xlsx", "Tableau trimestriel (XLSX)"),
+                dcc.Download(id="plan-download-csv"),
+                dcc.Download(id="plan-download-xlsx"),
+            ], className="exports no-print", role="group", **{"aria-label": "Exports"}),
+        ], className="plan-controls"),
+        html.P("Chaque chiffre est la dernière valeur connue à la fin du trimestre choisi ; le statut compare la "
+               "progression depuis la valeur de référence à la trajectoire linéaire vers la cible "
+               f"(en bonne voie : au moins {fmt.number(conf.status_on_track * 100)} % de la progression attendue ; "
+               f"à surveiller : au moins {fmt.number(conf.status_watch * 100)} % ; en retard en dessous).",
+               className="hint"),
+        html.Section([html.H2("Ce trimestre"), html.Div(over["summary"], id="plan-summary")],
+                     className="plan-summary"),
+        html.Section([
+            html.H2("Indicateurs du plan"),
+            html.P("Choisissez un indicateur (son nom) pour afficher sa trajectoire et sa répartition par département.",
+                   className="hint"),
+            dcc.Loading(html.Div(over["cards"], id="plan-cards", className="card-grid plan-cards"), type="dot",
+                        delay_show=400),
+        ]),
+        dcc.Loading(html.Section(detail_section(data, conf, region, state.quarter, state.indicator), id="plan-detail",
+                                 className="plan-detail"), type="dot", delay_show=400),
+    ], className="plan-page")
+
+
+dash.register_page(__name__, path="/", name="Suivi du plan", title="Suivi du plan – Accès aux soins", order=1,
+                   layout=layout)

@@ -1,0 +1,166 @@
+"""Callbacks of « Suivi du plan »: thin, each calls dashboard.plan / layouts.plan builders.
+
+- quarter change → cards, summary, banner, heading, detail;
+- card selection → selected indicator (then the detail);
+- state → URL (clientside ``history.pushState``: a permalink without re-rendering the page;
+  back/forward re-render it from the URL through the pages router);
+- exports: the quarterly table as CSV and XLSX (dcc.Download); each chart as PNG (clientside).
+"""
+from __future__ import annotations
+
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
+
+from dashboard import plan, validate
+from layouts import plan as page
+
+
+def _clean(data, quarter, indicator=None):
+    """Inputs as the client sent them → a quarter and an indicator of this store, or None (then defaults)."""
+    return validate.quarter(None, quarter), validate.indicator(data, indicator)
+
+
+@callback(
+    Output("plan-indicator", "data"),
+    Input({"type": page.CARD, "index": ALL}, "n_clicks"),
+    State("plan-indicator", "data"),
+    prevent_initial_call=True,
+)
+def select_indicator(_clicks, current):
+    """A card's button was pressed: select its indicator (ignore re-rendered buttons, n_clicks 0)."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
+        return no_update
+    chosen = validate.indicator(page.context()[0], trigger.get("index"))
+    return chosen if chosen is not None and chosen != current else no_update
+
+
+@callback(
+    Output("plan-cards", "children"),
+    Output("plan-summary", "children"),
+    Output("plan-banner", "children"),
+    Output("plan-heading", "children"),
+    Input("plan-quarter", "value"),
+    State("plan-indicator", "data"),
+    prevent_initial_call=True,
+)
+def update_quarter(quarter, indicator):
+    data, conf, region = page.context()
+    state = page.state_for(data, region, *_clean(data, quarter, indicator))
+    over = page.overview(data, conf, region, state.quarter, state.indicator)
+    return over["cards"], over["summary"], over["banner"], over["heading"]
+
+
+@callback(
+    Output("plan-detail", "children"),
+    Input("plan-quarter", "value"),
+    Input("plan-indicator", "data"),
+    prevent_initial_call=True,
+)
+def update_detail(quarter, indicator):
+    data, conf, region = page.context()
+    state = page.state_for(data, region, *_clean(data, quarter, indicator))
+    return page.detail_section(data, conf, region, state.quarter, state.indicator)
+
+
+def _export_table(quarter):
+    data, conf, region = page.context()
+    state = page.state_for(data, region, _clean(data, quarter)[0])
+    table = plan.store_quarterly_table(data, region, state.quarter, conf.status_on_track, conf.status_watch)
+    return data, conf, region, state.quarter, table
+
+
+@callback(
+    Output("plan-download-csv", "data"),
+    Input("plan-export-csv", "n_clicks"),
+    State("plan-quarter", "value"),
+    prevent_initial_call=True,
+)
+def export_csv(n_clicks, quarter):
+    if not n_clicks:
+        return no_update
+    _data, _conf, region, q, table = _export_table(quarter)
+    return dcc.send_string(plan.to_csv(table), f"suivi-plan-{region}-{q}.csv", type="text/csv")
+
+
+@callback(
+    Output("plan-download-xlsx", "data"),
+    Input("plan-export-xlsx", "n_clicks"),
+    State("plan-quarter", "value"),
+    prevent_initial_call=True,
+)
+def export_xlsx(n_clicks, quarter):
+    if not n_clicks:
+        return no_update
+    data, conf, region, q, table = _export_table(quarter)
+    readme = plan.export_readme(data.version, data.built_at, region, q, plan.thresholds_of(conf))
+    content = plan.to_xlsx(table, readme=readme)
+    return dcc.send_bytes(content, f"suivi-plan-{region}-{q}.xlsx",
+                          type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# The state into the URL (permalink), without a round trip and without re-rendering the page. Going back or
+# forward (popstate) sets the controls from the URL again, which re-runs the callbacks above.
+clientside_callback(
+    """function(quarter, indicator, defaults) {
+        if (!window._planPopstate) {
+            window._planPopstate = true;
+            window.addEventListener('popstate', function () {
+                if (!document.getElementById('plan-quarter') || window.location.pathname !== '/') { return; }
+                const p = new URLSearchParams(window.location.search);
+                const d = window._planDefaults || {};
+                window._planPoppedAt = Date.now();
+                window.dash_clientside.set_props('plan-quarter', {value: p.get('trimestre') || d.quarter});
+                window.dash_clientside.set_props('plan-indicator', {data: p.get('indicateur') || d.indicator});
+            });
+        }
+        window._planDefaults = defaults || {};
+        const params = new URLSearchParams(window.location.search);
+        if (quarter) { params.set('trimestre', quarter); }
+        if (indicator) { params.set('indicateur', indicator); }
+        const search = '?' + params.toString();
+        if (search !== window.location.search) {
+            // a change coming from the history itself (back/forward) must not add a history entry
+            const popped = Date.now() - (window._planPoppedAt || 0) < 2000;
+            window.history[popped ? 'replaceState' : 'pushState']({}, '', window.location.pathname + search);
+        }
+        return search;
+    }""",
+    Output("plan-url-sync", "data"),
+    Input("plan-quarter", "value"),
+    Input("plan-indicator", "data"),
+    State("plan-defaults", "data"),
+    prevent_initial_call=True,
+)
+
+# Selection shown on the cards without re-rendering them (keeps the keyboard focus on the button).
+clientside_callback(
+    """function(indicator) {
+        document.querySelectorAll('.plan-card').forEach(card => {
+            const on = card.id === 'plan-card-' + indicator;
+            card.classList.toggle('is-selected', on);
+            const btn = card.querySelector('.card-select');
+            if (btn) { btn.setAttribute('aria-pressed', on ? 'true' : 'false'); }
+        });
+        return window.dash_clientside.no_update;
+    }""",
+    Output("plan-cards", "className"),
+    Input("plan-indicator", "data"),
+    prevent_initial_call=True,
+)
+
+# PNG export of each chart (a keyboard-reachable button, besides plotly's own toolbar).
+for _graph in ("plan-trajectory", "plan-breakdown"):
+    clientside_callback(
+        f"""function(n) {{
+            if (!n) {{ return window.dash_clientside.no_update; }}
+            const el = document.querySelector('#{_graph} .js-plotly-plot');
+            if (el && window.Plotly) {{
+                const name = (el.layout && el.layout.meta && el.layout.meta.filename) || '{_graph}';
+                window.Plotly.downloadImage(el, {{format: 'png', filename: name, scale: 2}});
+            }}
+            return window.dash_clientside.no_update;
+        }}""",
+        Output(f"{_graph}-png", "title"),
+        Input(f"{_graph}-png", "n_clicks"),
+        prevent_initial_call=True,
+    )

@@ -1,0 +1,134 @@
+"""Charts of the « Suivi du plan » page, as pure functions returning plotly figures.
+
+Colours: Okabe–Ito palette (colour-blind safe); every meaning also carries a shape or a dash
+(marker symbols for provenance, dashes for trajectory and projection) and is named in the legend.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import fmt, periods, trajectory
+from .schema import STATUS_LABELS
+from .trajectory import Assessment
+
+BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, GREY = (
+    "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#595959")
+PROVENANCE_MARKERS = {
+    "observed": dict(symbol="circle", color=BLUE, size=9),
+    "estimated": dict(symbol="circle-open", color=BLUE, size=10, line=dict(width=2)),
+    "demo": dict(symbol="diamond-open", color=PURPLE, size=11, line=dict(width=2)),
+}
+STATUS_COLOURS = {trajectory.ON_TRACK: BLUE, trajectory.WATCH: ORANGE, trajectory.LATE: VERMILLION}
+SEPARATORS = ",\u202f"  # decimal comma, narrow no-break space for thousands
+
+
+def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
+        separators=SEPARATORS,
+        template="simple_white",
+        font=dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#1a1a1a"),
+        margin=dict(l=60, r=20, t=60, b=50),
+        legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
+        hovermode="x unified",
+        yaxis_title=y_title,
+    )
+    return fig
+
+
+def _unit_title(unit: str) -> str:
+    return {"%": "% de la population", "nombre": "nombre"}.get(unit, unit)
+
+
+def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "nombre",
+                      as_of: str | None = None) -> go.Figure:
+    """Series (markers by provenance), target, required trajectory from the baseline and projection at the
+    recent pace with its uncertainty band. ``df``: the indicator's observations (see plan.series)."""
+    dec = {"%": 1, "consultations/hab./an": 2}.get(unit, 0)
+    fig = go.Figure()
+    limit = periods.index(a.latest_period) if a.latest_period else None
+    shown = df if limit is None else df[df["period"].map(periods.index) <= limit]
+    x_of = periods.label
+    if not shown.empty:
+        fig.add_trace(go.Scatter(
+            x=shown["period"].map(x_of), y=shown["value"], mode="lines", name="valeur",
+            line=dict(color=BLUE, width=2), showlegend=False, hoverinfo="skip"))
+        for status, marker in PROVENANCE_MARKERS.items():
+            part = shown[shown["status"] == status]
+            if part.empty:
+                continue
+            fig.add_trace(go.Scatter(
+                x=part["period"].map(x_of), y=part["value"], mode="markers", marker=marker,
+                name=f"valeur {STATUS_LABELS[status]}",
+                customdata=part["source"].fillna(""),
+                hovertemplate=f"%{{y:,.{dec}f}} ({STATUS_LABELS[status]})<br>%{{customdata}}<extra></extra>"))
+    if a.required_pace is not None and a.baseline_period and a.target_period:
+        path = trajectory.expected_path(a.baseline_period, a.baseline_value, a.target_period, a.target_value)
+        fig.add_trace(go.Scatter(
+            x=[x_of(q) for q, _ in path], y=[v for _, v in path], mode="lines", name="trajectoire requise",
+            line=dict(color=GREY, dash="dash", width=2),
+            hovertemplate=f"trajectoire requise : %{{y:,.{dec}f}}<extra></extra>"))
+    if a.target_period and a.target_value is not None:
+        fig.add_trace(go.Scatter(
+            x=[x_of(a.target_period)], y=[a.target_value], mode="markers+text", name="cible",
+            marker=dict(symbol="star", size=16, color=ORANGE, line=dict(color="#1a1a1a", width=1)),
+            text=[f"cible {fmt.value(a.target_value, unit, 0 if float(a.target_value).is_integer() else None)}"],
+            textposition="top left",
+            hovertemplate=f"cible : %{{y:,.{dec}f}}<extra></extra>"))
+    until = None
+    if a.target_period and a.projected_period and not a.target_met:
+        # stop where the target is reached, or at the target quarter if later
+        until = min(a.target_period, a.projected_period, key=periods.index)
+    proj = trajectory.projection_path(a, until=until)
+    if unit == "%":  # a share of the population stays within 0..100
+        proj = [trajectory.ProjectionPoint(p.period, *(min(100.0, max(0.0, v)) for v in (p.value, p.low, p.high)))
+                for p in proj]
+    if len(proj) > 1:
+        xs = [x_of(p.period) for p in proj]
+        fig.add_trace(go.Scatter(x=xs, y=[p.high for p in proj], mode="lines", line=dict(width=0),
+                                 showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=xs, y=[p.low for p in proj], mode="lines", line=dict(width=0), fill="tonexty",
+            fillcolor="rgba(213, 94, 0, 0.15)", name="incertitude de la projection", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=xs, y=[p.value for p in proj], mode="lines", name="projection au rythme récent",
+            line=dict(color=VERMILLION, dash="dot", width=2),
+            hovertemplate=f"projection : %{{y:,.{dec}f}}<extra></extra>"))
+    all_q = set(shown["period"]) if not shown.empty else set()
+    for p in proj:
+        all_q.add(p.period)
+    if a.baseline_period:
+        all_q.add(a.baseline_period)
+    if a.target_period:
+        all_q.add(a.target_period)
+    if all_q:
+        lo, hi = min(map(periods.index, all_q)), max(map(periods.index, all_q))
+        cats = [periods.label(periods.from_index(i)) for i in range(lo, hi + 1)]
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats,
+                         tickmode="array", tickvals=[c for c in cats if c.startswith("T4")] or cats)
+    fig.update_yaxes(tickformat=f",.{dec}f", rangemode="tozero" if unit != "%" else "normal")
+    title = label + (f" — au {fmt.quarter(as_of)}" if as_of else "")
+    return _layout(fig, title, _unit_title(unit))
+
+
+def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_of: str) -> go.Figure:
+    """Sorted horizontal bars: each département's contribution to the regional change since ``since``."""
+    dec = {"%": 1, "consultations/hab./an": 2}.get(unit, 0)
+    t = table.dropna(subset=["contribution"]).iloc[::-1]  # largest at the top
+    demo = bool((t["statut"] == "demo").any())
+    colours = [BLUE if v >= 0 else VERMILLION for v in t["contribution"]]
+    fig = go.Figure(go.Bar(
+        x=t["contribution"], y=t["nom"] + " (" + t["territoire"].str[1:] + ")", orientation="h",
+        marker=dict(color=colours, pattern=dict(shape=["" if v >= 0 else "/" for v in t["contribution"]])),
+        text=[fmt.signed(v, dec) for v in t["contribution"]], textposition="outside", cliponaxis=False,
+        hovertemplate=f"%{{y}} : %{{x:+,.{dec}f}}<extra></extra>", name="contribution"))
+    fig.update_xaxes(tickformat=f",.{dec}f", zeroline=True, zerolinecolor="#1a1a1a")
+    what = "points de % régionaux" if unit == "%" else _unit_title(unit)
+    title = f"{label} : contribution des départements, du {fmt.quarter(since)} au {fmt.quarter(as_of)}"
+    if demo:
+        title += "<br><sup>valeurs de démonstration (non réelles)</sup>"
+    fig = _layout(fig, title, "")
+    fig.update_layout(xaxis_title=f"contribution à l'évolution régionale ({what})", showlegend=False,
+                      hovermode="closest", height=max(320, 32 * len(t) + 120), margin=dict(l=180))
+    return fig

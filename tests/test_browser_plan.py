@@ -1,0 +1,132 @@
+"""« Suivi du plan » in headless Chromium: latest quarter by default, card selection shows the trajectory,
+the quarter in the URL drives the figures, CSV download, keyboard use, no console error, axe-core clean."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from dashboard import fmt
+
+from .helpers import axe_violations, wait_ready
+from .test_plan_page import show
+
+pytestmark = pytest.mark.browser
+
+
+def card_value(page, indicator: str) -> str:
+    return page.inner_text(f"#plan-card-{indicator} .card-value").strip()
+
+
+def wait_card_value(page, indicator: str, text: str) -> None:
+    """Wait until a card shows ``text`` (the page may be re-rendered by the pages router meanwhile)."""
+    page.wait_for_function(
+        "([sel, text]) => (document.querySelector(sel) || {}).innerText === text",
+        arg=[f"#plan-card-{indicator} .card-value", text])
+
+
+def test_plan_loads_with_the_latest_quarter(live_server, page, store_data):
+    page.goto(live_server.url + "/")
+    wait_ready(page)
+    assert page.inner_text("h1") == "Suivi du plan"
+    assert "situation au T4 2023" in page.inner_text("#plan-heading")
+    assert page.inner_text("#plan-quarter") == "T4 2023"
+    assert page.locator(".plan-card").count() == int(store_data.indicators["plan"].sum())
+    assert "Ce trimestre" in page.inner_text("main") and "en retard" in page.inner_text("#plan-summary")
+    assert "Données de démonstration" in page.inner_text("#plan-banner")
+    assert store_data.version in page.inner_text("#plan-data-version")
+    page.wait_for_selector("#plan-trajectory .js-plotly-plot")
+    assert axe_violations(page) == []
+
+
+def test_selecting_an_indicator_shows_its_trajectory(live_server, page):
+    page.goto(live_server.url + "/")
+    wait_ready(page)
+    page.click("#plan-card-cpts_coverage_pct .card-select")
+    page.wait_for_function(
+        "() => document.querySelector('#plan-detail-title').innerText.includes('couverte par une CPTS')")
+    wait_ready(page)
+    page.wait_for_selector("#plan-trajectory .js-plotly-plot")
+    assert "indicateur=cpts_coverage_pct" in page.url and "trimestre=2023Q4" in page.url
+    assert page.get_attribute("#plan-card-cpts_coverage_pct .card-select", "aria-pressed") == "true"
+    assert page.get_attribute("#plan-card-msp_count .card-select", "aria-pressed") == "false"
+    legend = page.inner_text("#plan-trajectory")
+    assert "trajectoire requise" in legend and "projection au rythme récent" in legend
+    assert page.locator("#plan-breakdown-table tbody tr").count() == 12
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("indicator", ["msp_count", "cpts_coverage_pct", "cds_pluripro_count"])
+def test_quarter_in_the_url_changes_the_figures(live_server, page, built_store, store_data, indicator):
+    unit = store_data.indicators.loc[indicator, "unit"]
+    seen = {}
+    for quarter in ("2023Q4", "2023Q1"):
+        page.goto(f"{live_server.url}/?trimestre={quarter}&indicateur={indicator}")
+        wait_ready(page)
+        assert page.inner_text("#plan-quarter") == fmt.quarter(quarter)
+        expected = show(built_store, indicator, "R84", quarter)["observation"]["value"]
+        seen[quarter] = card_value(page, indicator)
+        assert seen[quarter] == fmt.value(expected, unit)
+        assert fmt.quarter(quarter) in page.inner_text("#plan-trajectory")
+    assert seen["2023Q4"] != seen["2023Q1"]
+
+
+def test_keyboard_changes_the_quarter_and_the_url(live_server, page):
+    page.goto(live_server.url + "/")
+    wait_ready(page)
+    page.wait_for_selector("#plan-cards .plan-card")
+    page.focus("a.nav-link[href='/indicateurs']")  # the last link before the page's controls
+    page.keyboard.press("Tab")
+    page.wait_for_function("() => document.activeElement.id === 'plan-quarter'", timeout=5000)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[role=option]")
+    page.wait_for_timeout(200)
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(100)
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(100)
+    chosen = page.evaluate("() => document.activeElement.value || "
+                           "document.activeElement.querySelector('input') && "
+                           "document.activeElement.querySelector('input').value")
+    assert chosen == "2023Q2"
+    page.keyboard.press("Enter")
+    wait_card_value(page, "msp_count", "360")
+    assert "T2 2023" in page.inner_text("#plan-heading") and "trimestre=2023Q2" in page.url
+    page.go_back()  # back to « / »: the latest quarter again
+    wait_card_value(page, "msp_count", "383")
+    page.go_forward()
+    wait_card_value(page, "msp_count", "360")
+    wait_ready(page)
+    assert "trimestre=2023Q2" in page.url and "T2 2023" in page.inner_text("#plan-heading")
+
+
+def test_csv_download(live_server, page):
+    page.goto(live_server.url + "/?trimestre=2023Q4")
+    wait_ready(page)
+    with page.expect_download() as info:
+        page.click("#plan-export-csv")
+    download = info.value
+    assert download.suggested_filename == "suivi-plan-R84-2023Q4.csv"
+    with open(download.path(), encoding="utf-8-sig") as fh:
+        df = pd.read_csv(io.StringIO(fh.read()), sep=";", decimal=",")
+    assert {"statut_donnee", "source", "trimestre_valeur", "statut_plan"} <= set(df.columns)
+    msp = df[(df.indicateur == "msp_count") & (df.territoire == "R84") & (df.trimestre == "2023Q4")]
+    assert msp.valeur.tolist() == [383]
+    with page.expect_download() as info:
+        page.click("#plan-export-xlsx")
+    assert info.value.suggested_filename == "suivi-plan-R84-2023Q4.xlsx"
+
+
+def test_chart_png_export(live_server, page):
+    page.goto(live_server.url + "/?trimestre=2023Q4&indicateur=msp_count")
+    wait_ready(page)
+    page.wait_for_selector("#plan-trajectory .js-plotly-plot")
+    with page.expect_download() as info:
+        page.click("#plan-trajectory-png")
+    assert info.value.suggested_filename == "plan-msp_count-2023Q4.png"
+    with open(info.value.path(), "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    with page.expect_download() as info:
+        page.click("#plan-breakdown-png")
+    assert info.value.suggested_filename == "plan-msp_count-departements-2023Q4.png"

@@ -1,0 +1,192 @@
+"""Pure functions of the « Suivi du plan » page (dashboard.plan, dashboard.plan_figures) on small frames."""
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from dashboard import plan, plan_figures, trajectory
+
+SRC = "Baromètre IND-311"
+
+
+def _indicators():
+    rows = [
+        dict(id="msp_count", label="Maisons de santé", short_label="MSP", unit="nombre", polarity="higher",
+             frequency="semestre", definition="déf MSP", source="DITP", public=True, plan=True, order=1),
+        dict(id="cpts_coverage_pct", label="Population couverte CPTS", short_label="CPTS", unit="%",
+             polarity="higher", frequency="semestre", definition="déf", source="DITP", public=True, plan=True,
+             order=2),
+        dict(id="mcs_count", label="MCS", short_label="MCS", unit="nombre", polarity="higher", frequency="année",
+             definition="déf", source="ARS", public=True, plan=True, order=3),
+        dict(id="assistants", label="Assistants", short_label="Assistants", unit="nombre", polarity="higher",
+             frequency="trimestre", definition="déf", source="AM", public=False, plan=True, order=4),
+        dict(id="other", label="Autre", short_label="Autre", unit="nombre", polarity="higher", frequency="année",
+             definition="", source="", public=True, plan=False, order=5),
+    ]
+    return pd.DataFrame(rows)
+
+
+def _obs():
+    rows = [(q, v, "observed", SRC) for q, v in
+            [("2017Q2", 155), ("2021Q4", 305), ("2022Q4", 341), ("2023Q2", 360), ("2023Q4", 383)]]
+    out = [dict(indicator="msp_count", territory="R84", period=q, value=v, status=s, source=src, note=None)
+           for q, v, s, src in rows]
+    for code, (a, b) in {"D01": (20, 30), "D15": (10, 9), "D69": (50, 60)}.items():
+        out += [dict(indicator="msp_count", territory=code, period="2022Q4", value=a, status="demo", source="", note=""),
+                dict(indicator="msp_count", territory=code, period="2023Q4", value=b, status="demo", source="",
+                     note="")]
+    out += [dict(indicator="cpts_coverage_pct", territory="R84", period=q, value=v, status="observed", source="IND-589",
+                 note="") for q, v in [("2022Q4", 57), ("2023Q4", 83)]]
+    out += [dict(indicator="cpts_coverage_pct", territory=c, period=q, value=v, status="estimated", source="calc",
+                 note="") for c, q, v in [("D01", "2022Q4", 50), ("D01", "2023Q4", 90), ("D69", "2022Q4", 60),
+                                          ("D69", "2023Q4", 70)]]
+    out += [dict(indicator="mcs_count", territory="R84", period=q, value=v, status="observed", source="doc 004",
+                 note="") for q, v in [("2012Q4", 88), ("2017Q4", 244)]]
+    out += [dict(indicator="assistants", territory="R84", period=q, value=v, status="demo", source="", note="")
+            for q, v in [("2023Q3", 10), ("2023Q4", 14)]]
+    return pd.DataFrame(out)
+
+
+def _targets():
+    return pd.DataFrame([
+        dict(indicator="msp_count", territory="R84", period="2026Q4", value=590, source="plan"),
+        dict(indicator="cpts_coverage_pct", territory="R84", period="2026Q4", value=100, source="plan"),
+    ])
+
+
+def _territories():
+    return pd.DataFrame([
+        dict(code="R84", level="region", name="Auvergne-Rhône-Alpes", region="R84", departement=None,
+             population=1000.0),
+        dict(code="D01", level="departement", name="Ain", region="R84", departement="D01", population=300.0),
+        dict(code="D15", level="departement", name="Cantal", region="R84", departement="D15", population=100.0),
+        dict(code="D69", level="departement", name="Rhône", region="R84", departement="D69", population=600.0),
+        dict(code="D75", level="departement", name="Paris", region="R11", departement="D75", population=2000.0),
+    ])
+
+
+@pytest.fixture
+def frames():
+    return _indicators(), _obs(), _targets(), _territories()
+
+
+def test_plan_indicators_and_latest_quarter(frames):
+    ind, obs, *_ = frames
+    assert plan.plan_indicators(ind)["id"].tolist() == ["msp_count", "cpts_coverage_pct", "mcs_count", "assistants"]
+    assert "assistants" not in plan.plan_indicators(ind, public_only=True)["id"].tolist()
+    assert plan.latest_quarter(obs) == "2023Q4"
+    assert plan.latest_quarter(obs, ["mcs_count"]) == "2017Q4"
+    assert plan.quarters(obs, ["mcs_count"])[0] == "2012Q4"
+
+
+def test_msp_card_matches_the_engine(frames):
+    ind, obs, tgt, _ = frames
+    c = plan.card(ind.iloc[0].to_dict(), obs, tgt, "R84", "2023Q4")
+    assert c.value == 383 and c.period == "2023Q4" and c.provenance == "observed" and c.value_source == SRC
+    assert c.change_quarter == 23 and c.change_year == 42
+    assert c.assessment.baseline_period == "2022Q4" and c.assessment.baseline_value == 341
+    assert c.status == trajectory.LATE
+    assert c.progress == pytest.approx(42 / 249)
+    assert c.expected_progress == pytest.approx(0.25)
+    assert c.assessment.projected_period == "2028Q4"
+    assert c.value_text == "383" and c.change_text("quarter") == "+23"
+    assert c.target_text == "cible 590 au T4 2026"
+    assert c.projection_text == "cible atteinte au T4 2028 au rythme récent"
+    assert not c.stale
+
+
+def test_card_as_of_a_later_quarter_is_stale_and_unchanged(frames):
+    ind, obs, tgt, _ = frames
+    c = plan.card(ind.iloc[0].to_dict(), obs, tgt, "R84", "2024Q4")
+    assert c.value == 383 and c.period == "2023Q4" and c.change_quarter == 0
+    assert c.change_text("quarter") == "pas de valeur nouvelle" and c.change_text("year") == "pas de valeur nouvelle"
+    assert c.stale  # semester indicator, 4 quarters without a value
+
+
+def test_card_without_target(frames):
+    ind, obs, tgt, _ = frames
+    c = plan.card(ind.iloc[2].to_dict(), obs, tgt, "R84", "2023Q4")
+    assert c.target_value is None and c.status is None and c.status_text == "sans cible"
+    assert c.stale and c.period == "2017Q4"
+    assert c.progress is None
+
+
+def test_card_before_any_value(frames):
+    ind, obs, tgt, _ = frames
+    c = plan.card(ind.iloc[3].to_dict(), obs, tgt, "R84", "2023Q2")
+    assert c.value is None and c.value_text == "–" and c.stale
+
+
+def test_summary_speaks_french_from_the_data(frames):
+    ind, obs, tgt, _ = frames
+    cs = plan.cards(ind, obs, tgt, "R84", "2023Q4")
+    text = "\n".join(plan.summary(cs, "2023Q4"))
+    assert "Au T4 2023, sur 2 indicateurs du plan dotés d'une cible : 1 en bonne voie, 0 à surveiller, 1 en retard." in text
+    assert "En retard : MSP, 67 % de la progression attendue" in text
+    assert "17,25 par trimestre d'ici le T4 2026, contre 10,5 par trimestre au rythme récent" in text
+    assert "MSP +23, à 383" in text
+    assert "Donnée ancienne : MCS (dernière valeur au T4 2017)" in text
+    assert "Valeurs de démonstration (non réelles) : Assistants." in text
+
+
+def test_breakdown_counts_and_percentages(frames):
+    _, obs, _, terr = frames
+    b = plan.breakdown(obs, terr, "msp_count", "nombre", "R84", "2023Q4", "2022Q4")
+    assert b["territoire"].tolist() == ["D01", "D69", "D15"]  # by contribution then code; not Paris
+    assert b["contribution"].tolist() == [10, 10, -1]
+    assert b.loc[0, "part_evolution_regionale"] == pytest.approx(10 / 42)
+    p = plan.breakdown(obs, terr, "cpts_coverage_pct", "%", "R84", "2023Q4", "2022Q4")
+    d01 = p.set_index("territoire").loc["D01"]
+    assert d01["evolution"] == 40 and d01["contribution"] == pytest.approx(40 * 0.3)
+    assert p.iloc[-1]["territoire"] == "D15" and pd.isna(p.iloc[-1]["contribution"])
+
+
+def test_quarterly_table_has_provenance_and_status(frames):
+    ind, obs, tgt, terr = frames
+    t = plan.quarterly_table(ind, obs, tgt, terr, "R84", "2023Q4")
+    assert list(t.columns) == plan.EXPORT_COLUMNS
+    row = t[(t.indicateur == "msp_count") & (t.territoire == "R84") & (t.trimestre == "2023Q3")].iloc[0]
+    assert row.valeur == 360 and row.trimestre_valeur == "2023Q2" and row.statut_donnee == "observée"
+    assert row.source == SRC and row.statut_plan == trajectory.LATE and row.trimestre_libelle == "T3 2023"
+    demo = t[(t.indicateur == "msp_count") & (t.territoire == "D01")]
+    assert set(demo.statut_donnee) == {"démo"} and demo.statut_plan.isna().all()
+    assert t.trimestre.map(lambda q: q <= "2023Q4").all()
+    csv = plan.to_csv(t)
+    assert csv.splitlines()[0].startswith("\ufeffindicateur;libelle;unite;territoire")
+    wb = openpyxl.load_workbook(io.BytesIO(plan.to_xlsx(t, readme=[("version", "v1")])))
+    assert wb.sheetnames == ["Suivi du plan", "Lisez-moi"]
+    assert wb["Suivi du plan"].max_row == len(t) + 1
+
+
+def test_trajectory_table_and_figure(frames):
+    ind, obs, tgt, _ = frames
+    c = plan.card(ind.iloc[0].to_dict(), obs, tgt, "R84", "2023Q4")
+    df = plan.series(obs, "msp_count", "R84")
+    tab = plan.trajectory_table(df, c.assessment)
+    r = tab.set_index("trimestre")
+    assert r.loc["2023Q4", "valeur"] == 383 and r.loc["2023Q4", "trajectoire_requise"] == pytest.approx(403.25)
+    assert r.loc["2026Q4", "projection"] == pytest.approx(383 + 126)
+    fig = plan_figures.trajectory_figure(df, c.assessment, "MSP", "nombre", "2023Q4")
+    names = [t.name for t in fig.data]
+    assert {"valeur observée", "trajectoire requise", "cible", "projection au rythme récent",
+            "incertitude de la projection"} <= set(names)
+    assert fig.layout.separators == ",\u202f"
+
+
+def test_figure_marks_demo_and_estimated_differently(frames):
+    _, obs, _, _ = frames
+    df = plan.series(obs, "cpts_coverage_pct", "D01")
+    a = trajectory.assess(plan.pairs(df))
+    fig = plan_figures.trajectory_figure(df, a, "CPTS", "%")
+    est = [t for t in fig.data if t.name == "valeur estimée"][0]
+    assert est.marker.symbol == "circle-open"
+
+
+def test_breakdown_figure(frames):
+    _, obs, _, terr = frames
+    b = plan.breakdown(obs, terr, "msp_count", "nombre", "R84", "2023Q4", "2022Q4")
+    fig = plan_figures.breakdown_figure(b, "MSP", "nombre", "2022Q4", "2023Q4")
+    assert list(fig.data[0].x) == [-1, 10, 10]
