@@ -23,6 +23,7 @@ from functools import lru_cache
 import pandas as pd
 
 from . import fmt, periods, store
+from .plan import BASELINE_QUARTER as PLAN_BASELINE  # one baseline for the plan page and the sheet
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
@@ -30,7 +31,6 @@ SMALL_COUNT = 5            # below this count, a comparison between territories 
 PCT_POINTS = 2.0           # gap (in points) for percentages to count as different
 RELATIVE = 0.10            # relative gap for rates and APL
 PER = 100_000              # counts are compared per 100 000 inhabitants
-PLAN_BASELINE = "2022Q4"   # the Baromètre's reference point for the plan's targets (end 2022)
 ZONING = ("zip_zac_pop_pct", "apl_mg_under_2_5_pct", "apl_mg_under_2_5_pct_65", "apl_mg_mean", "apl_mg_mean_65")
 
 ASSESSMENTS = {
