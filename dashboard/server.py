@@ -1,7 +1,9 @@
 """Flask-level routes and hooks around the Dash app: health check, real 404s, friendly errors."""
 from __future__ import annotations
 
+import gzip
 import html as html_escape
+import threading
 import re
 import sys
 
@@ -44,8 +46,47 @@ def friendly_page(title: str, message: str, status: int, links: list[tuple[str, 
     return Response(body, status=status, mimetype="text/html")
 
 
+_STATIC = re.compile(r"^/(_dash-component-suites|assets)/")
+STATIC_CACHE_ENTRIES = 256
+
+
+def _install_static_gzip(server) -> None:
+    """Compress each static file once per process instead of on every request.
+
+    Dash's compression (flask-compress) re-compresses plotly.js (≈ 4 MB) for every first visit, which
+    under load takes the CPU the callbacks need. Static URLs are fingerprinted by Dash (``?v=``/``?m=``),
+    so their bytes never change for a given URL: the gzip result is kept per URL (bounded). Registered
+    after flask-compress, this hook runs before it; flask-compress then sees Content-Encoding and skips.
+    """
+    cache: dict[str, bytes] = {}
+    lock = threading.Lock()
+
+    @server.after_request
+    def gzip_static(response):
+        if (request.method != "GET" or response.status_code != 200 or not _STATIC.match(request.path)
+                or "gzip" not in request.headers.get("Accept-Encoding", "")
+                or "Content-Encoding" in response.headers
+                or (response.mimetype or "").startswith(("image/", "font/"))):
+            return response
+        key = request.full_path
+        body = cache.get(key)
+        if body is None:
+            response.direct_passthrough = False
+            body = gzip.compress(response.get_data(), compresslevel=6)
+            with lock:
+                if len(cache) < STATIC_CACHE_ENTRIES:
+                    cache[key] = body
+        response.direct_passthrough = False
+        response.set_data(body)
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Length"] = str(len(body))
+        response.vary.add("Accept-Encoding")
+        return response
+
+
 def install(app: dash.Dash, conf: Settings) -> None:
     server = app.server
+    _install_static_gzip(server)
     if not conf.public:  # the public instance serves the kiosk only: no map route to probe
         mapping.install_routes(server, conf)  # /geometrie/<level>.geojson: the map's geometry, cached and gzipped
 

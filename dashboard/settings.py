@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,6 @@ class Settings:
     kiosk_seconds: int = 12
     status_on_track: float = 0.95        # share of expected progress for "en bonne voie"
     status_watch: float = 0.80           # ... for "à surveiller" (below: "en retard")
-    extra: dict = field(default_factory=dict)
 
 
 def load() -> Settings:

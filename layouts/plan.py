@@ -15,7 +15,7 @@ from dash import dcc, html
 from dashboard import fmt, periods, plan, plan_figures, settings, store, trajectory, validate
 from dashboard.schema import STATUS_LABELS
 
-from .components import data_version_line, definition, demo_banner, download_button, status_badge
+from .components import data_version_line, definition, demo_banner, download_button, memoize_render, status_badge
 
 PAGE = "plan"
 CARD = "plan-card"  # pattern-matching id type of the card selection buttons
@@ -158,6 +158,7 @@ def png_button(graph_id: str) -> html.Button:
                        className="btn btn-secondary btn-small no-print")
 
 
+@memoize_render()
 def detail_section(data, conf, region: str, quarter: str, indicator: str) -> list:
     """The selected indicator: key paces, trajectory chart and its table, breakdown by département."""
     meta = store.indicator(data, indicator)
@@ -243,6 +244,7 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str) -> lis
     ]
 
 
+@memoize_render()
 def overview(data, conf, region: str, quarter: str, indicator: str | None) -> dict:
     """Cards, summary and banner of a quarter (shared by the layout and the quarter callback)."""
     cards = cards_for(data, conf, region, quarter) if quarter else []

@@ -13,7 +13,7 @@ from dashboard import fmt, search, settings, sheet, sheet_charts, store
 from dashboard.schema import STATUS_LABELS
 from dashboard.server import friendly_page
 
-from .components import data_version_line, demo_banner, status_badge, value_with_status
+from .components import data_version_line, demo_banner, memoize_render, status_badge, value_with_status
 from .search import search_box
 
 PAGE = "territoire"
@@ -348,6 +348,7 @@ def render(s: dict, options: list[dict], printing: bool = False) -> html.Div:
     ], className="territoire-sheet" + (" territoire-print-view" if printing else ""))
 
 
+@memoize_render()
 def layout(code=None, trimestre=None, impression=None, **_query) -> html.Div:
     try:
         data = store.get()
