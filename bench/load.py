@@ -9,7 +9,8 @@ What a user does, in a loop with a think time of 1–3 s between actions:
 * a full page load (30 %): the page's HTML, ``/_dash-layout`` and ``/_dash-dependencies`` (in parallel, as the
   renderer does), the static files of the page on the user's first visit only (the browser caches them), then
   the callbacks a browser fires: the Dash Pages routing callback and the page's initial callbacks;
-* an in-app navigation (70 %, a click on a link): the routing callback and the page's callbacks only.
+* an in-app navigation (70 %, a click on a link): the routing callback and the page's callbacks only;
+* then a choice on the page (quarter, indicator, level…): the callback of a list's ``value`` with another option.
 
 Nothing is hard-coded about the pages' callbacks: they are discovered from ``/_dash-dependencies`` and from the
 layout each page renders (the payload of a callback carries the initial values of its inputs and states, as the
@@ -166,6 +167,40 @@ def page_callbacks(deps: list[dict], rendered: dict, shell: dict) -> list[dict]:
     return calls
 
 
+def page_interactions(deps: list[dict], rendered: dict, shell: dict, limit: int = 12) -> list[dict]:
+    """Callbacks a user fires by choosing in a list (dropdown, radio): one payload per option value.
+
+    A dependency qualifies when one of its inputs is the ``value`` of a component of this page that has
+    ``options``, and every other input and state exists; the payload is the initial one with that value
+    changed, as the renderer sends it (``changedPropIds``)."""
+    props: dict[str, dict] = {}
+    _ids_and_props(shell, props)
+    page_props: dict[str, dict] = {}
+    _ids_and_props(rendered, page_props)
+    props.update(page_props)
+    found = []
+    for dep in deps:
+        if dep.get("clientside_function") or dep.get("background"):
+            continue
+        if ROUTER_OUTPUT in dep["output"] or "{" in dep["output"]:
+            continue
+        if not all(isinstance(d["id"], str) and d["id"] in props for d in dep["inputs"] + dep["state"]):
+            continue
+        for k, d in enumerate(dep["inputs"]):
+            options = page_props.get(d["id"], {}).get("options") if d["property"] == "value" else None
+            if not options:
+                continue
+            values = [o.get("value") if isinstance(o, dict) else o for o in options][:limit]
+            variants = []
+            for v in values:
+                payload = json.loads(json.dumps(_payload(dep, props)))
+                payload["inputs"][k]["value"] = v
+                payload["changedPropIds"] = [f"{d['id']}.value"]
+                variants.append(payload)
+            found.append({"name": f"{d['id']}.value", "variants": variants})
+    return found
+
+
 def discover(url: str) -> dict:
     def get(path):
         with urllib.request.urlopen(url + path, timeout=30) as r:
@@ -182,14 +217,15 @@ def discover(url: str) -> dict:
             skipped.append(path)
             continue
         static = sorted(set(re.findall(r'(?:src|href)="(/(?:_dash-component-suites|assets)/[^"]+)"', html)))
-        calls = []
+        calls, interactions = [], []
         if has_router:
             req = urllib.request.Request(url + "/_dash-update-component", data=json.dumps(router_payload(path)).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
             with urllib.request.urlopen(req, timeout=30) as r:
                 rendered = json.loads(r.read().decode())
             calls = page_callbacks(deps, rendered, shell)
-        pages[path] = {"static": static, "callbacks": calls, "router": has_router}
+            interactions = page_interactions(deps, rendered, shell)
+        pages[path] = {"static": static, "callbacks": calls, "router": has_router, "interactions": interactions}
     return {"pages": pages, "skipped": skipped}
 
 
@@ -253,6 +289,11 @@ async def user(url: str, plan: dict, deadline: float, stats: Stats, rng: random.
             if page["router"]:
                 await fetch(session, stats, f"callback router @ {path}", update, router_payload(path))
             await asyncio.gather(*[fetch(session, stats, _cb_name(path, p), update, p) for p in page["callbacks"]])
+            if page.get("interactions"):                            # then the user changes a choice on the page
+                await asyncio.sleep(rng.uniform(*THINK))
+                choice = rng.choice(page["interactions"])
+                await fetch(session, stats, f"callback {choice['name']} @ {path}", update,
+                            rng.choice(choice["variants"]))
             await asyncio.sleep(rng.uniform(*THINK))
 
 

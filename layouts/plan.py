@@ -43,6 +43,7 @@ def context():
     return store.get(), conf, conf.region
 
 
+@memoize_render(maxsize=256)
 def state_for(data, region: str, quarter=None, indicator=None) -> plan.State:
     return plan.resolve_state(data.observations, data.indicators, data.targets, region, quarter, indicator)
 

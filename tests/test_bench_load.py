@@ -53,3 +53,19 @@ def test_initial_callbacks_of_a_page_with_their_initial_values():
 def test_percentiles():
     assert load.pct([], 0.5) is None
     assert load.pct(list(range(1, 101)), 0.95) == 95.0
+
+
+def test_interactions_replay_each_option_of_a_list():
+    rendered = {"multi": True, "response": {"_pages_content": {"children": {
+        "type": "Div", "namespace": "dash_html_components",
+        "props": {"children": [_component("plan-quarter", value="2024Q4",
+                                          options=[{"label": "T4 2024", "value": "2024Q4"}, "2024Q3"]),
+                               _component("plan-level", value="departement")]}}}}}
+    shell = {"type": "Div", "namespace": "dash_html_components", "props": {"children": [_component("app-url")]}}
+    found = load.page_interactions(DEPS, rendered, shell)
+    names = [f["name"] for f in found]
+    assert names == ["plan-quarter.value", "plan-quarter.value"]          # the two server-side deps on it
+    values = [v["inputs"][0]["value"] for v in found[0]["variants"]]
+    assert values == ["2024Q4", "2024Q3"]
+    assert found[0]["variants"][1]["changedPropIds"] == ["plan-quarter.value"]
+    assert found[0]["variants"][1]["state"] == [{"id": "plan-level", "property": "value", "value": "departement"}]
