@@ -145,18 +145,28 @@ def router_payload(path: str) -> dict:
             "changedPropIds": ["_pages_location.pathname", "_pages_location.search"], "state": []}
 
 
-def page_callbacks(deps: list[dict], rendered: dict, shell: dict) -> list[dict]:
-    """The server-side callbacks a browser fires when this page's content appears (initial calls)."""
+def _props(rendered: dict, shell: dict) -> tuple[dict, dict]:
+    """{id: props} of the shell and the page together, and of the page alone."""
     props: dict[str, dict] = {}
     _ids_and_props(shell, props)
     page_props: dict[str, dict] = {}
     _ids_and_props(rendered, page_props)
     props.update(page_props)
+    return props, page_props
+
+
+def _server_side(dep: dict) -> bool:
+    """Replayable: not clientside, not a background job, not routing, no pattern-matching ids."""
+    return not (dep.get("clientside_function") or dep.get("background")
+                or ROUTER_OUTPUT in dep["output"] or "{" in dep["output"])
+
+
+def page_callbacks(deps: list[dict], rendered: dict, shell: dict) -> list[dict]:
+    """The server-side callbacks a browser fires when this page's content appears (initial calls)."""
+    props, page_props = _props(rendered, shell)
     calls = []
     for dep in deps:
-        if dep.get("clientside_function") or dep.get("background") or dep.get("prevent_initial_call"):
-            continue
-        if ROUTER_OUTPUT in dep["output"] or "{" in dep["output"]:     # routing; pattern-matching ids
+        if not _server_side(dep) or dep.get("prevent_initial_call"):
             continue
         ids = {d["id"] for d in dep["inputs"]}
         if not ids or not all(isinstance(i, str) and i in props for i in ids):
@@ -173,16 +183,10 @@ def page_interactions(deps: list[dict], rendered: dict, shell: dict, limit: int 
     A dependency qualifies when one of its inputs is the ``value`` of a component of this page that has
     ``options``, and every other input and state exists; the payload is the initial one with that value
     changed, as the renderer sends it (``changedPropIds``)."""
-    props: dict[str, dict] = {}
-    _ids_and_props(shell, props)
-    page_props: dict[str, dict] = {}
-    _ids_and_props(rendered, page_props)
-    props.update(page_props)
+    props, page_props = _props(rendered, shell)
     found = []
     for dep in deps:
-        if dep.get("clientside_function") or dep.get("background"):
-            continue
-        if ROUTER_OUTPUT in dep["output"] or "{" in dep["output"]:
+        if not _server_side(dep):
             continue
         if not all(isinstance(d["id"], str) and d["id"] in props for d in dep["inputs"] + dep["state"]):
             continue
