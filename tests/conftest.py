@@ -54,6 +54,14 @@ def app_settings(built_store):
 
 
 @pytest.fixture(scope="session")
+def app(app_settings):
+    """The internal app on the default store: its pages and callbacks registered, for callback tests."""
+    from dashboard.webapp import create_app
+
+    return create_app(app_settings)
+
+
+@pytest.fixture(scope="session")
 def live_server(built_store):
     server = LiveServer(data_dir=built_store)
     yield server

@@ -9,13 +9,6 @@ from dashboard import store
 
 
 @pytest.fixture(scope="module")
-def app(app_settings):
-    from dashboard.webapp import create_app
-
-    return create_app(app_settings)
-
-
-@pytest.fixture(scope="module")
 def cb(app):
     import callbacks.carte as module
 

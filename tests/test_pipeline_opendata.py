@@ -93,20 +93,26 @@ def test_merged_communes_are_reported(built):
 SNIFFED = [c for c in cases() if c["sniffed"] == "yes"]
 
 
-@pytest.mark.parametrize("case", SNIFFED, ids=[c["file"] for c in SNIFFED])
-def test_corpus_file_fails_the_build_and_keeps_current(built, case, capsys):
+def _build_with_bad_file(built, case, capsys):
+    """Drop one corpus file into the raw folder, build, remove it: (exit code, stderr, CURRENT before)."""
     raw, out, _log = built
     before = publish.current(out)
-    bad = materialise(case["file"], raw / "corpus")
+    materialise(case["file"], raw / "corpus")
     try:
         code = main(["build", "--raw", str(raw), "--out", str(out)])
     finally:
         shutil.rmtree(raw / "corpus")
-    err = capsys.readouterr().err
+    return code, capsys.readouterr().err, before
+
+
+@pytest.mark.parametrize("case", SNIFFED, ids=[c["file"] for c in SNIFFED])
+def test_corpus_file_fails_the_build_and_keeps_current(built, case, capsys):
+    raw, out, _log = built
+    code, err, before = _build_with_bad_file(built, case, capsys)
     assert code == 2, err
     assert case["file"] in err and f":{case['row']}:{case['column']}:" in err and case["fragment"] in err, err
     assert publish.current(out) == before
-    assert bad.name not in {p.name for p in raw.iterdir()}
+    assert Path(case["file"]).name not in {p.name for p in raw.iterdir()}
 
 
 UNSNIFFED_BROKEN = [c for c in cases() if c["sniffed"] != "yes" and c["fragment"] in ("fichier vide", "illisible ou tronqué")]
@@ -115,14 +121,8 @@ UNSNIFFED_BROKEN = [c for c in cases() if c["sniffed"] != "yes" and c["fragment"
 @pytest.mark.parametrize("case", UNSNIFFED_BROKEN, ids=[c["file"] for c in UNSNIFFED_BROKEN])
 def test_broken_unrecognisable_file_fails_the_build(built, case, capsys):
     """Empty files and truncated workbooks cannot be recognised by content, yet must not be skipped."""
-    raw, out, _log = built
-    before = publish.current(out)
-    materialise(case["file"], raw / "corpus")
-    try:
-        code = main(["build", "--raw", str(raw), "--out", str(out)])
-    finally:
-        shutil.rmtree(raw / "corpus")
-    err = capsys.readouterr().err
+    _raw, out, _log = built
+    code, err, before = _build_with_bad_file(built, case, capsys)
     assert code == 2, err
     assert case["file"] in err and ":1:" in err and case["fragment"] in err, err
     assert publish.current(out) == before

@@ -21,13 +21,6 @@ from .helpers import ROOT
 
 
 @pytest.fixture(scope="module")
-def app(app_settings):
-    from dashboard.webapp import create_app
-
-    return create_app(app_settings)
-
-
-@pytest.fixture(scope="module")
 def cb(app):
     from callbacks import plan as plan_callbacks
 
