@@ -1,7 +1,7 @@
 """The indicator catalogue as users read it (labels in French, targets, last value)."""
 from __future__ import annotations
 
-from . import fmt, store
+from . import fmt, queries, store
 from .cache import memoize
 from .periods import FREQUENCY_LABELS
 from .schema import STATUS_LABELS
@@ -17,16 +17,15 @@ def describe(data: store.Store, region: str = "R84") -> list[dict]:
     rows = []
     for ident in data.indicators.index:
         ind = store.indicator(data, ident)
-        target = store.target(data, ident, region)
-        latest = store.series(data, ident, region)
-        last = latest.iloc[-1].to_dict() if len(latest) else None
+        target = queries.target_of(data, ident, region)
+        last = queries.latest(data, ident, region)
         rows.append({
             **ind,
             "unit_label": UNIT_LABELS.get(ind["unit"], ind["unit"]),
             "polarity_label": POLARITY_LABELS[ind["polarity"]],
             "frequency_label": FREQUENCY_LABELS[ind["frequency"]],
             "levels_label": ", ".join(LEVEL_LABELS[lv] for lv in ind["levels"]),
-            "target_label": (f"{fmt.value(target['value'], ind['unit'], 0)} en {fmt.quarter(target['period'])} "
+            "target_label": (f"{fmt.target(target['value'], ind['unit'])} en {fmt.quarter(target['period'])} "
                              f"({region})") if target else "aucune cible fixée par le plan",
             "last_label": (f"{fmt.value(last['value'], ind['unit'])} en {fmt.quarter(last['period'])} "
                            f"({STATUS_LABELS[last['status']]})") if last else "aucune valeur pour la région",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import fmt, periods, store
+from . import fmt, mapping, periods, queries, store
 
 SLIDES = ("plan", "carte", "territoire", "trimestre", "source")
 SLIDE_LABELS = {"plan": "Le plan en chiffres", "carte": "Carte", "territoire": "Territoire à la une",
@@ -82,79 +82,59 @@ def config(settings_slides: str, settings_seconds: int, query: dict | None = Non
 
 # ---- dates -------------------------------------------------------------------------------------
 
-def date_fr(day: dt.date) -> str:
-    """``date(2023, 12, 31)`` → ``"31 décembre 2023"`` (``"1er"`` for the first of the month)."""
-    first = "1er" if day.day == 1 else str(day.day)
-    return f"{first} {MONTHS[day.month - 1]} {day.year}"
-
-
 def data_date(data: store.Store) -> str | None:
     """The date the figures describe: end of the latest quarter with a value (French)."""
     q = store.latest_quarter(data)
-    return date_fr(periods.end_date(q)) if q else None
+    return fmt.quarter_end(q) if q else None
 
 
 def built_date(data: store.Store) -> str | None:
     try:
-        return date_fr(dt.date.fromisoformat(data.built_at[:10]))
+        return fmt.date(dt.date.fromisoformat(data.built_at[:10]))
     except ValueError:
         return None
 
 
 # ---- slide content -----------------------------------------------------------------------------
 
-def _latest(data: store.Store, ident: str, code: str) -> tuple[dict | None, dict | None]:
-    """(last, previous) values of a series, as plain dicts."""
-    frame = store.series(data, ident, code)
-    if not len(frame):
-        return None, None
-    last = store._plain(frame.iloc[-1].to_dict())
-    prev = store._plain(frame.iloc[-2].to_dict()) if len(frame) > 1 else None
-    return last, prev
+def _change_text(change: queries.Change | None, unit: str) -> str | None:
+    if change is None:
+        return None
+    return f"{fmt.delta(change.delta, unit)} depuis le {fmt.quarter(change.since)}"
 
 
 @lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
 def plan_cards(data: store.Store, region: str) -> list[dict]:
-    """Headline indicators of the plan (catalogue ``plan`` flag) with their latest regional value and,
-    when the plan sets one, progress toward the target. Indicators with targets come first."""
+    """Headline indicators of the plan (catalogue ``plan`` flag) with their latest regional value, its change
+    since the previous observation and, when the plan sets one, the taux d'avancement toward the target
+    (the same rules as the plan page: :mod:`dashboard.queries`). Indicators with targets come first."""
     cards = []
     for ident, row in data.indicators.iterrows():
         if not bool(row["plan"]):
             continue
-        last, prev = _latest(data, ident, region)
+        last = queries.latest(data, ident, region)
         if last is None:
             continue
-        target = store.target(data, ident, region)
         unit = row["unit"]
         card = {
             "id": ident, "label": row["short_label"] or row["label"], "unit": unit,
             "value": last["value"], "value_text": fmt.value(last["value"], unit),
             "period": last["period"], "period_text": fmt.quarter(last["period"]),
             "status": last["status"], "source": last["source"],
-            "change_text": None, "target": None,
+            "change_text": _change_text(queries.change_since_previous(data, ident, region, last["period"]), unit),
+            "target": None,
         }
-        if prev is not None:
-            card["change_text"] = (f"{fmt.signed(last['value'] - prev['value'], 1 if unit == '%' else 0)}"
-                                   f"{' point' + ('s' if abs(last['value'] - prev['value']) >= 2 else '') if unit == '%' else ''}"
-                                   f" depuis {fmt.quarter(prev['period'])}")
-        if target and target["value"]:
-            share = max(0.0, min(1.0, last["value"] / target["value"]))
-            remaining = target["value"] - last["value"]
+        prog = queries.progress_of(data, ident, region, last["period"])
+        if prog is not None:
             card["target"] = {
-                "value": target["value"], "value_text": fmt.value(target["value"], unit, 0),
-                "period_text": fmt.quarter(target["period"]), "share": share,
-                "share_text": fmt.value(share * 100, "%", 0),
-                "remaining_text": fmt.value(remaining, unit, 0) if remaining > 0 else None,
+                "value": prog.target["value"], "value_text": fmt.target(prog.target["value"], unit),
+                "period_text": fmt.quarter(prog.target["period"]), "share": prog.percent / 100,
+                "share_text": fmt.percent(prog.percent),
+                "baseline_text": f"{fmt.value(prog.baseline['value'], unit)} au {fmt.quarter(prog.baseline['period'])}",
             }
         cards.append(card)
     cards.sort(key=lambda c: c["target"] is None)      # stable: catalogue order within each group
     return cards
-
-
-# Colour-blind safe sequential blues (ColorBrewer "Blues", 4 classes), dark enough for white text on the last two.
-PALETTE = ("#c6dbef", "#6baed6", "#2171b5", "#08306b")
-TEXT_ON = ("#161616", "#161616", "#ffffff", "#ffffff")
-NO_DATA = "#f0f0f0"
 
 
 def departements(data: store.Store, region: str) -> list[dict]:
@@ -179,28 +159,26 @@ def map_indicator(data: store.Store, region: str) -> str | None:
     return best
 
 
-def classify(values: list[float], unit: str) -> tuple[dict[float, int], list[tuple[str, str]]]:
-    """Quantile classes (at most 4) of the values: ``({value: class}, [(colour, legend text)])``.
-    Few distinct values get one class each; equal values always share a class."""
-    distinct = sorted(set(values))
-    if not distinct:
-        return {}, []
-    if len(distinct) <= len(PALETTE):
-        groups = [[v] for v in distinct]
-    else:
-        ordered = sorted(values)
-        n = len(ordered)
-        groups, taken = [], set()
-        for k in range(len(PALETTE)):
-            chunk = [v for v in ordered[k * n // len(PALETTE):(k + 1) * n // len(PALETTE)] if v not in taken]
-            if chunk:
-                groups.append(sorted(set(chunk)))
-                taken.update(chunk)
-    # spread the colours over the palette when there are fewer groups than colours
-    shades = [round(i * (len(PALETTE) - 1) / max(1, len(groups) - 1)) for i in range(len(groups))]
-    classes = {v: shades[g] for g, group in enumerate(groups) for v in group}
-    legend = [(PALETTE[shades[g]], fmt.value(group[0], unit) if len(group) == 1 else
-               f"{fmt.value(group[0], unit)} à {fmt.value(group[-1], unit)}") for g, group in enumerate(groups)]
+NO_DATA = mapping.NO_DATA_COLOR
+
+
+def ink_on(colour: str) -> str:
+    """Black or white text, whichever contrasts most with a ``#rrggbb`` fill (WCAG relative luminance)."""
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    lum = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return "#161616" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#ffffff"
+
+
+def classify(values: list[float], indicator: dict) -> tuple[list[int], list[tuple[str, str]]]:
+    """Classes of the values with the map page's rule (:func:`dashboard.mapping.class_breaks`), and the
+    legend ``[(colour, text)]``: the same breaks and colours as ``/carte`` for the same figures."""
+    edges = mapping.class_breaks(values, indicator)
+    classes = mapping.classify(values, edges).tolist()
+    colours = mapping.palette(indicator.get("polarity", "none"), max(len(edges) - 1, 0))
+    legend = [(item["color"], item["label"]) for item in mapping.legend_items(edges, colours, indicator.get("unit", ""))]
     return classes, legend
 
 
@@ -216,16 +194,18 @@ def map_content(data: store.Store, region: str) -> dict | None:
     sub = obs[(obs["indicator"] == ident) & obs["territory"].isin([d["code"] for d in deps])]
     period = sub["period"].max()
     at = {r["territory"]: r for _, r in sub[sub["period"] == period].iterrows()}
-    classes, legend = classify([float(r["value"]) for r in at.values()], ind["unit"])
+    classes, legend = classify([float(r["value"]) for r in at.values()], ind)
+    class_of = dict(zip(at, classes))
+    colours = [colour for colour, _ in legend]
     items = []
     for d in deps:
         r = at.get(d["code"])
         if r is None:
-            items.append({**d, "value": None, "value_text": "pas de donnée", "status": None, "klass": None})
+            items.append({**d, "value": None, "value_text": "pas de donnée", "status": None, "fill": None})
             continue
         v = float(r["value"])
         items.append({**d, "value": v, "value_text": fmt.value(v, ind["unit"]), "status": r["status"],
-                      "klass": classes[v]})
+                      "fill": colours[class_of[d["code"]]]})
     return {"indicator": ident, "label": ind["label"], "unit": ind["unit"], "period": period,
             "period_text": fmt.quarter(period), "items": items, "legend": legend,
             "has_demo": any(i["status"] == "demo" for i in items),
@@ -275,7 +255,7 @@ def map_svg(data: store.Store, content: dict, width: int = 900, height: int = 82
         polys = shapes.get(item["code"])
         if not polys:
             continue
-        fill = "url(#h)" if item["klass"] is None else PALETTE[item["klass"]]
+        fill = "url(#h)" if item["fill"] is None else item["fill"]
         d = ""
         biggest, area_max = None, -1.0
         for poly in polys:
@@ -289,7 +269,7 @@ def map_svg(data: store.Store, content: dict, width: int = 900, height: int = 82
         parts.append(f'<path d="{d}" fill="{fill}" stroke="#ffffff" stroke-width="3" stroke-linejoin="round"/>')
         cx = sum(p[0] for p in biggest) / len(biggest)
         cy = sum(p[1] for p in biggest) / len(biggest)
-        ink = "#161616" if item["klass"] is None else TEXT_ON[item["klass"]]
+        ink = "#161616" if item["fill"] is None else ink_on(item["fill"])
         halo = "#ffffff" if ink == "#161616" else "#08306b"
         name = _xml(item["name"])
         value = _xml(item["value_text"] if item["value"] is not None else "–")
@@ -312,15 +292,13 @@ def spotlights(data: store.Store, region: str) -> list[dict]:
     t = data.territories
     sheets = []
     deps = departements(data, region)
-    codes = [d["code"] for d in deps]
-    obs = data.observations[data.observations["territory"].isin(codes)]
     for d in deps:
         code = d["code"]
         communes = t[(t["level"] == "commune") & (t["departement"] == code)]
         epci = t[(t["level"] == "epci") & (t["departement"] == code)]
         facts = []
         for ident in data.indicators.index:
-            last, _ = _latest(data, ident, code) if len(obs[obs["territory"] == code]) else (None, None)
+            last = queries.latest(data, ident, code)
             if last is None:
                 continue
             ind = data.indicators.loc[ident]
@@ -341,35 +319,29 @@ def spotlights(data: store.Store, region: str) -> list[dict]:
 
 
 @lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
-def quarter_summary(data: store.Store, region: str) -> dict:
-    """« Ce trimestre » in plain French: what the latest quarter's regional figures say."""
-    q = store.latest_quarter(data)
-    if q is None:
-        return {"quarter_text": None, "sentences": []}
-    sentences = []
+def quarter_summary(data: store.Store, region: str, limit: int = 5) -> dict:
+    """« Ce trimestre » in plain French: the region's latest figures, most recent first, each with its date,
+    its change since the previous observation and its taux d'avancement (rules of :mod:`dashboard.queries`)."""
+    latest_rows = []
     for ident, row in data.indicators.iterrows():
-        last, prev = _latest(data, ident, region)
-        if last is None or last["period"] != q:
-            continue
+        last = queries.latest(data, ident, region)
+        if last is not None:
+            latest_rows.append((last["period"], -int(row["order"]), ident, row, last))
+    latest_rows.sort(reverse=True)
+    sentences = []
+    for _period, _order, ident, row, last in latest_rows[:limit]:
         unit = row["unit"]
-        label = (row["short_label"] or row["label"])
-        text = f"{label} : {fmt.value(last['value'], unit)}"
-        if prev is not None:
-            diff = last["value"] - prev["value"]
-            if diff == 0:
-                text += f", stable depuis {fmt.quarter(prev['period'])}"
-            else:
-                amount = fmt.signed(diff, 1 if unit == "%" else 0) + (" points" if unit == "%" else "")
-                text += f", soit {amount} depuis {fmt.quarter(prev['period'])}"
-        target = store.target(data, ident, region)
-        if target and target["value"] and last["value"] < target["value"]:
-            gap = target["value"] - last["value"]
-            text += (f". Il reste {fmt.number(gap, 0) + ' points' if unit == '%' else fmt.value(gap, unit, 0)} à gagner pour "
-                     f"atteindre la cible de {fmt.value(target['value'], unit, 0)} en {fmt.quarter(target['period'])}")
-        elif target and target["value"]:
-            text += f". La cible de {fmt.value(target['value'], unit, 0)} est atteinte"
-        sentences.append({"text": text + ".", "status": last["status"]})
-    return {"quarter": q, "quarter_text": fmt.quarter(q), "sentences": sentences[:5]}
+        text = f"{row['short_label'] or row['label']} : {fmt.value(last['value'], unit)} au {fmt.quarter(last['period'])}"
+        change = _change_text(queries.change_since_previous(data, ident, region, last["period"]), unit)
+        if change:
+            text += f", {change}"
+        prog = queries.progress_of(data, ident, region, last["period"])
+        if prog is not None:
+            text += (f" ; avancement {fmt.percent(prog.percent)} vers la cible de "
+                     f"{fmt.target(prog.target['value'], unit)} au {fmt.quarter(prog.target['period'])}")
+        sentences.append({"text": text + ".", "status": last["status"], "period": last["period"]})
+    q = sentences[0]["period"] if sentences else None
+    return {"quarter": q, "quarter_text": fmt.quarter(q) if q else None, "sentences": sentences}
 
 
 def sources(data: store.Store, limit: int = 6) -> list[str]:

@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
-from . import fmt, periods, store, territory
+from . import fmt, periods, queries, store, territory
 from .schema import STATUS_LABELS
 
 MAP_LEVELS = ("departement", "epci", "commune")
@@ -133,27 +133,7 @@ def view_from_query(data: store.Store, query: dict, region: str = "R84") -> dict
 
 # ---- values ----------------------------------------------------------------------------------
 
-def values_at(data: store.Store, indicator: str, codes, quarter: str) -> pd.DataFrame:
-    """Last value at or before ``quarter`` of each territory in ``codes`` (vectorised: 35 000
-    communes in a few milliseconds). Columns: code, value, status, period, source."""
-    obs = data.observations
-    # observations are sorted by (indicator, territory, period): one indicator is a contiguous block
-    ids = obs["indicator"].to_numpy(dtype=object)
-    lo, hi = np.searchsorted(ids, indicator, "left"), np.searchsorted(ids, indicator, "right")
-    block = obs.iloc[lo:hi]
-    # numpy object arrays and a hash lookup: Arrow-backed strings are slow to iterate and to `isin`
-    terr = block["territory"].to_numpy(dtype=object)
-    period = block["period"].to_numpy(dtype=object)
-    index = codes if isinstance(codes, pd.Index) else pd.Index(codes)
-    keep = (period <= quarter) & (index.get_indexer(terr) >= 0) if len(terr) else np.zeros(0, bool)
-    block = block[keep]
-    last = block.drop_duplicates("territory", keep="last")
-    last = last[last["value"].notna()]     # a missing value is "no data", never NaN in the JSON
-    return pd.DataFrame({"code": last["territory"].to_numpy(dtype=object),
-                         "value": last["value"].to_numpy(dtype=float),
-                         "status": last["status"].to_numpy(dtype=object),
-                         "period": last["period"].to_numpy(dtype=object),
-                         "source": last["source"].to_numpy(dtype=object)})
+values_at = queries.values_at   # the value as of a quarter, for every shape at once
 
 
 # ---- classes and colours ---------------------------------------------------------------------
@@ -227,10 +207,6 @@ def palette(polarity: str, n: int) -> list[str]:
     return colours[::-1] if polarity == "lower" else colours
 
 
-def decimals_for(unit: str) -> int:
-    return {"%": 1, "consultations/hab./an": 2}.get(unit, 0)
-
-
 # ---- the payload and everything shown around the map ------------------------------------------
 
 def choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str = "R84",
@@ -242,7 +218,7 @@ def choropleth(data: store.Store, indicator: str, level: str, quarter: str, regi
     edges = class_breaks(vals["value"].tolist(), ind or {})
     classes = classify(vals["value"].to_numpy(), edges)
     colours = palette((ind or {}).get("polarity", "none"), max(len(edges) - 1, 0))
-    dec = decimals_for((ind or {}).get("unit", ""))
+    dec = fmt.decimals((ind or {}).get("unit", ""))
     statuses = [STATUS_CODES.get(s, "o") for s in vals["status"].tolist()]
     # {code: [class, value, status]}: the only thing that travels when the indicator or quarter changes.
     # Built from plain Python lists (tolist): 35 000 communes in a few milliseconds.
@@ -267,7 +243,7 @@ def choropleth(data: store.Store, indicator: str, level: str, quarter: str, regi
 
 def legend_items(edges: list[float], colours: list[str], unit: str) -> list[dict]:
     """Legend rows ``{color, label}`` with bounds in French format (« 2,50 à 3,10 »)."""
-    dec = decimals_for(unit)
+    dec = fmt.decimals(unit)
     rows = []
     for i, colour in enumerate(colours):
         a, b = edges[i], edges[i + 1]
@@ -308,7 +284,7 @@ def panel(data: store.Store, code: str, level: str, quarter: str) -> dict | None
     figures = []
     for ident in indicators(data, level):
         ind = store.indicator(data, ident)
-        got = store.value_at(data, ident, code, quarter)
+        got = queries.value_at(data, ident, code, quarter)
         if got:
             figures.append({"label": ind["label"], "text": fmt.value(got["value"], ind["unit"]),
                             "status": got["status"], "period": fmt.quarter(got["period"]),
@@ -388,7 +364,7 @@ def geometry_bytes(data: store.Store, level: str, region: str) -> tuple[bytes, b
 
 
 _BOUNDS: dict[tuple, list] = {}
-DEFAULT_BOUNDS = [[44.1, 2.0], [46.8, 7.2]]   # Auvergne-Rhône-Alpes, used when no geometry is published
+DEFAULT_BOUNDS = [[41.3, -5.2], [51.1, 9.6]]   # metropolitan France, used when no geometry is published
 
 
 def region_bounds(data: store.Store, region: str) -> list[list[float]]:

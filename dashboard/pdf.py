@@ -17,7 +17,7 @@ from fpdf.fonts import FontFace
 
 from . import fmt, periods
 from .schema import STATUS_LABELS
-from .sheet import SECTIONS, SMALL_COUNT, progress_text
+from .sheet import SECTIONS, SMALL_COUNT, change_text, progress_text
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 REGULAR, BOLD = FONTS / "DejaVuSans-subset.ttf", FONTS / "DejaVuSans-Bold-subset.ttf"
@@ -93,7 +93,7 @@ def render(sheet: dict, generated_at: dt.datetime | None = None, base_url: str =
     pdf.footer_text = (f"Données : version {sheet['version']} — PDF généré le {generated_at:%d/%m/%Y à %H:%M} — "
                        f"{permalink}")
     pdf.set_title(_t(f"Fiche territoire {t['name']} – {sheet['quarter_label']}"))
-    pdf.set_author("ARS Auvergne-Rhône-Alpes – tableau de bord Accès aux soins")
+    pdf.set_author(f"{sheet['region_name']} – tableau de bord Accès aux soins")
     pdf.set_lang("fr")
     pdf.set_creation_date(generated_at.astimezone() if generated_at.tzinfo else generated_at.astimezone())
     pdf.add_page()
@@ -223,7 +223,7 @@ def _trends(pdf, sheet):
         pdf.set_text_color(60, 60, 60)
         values = _runs(tr)
         if tr["target"]:
-            values += f" · cible {fmt.quarter(tr['target']['period'])} {fmt.value(tr['target']['value'], tr['unit'], 0)}"
+            values += f" · cible {fmt.quarter(tr['target']['period'])} {fmt.target(tr['target']['value'], tr['unit'])}"
         pdf.multi_cell(w, 3, _t("Valeurs : " + values), new_x="LEFT", new_y="NEXT")
         text = progress_text(tr)
         if text:
@@ -312,16 +312,9 @@ def _changes(pdf, sheet):
         _text(pdf, "Aucune valeur pour ce territoire à ce trimestre.")
         return
 
-    def delta(c, unit):
-        if c["before"] is None:
-            return "pas de valeur antérieure"
-        if not c["new_value"]:
-            return "pas de nouvelle valeur"
-        return fmt.signed(c["delta"], 1 if unit == "%" else 0) + (" pt" if unit == "%" else "")
-
-    rows = [[c["label"], _v(c["now"], c["unit"]), delta(c["quarter"], c["unit"]), delta(c["year"], c["unit"])]
-            for c in sheet["changes"]]
-    _table(pdf, ["Indicateur", sheet["quarter_label"], f"Depuis le {fmt.quarter(sheet['previous_quarter'])}",
+    rows = [[c["label"], _v(c["now"], c["unit"]), change_text(c["previous"], c["unit"]),
+             change_text(c["year"], c["unit"])] for c in sheet["changes"]]
+    _table(pdf, ["Indicateur", sheet["quarter_label"], "Depuis l'observation précédente",
                  f"Depuis le {fmt.quarter(sheet['year_before'])}"], rows, (80, 30, 35, 35))
 
 

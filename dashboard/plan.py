@@ -1,13 +1,9 @@
-"""« Suivi du plan »: cards, summary, breakdown and export tables, as pure functions over store frames.
+"""« Suivi du plan »: cards, summary, breakdown and export tables, as pure functions over a Store.
 
-Every figure is "as of" a quarter: each indicator's last value at or before it (see
-:func:`dashboard.trajectory.value_at`). The frames follow :data:`dashboard.schema.TABLES`:
-``observations`` (indicator, territory, period, value, status, source, note), ``indicators`` (the
-catalogue), ``targets`` (indicator, territory, period, value, source) and ``territories``.
-
-Baseline: the plan is assessed from the value as of :data:`BASELINE_QUARTER` (end 2022, the
-baromètre's reference value — « valeur initiale » of IND-311, IND-318, IND-589); when an indicator has no
-value by then, from its first observation.
+Every figure is "as of" a quarter and comes from :mod:`dashboard.queries` (value as of a quarter, change since
+the previous observation and over a year, target, baseline, taux d'avancement); statuses, paces and projections
+from :mod:`dashboard.trajectory`. The build never mixes demo values into a series that has real ones, so a
+series is either real or demo, and a status resting on demo values says so.
 """
 from __future__ import annotations
 
@@ -16,19 +12,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import exports, fmt, periods, trajectory
+from . import exports, fmt, periods, queries, trajectory
 from .cache import memoize
+from .queries import BASELINE_QUARTER, Change
 from .schema import STATUS_LABELS
+from .store import Store
 from .trajectory import Assessment, Thresholds
-
-BASELINE_QUARTER = "2022Q4"
 
 STATUS_ORDER = {trajectory.LATE: 0, trajectory.WATCH: 1, trajectory.ON_TRACK: 2, None: 3}
 PROVENANCE_ORDER = {"observed": 0, "estimated": 1, "demo": 2}
-
-
-# ---------------------------------------------------------------------------------------------
-# reading the frames
 
 
 def _flag(value) -> bool:
@@ -47,90 +39,16 @@ def plan_indicators(indicators: pd.DataFrame, public_only: bool = False) -> pd.D
     return df
 
 
-def series(observations: pd.DataFrame, indicator: str, territory: str) -> pd.DataFrame:
-    """Observations of one indicator in one territory, sorted by quarter."""
-    df = observations[(observations["indicator"] == indicator) & (observations["territory"] == territory)]
-    return _sorted(df)
-
-
-def _sorted(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.dropna(subset=["value"]).reset_index(drop=True)
-    order = df["period"].map(periods.index).sort_values(kind="stable").index
-    return df.loc[order].reset_index(drop=True)
-
-
-def series_index(observations: pd.DataFrame, indicators: list[str], territories: list[str]
-                 ) -> dict[tuple[str, str], pd.DataFrame]:
-    """``{(indicator, territory): series}`` for many series at once (one pass over the observations)."""
-    df = observations[observations["indicator"].isin(indicators) & observations["territory"].isin(territories)]
-    return {key: _sorted(part) for key, part in df.groupby(["indicator", "territory"], sort=False)}
-
-
-def assessment_basis(df: pd.DataFrame, as_of: str) -> tuple[pd.DataFrame, bool]:
-    """The observations a status is computed on, and whether they are demo values.
-
-    Statuses, paces and projections rest on observed and estimated values only, as long as the series has
-    one at or before ``as_of``; a series made only of demo values is assessed on them, and the status is
-    then marked as resting on demo values. (Values shown are always the last value at or before the
-    quarter, whatever its status — demo values visibly marked.)
-    """
-    real = df[df["status"] != "demo"]
-    if len(real) and (real["period"] <= as_of).any():
-        return real.reset_index(drop=True), False
-    return df, bool(len(df))
-
-
-def pairs(df: pd.DataFrame) -> list[tuple[str, float]]:
-    return list(zip(df["period"], df["value"].astype(float)))
-
-
-def row_at(df: pd.DataFrame, as_of: str) -> pd.Series | None:
-    """The last observation row at or before ``as_of`` (``df`` as returned by :func:`series`)."""
-    hit = df[df["period"] <= as_of]  # "2023Q4" strings sort like quarters (4-digit years)
-    return hit.iloc[-1] if len(hit) else None
-
-
-def target_for(targets: pd.DataFrame | None, indicator: str, territory: str) -> dict | None:
-    """The target of an indicator in a territory (the latest-dated one if several), or None."""
-    if targets is None or targets.empty:
-        return None
-    t = targets[(targets["indicator"] == indicator) & (targets["territory"] == territory)].dropna(subset=["value"])
-    if t.empty:
-        return None
-    t = t.assign(_i=t["period"].map(periods.index)).sort_values("_i")
-    r = t.iloc[-1]
-    return {"period": r["period"], "value": float(r["value"]), "source": r.get("source", "") or ""}
-
-
-def baseline_for(df: pd.DataFrame, baseline_quarter: str = BASELINE_QUARTER) -> tuple[str, float] | None:
-    """The plan baseline of a series: its value as of ``baseline_quarter``, else its first value."""
-    if df.empty:
-        return None
-    r = row_at(df, baseline_quarter)
-    if r is None:
-        r = df.iloc[0]
-    return r["period"], float(r["value"])
-
-
-def quarters(observations: pd.DataFrame, indicators: list[str] | None = None, territory: str | None = None
-             ) -> list[str]:
+def quarters(data: Store, indicators: list[str] | None = None, territory: str | None = None) -> list[str]:
     """Every quarter from the first to the last observation (of these indicators, in this territory)."""
-    df = observations
+    df = data.observations
     if indicators is not None:
         df = df[df["indicator"].isin(indicators)]
     if territory is not None:
         df = df[df["territory"] == territory]
     if df.empty:
         return []
-    idx = df["period"].map(periods.index)
-    return [periods.from_index(i) for i in range(int(idx.min()), int(idx.max()) + 1)]
-
-
-def latest_quarter(observations: pd.DataFrame, indicators: list[str] | None = None,
-                   territory: str | None = None) -> str | None:
-    """The latest quarter with data (default of the quarter selector)."""
-    q = quarters(observations, indicators, territory)
-    return q[-1] if q else None
+    return periods.span(df["period"].min(), df["period"].max())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,17 +74,15 @@ class Card:
     provenance: str | None      # observed | estimated | demo
     value_source: str
     note: str
-    change_quarter: float | None
-    change_year: float | None
+    change_previous: Change | None   # since the previous observation
+    change_year: Change | None       # against the value as of a year before
     target_value: float | None
     target_period: str | None
     target_source: str
-    progress: float | None      # share of the way from baseline to target achieved, 0..1 (bar)
-    expected_progress: float | None  # share of the way expected by now, 0..1 (tick on the bar)
+    progress: float | None      # taux d'avancement, % (queries.progress)
+    expected_progress: float | None  # taux d'avancement expected by now on the linear path, %
     stale: bool
-    change_on_demo: tuple[bool, bool]  # (quarter, year): a side of the change is a demo value
-    change_new: tuple[bool, bool]      # (quarter, year): the two sides are different observations
-    assessed_on_demo: bool      # the status rests on demo values (the series has no other)
+    assessed_on_demo: bool      # the series (hence the status) is made of demo values
     assessment: Assessment = field(repr=False)
 
     @property
@@ -177,29 +93,41 @@ class Card:
     def target_met(self) -> bool:
         return self.assessment.target_met
 
-    # -- texts (French) --
-    def decimals(self) -> int:
-        return {"%": 1, "consultations/hab./an": 2}.get(self.unit, 0)
+    @property
+    def is_new(self) -> bool:
+        """The value shown was measured in the quarter chosen."""
+        return self.period is not None and self.period == self.as_of
 
+    # -- texts (French) --
     @property
     def value_text(self) -> str:
         return fmt.value(self.value, self.unit)
 
     def change_text(self, which: str) -> str:
-        v = self.change_quarter if which == "quarter" else self.change_year
-        k = 0 if which == "quarter" else 1
-        if v is None:
+        """« +23 depuis T2 2023 » (``which`` = "previous": since the previous observation; "year": over a year)."""
+        c = self.change_previous if which == "previous" else self.change_year
+        if c is None:
             return "–"
-        if not self.change_new[k]:
+        if not c.new:
             return "pas de valeur nouvelle"
-        text = fmt.signed(v, self.decimals()) + (" pt" if self.unit == "%" else "")
-        return text + (" (calcul avec une valeur démo)" if self.change_on_demo[k] else "")
+        text = f"{fmt.delta(c.delta, self.unit)} depuis le {fmt.quarter(c.since)}"
+        return text + (" (valeurs démo)" if c.on_demo else "")
 
     @property
     def target_text(self) -> str:
         if self.target_value is None:
             return "pas de cible chiffrée"
-        return f"cible {target_number(self.target_value, self.unit)} au {fmt.quarter(self.target_period)}"
+        return f"cible {fmt.target(self.target_value, self.unit)} au {fmt.quarter(self.target_period)}"
+
+    @property
+    def progress_text(self) -> str:
+        """« avancement 16,9 % » (the taux d'avancement), with what was expected by now."""
+        if self.progress is None:
+            return "–"
+        text = f"avancement {fmt.percent(self.progress)}"
+        if self.expected_progress is not None and not self.target_met:
+            text += f" (attendu à cette date : {fmt.percent(self.expected_progress)})"
+        return text
 
     @property
     def provenance_text(self) -> str:
@@ -227,85 +155,51 @@ class Card:
     @property
     def basis_text(self) -> str:
         """Says on what the status rests when it is not simply the value shown."""
-        a = self.assessment
-        if self.target_value is None or a.latest_period is None:
+        if self.target_value is None or self.assessment.latest_period is None:
             return ""
         if self.assessed_on_demo:
             return "Statut calculé sur des valeurs de démonstration."
-        if a.latest_period != self.period:
-            return (f"Statut calculé sur la dernière valeur observée ou estimée : "
-                    f"{fmt.value(a.latest_value, self.unit)} au {fmt.quarter(a.latest_period)}.")
         return ""
 
     def pace_text(self, pace: float | None) -> str:
         if pace is None:
             return "–"
-        unit = " pt" if self.unit == "%" else ""
-        return f"{pace_number(pace)}{unit} par trimestre"
+        unit = f" {fmt.points(pace, 2)}" if self.unit == "%" else ""
+        return f"{fmt.pace(pace)}{unit} par trimestre"
 
 
-def target_number(value: float, unit: str) -> str:
-    """A target as the plan states it: « 590 », « 100 % » (no needless decimals)."""
-    return fmt.value(value, unit, 0 if float(value).is_integer() else None)
-
-
-def pace_number(pace: float | None) -> str:
-    """A pace with up to two decimals, trailing zeros dropped: 17,25 ; 10,5 ; 15,56 ; 3."""
-    if pace is None:
-        return "–"
-    text = fmt.number(round(pace, 2), 2)
-    return text.rstrip("0").rstrip(",") if "," in text else text
-
-
-def progress_shares(a: Assessment) -> tuple[float | None, float | None]:
-    """(achieved, expected) shares of the way from baseline to target, clamped to 0..1, for a bar."""
-    if a.target_value is None or a.baseline_value is None or a.latest_value is None:
-        return None, None
-    span = a.target_value - a.baseline_value
-    if span == 0:
-        return (1.0 if a.target_met else 0.0), 1.0
-    done = 1.0 if a.target_met else (a.latest_value - a.baseline_value) / span
-
-    def clamp(x):
-        return min(1.0, max(0.0, x))
-
-    expected = None
-    if a.expected_value_at_latest is not None:
-        expected = clamp((a.expected_value_at_latest - a.baseline_value) / span)
-    return clamp(done), expected
-
-
-def assess_frame(df: pd.DataFrame, meta: dict, tgt: dict | None, as_of: str, thresholds: Thresholds = Thresholds(),
-                 baseline_quarter: str = BASELINE_QUARTER) -> tuple[Assessment, bool]:
-    """Assess a series (see :func:`assessment_basis`): (assessment, whether it rests on demo values)."""
-    basis, on_demo = assessment_basis(df, as_of)
-    a = trajectory.assess(
-        pairs(basis),
-        baseline=baseline_for(basis, baseline_quarter),
+def assess(data: Store, meta: dict, territory: str, as_of: str, thresholds: Thresholds = Thresholds(),
+           baseline_quarter: str = BASELINE_QUARTER) -> Assessment:
+    """Where a series stands against its target as of ``as_of`` (baseline: :func:`queries.baseline_of`)."""
+    tgt = queries.target_of(data, meta["id"], territory)
+    base = queries.baseline_of(data, meta["id"], territory, baseline_quarter)
+    return trajectory.assess(
+        queries.pairs(data, meta["id"], territory),
+        baseline=(base["period"], base["value"]) if base else None,
         target=(tgt["period"], tgt["value"]) if tgt else None,
         as_of=as_of,
         polarity=meta.get("polarity"),
         thresholds=thresholds,
     )
-    return a, on_demo
 
 
-def card(meta: dict | pd.Series, obs: pd.DataFrame | None, targets: pd.DataFrame | None, territory: str,
-         as_of: str, thresholds: Thresholds = Thresholds(), baseline_quarter: str = BASELINE_QUARTER,
-         df: pd.DataFrame | None = None) -> Card:
-    """The card of one indicator (``meta``: its catalogue row) in ``territory`` as of ``as_of``
-    (``df``: its series when already at hand, else read from ``obs``)."""
-    df = series(obs, meta["id"], territory) if df is None else df
-    pts = pairs(df)
-    tgt = target_for(targets, meta["id"], territory)
-    a, on_demo = assess_frame(df, meta, tgt, as_of, thresholds, baseline_quarter)
-    r = row_at(df, as_of) if not df.empty else None
-    done, expected = progress_shares(a)
+def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresholds: Thresholds = Thresholds(),
+         baseline_quarter: str = BASELINE_QUARTER) -> Card:
+    """The card of one indicator (``meta``: its catalogue row) in ``territory`` as of ``as_of``."""
+    meta = dict(meta)
+    ident = meta["id"]
+    tgt = queries.target_of(data, ident, territory)
+    a = assess(data, meta, territory, as_of, thresholds, baseline_quarter)
+    r = queries.value_at(data, ident, territory, as_of)
+    prog = queries.progress_of(data, ident, territory, as_of, baseline_quarter)
+    expected = None
+    if prog is not None and a.expected_value_at_latest is not None:
+        expected = queries.progress(a.expected_value_at_latest, prog.baseline["value"], prog.target["value"])
     freq = meta.get("frequency") or "année"
     return Card(
-        indicator=meta["id"],
-        label=meta.get("label", meta["id"]),
-        short_label=meta.get("short_label") or meta.get("label", meta["id"]),
+        indicator=ident,
+        label=meta.get("label", ident),
+        short_label=meta.get("short_label") or meta.get("label", ident),
         unit=meta.get("unit", "nombre"),
         polarity=meta.get("polarity") or "none",
         frequency=freq,
@@ -313,49 +207,30 @@ def card(meta: dict | pd.Series, obs: pd.DataFrame | None, targets: pd.DataFrame
         catalogue_source=meta.get("source", "") or "",
         territory=territory,
         as_of=as_of,
-        value=None if r is None else float(r["value"]),
+        value=None if r is None else r["value"],
         period=None if r is None else r["period"],
         provenance=None if r is None else r["status"],
-        value_source="" if r is None else (r.get("source") or ""),
-        note="" if r is None or pd.isna(r.get("note")) else (r.get("note") or ""),
-        change_quarter=trajectory.change(pts, as_of, 1),
-        change_year=trajectory.change(pts, as_of, 4),
+        value_source="" if r is None else r["source"],
+        note="" if r is None else r["note"],
+        change_previous=queries.change_since_previous(data, ident, territory, as_of),
+        change_year=queries.change_over(data, ident, territory, as_of, 4),
         target_value=tgt["value"] if tgt else None,
         target_period=tgt["period"] if tgt else None,
         target_source=tgt["source"] if tgt else "",
-        progress=done,
+        progress=prog.percent if prog else None,
         expected_progress=expected,
         stale=trajectory.is_stale(None if r is None else r["period"], as_of,
                                   freq if freq in periods.FREQUENCY_QUARTERS else "année"),
-        change_on_demo=(_demo_side(df, as_of, 1), _demo_side(df, as_of, 4)),
-        change_new=(_new_value(df, as_of, 1), _new_value(df, as_of, 4)),
-        assessed_on_demo=on_demo,
+        assessed_on_demo=queries.is_demo(data, ident, territory),
         assessment=a,
     )
 
 
-def _demo_side(df: pd.DataFrame, as_of: str, lag: int) -> bool:
-    if df.empty:
-        return False
-    rows = [row_at(df, as_of), row_at(df, periods.shift(as_of, -lag))]
-    return any(r is not None and r["status"] == "demo" for r in rows) and all(r is not None for r in rows)
-
-
-def _new_value(df: pd.DataFrame, as_of: str, lag: int) -> bool:
-    if df.empty:
-        return False
-    now, before = row_at(df, as_of), row_at(df, periods.shift(as_of, -lag))
-    return now is not None and before is not None and now["period"] != before["period"]
-
-
-def cards(indicators: pd.DataFrame, observations: pd.DataFrame, targets: pd.DataFrame | None, territory: str,
-          as_of: str, thresholds: Thresholds = Thresholds(), public_only: bool = False) -> list[Card]:
+def cards(data: Store, territory: str, as_of: str, thresholds: Thresholds = Thresholds(),
+          public_only: bool = False) -> list[Card]:
     """One card per plan indicator, in catalogue order."""
-    metas = plan_indicators(indicators, public_only).to_dict("records")
-    idx = series_index(observations, [m["id"] for m in metas], [territory])
-    empty = observations.iloc[0:0]
-    return [card(meta, None, targets, territory, as_of, thresholds, df=idx.get((meta["id"], territory), empty))
-            for meta in metas]
+    return [card(data, meta, territory, as_of, thresholds)
+            for meta in plan_indicators(data.indicators, public_only).to_dict("records")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,17 +260,15 @@ def summary(cards_: list[Card], as_of: str) -> list[str]:
             parts.append(f"{counts[None]} trop tôt pour juger (pas de valeur observée depuis la référence)")
         lines.append(f"Au {q}, sur {_plural(len(with_target), 'indicateur du plan doté', 'indicateurs du plan dotés')}"
                      f" d'une cible : {', '.join(parts)}.")
-    moved = [c for c in cards_ if c.change_quarter not in (None, 0) and c.change_new[0]]
-    if moved:
-        bits = [f"{c.short_label} {c.change_text('quarter')}, à {c.value_text}" for c in moved]
-        lines.append(f"Évolution depuis le {fmt.quarter(periods.shift(as_of, -1))} : {' ; '.join(bits)}.")
+    new = [c for c in cards_ if c.is_new and c.change_previous is not None and c.change_previous.new]
+    if new:
+        bits = [f"{c.short_label} {c.change_text('previous')}, à {c.value_text}" for c in new]
+        lines.append(f"Valeurs nouvelles au {q} : {' ; '.join(bits)}.")
     else:
-        lines.append(f"Aucune valeur nouvelle depuis le {fmt.quarter(periods.shift(as_of, -1))}.")
+        lines.append(f"Aucune valeur nouvelle au {q}.")
     for c in [c for c in with_target if c.status == trajectory.LATE]:
         a = c.assessment
-        text = f"En retard : {c.short_label}"
-        if a.progress_share is not None:
-            text += f", {fmt.number(a.progress_share * 100)} % de la progression attendue"
+        text = f"En retard : {c.short_label}, {c.progress_text}"
         if a.needed_pace_from_now is not None:
             text += f" ; il faudrait {c.pace_text(a.needed_pace_from_now)} d'ici le {fmt.quarter(c.target_period)}"
             if a.recent_pace is not None:
@@ -423,41 +296,44 @@ def summary(cards_: list[Card], as_of: str) -> list[str]:
 # detail: trajectory table, breakdown by département
 
 
-def trajectory_table(df: pd.DataFrame, a: Assessment, unit: str = "nombre") -> pd.DataFrame:
+def trajectory_table(data: Store, indicator: str, territory: str, a: Assessment, unit: str = "nombre"
+                     ) -> pd.DataFrame:
     """The table behind the trajectory chart: one row per quarter with the observed value (and its
-    provenance), the required trajectory and the projection at the recent pace with its band."""
+    provenance), the required trajectory and the projection at the recent pace with its band, all at display
+    precision."""
     rows: dict[str, dict] = {}
+    df = queries.series(data, indicator, territory, a.latest_period) if a.latest_period else queries.series(
+        data, indicator, territory).iloc[0:0]
     for r in df.to_dict("records"):
-        if a.latest_period and periods.index(r["period"]) > periods.index(a.latest_period):
-            continue
         rows.setdefault(r["period"], {}).update(
-            valeur=float(r["value"]), statut=STATUS_LABELS.get(r["status"], r["status"]), source=r.get("source", ""))
+            valeur=fmt.rounded(r["value"], unit), statut=STATUS_LABELS.get(r["status"], r["status"]),
+            source=r.get("source", ""))
     if a.target_period and a.baseline_period and a.required_pace is not None:
         for q, v in trajectory.expected_path(a.baseline_period, a.baseline_value, a.target_period, a.target_value):
-            rows.setdefault(q, {})["trajectoire_requise"] = v
+            rows.setdefault(q, {})["trajectoire_requise"] = fmt.rounded(v, unit)
     for p in trajectory.projection_path(a):
         if p.period == a.latest_period:
             continue
-        rows.setdefault(p.period, {}).update(projection=p.value, projection_basse=p.low, projection_haute=p.high)
+        rows.setdefault(p.period, {}).update(projection=fmt.rounded(p.value, unit),
+                                             projection_basse=fmt.rounded(p.low, unit),
+                                             projection_haute=fmt.rounded(p.high, unit))
     out = pd.DataFrame.from_dict(rows, orient="index")
     if out.empty:
         return pd.DataFrame(columns=["trimestre", "trimestre_libelle", "valeur", "statut", "source"])
     out.index.name = "trimestre"
-    out = out.reset_index()
-    out = out.assign(_i=out["trimestre"].map(periods.index)).sort_values("_i").drop(columns="_i")
+    out = out.reset_index().sort_values("trimestre")
     out.insert(1, "trimestre_libelle", out["trimestre"].map(periods.label))
     return out.reset_index(drop=True)
 
 
-def departements_of(territories: pd.DataFrame, region: str) -> pd.DataFrame:
+def departements_of(data: Store, region: str) -> pd.DataFrame:
     """The départements of a region (territories rows), sorted by code."""
-    t = territories.reset_index(drop=True)
+    t = data.territories.reset_index(drop=True)
     t = t[(t["level"] == "departement") & (t["region"] == region)]
     return t.sort_values("code").reset_index(drop=True)
 
 
-def breakdown(observations: pd.DataFrame, territories: pd.DataFrame, indicator: str, unit: str, region: str,
-              as_of: str, since: str) -> pd.DataFrame:
+def breakdown(data: Store, indicator: str, unit: str, region: str, as_of: str, since: str) -> pd.DataFrame:
     """Each département's value as of ``as_of``, its change since ``since`` and its contribution to the
     regional change.
 
@@ -466,22 +342,15 @@ def breakdown(observations: pd.DataFrame, territories: pd.DataFrame, indicator: 
     the contribution divided by the regional change over the same quarters (None when that is 0 or
     unknown). Sorted by contribution, largest first; départements without data last.
     """
-    deps = departements_of(territories, region)
-    idx = series_index(observations, [indicator], [region, *deps["code"]])
-    empty = observations.iloc[0:0]
-    reg = idx.get((indicator, region), empty)
-    reg_now, reg_then = row_at(reg, as_of) if not reg.empty else None, row_at(reg, since) if not reg.empty else None
-    reg_change = None if reg_now is None or reg_then is None else float(reg_now["value"]) - float(reg_then["value"])
-    pops = dict(zip(territories["code"].tolist(), territories["population"].tolist()))
-    reg_pop = pops.get(region)
-    if not reg_pop or (isinstance(reg_pop, float) and math.isnan(reg_pop)):
-        reg_pop = float(deps["population"].sum()) or None
+    deps = departements_of(data, region)
+    reg_now, reg_then = queries.value_at(data, indicator, region, as_of), queries.value_at(data, indicator, region, since)
+    reg_change = None if reg_now is None or reg_then is None else reg_now["value"] - reg_then["value"]
+    reg_pop = queries.population_of(data, region) or float(deps["population"].sum()) or None
     rows = []
     for d in deps.to_dict("records"):
-        s = idx.get((indicator, d["code"]), empty)
-        now = row_at(s, as_of) if not s.empty else None
-        then = row_at(s, since) if not s.empty else None
-        change = None if now is None or then is None else float(now["value"]) - float(then["value"])
+        now = queries.value_at(data, indicator, d["code"], as_of)
+        then = queries.value_at(data, indicator, d["code"], since)
+        change = None if now is None or then is None else now["value"] - then["value"]
         contrib = change
         if change is not None and unit == "%":
             pop = d.get("population")
@@ -489,10 +358,10 @@ def breakdown(observations: pd.DataFrame, territories: pd.DataFrame, indicator: 
         rows.append({
             "territoire": d["code"],
             "nom": d["name"],
-            "valeur": None if now is None else float(now["value"]),
+            "valeur": None if now is None else now["value"],
             "trimestre_valeur": None if now is None else now["period"],
             "statut": None if now is None else now["status"],
-            "valeur_depart": None if then is None else float(then["value"]),
+            "valeur_depart": None if then is None else then["value"],
             "evolution": change,
             "contribution": contrib,
             "part_evolution_regionale": (contrib / reg_change) if contrib is not None and reg_change else None,
@@ -503,60 +372,88 @@ def breakdown(observations: pd.DataFrame, territories: pd.DataFrame, indicator: 
     return out.sort_values(["_k", "territoire"], ascending=[False, True]).drop(columns="_k").reset_index(drop=True)
 
 
+def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thresholds = Thresholds()) -> dict | None:
+    """Everything the detail of one indicator shows (the layout only renders it): its card, key facts in
+    French, the series up to ``as_of`` (for the chart), the chart's table, the breakdown by département."""
+    meta = data.indicators.loc[indicator].to_dict() if indicator in data.indicators.index else None
+    if meta is None or as_of is None:
+        return None
+    c = card(data, meta, region, as_of, thresholds)
+    a = c.assessment
+    unit = c.unit
+    facts = []
+    if a.required_pace is not None:
+        facts.append(("Rythme requis", f"{c.pace_text(a.required_pace)}, de {fmt.value(a.baseline_value, unit)} au "
+                                       f"{fmt.quarter(a.baseline_period)} à {fmt.value(a.target_value, unit)} au "
+                                       f"{fmt.quarter(a.target_period)}"))
+    if c.progress is not None:
+        facts.append(("Avancement", f"{fmt.percent(c.progress)} du chemin de la valeur de référence à la cible"
+                      + (f" ; attendu à cette date : {fmt.percent(c.expected_progress)} "
+                         f"({fmt.value(a.expected_value_at_latest, unit)} au {fmt.quarter(a.latest_period)})"
+                         if c.expected_progress is not None and not c.target_met else "")))
+    if a.recent_pace is not None:
+        facts.append(("Rythme récent", f"{c.pace_text(a.recent_pace)} (valeurs du "
+                                       f"{', '.join(fmt.quarter(q) for q in a.recent_points)})"))
+    if c.target_value is not None:
+        if a.needed_pace_from_now is not None and not a.target_met:
+            facts.append(("Nécessaire d'ici la cible", f"{c.pace_text(a.needed_pace_from_now)} pendant "
+                                                       f"{a.quarters_left} trimestre(s)"))
+        facts.append(("Projection", c.projection_text))
+    facts.append(("Statut", c.status_text + (" (calculé sur des valeurs de démonstration)" if c.assessed_on_demo else "")))
+    shown = queries.series(data, indicator, region, as_of)
+    since = breakdown_since(a, as_of)
+    b = breakdown(data, indicator, unit, region, as_of, since)
+    return {"card": c, "meta": meta, "facts": facts, "series": shown, "table": trajectory_table(data, indicator, region, a, unit),
+            "has_demo": bool((shown["status"] == "demo").any()), "since": since, "breakdown": b,
+            "has_breakdown": bool(b["valeur"].notna().any())}
+
+
 # ---------------------------------------------------------------------------------------------
 # export: indicator × territory × quarter
 
 EXPORT_COLUMNS = [
     "indicateur", "libelle", "unite", "territoire", "territoire_nom", "trimestre", "trimestre_libelle",
-    "valeur", "trimestre_valeur", "statut_donnee", "source", "note", "cible", "echeance_cible", "statut_plan",
+    "valeur", "trimestre_valeur", "statut_donnee", "source", "note", "cible", "echeance_cible", "avancement_pct",
+    "statut_plan",
 ]
 
 
-def quarterly_table(indicators: pd.DataFrame, observations: pd.DataFrame, targets: pd.DataFrame | None,
-                    territories: pd.DataFrame, region: str, as_of: str, thresholds: Thresholds = Thresholds(),
+def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds = Thresholds(),
                     public_only: bool = False, baseline_quarter: str = BASELINE_QUARTER) -> pd.DataFrame:
     """The export table: one row per plan indicator × territory (region, its départements) × quarter, from
-    the indicator's first value in that territory up to ``as_of``.
+    the indicator's first value in that territory up to ``as_of``, at display precision.
 
     Each row holds the value as of that quarter and its provenance: ``trimestre_valeur`` (the quarter the
     value was measured, ≤ ``trimestre``), ``statut_donnee`` (observée / estimée / démo), ``source``,
-    ``note``; then the target and the plan status (only where the territory has a target).
+    ``note``; then the target, the taux d'avancement and the plan status (where the territory has a target).
     """
-    names = dict(zip(territories["code"].tolist(), territories["name"].tolist()))
-    codes = [region] + departements_of(territories, region)["code"].tolist()
-    limit = periods.index(as_of)
-    metas = plan_indicators(indicators, public_only).to_dict("records")
-    idx = series_index(observations, [m["id"] for m in metas], codes)
+    codes = [region] + departements_of(data, region)["code"].tolist()
     rows = []
-    for meta in metas:
+    for meta in plan_indicators(data.indicators, public_only).to_dict("records"):
+        unit = meta.get("unit", "")
         for code in codes:
-            df = idx.get((meta["id"], code))
-            if df is None:
+            first = queries.series(data, meta["id"], code, as_of)
+            if first.empty:
                 continue
-            df = df[df["period"] <= as_of].reset_index(drop=True)
-            if df.empty:
-                continue
-            tgt = target_for(targets, meta["id"], code)
-            recs = df.to_dict("records")
-            j = 0
-            for i in range(periods.index(recs[0]["period"]), limit + 1):
-                while j + 1 < len(recs) and periods.index(recs[j + 1]["period"]) <= i:
-                    j += 1
-                r, q = recs[j], periods.from_index(i)
-                status = None
+            tgt = queries.target_of(data, meta["id"], code)
+            on_demo = queries.is_demo(data, meta["id"], code)
+            for q in periods.span(first["period"].iloc[0], as_of):
+                r = queries.value_at(data, meta["id"], code, q)
+                status = prog = None
                 if tgt:
-                    a, on_demo = assess_frame(df, meta, tgt, q, thresholds, baseline_quarter)
+                    a = assess(data, meta, code, q, thresholds, baseline_quarter)
                     status = a.status and (a.status + (" (sur valeurs démo)" if on_demo else ""))
-                note = r.get("note")
+                    p = queries.progress_of(data, meta["id"], code, q, baseline_quarter)
+                    prog = round(p.percent, 1) if p else None
                 rows.append({
-                    "indicateur": meta["id"], "libelle": meta.get("label", meta["id"]), "unite": meta.get("unit", ""),
-                    "territoire": code, "territoire_nom": names.get(code, code),
+                    "indicateur": meta["id"], "libelle": meta.get("label", meta["id"]), "unite": unit,
+                    "territoire": code, "territoire_nom": queries.name_of(data, code),
                     "trimestre": q, "trimestre_libelle": periods.label(q),
-                    "valeur": float(r["value"]), "trimestre_valeur": r["period"],
+                    "valeur": fmt.rounded(r["value"], unit), "trimestre_valeur": r["period"],
                     "statut_donnee": STATUS_LABELS.get(r["status"], r["status"]),
-                    "source": r.get("source") or "", "note": "" if note is None or pd.isna(note) else note,
+                    "source": r["source"], "note": r["note"],
                     "cible": tgt["value"] if tgt else None, "echeance_cible": tgt["period"] if tgt else None,
-                    "statut_plan": status,
+                    "avancement_pct": prog, "statut_plan": status,
                 })
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS)
 
@@ -592,21 +489,20 @@ class State:
     indicators: tuple[str, ...]    # plan indicators, catalogue order
 
 
-def plan_quarters(observations: pd.DataFrame, indicators: pd.DataFrame, territory: str) -> list[str]:
+def plan_quarters(data: Store, territory: str) -> list[str]:
     """Selectable quarters: from the first to the last value of a plan indicator in ``territory``."""
-    return quarters(observations, plan_indicators(indicators)["id"].tolist(), territory)
+    return quarters(data, plan_indicators(data.indicators)["id"].tolist(), territory)
 
 
-def resolve_state(observations: pd.DataFrame, indicators: pd.DataFrame, targets: pd.DataFrame | None,
-                  territory: str, quarter: str | None = None, indicator: str | None = None) -> State:
+def resolve_state(data: Store, territory: str, quarter: str | None = None, indicator: str | None = None) -> State:
     """Validate the URL's state; anything missing or unknown falls back to the default (latest quarter with
     data; first plan indicator with a target, else the first plan indicator)."""
-    qs = tuple(plan_quarters(observations, indicators, territory))
-    ids = tuple(plan_indicators(indicators)["id"])
+    qs = tuple(plan_quarters(data, territory))
+    ids = tuple(plan_indicators(data.indicators)["id"])
     if quarter not in qs:
         quarter = qs[-1] if qs else None
     if indicator not in ids:
-        with_target = [i for i in ids if target_for(targets, i, territory)]
+        with_target = [i for i in ids if queries.target_of(data, i, territory)]
         indicator = (with_target or list(ids) or [None])[0]
     return State(quarter=quarter, indicator=indicator, quarters=qs, indicators=ids)
 
@@ -642,6 +538,10 @@ def export_readme(version: str, built_at: str, region: str, as_of: str, threshol
         ("valeur", "Dernière valeur connue à la fin du trimestre ; trimestre_valeur dit quand elle a été mesurée."),
         ("statut_donnee", "observée (source nommée), estimée (méthode nommée) ou démo (valeur de démonstration, "
                           "à ne pas lire comme un fait)."),
+        ("avancement_pct", "taux d'avancement vers la cible, en % : 100 × (valeur − valeur de référence) / (cible − "
+                           f"valeur de référence), borné à 0–100 ; valeur de référence : celle du "
+                           f"{periods.label(BASELINE_QUARTER)} (à défaut la première valeur). C'est le taux "
+                           "d'avancement publié par le baromètre de l'action publique."),
         ("statut_plan", f"en bonne voie si au moins {fmt.number(thresholds.on_track * 100)} % de la progression "
                         f"attendue est atteinte, à surveiller dès {fmt.number(thresholds.watch * 100)} %, en retard "
                         "en dessous ; progression attendue = trajectoire linéaire de la valeur de référence "
@@ -657,11 +557,10 @@ def export_readme(version: str, built_at: str, region: str, as_of: str, threshol
 @memoize()
 def store_cards(data, region: str, as_of: str, on_track: float, watch: float) -> list[Card]:
     """:func:`cards` of a Store (the plan's headline indicators in ``region`` as of ``as_of``)."""
-    return cards(data.indicators, data.observations, data.targets, region, as_of, Thresholds(on_track, watch))
+    return cards(data, region, as_of, Thresholds(on_track, watch))
 
 
 @memoize()
 def store_quarterly_table(data, region: str, as_of: str, on_track: float, watch: float) -> pd.DataFrame:
     """:func:`quarterly_table` of a Store."""
-    return quarterly_table(data.indicators, data.observations, data.targets, data.territories, region, as_of,
-                           Thresholds(on_track, watch))
+    return quarterly_table(data, region, as_of, Thresholds(on_track, watch))

@@ -45,7 +45,7 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
                       as_of: str | None = None) -> go.Figure:
     """Series (markers by provenance), target, required trajectory from the baseline and projection at the
     recent pace with its uncertainty band. ``df``: the indicator's observations (see plan.series)."""
-    dec = {"%": 1, "consultations/hab./an": 2}.get(unit, 0)
+    dec = fmt.decimals(unit)
     fig = go.Figure()
     limit = periods.index(a.latest_period) if a.latest_period else None
     shown = df if limit is None else df[df["period"].map(periods.index) <= limit]
@@ -114,14 +114,14 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
 
 def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_of: str) -> go.Figure:
     """Sorted horizontal bars: each département's contribution to the regional change since ``since``."""
-    dec = {"%": 1, "consultations/hab./an": 2}.get(unit, 0)
+    dec = fmt.decimals(unit)
     t = table.dropna(subset=["contribution"]).iloc[::-1]  # largest at the top
     demo = bool((t["statut"] == "demo").any())
     colours = [BLUE if v >= 0 else VERMILLION for v in t["contribution"]]
     fig = go.Figure(go.Bar(
         x=t["contribution"], y=t["nom"] + " (" + t["territoire"].str[1:] + ")", orientation="h",
         marker=dict(color=colours, pattern=dict(shape=["" if v >= 0 else "/" for v in t["contribution"]])),
-        text=[fmt.signed(v, dec) for v in t["contribution"]], textposition="outside", cliponaxis=False,
+        text=[fmt.delta(v, unit) for v in t["contribution"]], textposition="outside", cliponaxis=False,
         hovertemplate=f"%{{y}} : %{{x:+,.{dec}f}}<extra></extra>", name="contribution"))
     fig.update_xaxes(tickformat=f",.{dec}f", zeroline=True, zerolinecolor="#1a1a1a")
     what = "points de % régionaux" if unit == "%" else _unit_title(unit)

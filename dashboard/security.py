@@ -176,7 +176,7 @@ def _login_page(error: str = "", status: int = 200, next_url: str = "/") -> Resp
     body = f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Connexion – Accès aux soins</title>
 <link rel="stylesheet" href="/assets/style.css"></head><body><main class="site-main" id="contenu">
-<h1>Connexion</h1><p class="lead">Tableau de bord interne de l'ARS Auvergne-Rhône-Alpes : identifiez-vous.</p>{err}
+<h1>Connexion</h1><p class="lead">Tableau de bord interne de l'agence régionale de santé : identifiez-vous.</p>{err}
 <form method="post" action="{LOGIN_PATH}" class="login-form">
 <input type="hidden" name="csrf" value="{html_escape.escape(token)}">
 <input type="hidden" name="suivant" value="{html_escape.escape(next_url)}">

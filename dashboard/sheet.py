@@ -16,14 +16,11 @@ Comparison rules (the spine-chart spirit of Fingertips, documented in docs/terri
 """
 from __future__ import annotations
 
-import bisect
 import math
-from functools import lru_cache
 
 import pandas as pd
 
-from . import fmt, periods, store
-from .plan import BASELINE_QUARTER as PLAN_BASELINE  # one baseline for the plan page and the sheet
+from . import exports, fmt, periods, plan, queries, store
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
@@ -199,24 +196,8 @@ def comparators(data: store.Store, code: str, region: str) -> list[dict]:
     return unique
 
 
-@lru_cache(maxsize=4)
-def _columns(data: store.Store) -> dict[str, list]:
-    """Observation columns as Python lists: the sheet reads a few hundred values, pandas per lookup is too slow."""
-    obs = data.observations
-    return {c: obs[c].tolist() for c in ("period", "value", "status", "source", "note")}
-
-
 def _value(data: store.Store, ident: str, code: str, quarter: str) -> dict | None:
-    """Same answer as ``store.value_at`` (last value at or before ``quarter``), by bisection in the sorted slice."""
-    start, stop = data._slices.get((ident, code), (0, 0))
-    if start == stop:
-        return None
-    cols = _columns(data)
-    i = bisect.bisect_right(cols["period"], quarter, start, stop) - 1
-    if i < start:
-        return None
-    return {"period": cols["period"][i], "value": float(cols["value"][i]), "status": cols["status"][i],
-            "source": cols["source"][i], "note": cols["note"][i]}
+    return queries.value_at(data, ident, code, quarter)
 
 
 def profile(data: store.Store, terr: dict, quarter: str, comps: list[dict]) -> list[dict]:
@@ -245,70 +226,65 @@ def profile(data: store.Store, terr: dict, quarter: str, comps: list[dict]) -> l
 
 
 def trends(data: store.Store, terr: dict, quarter: str, region: str) -> list[dict]:
-    """Plan indicators with values here: the series up to ``quarter``, the target, the share of progress."""
+    """Plan indicators with values here: the series up to ``quarter``, the target, the taux d'avancement."""
     out = []
     for ident in data.indicators.index:
         ind = store.indicator(data, ident)
         if not ind["plan"] or terr["level"] not in ind["levels"]:
             continue
-        series = store.series(data, ident, terr["code"])
-        series = series[series["period"] <= quarter]
+        series = queries.series(data, ident, terr["code"], quarter)
         if not len(series):
             continue
-        own_target = store.target(data, ident, terr["code"])
         out.append({"indicator": ident, "label": ind["label"], "short_label": ind["short_label"],
                     "unit": ind["unit"], "polarity": ind["polarity"], "series": series,
-                    "target": own_target, "progress": progress_share(data, ident, terr, quarter, region, ind)})
+                    "target": queries.target_of(data, ident, terr["code"]),
+                    "progress": progress(data, ident, terr, quarter, region, ind)})
     return out
 
 
-def progress_share(data: store.Store, ident: str, terr: dict, quarter: str, region: str, ind: dict) -> dict | None:
-    """The territory's part in the regional progress toward the regional target since PLAN_BASELINE."""
-    reg = terr["code"] if terr["level"] == "region" else (terr.get("region") if isinstance(terr.get("region"), str)
-                                                          else None)
-    if reg != region:
+def progress(data: store.Store, ident: str, terr: dict, quarter: str, region: str, ind: dict) -> dict | None:
+    """The territory's own target and taux d'avancement (:func:`queries.progress_of`), and the region's as
+    context; None when neither has a target."""
+    own = queries.progress_of(data, ident, terr["code"], quarter)
+    reg = queries.progress_of(data, ident, region, quarter) if terr["code"] != region else None
+    if own is None and reg is None:
         return None
-    goal = store.target(data, ident, region)
-    if goal is None or quarter <= PLAN_BASELINE:
-        return None
-    r_now, r_base = _value(data, ident, region, quarter), _value(data, ident, region, PLAN_BASELINE)
-    t_now, t_base = _value(data, ident, terr["code"], quarter), _value(data, ident, terr["code"], PLAN_BASELINE)
-    if not (r_now and r_base and t_now and t_base):
-        return None
-    region_gain = r_now["value"] - r_base["value"]
-    local_gain = t_now["value"] - t_base["value"]
-    if ind["unit"] == "%":          # percentages of population: weight by population to get shares of the gain
-        reg_pop = _int(store.territory(data, region)["population"]) or 0
-        local_gain_people = local_gain * (_int(terr.get("population")) or 0)
-        share = local_gain_people / (region_gain * reg_pop) if region_gain and reg_pop else None
-    else:
-        share = local_gain / region_gain if region_gain else None
-    statuses = {r_now["status"], r_base["status"], t_now["status"], t_base["status"]}
-    status = "demo" if "demo" in statuses else ("estimated" if "estimated" in statuses else "observed")
-    return {"baseline": PLAN_BASELINE, "quarter": quarter, "local_gain": local_gain, "region_gain": region_gain,
-            "share": share, "region_now": r_now["value"], "target": goal, "remaining": goal["value"] - r_now["value"],
-            "status": status, "is_region": terr["code"] == region}
+    status = None
+    if own is not None:
+        status = plan.assess(data, {**ind, "id": ident}, terr["code"], quarter).status
+    return {"own": own, "region": reg, "region_name": queries.name_of(data, region, region), "status": status,
+            "quarter": quarter, "is_region": terr["code"] == region}
 
 
 def progress_text(tr: dict) -> str | None:
+    """« Cible du territoire : 24 au T4 2026 ; avancement 16,9 % (en retard). Cible régionale : … »"""
     p = tr.get("progress")
     if not p:
         return None
     unit = tr["unit"]
-    decimals = 1 if unit == "%" else 0
-    gain = fmt.signed(p["local_gain"], decimals) + (" points" if unit == "%" else "")
-    reg_gain = fmt.signed(p["region_gain"], decimals) + (" points" if unit == "%" else "")
-    target = f"cible régionale : {fmt.value(p['target']['value'], unit, 0)} en {fmt.quarter(p['target']['period'])}"
-    if p["is_region"]:
-        return (f"Depuis le {fmt.quarter(p['baseline'])} : {reg_gain} ; il reste "
-                f"{fmt.value(p['remaining'], unit, decimals)} pour atteindre la {target}.")
-    share = f"{fmt.number(p['share'] * 100, 1)} %" if p["share"] is not None else "–"
-    return (f"Depuis le {fmt.quarter(p['baseline'])} : {gain} ici, soit {share} de la progression régionale "
-            f"({reg_gain}) ; {target}, il reste {fmt.value(p['remaining'], unit, decimals)}.")
+    parts = []
+
+    def describe(prog: queries.Progress) -> str:
+        return (f"{fmt.target(prog.target['value'], unit)} au {fmt.quarter(prog.target['period'])} ; valeur "
+                f"{fmt.value(prog.value['value'], unit)} au {fmt.quarter(prog.value['period'])}, avancement "
+                f"{fmt.percent(prog.percent)} depuis {fmt.value(prog.baseline['value'], unit)} au "
+                f"{fmt.quarter(prog.baseline['period'])}")
+
+    if p["own"] is not None:
+        own = ("Cible régionale : " if p["is_region"] else "Cible de ce territoire : ") + describe(p["own"])
+        if p["status"]:
+            own += f" — statut : {p['status']}"
+        parts.append(own + ".")
+    else:
+        parts.append("Pas de cible propre à ce territoire.")
+    if p["region"] is not None:
+        parts.append(f"Contexte régional ({p['region_name']}) : cible {describe(p['region'])}.")
+    return " ".join(parts)
 
 
 def changes(data: store.Store, terr: dict, quarter: str) -> list[dict]:
-    """Each indicator with a value: its change since the previous quarter and since the same quarter a year before."""
+    """Each indicator with a value: its change since the previous observation and over a year
+    (:func:`queries.change_since_previous`, :func:`queries.change_over`)."""
     out = []
     for ident in data.indicators.index:
         ind = store.indicator(data, ident)
@@ -317,14 +293,20 @@ def changes(data: store.Store, terr: dict, quarter: str) -> list[dict]:
         now = _value(data, ident, terr["code"], quarter)
         if now is None:
             continue
-        row = {"indicator": ident, "label": ind["label"], "unit": ind["unit"], "polarity": ind["polarity"],
-               "now": now}
-        for key, shift in (("quarter", -1), ("year", -4)):
-            before = _value(data, ident, terr["code"], periods.shift(quarter, shift))
-            row[key] = {"before": before, "delta": (now["value"] - before["value"]) if before else None,
-                        "new_value": before is None or before["period"] != now["period"]}
-        out.append(row)
+        out.append({"indicator": ident, "label": ind["label"], "unit": ind["unit"], "polarity": ind["polarity"],
+                    "now": now, "previous": queries.change_since_previous(data, ident, terr["code"], quarter),
+                    "year": queries.change_over(data, ident, terr["code"], quarter, 4)})
     return out
+
+
+def change_text(change: queries.Change | None, unit: str) -> str:
+    """« +23 depuis le T2 2023 », « pas de valeur nouvelle » or « – » (the plan cards' wording)."""
+    if change is None:
+        return "–"
+    if not change.new:
+        return "pas de valeur nouvelle"
+    return f"{fmt.delta(change.delta, unit)} depuis le {fmt.quarter(change.since)}" + (
+        " (valeurs démo)" if change.on_demo else "")
 
 
 def _communes_of(data: store.Store, terr: dict) -> set[str]:
@@ -426,8 +408,9 @@ def table(data: store.Store, terr: dict, quarter: str, prof: list[dict], zon: li
             return
         rows.append({"rubrique": section, "indicateur": ident, "libelle": label, "territoire": code,
                      "nom_territoire": names.get(code, code), "trimestre_demande": quarter,
-                     "trimestre_valeur": value["period"], "valeur": value["value"], "unite": unit,
-                     "statut": value["status"], "source": value["source"], "note": value["note"]})
+                     "trimestre_valeur": value["period"], "valeur": fmt.rounded(value["value"], unit), "unite": unit,
+                     "statut": STATUS_LABELS.get(value["status"], value["status"]), "source": value["source"],
+                     "note": value["note"]})
 
     for section, items in (("Profil", prof), ("Zonage et accessibilité", zon)):
         for item in items:
@@ -441,7 +424,7 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
     """The whole sheet; raises SheetError for an unknown territory (an unknown quarter falls back, with a message)."""
     if not is_code(code) or store.territory(data, code) is None:
         raise SheetError(f"territoire inconnu : {str(code)[:20]!r}")
-    region = region or data.manifest.get("region") or "R84"
+    region = region or queries.region_of(data) or "FR"
     terr = store.territory(data, code)
     terr = {**terr, "population": _int(terr.get("population")), "level_label": LEVEL_LABELS[terr["level"]]}
     q, message = resolve_quarter(data, code, quarter)
@@ -451,7 +434,8 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
     prof = profile(data, terr, q, comps)
     zon = zoning(data, terr, q, comps)
     flat = table(data, terr, q, prof, zon, comps)
-    records = [{"status": r.statut, "source": r.source, "period": r.trimestre_valeur} for r in flat.itertuples()]
+    records = [{"status": v["status"], "source": v["source"], "period": v["period"]}
+               for item in prof + zon for v in [item["own"], *item["comparators"].values()] if v]
     trend = trends(data, terr, q, region)
     for tr in trend:
         records += [{"status": s, "source": src, "period": p}
@@ -459,6 +443,7 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
     return {
         "territory": terr, "code": code, "level_rank": LEVELS.index(terr["level"]),
         "parents": parents(data, code), "comparators": comps, "region": region,
+        "region_name": queries.name_of(data, region, region),
         "quarter": q, "quarter_label": fmt.quarter(q), "quarter_message": message,
         "previous_quarter": periods.shift(q, -1), "year_before": periods.shift(q, -4),
         "version": data.version, "built_at": data.built_at,
@@ -472,7 +457,7 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
 
 def csv_text(sheet: dict) -> str:
     """The sheet's table as CSV (UTF-8 with BOM for spreadsheet software, « ; » separator, decimal comma)."""
-    return "\ufeff" + sheet["table"].to_csv(index=False, sep=";", decimal=",")
+    return exports.to_csv(sheet["table"])
 
 
 def csv_filename(sheet: dict) -> str:

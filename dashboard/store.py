@@ -92,19 +92,34 @@ def _load(root: Path, version: str, public: bool) -> Store:
         obs = obs[(obs["status"] == "observed") & obs["indicator"].isin(keep)]
         tables["targets"] = tables["targets"][tables["targets"]["indicator"].isin(keep)].reset_index(drop=True)
         manifest = {k: v for k, v in manifest.items() if k not in ("inputs", "warnings", "facts", "statuses")}
-    obs = obs.sort_values(["indicator", "territory", "period"]).reset_index(drop=True)
+    return from_frames(tables["territories"], ind, tables["targets"], obs, tables["structures"],
+                       tables["initiatives"], root=root, version=version, manifest=manifest, public=public)
+
+
+def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd.DataFrame,
+                observations: pd.DataFrame, structures: pd.DataFrame | None = None,
+                initiatives: pd.DataFrame | None = None, root: Path | None = None, version: str = "en-memoire",
+                manifest: dict | None = None, public: bool = False) -> Store:
+    """A Store from frames with the columns of :data:`dashboard.schema.TABLES` (what a published version
+    loads into; also a preview of unpublished values, and small stores in tests)."""
+    obs = observations.sort_values(["indicator", "territory", "period"]).reset_index(drop=True)
     obs["note"] = obs["note"].fillna("")
+    obs["source"] = obs["source"].fillna("")
     slices = {}
     if len(obs):
         keys = list(zip(obs["indicator"], obs["territory"]))
         starts = np.flatnonzero([True] + [a != b for a, b in zip(keys[1:], keys[:-1])])
         stops = list(starts[1:]) + [len(obs)]
         slices = {keys[s]: (int(s), int(e)) for s, e in zip(starts, stops)}
-    return Store(root=root, version=version, manifest=manifest, public=public,
-                 territories=tables["territories"].set_index("code", drop=False),
-                 indicators=ind.set_index("id", drop=False).sort_values("order"), targets=tables["targets"],
-                 observations=obs, structures=tables["structures"], initiatives=tables["initiatives"],
-                 _slices=slices)
+    ind = indicators.copy()
+    if "order" not in ind.columns:
+        ind["order"] = range(len(ind))
+    empty = {name: pd.DataFrame(columns=TABLES[name]) for name in ("structures", "initiatives")}
+    return Store(root=Path(root) if root else Path("."), version=version, manifest=manifest or {}, public=public,
+                 territories=territories.set_index("code", drop=False),
+                 indicators=ind.set_index("id", drop=False).sort_values("order"), targets=targets,
+                 observations=obs, structures=structures if structures is not None else empty["structures"],
+                 initiatives=initiatives if initiatives is not None else empty["initiatives"], _slices=slices)
 
 
 def open_store(root: Path | str, public: bool = False) -> Store | None:
@@ -152,30 +167,6 @@ def territory(store: Store, code: str) -> dict | None:
     if not isinstance(code, str) or code not in store.territories.index:
         return None
     return store.territories.loc[code].to_dict()
-
-
-def series(store: Store, ident: str, code: str) -> pd.DataFrame:
-    """Observations of one indicator for one territory, sorted by period."""
-    start, stop = store._slices.get((ident, code), (0, 0))
-    frame = store.observations.iloc[start:stop]
-    return frame[["period", "value", "status", "source", "note"]].reset_index(drop=True)
-
-
-def value_at(store: Store, ident: str, code: str, as_of: str) -> dict | None:
-    """The last value at or before quarter ``as_of`` (each indicator keeps its native frequency)."""
-    frame = series(store, ident, code)
-    frame = frame[frame["period"] <= as_of]
-    if not len(frame):
-        return None
-    return _plain(frame.iloc[-1].to_dict())
-
-
-def target(store: Store, ident: str, code: str) -> dict | None:
-    t = store.targets
-    match = t[(t["indicator"] == ident) & (t["territory"] == code)]
-    if not len(match):
-        return None
-    return _plain(match.iloc[0][["period", "value", "source"]].to_dict())
 
 
 def quarters(store: Store) -> list[str]:

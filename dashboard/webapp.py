@@ -20,7 +20,7 @@ def create_app(conf: Settings) -> dash.Dash:
         use_pages=True,
         pages_folder="",                 # pages are registered explicitly: the public instance registers fewer
         assets_folder=str(settings_mod.ROOT / "assets"),
-        title="Accès aux soins – ARS Auvergne-Rhône-Alpes",
+        title="Accès aux soins – suivi du plan",
         update_title=None,
         compress=True,
         background_callback_manager=jobs.background_manager(conf),

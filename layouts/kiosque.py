@@ -12,7 +12,7 @@ import base64
 import dash
 from dash import dcc, html
 
-from dashboard import kiosk, settings, store
+from dashboard import kiosk, queries, settings, store
 
 from .components import status_badge
 
@@ -46,8 +46,9 @@ def _plan_slide(data: store.Store, region: str) -> html.Div:
             body += [
                 html.Div(html.Div(className="kiosque-bar-fill", style={"width": f"{t['share'] * 100:.1f}%"}),
                          className="kiosque-bar", **{"aria-hidden": "true"}),
-                html.P([html.Strong(f"{t['share_text']} de la cible"),
-                        f" : {t['value_text']} en {t['period_text']}"], className="kiosque-card-target"),
+                html.P([html.Strong(f"Avancement : {t['share_text']}"),
+                        f" — {c['value_text']} sur {t['value_text']} visés au {t['period_text']} "
+                        f"(départ : {t['baseline_text']})"], className="kiosque-card-target"),
             ]
         return html.Article(body, className="kiosque-card kiosque-card-big")
 
@@ -123,9 +124,9 @@ def _territory_slide(data: store.Store, region: str) -> html.Div:
 def _quarter_slide(data: store.Store, region: str) -> html.Div:
     summary = kiosk.quarter_summary(data, region)
     if not summary["sentences"]:
-        return html.P("Aucune valeur régionale nouvelle ce trimestre.", className="kiosque-empty")
+        return html.P("Aucune valeur régionale publiée.", className="kiosque-empty")
     return html.Div([
-        html.P(f"Derniers chiffres connus : {summary['quarter_text']}", className="kiosque-kicker"),
+        html.P(f"Derniers chiffres régionaux, le plus récent au {summary['quarter_text']}", className="kiosque-kicker"),
         html.Ul([html.Li([s["text"], *_mark(s["status"])]) for s in summary["sentences"]],
                 className="kiosque-sentences"),
     ])
@@ -141,7 +142,8 @@ def _source_slide(data: store.Store) -> html.Div:
         html.P("Ce kiosque n'affiche que des valeurs observées, issues de sources nommées." if data.public else
                f"Valeurs : {counts.get('observed', 0)} observées, {counts.get('estimated', 0)} estimées, "
                f"{counts.get('demo', 0)} de démonstration.", className="kiosque-note"),
-        html.P("Tableau de bord libre de l'ARS Auvergne-Rhône-Alpes — suivi du plan d'accès aux soins.",
+        html.P(f"Tableau de bord libre de l'ARS {queries.name_of(data, queries.region_of(data) or '')} — suivi du plan "
+               "d'accès aux soins.",
                className="kiosque-note"),
     ])
 
@@ -161,7 +163,7 @@ def layout(**query) -> html.Div:
     try:
         data = store.get()
     except store.StoreUnavailable:
-        return html.Div([html.H1("Accès aux soins en Auvergne-Rhône-Alpes", className="kiosque-title"),
+        return html.Div([html.H1("Accès aux soins", className="kiosque-title"),
                          html.P("Données momentanément indisponibles.", className="kiosque-empty")],
                         id=_id("root"), className="kiosque")
     region = conf.region

@@ -45,7 +45,7 @@ def context():
 
 @memoize_render(maxsize=256)
 def state_for(data, region: str, quarter=None, indicator=None) -> plan.State:
-    return plan.resolve_state(data.observations, data.indicators, data.targets, region, quarter, indicator)
+    return plan.resolve_state(data, region, quarter, indicator)
 
 
 def cards_for(data, conf, region: str, quarter: str) -> list[plan.Card]:
@@ -64,8 +64,7 @@ def status_pill(c: plan.Card) -> html.Span:
     if c.status is None:
         return html.Span("trop tôt pour juger", className="status status-none",
                          title="Aucune progression n'est encore attendue à cette date")
-    title = (f"{fmt.number((c.assessment.progress_share or 0) * 100)} % de la progression attendue à cette date"
-             if c.assessment.progress_share is not None else "échéance dépassée")
+    title = c.progress_text if c.progress is not None else "échéance dépassée"
     if c.assessed_on_demo:
         title += " (calculé sur des valeurs de démonstration)"
     return html.Span([STATUS_ICONS[c.status] + " ", c.status] + ([" (démo)"] if c.assessed_on_demo else []),
@@ -75,13 +74,11 @@ def status_pill(c: plan.Card) -> html.Span:
 def progress_bar(c: plan.Card) -> html.Div | None:
     if c.progress is None:
         return None
-    done = round(c.progress * 100)
-    label = f"Progression vers la cible : {done} % du chemin depuis la valeur de référence"
-    children = [html.Div(className="progress-done", style={"width": f"{done}%"})]
-    if c.expected_progress is not None:
-        exp = round(c.expected_progress * 100)
-        label += f" ; {exp} % attendus à cette date"
-        children.append(html.Div(className="progress-expected", style={"left": f"{exp}%"}))
+    label = f"Avancement vers la cible : {fmt.percent(c.progress)} du chemin depuis la valeur de référence"
+    children = [html.Div(className="progress-done", style={"width": f"{c.progress:.1f}%"})]
+    if c.expected_progress is not None and not c.target_met:
+        label += f" ; {fmt.percent(c.expected_progress)} attendus à cette date"
+        children.append(html.Div(className="progress-expected", style={"left": f"{c.expected_progress:.1f}%"}))
     return html.Div([
         html.Div(children, className="progress", role="img", **{"aria-label": label}),
         html.P(label, className="progress-caption"),
@@ -108,7 +105,7 @@ def card_component(c: plan.Card, selected: bool, meta: dict) -> html.Article:
                             **{"aria-pressed": "true" if selected else "false",
                                "aria-controls": "plan-detail"})),
         html.P(value_line, className="card-value-line"),
-        html.P([f"Sur un trimestre : {c.change_text('quarter')}", html.Br(),
+        html.P([f"Évolution : {c.change_text('previous')}", html.Br(),
                 f"Sur un an : {c.change_text('year')}"], className="card-changes"),
         html.P(c.target_text, className="card-target"),
         progress_bar(c),
@@ -135,7 +132,7 @@ def _cell(value, kind: str = "text", unit: str = "nombre", decimals: int | None 
         missing = value is None or (isinstance(value, float) and math.isnan(value))
         return html.Td("–" if missing else fmt.value(value, unit, decimals), className="num")
     if kind == "signed":
-        return html.Td(fmt.signed(value, decimals or 0), className="num")
+        return html.Td(fmt.delta(value, unit), className="num")
     if kind == "share":
         missing = value is None or (isinstance(value, float) and math.isnan(value))
         return html.Td("–" if missing else fmt.number(value * 100, 1) + "\u202f%", className="num")
@@ -162,51 +159,20 @@ def png_button(graph_id: str) -> html.Button:
 @memoize_render()
 def detail_section(data, conf, region: str, quarter: str, indicator: str) -> list:
     """The selected indicator: key paces, trajectory chart and its table, breakdown by département."""
-    meta = store.indicator(data, indicator)
-    if meta is None or quarter is None:
+    d = plan.detail(data, region, quarter, indicator, plan.thresholds_of(conf)) if indicator else None
+    if d is None:
         return [html.P("Choisissez un indicateur.")]
-    df = plan.series(data.observations, indicator, region)
-    c = plan.card(meta, None, data.targets, region, quarter, plan.thresholds_of(conf), df=df)
-    a = c.assessment
-    unit, label = meta["unit"], meta["label"]
-    facts = []
-    if a.required_pace is not None:
-        facts.append(("Rythme requis", f"{c.pace_text(a.required_pace)}, de {fmt.value(a.baseline_value, unit)} au "
-                                       f"{fmt.quarter(a.baseline_period)} à {fmt.value(a.target_value, unit)} au "
-                                       f"{fmt.quarter(a.target_period)}"))
-    if a.expected_value_at_latest is not None and a.progress_share is not None:
-        facts.append(("Attendu à cette date",
-                      f"{fmt.value(a.expected_value_at_latest, unit)} au {fmt.quarter(a.latest_period)} ; valeur "
-                      f"{fmt.value(a.latest_value, unit)}, soit {fmt.number(a.progress_share * 100)} % de la "
-                      "progression attendue"))
-    if a.recent_pace is not None:
-        facts.append(("Rythme récent", f"{c.pace_text(a.recent_pace)} (valeurs du "
-                                       f"{', '.join(fmt.quarter(q) for q in a.recent_points)})"))
-    if c.target_value is not None:
-        if a.needed_pace_from_now is not None and not a.target_met:
-            facts.append(("Nécessaire d'ici la cible", f"{c.pace_text(a.needed_pace_from_now)} pendant "
-                                                       f"{a.quarters_left} trimestre(s)"))
-        facts.append(("Projection", c.projection_text))
-    facts.append(("Statut", c.status_text + (" (calculé sur des valeurs de démonstration)" if c.assessed_on_demo else "")))
-    if c.basis_text and not c.assessed_on_demo:
-        facts.append(("Note", c.basis_text))
-
-    # values up to the selected quarter; the projection starts at the last observed or estimated value
-    shown = df[df["period"] <= quarter] if not df.empty else df
-    fig = plan_figures.trajectory_figure(shown, a, label, unit, quarter)
+    meta, c, facts, table, since, b = d["meta"], d["card"], d["facts"], d["table"], d["since"], d["breakdown"]
+    a, unit, label = c.assessment, c.unit, c.label
+    fig = plan_figures.trajectory_figure(d["series"], a, label, unit, quarter)
     fig.update_layout(meta={"filename": f"plan-{indicator}-{quarter}"})
-    table = plan.trajectory_table(shown, a, unit)
     traj_cols = [("trimestre_libelle", "Trimestre", "text"), ("valeur", "Valeur", "num"), ("statut", "Statut", "text"),
                  ("trajectoire_requise", "Trajectoire requise", "num"), ("projection", "Projection", "num"),
                  ("projection_basse", "Projection basse", "num"), ("projection_haute", "Projection haute", "num")]
     traj_cols = [col for col in traj_cols if col[0] in table.columns]
-    has_demo = bool(len(shown)) and bool((shown["status"] == "demo").any())
-
-    since = plan.breakdown_since(a, quarter)
-    b = plan.breakdown(data.observations, data.territories, indicator, unit, region, quarter, since)
-    has_dep = b["valeur"].notna().any()
-    if has_dep:
-        dec = {"%": 1, "consultations/hab./an": 2}.get(unit, 0)
+    has_demo = d["has_demo"]
+    if d["has_breakdown"]:
+        dec = fmt.decimals(unit)
         bfig = plan_figures.breakdown_figure(b, meta["short_label"], unit, since, quarter)
         bfig.update_layout(meta={"filename": f"plan-{indicator}-departements-{quarter}"})
         breakdown = [

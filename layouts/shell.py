@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import settings, store
+from dashboard import queries, settings, store
 
 from .components import data_version_line
 from .search import search_box
@@ -28,9 +28,18 @@ def _footer() -> html.Footer:
         line = "Aucune donnée publiée : lancer « make data »."
     return html.Footer([
         html.P(line, id="app-data-version"),
-        html.P(["Sources : DREES (APL, FINESS), Baromètre des résultats de l'action publique, ARS Auvergne-Rhône-Alpes. ",
+        html.P(["Sources : DREES (APL, FINESS), Baromètre des résultats de l'action publique, agence régionale de santé. ",
                 dcc.Link("Définitions des indicateurs", href="/indicateurs")]),
     ], className="site-footer")
+
+
+def _tagline() -> str:
+    """« ARS Auvergne-Rhône-Alpes — suivi trimestriel du plan »: the region's name comes from the store."""
+    try:
+        name = queries.name_of(store.get(), settings.current().region)
+    except store.StoreUnavailable:
+        name = ""
+    return f"ARS {name} — suivi trimestriel du plan" if name else "Suivi trimestriel du plan"
 
 
 def layout() -> html.Div:
@@ -44,7 +53,7 @@ def layout() -> html.Div:
                 html.Div(["République", html.Br(), "Française"], className="marianne-block", **{"aria-hidden": "true"}),
                 html.Div([
                     html.P(dcc.Link("Accès aux soins", href="/"), className="site-title"),
-                    html.P("ARS Auvergne-Rhône-Alpes — suivi trimestriel du plan", className="site-tagline"),
+                    html.P(_tagline(), className="site-tagline"),
                 ]),
                 html.Div(None if public else search_box(), id="app-search-slot", className="search-slot"),
             ], className="header-inner"),

@@ -199,7 +199,7 @@ def _trend_card(s: dict, tr: dict, printing: bool = False) -> html.Article:
                                      tr["series"]["source"])]
     if tr["target"]:
         rows.append(html.Tr([html.Td(f"Cible {fmt.quarter(tr['target']['period'])}"),
-                             html.Td(fmt.value(tr["target"]["value"], tr["unit"], 0), className="num"),
+                             html.Td(fmt.target(tr["target"]["value"], tr["unit"]), className="num"),
                              html.Td("cible du plan")]))
     return html.Article([
         html.H3(tr["short_label"]),
@@ -219,24 +219,13 @@ def _progress(tr: dict) -> html.P | None:
     text = sheet.progress_text(tr)
     if not text:
         return None
-    badge = [" ", status_badge(tr["progress"]["status"])] if tr["progress"]["status"] != "observed" else []
-    return html.P([text, *badge], className="progress-share")
+    return html.P(text, className="progress-share")
 
 
 def _trends(s: dict, printing: bool = False) -> html.Section:
     body = ([html.Div([_trend_card(s, tr, printing) for tr in s["trends"]], className="trend-grid")] if s["trends"] else
             [html.P("Aucune série des indicateurs du plan n'est disponible à ce niveau territorial.")])
     return html.Section([html.H2(sheet.SECTIONS[1]), *body], className="territoire-section", id=_id("evolutions"))
-
-
-def _delta(change: dict, unit: str) -> str:
-    if change["before"] is None:
-        return "pas de valeur antérieure"
-    if not change["new_value"]:
-        return "pas de nouvelle valeur"
-    decimals = 1 if unit == "%" else (2 if unit == "consultations/hab./an" else 0)
-    text = fmt.signed(change["delta"], decimals) + (" pt" if unit == "%" else "")
-    return f"{text} (depuis {fmt.value(change['before']['value'], unit)})"
 
 
 def _changes(s: dict) -> html.Section:
@@ -246,14 +235,13 @@ def _changes(s: dict) -> html.Section:
     rows = [html.Tr([html.Th(c["label"], scope="row"),
                      html.Td([_value(c["now"], c["unit"]), html.Span(_when(c["now"], s["quarter"]), className="when")],
                              className="num"),
-                     html.Td(_delta(c["quarter"], c["unit"]), className="num"),
-                     html.Td(_delta(c["year"], c["unit"]), className="num")]) for c in s["changes"]]
+                     html.Td(sheet.change_text(c["previous"], c["unit"]), className="num"),
+                     html.Td(sheet.change_text(c["year"], c["unit"]), className="num")]) for c in s["changes"]]
     return html.Section([
         html.H2(sheet.SECTIONS[2]),
         html.Table([html.Thead(html.Tr([html.Th("Indicateur", scope="col"),
                                         html.Th(s["quarter_label"], scope="col", className="num"),
-                                        html.Th(f"Depuis le {fmt.quarter(s['previous_quarter'])}", scope="col",
-                                                className="num"),
+                                        html.Th("Depuis l'observation précédente", scope="col", className="num"),
                                         html.Th(f"Depuis le {fmt.quarter(s['year_before'])}", scope="col",
                                                 className="num")])),
                     html.Tbody(rows)]),

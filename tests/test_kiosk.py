@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from dash.exceptions import PreventUpdate
 
-from dashboard import kiosk, store, validate
+from dashboard import fmt, kiosk, mapping, store, validate
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +33,18 @@ def test_slides_and_duration_are_validated():
 
 
 def test_french_dates(public):
-    assert kiosk.date_fr(dt.date(2023, 12, 31)) == "31 décembre 2023"
-    assert kiosk.date_fr(dt.date(2024, 8, 1)) == "1er août 2024"
-    assert kiosk.data_date(public) == "31 décembre 2023"
+    assert fmt.date(dt.date(2023, 12, 31)) == "31 décembre 2023"
+    assert fmt.date(dt.date(2024, 8, 1)) == "1er août 2024"
+    assert kiosk.data_date(public) == fmt.quarter_end(store.latest_quarter(public))
 
 
 def test_plan_cards_from_the_public_store(public):
     cards = {c["id"]: c for c in kiosk.plan_cards(public, "R84")}
     msp = cards["msp_count"]
     assert msp["value"] == 383 and msp["period"] == "2023Q4" and msp["status"] == "observed"
-    assert msp["target"]["value"] == 590 and msp["target"]["share_text"] == "65\u202f%"
-    assert msp["change_text"] == "+23 depuis T2 2023"
+    # the taux d'avancement, as on the plan page: 100 × (383 − 341) / (590 − 341)
+    assert msp["target"]["value"] == 590 and msp["target"]["share_text"] == "16,9\u202f%"
+    assert msp["change_text"] == "+23 depuis le T2 2023"              # the previous observation, not a quarter
     assert "medical_assistants_count" not in cards            # plan indicator, but not public
     assert [c["target"] is not None for c in kiosk.plan_cards(public, "R84")][:3] == [True, True, True]
 
@@ -59,13 +60,18 @@ def test_map_takes_the_best_covered_public_indicator(public, internal):
     assert demo["valued"] == 12 and demo["has_demo"]
 
 
-def test_classes_are_quantiles_and_legend_says_the_values():
-    classes, legend = kiosk.classify([6, 13, 13, 22, 24, 25, 25, 30, 30, 31, 32, 132], "nombre")
-    assert classes[6] == 0 and classes[132] == 3 and len(legend) == 4
-    assert legend[-1][1].endswith("132")
-    classes, legend = kiosk.classify([0, 0, 0], "nombre")
-    assert classes == {0: 0} and legend == [(kiosk.PALETTE[0], "0")]
-    assert kiosk.classify([], "nombre") == ({}, [])
+def test_kiosk_classes_are_the_map_pages():
+    values = [6, 13, 13, 22, 24, 25, 25, 30, 30, 31, 32, 132]
+    indicator = {"unit": "nombre", "polarity": "higher"}
+    classes, legend = kiosk.classify(values, indicator)
+    edges = mapping.class_breaks(values, indicator)
+    assert classes == mapping.classify(values, edges).tolist()
+    assert [c for c, _ in legend] == mapping.palette("higher", len(edges) - 1)
+    assert classes[0] == 0 and classes[-1] == len(legend) - 1 and legend[-1][1].endswith("et plus")
+    classes, legend = kiosk.classify([0, 0, 0], indicator)
+    assert classes == [0, 0, 0] and len(legend) == 1
+    assert kiosk.classify([], indicator) == ([], [])
+    assert kiosk.ink_on("#0c2c84") == "#ffffff" and kiosk.ink_on("#ffffcc") == "#161616"
 
 
 def test_spotlights_and_quarter_summary(public):
@@ -76,7 +82,8 @@ def test_spotlights_and_quarter_summary(public):
     assert any(f["value_text"] == "0" for f in sheets["D15"]["facts"])
     summary = kiosk.quarter_summary(public, "R84")
     assert summary["quarter_text"] == "T4 2023"
-    assert summary["sentences"][0]["text"].startswith("MSP en fonctionnement : 383, soit +23 depuis T2 2023")
+    assert summary["sentences"][0]["text"].startswith("MSP en fonctionnement : 383 au T4 2023, +23 depuis le T2 2023 ; "
+                                                      "avancement 16,9\u202f%")
     assert all(s["status"] == "observed" for s in summary["sentences"])
 
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from dashboard import fmt, mapping, store
+from dashboard import fmt, mapping, queries, store
 
 APL = {"unit": "consultations/hab./an", "polarity": "higher"}
 PCT = {"unit": "%", "polarity": "lower"}
@@ -71,7 +71,7 @@ def test_hideout_payload_holds_values_only(store_data):
     assert "geometry" not in json.dumps(hideout) and "coordinates" not in json.dumps(hideout)
     # every value comes from the store; class in range, status letter
     for code, (cls, value, status) in hideout["values"].items():
-        got = store.value_at(data, "msp_count", code, quarter)
+        got = queries.value_at(data, "msp_count", code, quarter)
         assert value == round(got["value"]) and isinstance(value, int)     # counts: integers at display precision
         assert status == mapping.STATUS_CODES[got["status"]]
         assert 0 <= cls < len(hideout["colors"])

@@ -7,7 +7,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dashboard import plan, plan_figures, trajectory
+from dashboard import plan, plan_figures, queries, store, trajectory
 
 SRC = "Baromètre IND-311"
 
@@ -69,88 +69,91 @@ def _territories():
 
 
 @pytest.fixture
-def frames():
-    return _indicators(), _obs(), _targets(), _territories()
+def data():
+    return store.from_frames(_territories(), _indicators(), _targets(), _obs())
 
 
-def test_plan_indicators_and_latest_quarter(frames):
-    ind, obs, *_ = frames
+def _meta(data, ident):
+    return data.indicators.loc[ident].to_dict()
+
+
+def test_plan_indicators_and_quarters(data):
+    ind = data.indicators
     assert plan.plan_indicators(ind)["id"].tolist() == ["msp_count", "cpts_coverage_pct", "mcs_count", "assistants"]
     assert "assistants" not in plan.plan_indicators(ind, public_only=True)["id"].tolist()
-    assert plan.latest_quarter(obs) == "2023Q4"
-    assert plan.latest_quarter(obs, ["mcs_count"]) == "2017Q4"
-    assert plan.quarters(obs, ["mcs_count"])[0] == "2012Q4"
+    assert plan.quarters(data)[-1] == "2023Q4"
+    assert plan.quarters(data, ["mcs_count"])[0] == "2012Q4" and plan.quarters(data, ["mcs_count"])[-1] == "2017Q4"
 
 
-def test_msp_card_matches_the_engine(frames):
-    ind, obs, tgt, _ = frames
-    c = plan.card(ind.iloc[0].to_dict(), obs, tgt, "R84", "2023Q4")
+def test_msp_card_matches_the_engine(data):
+    c = plan.card(data, _meta(data, "msp_count"), "R84", "2023Q4")
     assert c.value == 383 and c.period == "2023Q4" and c.provenance == "observed" and c.value_source == SRC
-    assert c.change_quarter == 23 and c.change_year == 42
+    # semester indicator: compared with its previous observation (T2 2023), never with a made-up T3 2023
+    assert c.change_previous.delta == 23 and c.change_previous.since == "2023Q2" and c.change_year.delta == 42
     assert c.assessment.baseline_period == "2022Q4" and c.assessment.baseline_value == 341
     assert c.status == trajectory.LATE
-    assert c.progress == pytest.approx(42 / 249)
-    assert c.expected_progress == pytest.approx(0.25)
+    assert c.progress == pytest.approx(100 * 42 / 249)          # the State's taux d'avancement: 16,87 %
+    assert c.progress_text.startswith("avancement 16,9\u202f%")
+    assert c.expected_progress == pytest.approx(25)
     assert c.assessment.projected_period == "2028Q4"
-    assert c.value_text == "383" and c.change_text("quarter") == "+23"
+    assert c.value_text == "383" and c.change_text("previous") == "+23 depuis le T2 2023"
+    assert c.change_text("year") == "+42 depuis le T4 2022"
     assert c.target_text == "cible 590 au T4 2026"
     assert c.projection_text == "cible atteinte au T4 2028 au rythme récent"
     assert not c.stale
 
 
-def test_card_as_of_a_later_quarter_is_stale_and_unchanged(frames):
-    ind, obs, tgt, _ = frames
-    c = plan.card(ind.iloc[0].to_dict(), obs, tgt, "R84", "2024Q4")
-    assert c.value == 383 and c.period == "2023Q4" and c.change_quarter == 0
-    assert c.change_text("quarter") == "pas de valeur nouvelle" and c.change_text("year") == "pas de valeur nouvelle"
+def test_card_as_of_a_later_quarter_is_stale_and_unchanged(data):
+    c = plan.card(data, _meta(data, "msp_count"), "R84", "2024Q4")
+    assert c.value == 383 and c.period == "2023Q4" and not c.is_new
+    assert c.change_text("previous") == "+23 depuis le T2 2023"       # the last change still says when
+    assert c.change_text("year") == "pas de valeur nouvelle"
     assert c.stale  # semester indicator, 4 quarters without a value
 
 
-def test_card_without_target(frames):
-    ind, obs, tgt, _ = frames
-    c = plan.card(ind.iloc[2].to_dict(), obs, tgt, "R84", "2023Q4")
+def test_card_without_target(data):
+    c = plan.card(data, _meta(data, "mcs_count"), "R84", "2023Q4")
     assert c.target_value is None and c.status is None and c.status_text == "sans cible"
     assert c.stale and c.period == "2017Q4"
     assert c.progress is None
 
 
-def test_card_before_any_value(frames):
-    ind, obs, tgt, _ = frames
-    c = plan.card(ind.iloc[3].to_dict(), obs, tgt, "R84", "2023Q2")
+def test_card_before_any_value(data):
+    c = plan.card(data, _meta(data, "assistants"), "R84", "2023Q2")
     assert c.value is None and c.value_text == "–" and c.stale
 
 
-def test_summary_speaks_french_from_the_data(frames):
-    ind, obs, tgt, _ = frames
-    cs = plan.cards(ind, obs, tgt, "R84", "2023Q4")
+def test_summary_speaks_french_from_the_data(data):
+    cs = plan.cards(data, "R84", "2023Q4")
     text = "\n".join(plan.summary(cs, "2023Q4"))
     assert "Au T4 2023, sur 2 indicateurs du plan dotés d'une cible : 1 en bonne voie, 0 à surveiller, 1 en retard." in text
-    assert "En retard : MSP, 67 % de la progression attendue" in text
+    assert "En retard : MSP, avancement 16,9\u202f% (attendu à cette date : 25,0\u202f%)" in text
     assert "17,25 par trimestre d'ici le T4 2026, contre 10,5 par trimestre au rythme récent" in text
-    assert "MSP +23, à 383" in text
+    assert "Valeurs nouvelles au T4 2023 : MSP +23 depuis le T2 2023, à 383" in text
     assert "Donnée ancienne : MCS (dernière valeur au T4 2017)" in text
     assert "Valeurs de démonstration (non réelles) : Assistants." in text
 
 
-def test_breakdown_counts_and_percentages(frames):
-    _, obs, _, terr = frames
-    b = plan.breakdown(obs, terr, "msp_count", "nombre", "R84", "2023Q4", "2022Q4")
+def test_breakdown_counts_and_percentages(data):
+    b = plan.breakdown(data, "msp_count", "nombre", "R84", "2023Q4", "2022Q4")
     assert b["territoire"].tolist() == ["D01", "D69", "D15"]  # by contribution then code; not Paris
     assert b["contribution"].tolist() == [10, 10, -1]
     assert b.loc[0, "part_evolution_regionale"] == pytest.approx(10 / 42)
-    p = plan.breakdown(obs, terr, "cpts_coverage_pct", "%", "R84", "2023Q4", "2022Q4")
+    p = plan.breakdown(data, "cpts_coverage_pct", "%", "R84", "2023Q4", "2022Q4")
     d01 = p.set_index("territoire").loc["D01"]
     assert d01["evolution"] == 40 and d01["contribution"] == pytest.approx(40 * 0.3)
     assert p.iloc[-1]["territoire"] == "D15" and pd.isna(p.iloc[-1]["contribution"])
 
 
-def test_quarterly_table_has_provenance_and_status(frames):
-    ind, obs, tgt, terr = frames
-    t = plan.quarterly_table(ind, obs, tgt, terr, "R84", "2023Q4")
+def test_quarterly_table_has_provenance_and_status(data):
+    t = plan.quarterly_table(data, "R84", "2023Q4")
     assert list(t.columns) == plan.EXPORT_COLUMNS
     row = t[(t.indicateur == "msp_count") & (t.territoire == "R84") & (t.trimestre == "2023Q3")].iloc[0]
     assert row.valeur == 360 and row.trimestre_valeur == "2023Q2" and row.statut_donnee == "observée"
     assert row.source == SRC and row.statut_plan == trajectory.LATE and row.trimestre_libelle == "T3 2023"
+    assert row.avancement_pct == pytest.approx(round(100 * 19 / 249, 1))
+    cpts = t[(t.indicateur == "cpts_coverage_pct") & (t.territoire == "D01")]
+    assert cpts.valeur.map(lambda v: v == round(v, 1)).all()            # display precision
     demo = t[(t.indicateur == "msp_count") & (t.territoire == "D01")]
     assert set(demo.statut_donnee) == {"démo"} and demo.statut_plan.isna().all()
     assert t.trimestre.map(lambda q: q <= "2023Q4").all()
@@ -161,13 +164,12 @@ def test_quarterly_table_has_provenance_and_status(frames):
     assert wb["Suivi du plan"].max_row == len(t) + 1
 
 
-def test_trajectory_table_and_figure(frames):
-    ind, obs, tgt, _ = frames
-    c = plan.card(ind.iloc[0].to_dict(), obs, tgt, "R84", "2023Q4")
-    df = plan.series(obs, "msp_count", "R84")
-    tab = plan.trajectory_table(df, c.assessment)
+def test_trajectory_table_and_figure(data):
+    c = plan.card(data, _meta(data, "msp_count"), "R84", "2023Q4")
+    df = queries.series(data, "msp_count", "R84")
+    tab = plan.trajectory_table(data, "msp_count", "R84", c.assessment)
     r = tab.set_index("trimestre")
-    assert r.loc["2023Q4", "valeur"] == 383 and r.loc["2023Q4", "trajectoire_requise"] == pytest.approx(403.25)
+    assert r.loc["2023Q4", "valeur"] == 383 and r.loc["2023Q4", "trajectoire_requise"] == 403   # display precision
     assert r.loc["2026Q4", "projection"] == pytest.approx(383 + 126)
     fig = plan_figures.trajectory_figure(df, c.assessment, "MSP", "nombre", "2023Q4")
     names = [t.name for t in fig.data]
@@ -176,17 +178,15 @@ def test_trajectory_table_and_figure(frames):
     assert fig.layout.separators == ",\u202f"
 
 
-def test_figure_marks_demo_and_estimated_differently(frames):
-    _, obs, _, _ = frames
-    df = plan.series(obs, "cpts_coverage_pct", "D01")
-    a = trajectory.assess(plan.pairs(df))
+def test_figure_marks_demo_and_estimated_differently(data):
+    df = queries.series(data, "cpts_coverage_pct", "D01")
+    a = trajectory.assess(queries.pairs(data, "cpts_coverage_pct", "D01"))
     fig = plan_figures.trajectory_figure(df, a, "CPTS", "%")
     est = [t for t in fig.data if t.name == "valeur estimée"][0]
     assert est.marker.symbol == "circle-open"
 
 
-def test_breakdown_figure(frames):
-    _, obs, _, terr = frames
-    b = plan.breakdown(obs, terr, "msp_count", "nombre", "R84", "2023Q4", "2022Q4")
+def test_breakdown_figure(data):
+    b = plan.breakdown(data, "msp_count", "nombre", "R84", "2023Q4", "2022Q4")
     fig = plan_figures.breakdown_figure(b, "MSP", "nombre", "2022Q4", "2023Q4")
     assert list(fig.data[0].x) == [-1, 10, 10]

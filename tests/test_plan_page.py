@@ -15,7 +15,7 @@ from dash import dcc, no_update
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-from dashboard import fmt, plan, trajectory
+from dashboard import fmt, plan, queries, trajectory
 
 from .helpers import ROOT
 
@@ -78,7 +78,7 @@ def show(built_store, indicator: str, territory: str, period: str) -> dict:
 
 def test_layout_defaults_to_latest_quarter_and_first_indicator_with_target(page, store_data):
     tree = page.layout()
-    latest = plan.plan_quarters(store_data.observations, store_data.indicators, "R84")[-1]
+    latest = plan.plan_quarters(store_data, "R84")[-1]
     assert by_id(tree, "plan-quarter").value == latest == "2023Q4"
     assert by_id(tree, "plan-indicator").data == "msp_count"
     assert "situation au T4 2023" in text_of(by_id(tree, "plan-heading"))
@@ -125,7 +125,7 @@ def test_quarter_change_updates_cards_summary_heading(cb):
     assert "Au T2 2023" in text_of(summary)
     cards4, summary4, _, heading4 = cb.update_quarter("2023Q4", "msp_count")
     assert "383" in text_of(by_id(cards4, "plan-card-msp_count"))
-    assert "MSP en fonctionnement, 67 % de la progression attendue" in text_of(summary4)
+    assert "MSP en fonctionnement, avancement 16,9\u202f% (attendu à cette date : 25,0\u202f%)" in text_of(summary4)
     assert "17,25 par trimestre d'ici le T4 2026, contre 10,5 par trimestre au rythme récent" in text_of(summary4)
 
 
@@ -222,4 +222,4 @@ def test_card_values_equal_the_cli(cb, built_store, store_data, indicator, quart
     badge = find(card, lambda c: (getattr(c, "className", "") or "").startswith("badge "))[0]
     assert badge.className == f"badge badge-{cli['observation']['status']}"
     if "target" in cli:
-        assert plan.target_number(cli["target"]["value"], unit) in text_of(card)
+        assert fmt.target(cli["target"]["value"], unit) in text_of(card)

@@ -4,7 +4,7 @@ import io
 import pandas as pd
 import pytest
 
-from dashboard import pdf, sheet, store
+from dashboard import fmt, pdf, queries, sheet, store
 
 
 def test_assess_follows_polarity_rates_and_small_counts():
@@ -26,11 +26,11 @@ def test_d15_sheet_values_are_the_store_values(store_data):
     assert [p["code"] for p in s["parents"]] == ["R84", "FR"]
     assert [c["code"] for c in s["comparators"]] == ["R84", "FR"]
     for row in s["profile"]:
-        expected = store.value_at(store_data, row["indicator"], "D15", "2023Q4")
+        expected = queries.value_at(store_data, row["indicator"], "D15", "2023Q4")
         assert (row["own"] is None) == (expected is None)
         if expected:
             assert row["own"]["value"] == expected["value"] and row["own"]["status"] == expected["status"]
-        reg = store.value_at(store_data, row["indicator"], "R84", "2023Q4")
+        reg = queries.value_at(store_data, row["indicator"], "R84", "2023Q4")
         if reg:
             assert row["comparators"]["R84"]["value"] == reg["value"]
     msp = next(r for r in s["profile"] if r["indicator"] == "msp_count")
@@ -53,21 +53,27 @@ def test_trends_targets_and_share_of_regional_progress(store_data):
     msp = next(t for t in r["trends"] if t["indicator"] == "msp_count")
     assert msp["target"]["value"] == 590
     p = msp["progress"]
-    base = store.value_at(store_data, "msp_count", "R84", sheet.PLAN_BASELINE)["value"]
-    now = store.value_at(store_data, "msp_count", "R84", "2023Q4")["value"]
-    assert p["region_gain"] == now - base and p["remaining"] == 590 - now and p["is_region"]
+    base = queries.value_at(store_data, "msp_count", "R84", queries.BASELINE_QUARTER)["value"]
+    now = queries.value_at(store_data, "msp_count", "R84", "2023Q4")["value"]
+    # the taux d'avancement of the plan page: 100 × (383 − 341) / (590 − 341)
+    assert p["own"].percent == pytest.approx(100 * (now - base) / (590 - base)) and p["is_region"]
+    assert "avancement 16,9\u202f%" in sheet.progress_text(msp) and "statut : en retard" in sheet.progress_text(msp)
     d = sheet.assemble(store_data, "D15", "2023Q4")
     dmsp = next(t for t in d["trends"] if t["indicator"] == "msp_count")
-    assert dmsp["progress"]["share"] == pytest.approx(dmsp["progress"]["local_gain"] / p["region_gain"])
-    assert "progression régionale" in sheet.progress_text(dmsp)
+    own = queries.target_of(store_data, "msp_count", "D15")
+    text = sheet.progress_text(dmsp)
+    # the département's own target and status are written when it has one, the region's always as context
+    assert ("Cible de ce territoire" in text) == (own is not None)
+    assert "Contexte régional (Auvergne-Rhône-Alpes)" in text and "avancement 16,9\u202f%" in text
 
 
 def test_changes_and_initiatives(store_data):
     d = sheet.assemble(store_data, "D15", "2023Q4")
     assert d["previous_quarter"] == "2023Q3" and d["year_before"] == "2022Q4"
     cpts = next(c for c in d["changes"] if c["indicator"] == "cpts_coverage_pct")
-    before = store.value_at(store_data, "cpts_coverage_pct", "D15", "2023Q3")["value"]
-    assert cpts["quarter"]["delta"] == pytest.approx(cpts["now"]["value"] - before)
+    before = queries.previous_observation(store_data, "cpts_coverage_pct", "D15", "2023Q4")
+    assert cpts["previous"].delta == pytest.approx(cpts["now"]["value"] - before["value"])
+    assert f"depuis le {fmt.quarter(before['period'])}" in sheet.change_text(cpts["previous"], "%")
     titles = [i["title"] for i in d["initiatives"]]
     assert any("Rouget-Pers" in t for t in titles)                 # a commune inside the département
     assert all(i["source"] for i in d["initiatives"])
@@ -102,7 +108,7 @@ def test_csv_has_provenance_columns(store_data):
     text = sheet.csv_text(s)
     frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=";", decimal=",")
     assert list(frame.columns) == sheet.TABLE_COLUMNS
-    assert set(frame["statut"]) <= {"observed", "estimated", "demo"} and frame["source"].notna().all()
+    assert set(frame["statut"]) <= {"observée", "estimée", "démo"} and frame["source"].notna().all()  # as the plan CSV
     assert sheet.csv_filename(s) == "fiche-territoire-D15-2023Q4.csv"
 
 

@@ -49,7 +49,7 @@ def _build(args, conf, publish: bool) -> int:
 
 
 def _show(args) -> int:
-    from .. import store
+    from .. import queries, store
 
     if not territory.is_code(args.territory):
         print(f"erreur : code de territoire invalide {args.territory!r} (ex. R84, D15, C15014)", file=sys.stderr)
@@ -65,14 +65,14 @@ def _show(args) -> int:
         print(f"erreur : indicateur inconnu {args.indicator!r}", file=sys.stderr)
         return EXIT_INVALID
     if args.period:
-        row = store.value_at(data, args.indicator, args.territory, args.period)
+        row = queries.value_at(data, args.indicator, args.territory, args.period)
         rows = [] if row is None else [row]
     else:
-        rows = store.series(data, args.indicator, args.territory).to_dict("records")
+        rows = queries.series(data, args.indicator, args.territory).to_dict("records")
     for row in rows:
         print(json.dumps({"type": "observation", "indicator": args.indicator, "territory": args.territory, **row},
                          ensure_ascii=False))
-    target = store.target(data, args.indicator, args.territory)
+    target = queries.target_of(data, args.indicator, args.territory)
     if target:
         print(json.dumps({"type": "target", "indicator": args.indicator, "territory": args.territory, **target},
                          ensure_ascii=False))

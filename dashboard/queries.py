@@ -1,0 +1,250 @@
+"""The rules that turn stored observations into the figures users read, each written once.
+
+Every page, export, the PDF and the kiosk read figures through these functions (pure, over a
+:class:`dashboard.store.Store`), so that the same figure is the same everywhere:
+
+* :func:`value_at` — the value *as of* a quarter: the last observation at or before it (each indicator
+  keeps its native frequency: a semester value stays the value of the next quarter);
+* :func:`previous_observation` — the observation before the one shown (never an interpolated quarter);
+* :func:`change_since_previous` / :func:`change_over` — change since the previous observation
+  (« +23 depuis T2 2023 ») and over a number of quarters (a year: the value as of four quarters before);
+* :func:`series`, :func:`target_of`, :func:`baseline_of`;
+* :func:`progress` — the plan's *taux d'avancement*, as the State publishes it (indic_ta of the baromètre):
+  ``100 × (value − baseline) / (target − baseline)``, clamped to [0, 100]. The formula is direction-free:
+  for an indicator to be reduced the target is below the baseline and a fall counts as progress.
+
+Formatting (decimals, « point(s) », dates) is :mod:`dashboard.fmt`'s; trajectories and statuses are
+:mod:`dashboard.trajectory`'s.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from . import periods
+from .store import Store
+
+#: The plan's baseline: the value as of end 2022, the baromètre's « valeur initiale » (indic_vi of IND-311,
+#: IND-318, IND-589). A series with no value by then starts from its first observation.
+BASELINE_QUARTER = "2022Q4"
+
+COLUMNS = ("period", "value", "status", "source", "note")
+
+
+# ---- reading one series ---------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _columns(data: Store) -> dict[str, list]:
+    """Observation columns as Python lists (a Store is immutable): bisection in a series' slice costs
+    microseconds, where a pandas filter per lookup costs a millisecond."""
+    obs = data.observations
+    return {c: obs[c].tolist() for c in COLUMNS}
+
+
+def _row(data: Store, i: int) -> dict:
+    cols = _columns(data)
+    return {"period": cols["period"][i], "value": float(cols["value"][i]), "status": cols["status"][i],
+            "source": cols["source"][i] or "", "note": cols["note"][i] or ""}
+
+
+def _index_at(data: Store, indicator: str, code: str, quarter: str) -> tuple[int, int]:
+    """(index of the last observation at or before ``quarter``, start of the series); index < start: none."""
+    start, stop = data._slices.get((indicator, code), (0, 0))
+    if start == stop or not isinstance(quarter, str):
+        return start - 1, start
+    # "2023Q4" strings sort like quarters (4-digit years)
+    return bisect.bisect_right(_columns(data)["period"], quarter, start, stop) - 1, start
+
+
+def value_at(data: Store, indicator: str, code: str, quarter: str) -> dict | None:
+    """The value as of ``quarter``: the last observation at or before it, as a plain dict
+    (period, value, status, source, note), or None."""
+    i, start = _index_at(data, indicator, code, quarter)
+    return _row(data, i) if i >= start else None
+
+
+def latest(data: Store, indicator: str, code: str) -> dict | None:
+    """The series' last observation."""
+    start, stop = data._slices.get((indicator, code), (0, 0))
+    return _row(data, stop - 1) if stop > start else None
+
+
+def previous_observation(data: Store, indicator: str, code: str, quarter: str) -> dict | None:
+    """The observation before the one shown as of ``quarter`` (for a semester or yearly indicator: the
+    previous semester or year, never a made-up quarter)."""
+    i, start = _index_at(data, indicator, code, quarter)
+    return _row(data, i - 1) if i - 1 >= start else None
+
+
+def series(data: Store, indicator: str, code: str, until: str | None = None) -> pd.DataFrame:
+    """Observations of one indicator in one territory, by quarter (up to ``until`` included)."""
+    start, stop = data._slices.get((indicator, code), (0, 0))
+    if until is not None:
+        stop = max(start, _index_at(data, indicator, code, until)[0] + 1)
+    frame = data.observations.iloc[start:stop]
+    out = frame[list(COLUMNS)].reset_index(drop=True)
+    return out
+
+
+def pairs(data: Store, indicator: str, code: str, until: str | None = None) -> list[tuple[str, float]]:
+    """``[(quarter, value)]`` of a series (what :mod:`dashboard.trajectory` works on)."""
+    f = series(data, indicator, code, until)
+    return list(zip(f["period"].tolist(), f["value"].astype(float).tolist()))
+
+
+def is_demo(data: Store, indicator: str, code: str) -> bool:
+    """Whether a series is made of demo values (the build never mixes demo with real values in a series)."""
+    start, stop = data._slices.get((indicator, code), (0, 0))
+    return stop > start and "demo" in _columns(data)["status"][start:stop]
+
+
+def values_at(data: Store, indicator: str, codes, quarter: str) -> pd.DataFrame:
+    """:func:`value_at` of many territories at once (vectorised: 35 000 communes in a few
+    milliseconds). Columns: code, value, status, period, source."""
+    obs = data.observations
+    # observations are sorted by (indicator, territory, period): one indicator is a contiguous block
+    ids = obs["indicator"].to_numpy(dtype=object)
+    lo, hi = np.searchsorted(ids, indicator, "left"), np.searchsorted(ids, indicator, "right")
+    block = obs.iloc[lo:hi]
+    # numpy object arrays and a hash lookup: Arrow-backed strings are slow to iterate and to `isin`
+    terr = block["territory"].to_numpy(dtype=object)
+    period = block["period"].to_numpy(dtype=object)
+    index = codes if isinstance(codes, pd.Index) else pd.Index(codes)
+    keep = (period <= quarter) & (index.get_indexer(terr) >= 0) if len(terr) else np.zeros(0, bool)
+    block = block[keep]
+    last = block.drop_duplicates("territory", keep="last")
+    last = last[last["value"].notna()]     # a missing value is "no data", never NaN in the JSON
+    return pd.DataFrame({"code": last["territory"].to_numpy(dtype=object),
+                         "value": last["value"].to_numpy(dtype=float),
+                         "status": last["status"].to_numpy(dtype=object),
+                         "period": last["period"].to_numpy(dtype=object),
+                         "source": last["source"].to_numpy(dtype=object)})
+
+
+# ---- changes --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Change:
+    """A change between two observations of a series: ``now − before``."""
+
+    now: dict
+    before: dict
+
+    @property
+    def delta(self) -> float:
+        return self.now["value"] - self.before["value"]
+
+    @property
+    def on_demo(self) -> bool:
+        return "demo" in (self.now["status"], self.before["status"])
+
+    @property
+    def since(self) -> str:
+        """The quarter compared with (« depuis T2 2023 »)."""
+        return self.before["period"]
+
+    @property
+    def new(self) -> bool:
+        """False when both sides are the same observation (nothing new over the span)."""
+        return self.before["period"] != self.now["period"]
+
+
+def change_since_previous(data: Store, indicator: str, code: str, quarter: str) -> Change | None:
+    """The value as of ``quarter`` against the observation before it."""
+    now = value_at(data, indicator, code, quarter)
+    before = previous_observation(data, indicator, code, quarter)
+    return Change(now, before) if now and before else None
+
+
+def change_over(data: Store, indicator: str, code: str, quarter: str, quarters: int) -> Change | None:
+    """The value as of ``quarter`` against the value as of ``quarters`` earlier (4: over a year); None when
+    one is missing. Both may be the same observation (``new`` is then False: nothing new over the span)."""
+    now = value_at(data, indicator, code, quarter)
+    before = value_at(data, indicator, code, periods.shift(quarter, -quarters))
+    return Change(now, before) if now and before else None
+
+
+# ---- targets and progress -------------------------------------------------------------------------
+
+def target_of(data: Store, indicator: str, code: str) -> dict | None:
+    """The target of an indicator in a territory (period, value, source); the latest-dated if several."""
+    t = data.targets
+    if t is None or not len(t):
+        return None
+    hit = t[(t["indicator"] == indicator) & (t["territory"] == code)].dropna(subset=["value"])
+    if not len(hit):
+        return None
+    r = hit.sort_values("period").iloc[-1]
+    return {"period": r["period"], "value": float(r["value"]), "source": r.get("source") or ""}
+
+
+def baseline_of(data: Store, indicator: str, code: str, baseline_quarter: str = BASELINE_QUARTER) -> dict | None:
+    """The plan's starting point of a series: its value as of ``baseline_quarter``, else its first value."""
+    start, stop = data._slices.get((indicator, code), (0, 0))
+    if stop == start:
+        return None
+    return value_at(data, indicator, code, baseline_quarter) or _row(data, start)
+
+
+def progress(value: float | None, baseline: float | None, target: float | None) -> float | None:
+    """The *taux d'avancement* in % (the baromètre's indic_ta): ``100 × (value − baseline) / (target −
+    baseline)``, clamped to [0, 100]. A target equal to its baseline is 100 % once met, else 0 %."""
+    if value is None or baseline is None or target is None:
+        return None
+    span = target - baseline
+    if span == 0:
+        return 100.0 if value == target else 0.0
+    return min(100.0, max(0.0, 100.0 * (value - baseline) / span))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a territory stands on the way from its plan baseline to its target, as of a quarter."""
+
+    percent: float              # taux d'avancement, 0–100
+    value: dict                 # the value as of the quarter
+    baseline: dict
+    target: dict
+
+    @property
+    def met(self) -> bool:
+        direction = 1 if self.target["value"] >= self.baseline["value"] else -1
+        return (self.value["value"] - self.target["value"]) * direction >= 0
+
+
+def progress_of(data: Store, indicator: str, code: str, quarter: str,
+                baseline_quarter: str = BASELINE_QUARTER) -> Progress | None:
+    """The taux d'avancement of a territory toward its own target, as of ``quarter``."""
+    target = target_of(data, indicator, code)
+    now = value_at(data, indicator, code, quarter)
+    base = baseline_of(data, indicator, code, baseline_quarter)
+    if target is None or now is None or base is None:
+        return None
+    return Progress(progress(now["value"], base["value"], target["value"]), now, base, target)
+
+
+# ---- the territory followed -----------------------------------------------------------------------
+
+def region_of(data: Store) -> str | None:
+    """The region the store was built for (its manifest), e.g. ``R84``; None for a national build."""
+    region = data.manifest.get("region")
+    return region if isinstance(region, str) and region else None
+
+
+def population_of(data: Store, code: str) -> float | None:
+    """A territory's population (None when unknown)."""
+    if code not in data.territories.index:
+        return None
+    pop = data.territories.at[code, "population"]
+    return None if pop is None or pd.isna(pop) else float(pop)
+
+
+def name_of(data: Store, code: str | None, default: str = "") -> str:
+    """A territory's name, from the store (never typed in code)."""
+    if isinstance(code, str) and code in data.territories.index:
+        return str(data.territories.at[code, "name"])
+    return default or (code or "")
