@@ -101,6 +101,18 @@ def date(day: dt.date | None) -> str:
     return f"{first} {MONTHS[day.month - 1]} {day.year}"
 
 
+def short_date(value: dt.date | dt.datetime | str | None) -> str:
+    """« 31/12/2023 » from a date, a datetime or an ISO text (« – » when missing or unreadable)."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return "–"
+    if value is None:
+        return "–"
+    return f"{value:%d/%m/%Y}"
+
+
 def quarter_end(q: str | None) -> str:
     """The date a quarter's figures describe: « 31 décembre 2023 »."""
     return date(periods.end_date(q)) if q else "–"

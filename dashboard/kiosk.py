@@ -344,6 +344,22 @@ def quarter_summary(data: store.Store, region: str, limit: int = 5) -> dict:
     return {"quarter": q, "quarter_text": fmt.quarter(q) if q else None, "sentences": sentences}
 
 
+def shows_demo(data: store.Store, region: str, slides: tuple[str, ...]) -> bool:
+    """Whether one of these slides shows a demo value (the banner says so only then; never on the public
+    instance, whose store holds observed values only)."""
+    statuses: set = set()
+    if "plan" in slides:
+        statuses |= {c["status"] for c in plan_cards(data, region)}
+    if "carte" in slides:
+        content = map_content(data, region)
+        statuses |= {i["status"] for i in content["items"]} if content else set()
+    if "territoire" in slides:
+        statuses |= {f["status"] for s in spotlights(data, region) for f in s["facts"]}
+    if "trimestre" in slides:
+        statuses |= {s["status"] for s in quarter_summary(data, region)["sentences"]}
+    return "demo" in statuses
+
+
 def sources(data: store.Store, limit: int = 6) -> list[str]:
     """Distinct sources of the stored values, most used first."""
     counts = data.observations["source"].value_counts()

@@ -314,7 +314,7 @@ def structures_geojson(data: store.Store) -> dict:
         opening = ""
         if pd.notna(row.opening_date) and str(row.opening_date).strip():
             try:
-                opening = pd.Timestamp(row.opening_date).strftime("%d/%m/%Y")
+                opening = fmt.short_date(pd.Timestamp(row.opening_date).date())
             except (ValueError, TypeError):
                 opening = str(row.opening_date)
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(row.lon), float(row.lat)]},

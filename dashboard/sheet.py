@@ -93,6 +93,17 @@ def resolve_quarter(data: store.Store, code: str, requested: object) -> tuple[st
     return requested, ""
 
 
+def region_links(data: store.Store, region: str) -> list[dict]:
+    """The region then its départements (label, href), for the landing page of the sheets."""
+    reg = store.territory(data, region)
+    if reg is None:
+        return []
+    deps = store.children(data, region, "departement")
+    return ([{"label": f"{reg['name']} (région)", "href": f"/territoire/{region}"}]
+            + [{"label": f"{name} ({code[1:]})", "href": f"/territoire/{code}"}
+               for code, name in sorted(zip(deps["code"], deps["name"]))])
+
+
 def quarter_options(data: store.Store) -> list[dict]:
     return [{"label": fmt.quarter(q), "value": q} for q in reversed(store.quarters(data))]
 

@@ -66,11 +66,7 @@ def definition(indicator: dict) -> html.Details:
 
 
 def data_version_line(data: store.Store) -> str:
-    built = data.built_at[:10]
-    if built:
-        y, m, d = built.split("-")
-        built = f"{d}/{m}/{y}"
-    return f"Données : version {data.version}, construite le {built}"
+    return f"Données : version {data.version}, construite le {fmt.short_date(data.built_at)}"
 
 
 def download_button(component_id: str, label: str) -> html.Button:

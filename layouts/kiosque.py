@@ -167,8 +167,8 @@ def layout(**query) -> html.Div:
                          html.P("Données momentanément indisponibles.", className="kiosque-empty")],
                         id=_id("root"), className="kiosque")
     region = conf.region
-    region_name = (store.territory(data, region) or {}).get("name", region)
-    shows_demo = not data.public and (data.observations["status"] == "demo").any()
+    region_name = queries.name_of(data, region, region)
+    shows_demo = kiosk.shows_demo(data, region, cfg.slides)
     slides = []
     for i, name in enumerate(cfg.slides):
         slides.append(html.Section([

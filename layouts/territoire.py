@@ -57,13 +57,7 @@ def _unknown(data, code) -> html.Div:
 
 def landing(data) -> html.Div:
     region = settings.current().region
-    reg = store.territory(data, region)
-    deps = store.children(data, region, "departement") if reg is not None else None
-    links = []
-    if reg:
-        links.append(html.Li(dcc.Link(f"{reg['name']} (région)", href=f"/territoire/{region}")))
-        links += [html.Li(dcc.Link(f"{name} ({code[1:]})", href=f"/territoire/{code}"))
-                  for code, name in sorted(zip(deps["code"], deps["name"]))]
+    links = [html.Li(dcc.Link(item["label"], href=item["href"])) for item in sheet.region_links(data, region)]
     return html.Div([
         html.H1("Fiches territoire"),
         html.P("Une fiche de visite pour chaque territoire : ses indicateurs comparés au département, à la région et "

@@ -138,7 +138,7 @@ def test_pdf_and_csv_downloads(live_server, page, store_data):
         page.click("#territoire-csv")
     csv = open(info.value.path(), encoding="utf-8-sig").read()
     assert csv.splitlines()[0].split(";") == sheet.TABLE_COLUMNS
-    assert "demo" in csv and "observed" in csv
+    assert "démo" in csv and "observée" in csv            # French statuses, as in the plan CSV
 
 
 def test_unknown_code_is_a_real_404_with_suggestions(live_server):
