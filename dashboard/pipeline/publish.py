@@ -104,9 +104,10 @@ def built_time(version: str) -> str:
 
 def publish(out: Path, version: str, tables: dict[str, pd.DataFrame], geometry_writer, manifest: dict,
             lock_wait: float, echo: Callable[[str], None], step: Callable) -> bool:
-    """Under the lock: remove leftovers, then write, verify and switch ``CURRENT`` to ``version``
-    unless the served version is newer (or the same): that build finished after this one started
-    writing its result, and its data are the most recent, so this version is not written at all.
+    """Under the lock: remove leftovers, then write, verify and switch ``CURRENT`` to ``version`` —
+    unless ``CURRENT`` already names a version built at the same time or later (a build started after
+    this one and published first while this one waited): its data are the most recent, so this
+    version is not written at all, rather than left as a folder that was never served.
 
     ``step(name, fn, *args)`` times the writing (the build report); returns whether ``version`` is now current."""
     with lock(out, lock_wait, echo):
