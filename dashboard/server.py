@@ -46,6 +46,18 @@ def friendly_page(title: str, message: str, status: int, links: list[tuple[str, 
     return Response(body, status=status, mimetype="text/html")
 
 
+def unavailable_page() -> Response:
+    page = friendly_page("Données momentanément indisponibles",
+                         "Aucune version des données ne peut être lue pour le moment (l'incident est consigné "
+                         "dans le journal du serveur). Réessayez dans quelques minutes.", 503)
+    page.headers["Retry-After"] = "60"
+    return page
+
+
+def _failed(failure) -> dict:
+    return {"failed_version": failure.version, "error": failure.error} if failure else {}
+
+
 _STATIC = re.compile(r"^/(_dash-component-suites|assets)/")
 STATIC_CACHE_ENTRIES = 256
 
@@ -92,11 +104,31 @@ def install(app: dash.Dash, conf: Settings) -> None:
 
     @server.route("/healthz")
     def healthz():
+        """200 while a version is served, even an older one than CURRENT names (``degraded``); 503 without any."""
         try:
             data = store.get()
         except store.StoreUnavailable:
-            return jsonify({"status": "indisponible", "version": None}), 503
-        return jsonify({"status": "ok", "version": data.version, "built_at": data.built_at})
+            return jsonify({"status": "indisponible", "version": None, **_failed(store.failure())}), 503
+        failed = store.failure()
+        return jsonify({"status": "dégradé" if failed else "ok", "degraded": failed is not None,
+                        "version": data.version, "built_at": data.built_at, **_failed(failed)})
+
+    @server.before_request
+    def unavailable():
+        """No readable version at all (cold start): every page answers a clear 503, not an empty shell."""
+        if request.method != "GET" or _INTERNAL.match(request.path) or page_for(request.path) is None:
+            return None
+        try:
+            store.get()
+        except store.StoreUnavailable:
+            return unavailable_page()
+        return None
+
+    @server.errorhandler(store.StoreUnavailable)
+    def store_unavailable(_exc):   # more specific than security's handler of Exception
+        if request.path.startswith("/_dash-"):
+            return jsonify({"erreur": "données indisponibles"}), 503
+        return unavailable_page()
 
     @server.before_request
     def real_not_found():

@@ -42,6 +42,7 @@ class Settings:
     kiosk_seconds: int = 12
     status_on_track: float = 0.95        # share of expected progress for "en bonne voie"
     status_watch: float = 0.80           # ... for "à surveiller" (below: "en retard")
+    build_lock_wait: float = 600.0       # seconds a build waits for a concurrent one before failing (exit 2)
 
 
 def load() -> Settings:
@@ -65,6 +66,7 @@ def load() -> Settings:
         kiosk_seconds=int(_env("KIOSK_SECONDS", "12")),
         status_on_track=float(_env("STATUS_ON_TRACK", "0.95")),
         status_watch=float(_env("STATUS_WATCH", "0.80")),
+        build_lock_wait=float(_env("BUILD_LOCK_WAIT", "600")),
     )
 
 

@@ -11,6 +11,7 @@ or callback can return anything else, whatever a client sends.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import periods
+from .pipeline.publish import check_files
 from .schema import TABLES
 
 
@@ -60,9 +62,21 @@ class Store:
 
 
 _LOCK = threading.Lock()
-_MEMO: dict[tuple, Store] = {}
+_SERVED: dict[tuple[str, bool], Store] = {}       # (root, public) -> the last version loaded successfully
+_FAILED: dict[tuple[str, bool], "Failure"] = {}   # (root, public) -> the newer CURRENT that could not be loaded
+_LOGGED: set[tuple[str, str | None]] = set()      # (root, version) already logged: once per bad version
 _CURRENT_SEEN: dict[Path, tuple[float, str | None]] = {}
 RECHECK_SECONDS = 1.0
+RETRY_SECONDS = 30.0        # a version that failed to load is tried again after this delay
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The version ``CURRENT`` names but that could not be loaded (None: ``CURRENT`` itself is missing)."""
+    version: str | None
+    error: str
+    at: float               # time.monotonic() of the last attempt
 
 
 def current_version(root: Path) -> str | None:
@@ -78,10 +92,26 @@ def current_version(root: Path) -> str | None:
     return version
 
 
+def _read_table(folder: Path, name: str) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(folder / f"{name}.parquet")
+    except Exception as exc:  # pyarrow raises its own types; which one does not matter to the reader
+        raise OSError(f"{name}.parquet illisible : {exc}") from exc
+
+
 def _load(root: Path, version: str, public: bool) -> Store:
+    """Load one version; raises (OSError, ValueError…) when anything in it is missing or damaged."""
     folder = root / version
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+    if not folder.is_dir():
+        raise OSError("dossier de la version absent")
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OSError("manifest.json absent") from None
+    except ValueError as exc:
+        raise OSError(f"manifest.json illisible : {exc}") from None
+    check_files(folder, manifest)     # the sha256 the build recorded: a truncated file is refused here
+    tables = {name: _read_table(folder, name) for name in TABLES}
     ind = tables["indicators"]
     ind["public"] = ind["public"].astype(bool)
     obs = tables["observations"]
@@ -122,28 +152,81 @@ def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd
                  initiatives=initiatives if initiatives is not None else empty["initiatives"], _slices=slices)
 
 
+def _describe(exc: Exception, root: Path) -> str:
+    """A short message without the server's paths (/healthz is public on the kiosk instance)."""
+    text = str(exc) or type(exc).__name__
+    for prefix in {str(root.resolve()), str(root)}:
+        text = text.replace(prefix + "/", "")
+    return text[:300]
+
+
 def open_store(root: Path | str, public: bool = False) -> Store | None:
-    """The current version under ``root`` (memoised), or None when nothing is published."""
+    """The current version under ``root`` (memoised on its id), or None when nothing is published.
+
+    A version that cannot be loaded (folder or manifest missing, truncated or altered file) never
+    replaces the one in memory: the last good version keeps being served, the failure is logged once
+    per version and reported by ``failure()``, and loading is retried every RETRY_SECONDS (and at
+    once when ``CURRENT`` names another version). With no good version in memory: StoreUnavailable.
+    """
     root = Path(root)
+    slot = (str(root.resolve()), public)
     version = current_version(root)
-    if version is None:
+    served = _SERVED.get(slot)
+    if served is not None and served.version == version:
+        return served
+    if version is None and served is None:
         return None
-    key = (str(root.resolve()), version, public)
-    store = _MEMO.get(key)
-    if store is None:
-        with _LOCK:
-            store = _MEMO.get(key)
-            if store is None:
-                store = _load(root, version, public)
-                # keep only the newest version per (root, public): the store is immutable, old ones are garbage
-                for old in [k for k in _MEMO if k[0] == key[0] and k[2] == public]:
-                    del _MEMO[old]
-                _MEMO[key] = store
-    return store
+    failed = _FAILED.get(slot)
+    if failed and failed.version == version and time.monotonic() - failed.at < RETRY_SECONDS:
+        return _fallback(served, failed)                 # too soon to try that version again
+    if version is None:                                  # CURRENT vanished: keep the version in memory
+        return _fallback(served, _record(root, slot, None, "fichier CURRENT absent ou vide", served))
+    # One thread loads; while it does, the others keep answering with the version in memory.
+    if not _LOCK.acquire(blocking=served is None):
+        return served
+    try:
+        served = _SERVED.get(slot)
+        if served is not None and served.version == version:
+            return served
+        try:
+            store = _load(root, version, public)
+        except Exception as exc:  # any damage: keep serving what was good
+            return _fallback(served, _record(root, slot, version, _describe(exc, root), served))
+        _SERVED[slot] = store
+        _FAILED.pop(slot, None)
+        return store
+    finally:
+        _LOCK.release()
+
+
+def _record(root: Path, slot: tuple, version: str | None, error: str, served: Store | None) -> Failure:
+    """Note the failed attempt (its time starts the retry delay); log it the first time only."""
+    failed = _FAILED[slot] = Failure(version, error, time.monotonic())
+    if (slot[0], version) not in _LOGGED:
+        _LOGGED.add((slot[0], version))
+        kept = f"la version {served.version} reste servie" if served else "aucune version servie"
+        log.error("stock %s : version %s illisible (%s) ; %s, nouvel essai toutes les %g s",
+                  root, version or "(aucune)", error, kept, RETRY_SECONDS)
+    return failed
+
+
+def _fallback(served: Store | None, failed: Failure) -> Store:
+    """The version still served despite ``failed``, or StoreUnavailable when there is none."""
+    if served is None:
+        raise StoreUnavailable(f"version {failed.version} illisible : {failed.error}")
+    return served
+
+
+def failure() -> Failure | None:
+    """Why this process's settings' ``CURRENT`` is not the version served (None when it is)."""
+    from .settings import current
+
+    conf = current()
+    return _FAILED.get((str(Path(conf.data_dir).resolve()), conf.public))
 
 
 def get() -> Store:
-    """The store of this process's settings; raises StoreUnavailable when nothing is published."""
+    """The store of this process's settings; raises StoreUnavailable when nothing is published or readable."""
     from .settings import current
 
     conf = current()

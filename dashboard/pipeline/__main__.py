@@ -42,7 +42,8 @@ def _build(args, conf, publish: bool) -> int:
     from .build import build
 
     raws = args.raw or [conf.raw_dir]
-    result = build(raws, getattr(args, "out", None), region=_region(args.region), publish_it=publish)
+    result = build(raws, getattr(args, "out", None), region=_region(args.region), publish_it=publish,
+                   lock_wait=conf.build_lock_wait)
     if not publish:
         print("Données valides : rien n'a été publié (commande check).", file=sys.stderr)
     return 0 if result.version or not publish else 1
@@ -57,7 +58,11 @@ def _show(args) -> int:
     if args.period and not periods.is_quarter(args.period):
         print(f"erreur : trimestre invalide {args.period!r} (ex. 2023Q4)", file=sys.stderr)
         return EXIT_INVALID
-    data = store.open_store(args.out)
+    try:
+        data = store.open_store(args.out)
+    except store.StoreUnavailable as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return EXIT_INVALID
     if data is None:
         print(f"erreur : aucun stock publié dans {args.out} (lancer d'abord la commande build)", file=sys.stderr)
         return EXIT_INVALID

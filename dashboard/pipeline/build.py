@@ -18,6 +18,7 @@ from typing import Callable
 import pandas as pd
 
 from ..schema import KEY, STATUS_LABELS, STATUSES, TABLES
+from ..settings import Settings
 from . import publish
 from .contribution import Contribution
 from .errors import BuildError, InputError
@@ -262,8 +263,11 @@ def _geometry_writer(merged: dict):
 
 
 def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", publish_it: bool = True,
-          echo: Callable[[str], None] = _stderr) -> BuildResult:
-    """Build (and publish unless ``publish_it`` is False) a store version from raw folders."""
+          echo: Callable[[str], None] = _stderr,
+          lock_wait: float = Settings.build_lock_wait) -> BuildResult:
+    """Build (and publish unless ``publish_it`` is False) a store version from raw folders.
+
+    Publishing waits at most ``lock_wait`` seconds for a concurrent build (see publish.publish)."""
     steps = Steps(echo)
     report: list[str] = []
     files, options = steps.run("Inventaire des fichiers", discover, [Path(d) for d in raw_dirs])
@@ -328,9 +332,9 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
         manifest["timings"] = steps.timings
         return BuildResult(version=None, published=False, report=report, manifest=manifest)
     manifest["timings"] = steps.timings
-    steps.run("Écriture et vérification", publish.write_version, Path(out), version, tables,
-              _geometry_writer(geometry), manifest)
-    publish.switch(Path(out), version)
+    if not publish.publish(Path(out), version, tables, _geometry_writer(geometry), manifest, lock_wait, echo,
+                           steps.run):
+        return BuildResult(version=version, published=False, report=report, manifest=manifest)
     echo(f"Version publiée : {version} ({len(observations)} valeurs, {len(territories)} territoires)")
     return BuildResult(version=version, published=True, report=report, manifest=manifest)
 
