@@ -24,8 +24,7 @@ def sniff(path: Path) -> bool:
 
 
 def read(path: Path, options: dict | None = None) -> Contribution:
-    text = csvutil.read_text(path)
-    _, rows = csvutil.rows(path, text, COLUMNS)
+    _, rows = csvutil.rows(path, COLUMNS)
     records = []
     for line, row in rows:
         if not territory.is_code(row["territoire"]):
