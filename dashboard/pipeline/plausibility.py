@@ -64,12 +64,12 @@ def jump_warnings(frame: pd.DataFrame, indicators: pd.DataFrame) -> list[str]:
     both = same & (data["value"] > 0) & (prev_value > 0)   # from or to 0 there is no factor to speak of
     ratio = (data["value"] / prev_value).where(both)
     factor = ratio.where(ratio >= 1, 1 / ratio)
-    jumps = data.assign(_factor=factor, _prev=prev_value, _prev_period=prev_period)
+    jumps = data.assign(jump=factor, previous=prev_value, previous_period=prev_period)
     jumps = jumps[factor > data["jump_factor"]]
     lines = []
     for indicator, group in jumps.groupby("indicator", sort=True):
-        group = group.sort_values("_factor", ascending=False)
-        examples = " ; ".join(f"{r.territory} {r._prev_period} → {r.period} : {_num(r._prev)} → {_num(r.value)}"
+        group = group.sort_values("jump", ascending=False)
+        examples = " ; ".join(f"{r.territory} {r.previous_period} → {r.period} : {_num(r.previous)} → {_num(r.value)}"
                               for r in group.head(MAX_EXAMPLES).itertuples())
         more = f" ; … (et {len(group) - MAX_EXAMPLES} autre(s))" if len(group) > MAX_EXAMPLES else ""
         lines.append(f"⚠ {indicator} : {len(group)} saut(s) de plus d'un facteur {_num(group['jump_factor'].iloc[0])} "

@@ -115,14 +115,16 @@ def read(path: Path, options: dict | None = None) -> Contribution:
                 raise InputError(path, f"cible de {ident!r} invalide (attendu territory, value, period "
                                        f"AAAAQn, source) : {exc}", where("targets"), "targets") from None
             targets.append({"indicator": ident, "territory": t["territory"], "period": period,
-                            "value": value, "source": t.get("source", item["source"])})
+                            "value": value, "source": t.get("source", item["source"]),
+                            "_file": str(path), "_row": where("targets"), "_column": "targets"})
     indicators = pd.DataFrame(rows)
     for col in ("min", "max", "jump_factor"):
         indicators[col] = indicators[col].astype(float)
     return Contribution(
         source="Catalogue des indicateurs", file=str(path), millesime=str(doc.get("catalogue_version", "")),
         rows=len(rows), indicators=indicators,
-        targets=pd.DataFrame(targets, columns=["indicator", "territory", "period", "value", "source"]),
+        targets=pd.DataFrame(targets, columns=["indicator", "territory", "period", "value", "source",
+                                              "_file", "_row", "_column"]),
     )
 
 

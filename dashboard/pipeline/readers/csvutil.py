@@ -35,9 +35,9 @@ FIELD_MAX = 65_536
 
 _DATE_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 _DATE_FR = re.compile(r"(\d{2})/(\d{2})/(\d{4})(?: \d{2}:\d{2}(?::\d{2})?)?")
-# 2023Q4, 2023-Q4, 2023 T4, T4 2023, T4-2023, Q4 2023 (case and spaces ignored)
-_QUARTER_YEAR_FIRST = re.compile(r"(\d{4})[QT]([1-4])")
-_QUARTER_YEAR_LAST = re.compile(r"[QT]([1-4])(\d{4})")
+# 2023Q4 (stored form) or T4 2023 (as French users write it; Q4 2023 too); case and spaces ignored
+_QUARTER_STORED = re.compile(r"(\d{4})Q([1-4])")
+_QUARTER_FRENCH = re.compile(r"[TQ]([1-4])\s+(\d{4})")
 
 
 def separator(first_line: str) -> str:
@@ -210,12 +210,12 @@ def parse_date(text: str) -> dt.date:
 
 
 def parse_quarter(text: str) -> str:
-    """``2023Q4``, ``T4 2023``, ``2023-T4``, ``q4 2023``… -> ``"2023Q4"``; raises ValueError otherwise."""
-    compact = re.sub(r"[\s\-_/]", "", str(text)).upper()
-    m = _QUARTER_YEAR_FIRST.fullmatch(compact)
+    """``2023Q4``, ``T4 2023``, ``t4 2023``… -> ``"2023Q4"``; raises ValueError otherwise."""
+    text = str(text).replace("\u00a0", " ").strip().upper()
+    m = _QUARTER_STORED.fullmatch(text)
     if m:
         return f"{m.group(1)}Q{m.group(2)}"
-    m = _QUARTER_YEAR_LAST.fullmatch(compact)
+    m = _QUARTER_FRENCH.fullmatch(text)
     if m:
         return f"{m.group(2)}Q{m.group(1)}"
     raise ValueError(text)
