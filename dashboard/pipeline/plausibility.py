@@ -10,7 +10,8 @@
   multiplies by 10, 100, 1 000; a real series seldom moves that much, but it can).
 
 Frames carry, when the reader knows it, where each value was read: ``_file``, ``_row``, ``_column``
-(see the readers); errors then name that cell, otherwise the indicator, territory and quarter.
+and optionally ``_period_column`` (the column of its date); errors then name that cell, otherwise the
+indicator, territory and quarter.
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def check_observations(frame: pd.DataFrame, indicators: pd.DataFrame, reference_
         row = data.loc[i]
         raise _error(row, f"observation de {row['indicator']} pour {row['territory']} au trimestre {row['period']}, "
                           f"postérieur à la date de référence du build ({reference_date.isoformat()}) : une valeur "
-                          f"observée ne peut pas être dans le futur (date mal saisie ?) ; seules les cibles le peuvent")
+                          f"observée ne peut pas être dans le futur (date mal saisie ?) ; seules les cibles le peuvent",
+                     date=True)
     return jump_warnings(data, indicators)
 
 
@@ -125,12 +127,14 @@ def _bound_error(row: pd.Series, what: str) -> InputError:
                        f"{row['period']} hors des bornes plausibles : attendu {bound}{why}")
 
 
-def _error(row: pd.Series, message: str) -> InputError:
-    """InputError at the value's cell when the reader said where it was, else named by its source."""
+def _error(row: pd.Series, message: str, date: bool = False) -> InputError:
+    """InputError at the value's cell (or its date's, ``_period_column``) when the reader said where it
+    was, else named by its source."""
     file = row.get("_file")
     if isinstance(file, str) and file:
         line = row.get("_row")
-        column = row.get("_column")
+        column = row.get("_period_column") if date and isinstance(row.get("_period_column"), str) \
+            else row.get("_column")
         return InputError(file, message, int(line) if pd.notna(line) else None,
                           column if isinstance(column, str) and column else None)
     source = row.get("source")

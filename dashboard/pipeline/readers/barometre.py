@@ -47,7 +47,8 @@ DATA_COLUMNS = {"indic_va", "indic_vi", "indic_vc", "metric_enforce_date", "vale
 MAPPING_COLUMNS = ["source_id", "indicator", "label"]
 DEPT_SHEET_RE = re.compile(r"^(?:\d{2}|2[AB]|97\d)$")
 
-LOCATION = ["_file", "_row", "_column"]   # where each value was read (see plausibility)
+# Where each value was read, and the column of its date (see plausibility).
+LOCATION = ["_file", "_row", "_column", "_period_column"]
 PRIORITY_DITP = 10
 PRIORITY_ETALAB = 20
 SNIFF_LINES = 10  # a header a few lines down is still recognised, so read() can say where it should be
@@ -200,8 +201,8 @@ class _Collector:
     plausibility check names the cell of an implausible value.
     """
 
-    def __init__(self, path: Path, mapping: dict, label: str):
-        self.path, self.mapping, self.label = path, mapping, label
+    def __init__(self, path: Path, mapping: dict, label: str, date_column: str):
+        self.path, self.mapping, self.label, self.date_column = path, mapping, label, date_column
         self.seen: dict[tuple, int] = {}
         self.obs: list[dict] = []
         self.targets: list[dict] = []
@@ -226,7 +227,7 @@ class _Collector:
         file, line, column = where
         return {"indicator": self.mapping[source_id][0], "territory": zone, "period": periods.from_date(date),
                 "value": value, "source": f"{self.label}, {source_id}", "_date": date,
-                "_file": str(file), "_row": line, "_column": column}
+                "_file": str(file), "_row": line, "_column": column, "_period_column": self.date_column}
 
     def add(self, source_id: str, zone: str, date: dt.date, value: float, where: tuple, note: str = "") -> None:
         self.obs.append({**self._record(source_id, zone, date, value, where), "status": "observed", "note": note})
@@ -281,7 +282,7 @@ def read_ditp(path: Path, options: dict | None = None) -> Contribution:
     table = csvutil.read_table(path)
     idx = _header(path, table.header, table.rows, DITP_COLUMNS, DITP_COLUMNS[:3] + ["indic_vi", "indic_va", "indic_vc"],
                   "DITP")
-    out = _Collector(path, mapping, "Baromètre des résultats de l'action publique (DITP)")
+    out = _Collector(path, mapping, "Baromètre des résultats de l'action publique (DITP)", "metric_enforce_date")
     for line, fields in table.rows:
         if len(fields) != len(idx):
             raise InputError(path, f"{len(idx)} valeurs attendues, {len(fields)} trouvées", line,
@@ -369,7 +370,7 @@ def read_etalab_csv(path: Path, options: dict | None = None) -> Contribution:
     mapping = load_mapping(mapping_path)
     table = csvutil.read_table(path)
     idx = _header(path, table.header, table.rows, ETALAB_COLUMNS, ETALAB_REQUIRED, "Etalab")
-    out = _Collector(path, mapping, "Baromètre de l'action publique (Etalab)")
+    out = _Collector(path, mapping, "Baromètre de l'action publique (Etalab)", "date")
 
     def records():
         names = list(idx)
@@ -426,7 +427,7 @@ def read_etalab_xlsx(path: Path, options: dict | None = None) -> Contribution:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
         raise InputError(path, f"classeur Excel illisible ou tronqué ({type(exc).__name__})", 1, "A") from None
-    out = _Collector(path, mapping, "Baromètre de l'action publique (Etalab)")
+    out = _Collector(path, mapping, "Baromètre de l'action publique (Etalab)", "date")
     try:
         sheets = [n for n in wb.sheetnames if DEPT_SHEET_RE.match(n.strip())]
         if not sheets:

@@ -53,14 +53,24 @@ def read_text(path: Path) -> tuple[str, str]:
     first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
     sep = separator(first)
     header = [h.strip() for h in first.split(sep)]
-    return _common.decode_utf8(path, data, sep, header), sep
+    text = _common.decode_utf8(path, data, sep, header)
+    if "\0" in text:  # the csv module reads NUL bytes silently since Python 3.11
+        pos = text.index("\0")
+        start = text.rfind("\n", 0, pos) + 1
+        field, _ = _field_at(text[start:pos], sep)
+        raise InputError(path, "caractère nul (octet 0x00) : fichier binaire ou corrompu, un CSV texte est attendu",
+                         text.count("\n", 0, pos) + 1, _column(header, field))
+    return text, sep
 
 
-def _field_at(line: str, sep: str, stop: int | None = None) -> tuple[int, bool]:
-    """(index of the field at position ``stop`` of ``line`` (end by default), inside quotes?)."""
+def _field_at(line: str, sep: str, stray: bool = False) -> tuple[int, bool]:
+    """(index of the field at the end of ``line``, inside quotes there?); with ``stray``, stop at the
+    first closing quote followed by something else than the separator (the csv module's complaint)."""
     field, quoted = 0, False
-    for ch in line[:stop]:
+    for i, ch in enumerate(line):
         if ch == '"':
+            if quoted and stray and line[i + 1:i + 2] not in ("", sep, '"', "\r"):
+                return field, True
             quoted = not quoted
         elif ch == sep and not quoted:
             field += 1
@@ -119,15 +129,17 @@ def _csv_error(path, exc: csv.Error, header, start: int, line_num: int, lines: l
         return InputError(path, "guillemet ouvert jamais refermé : la fin du fichier est atteinte dans ce champ "
                                 "(toutes les lignes suivantes y ont été avalées)", start, _column(header, field))
     line = lines[line_num - 1] if 0 < line_num <= len(lines) else ""
+    if "expected after" in text and line_num > start:
+        # The quote that went wrong is the one opened on the record's first line, not this one.
+        field, _ = _field_at(lines[start - 1], sep)
+        return InputError(path, f"guillemet ouvert dans ce champ et jamais refermé correctement : les lignes "
+                                f"{start + 1} à {line_num} ont été avalées dans un seul champ (guillemet en trop ?)",
+                          start, _column(header, field))
     if "expected after" in text:
-        field, _ = _field_at(line, sep)
+        field, _ = _field_at(line, sep, stray=True)
         return InputError(path, f"caractère inattendu après un guillemet fermant (attendu le séparateur "
                                 f"« {sep if sep != chr(9) else 'tabulation'} » ou la fin de ligne ; un guillemet "
                                 f"dans un champ s'écrit \"\")", line_num, _column(header, field))
-    if "NUL" in text or "nul" in text:
-        field, _ = _field_at(line, sep, line.find("\0") if "\0" in line else None)
-        return InputError(path, "caractère nul (octet 0x00) : fichier binaire ou corrompu, un CSV texte est attendu",
-                          line_num, _column(header, field))
     return InputError(path, f"CSV illisible ({text})", line_num, 1)
 
 

@@ -67,7 +67,8 @@ def read(path: Path, options: dict | None = None) -> Contribution:
                         "status": status, "source": source or "Valeur de démonstration",
                         "note": row.get("note", ""),
                         # hand-filled: an unknown indicator or territory is an error at this cell, not a drop
-                        "_file": str(path), "_row": line, "_column": "valeur", "_hand": True})
+                        "_file": str(path), "_row": line, "_column": "valeur", "_period_column": "trimestre",
+                        "_hand": True})
     frame = pd.DataFrame(records)
     return Contribution(source="Tableau de suivi du plan", file=str(path), rows=len(records),
                         observations=frame, priority=30)
