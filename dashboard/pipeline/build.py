@@ -407,7 +407,9 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
     facts: dict = {}
     for c in contributions:
         report.extend(c.report)
-        facts.update(c.facts)
+        for key, fact in c.facts.items():   # facts per file (dicts keyed by file) add up across files
+            facts[key] = {**facts[key], **fact} if isinstance(fact, dict) and isinstance(facts.get(key), dict) \
+                else fact
     geometry = steps.run("Contours", merge_geometry, contributions, territories, observations, report, facts) \
         if any(c.geometry for c in contributions) else {}
 
