@@ -179,8 +179,12 @@ def unreadable(path: Path) -> None:
     file or a workbook that does not open is a failed delivery, not a file to skip."""
     import zipfile
 
-    if not path.read_bytes()[:4096].strip():
+    head = path.read_bytes()[:4096]
+    if not head.strip():
         raise InputError(path, "fichier vide : des données étaient attendues (fichier incomplet ?)", 1, 1)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):   # Excel's « texte Unicode »: the readers expect UTF-8
+        raise InputError(path, "fichier encodé en UTF-16 (« texte Unicode » d'Excel) : le réenregistrer en "
+                               "« CSV UTF-8 »", 1, 1)
     if path.suffix.lower() in (".xlsx", ".xlsm") and not zipfile.is_zipfile(path):
         raise InputError(path, "classeur Excel illisible ou tronqué (ce n'est pas un fichier xlsx valide)", 1, "A")
 

@@ -135,7 +135,8 @@ def _error(row: pd.Series, message: str, date: bool = False) -> InputError:
         line = row.get("_row")
         column = row.get("_period_column") if date and isinstance(row.get("_period_column"), str) \
             else row.get("_column")
-        return InputError(file, message, int(line) if pd.notna(line) else None,
-                          column if isinstance(column, str) and column else None)
+        if not isinstance(column, str):   # a field number (FINESS has no header) or nothing
+            column = int(column) if column is not None and pd.notna(column) else None
+        return InputError(file, message, int(line) if pd.notna(line) else None, column or None)
     source = row.get("source")
     return InputError(source if isinstance(source, str) and source else "valeurs calculées", message, None, "valeur")

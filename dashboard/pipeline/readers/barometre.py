@@ -184,7 +184,7 @@ def _sniff_header(path: Path, columns: list[str], must: str, minimum: int = 3) -
             head = fh.read(8192)
         lines = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:SNIFF_LINES]
         for line in lines:
-            names = {n.strip().strip('"') for n in re.split(r"[,;]", line)}
+            names = {n.strip().strip('"') for n in re.split(r"[,;\t]", line)}
             if must in names and len(names & set(columns)) >= minimum:
                 return True
         return False

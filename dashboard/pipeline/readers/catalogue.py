@@ -96,18 +96,23 @@ def read(path: Path, options: dict | None = None) -> Contribution:
         if item["frequency"] not in periods.FREQUENCY_QUARTERS:
             raise InputError(path, "fréquence attendue parmi trimestre, semestre, année, "
                                    f"reçu {item['frequency']!r}", where("frequency"), "frequency")
-        bad = [lv for lv in item["levels"] if lv not in territory.LEVELS]
-        if bad or not item["levels"]:
-            raise InputError(path, f"niveaux attendus parmi {', '.join(territory.LEVELS)}, reçu {bad or '[]'}",
+        levels = item["levels"] if isinstance(item["levels"], list) else [item["levels"]]
+        bad = [lv for lv in levels if lv not in territory.LEVELS]
+        if bad or not isinstance(item["levels"], list) or not levels:
+            raise InputError(path, f"niveaux attendus (une liste) parmi {', '.join(territory.LEVELS)}, "
+                                   f"reçu {item['levels']!r}",
                              where("levels"), "levels")
         for key in ("public", "plan"):
             if not isinstance(item[key], bool):
                 raise InputError(path, f"{key} attendu true ou false", where(key), key)
         rows.append({**{k: item[k] for k in REQUIRED}, "levels": "|".join(item["levels"]), "order": order,
                      **_bounds(path, item, float(default_jump), where)})
+        if not isinstance(item.get("targets", []), list):
+            raise InputError(path, "targets attendu : une liste de { territory, value, period, source }",
+                             where("targets"), "targets")
         for t in item.get("targets", []):
             try:
-                if not territory.is_code(t["territory"]):
+                if not isinstance(t, dict) or not territory.is_code(t["territory"]):
                     raise ValueError(f"code de territoire invalide {t['territory']!r}")
                 period = csvutil.parse_quarter(t["period"])
                 value = float(t["value"])

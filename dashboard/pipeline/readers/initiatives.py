@@ -18,7 +18,7 @@ def sniff(path: Path) -> bool:
         return False
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            return fh.readline().strip().replace(";", ",").split(",") == COLUMNS
+            return fh.readline().strip().replace(";", ",").replace("\t", ",").split(",") == COLUMNS
     except OSError:
         return False
 

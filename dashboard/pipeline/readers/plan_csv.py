@@ -24,7 +24,7 @@ def sniff(path: Path) -> bool:
         return False
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            head = fh.readline().strip().replace(";", ",")
+            head = fh.readline().strip().replace(";", ",").replace("\t", ",")
     except OSError:
         return False
     # Lenient on purpose: a plan file with a misspelt column must be *recognised*, then rejected
