@@ -89,9 +89,9 @@ def test_values_carry_the_cell_they_were_read_from(tmp_path):
 def test_etalab_national_csv_gives_france(tmp_path):
     f = write(tmp_path / "national.csv", "\n".join([
         "mesure,indicateur,id_indicateur,maille_geographique,date,valeur,unite",
-        f"{MESURE},Nombre de maisons de santé pluri-professionnelles,nb-maisons-sante,national,2021-12-31,1889.0,maisons",
+        f"{MESURE},Nombre de MSP,nb-maisons-sante,national,2021-12-31,1889.0,maisons de santé",
         f"{MESURE},Nombre de centres de santé,nb-centres-sante,national,2021-12-31,,centres",
-        f"{MESURE},Nombre de maisons de santé pluri-professionnelles,nb-maisons-sante,national,2022-06-30,2001.0,maisons",
+        f"{MESURE},Nombre de MSP,nb-maisons-sante,national,2022-06-30,2001.0,maisons de santé",
     ]) + "\n")
     assert [s.name for s in sources.registry() if s.sniff(f)][:1] == ["Baromètre Etalab (CSV régional)"]
     obs = barometre.read_etalab_csv(f, {}).observations
@@ -119,7 +119,8 @@ def test_decimal_comma_is_refused_where_it_is_ambiguous(tmp_path):
 
 def test_plan_csv_resaved_by_french_excel(tmp_path):
     f = write(tmp_path / "saisie.csv", "indicateur;territoire;trimestre;valeur;statut;source;note\r\n"
-                                       "cpts_coverage_pct;D15;T4 2023;71,5;observed;ARS ARA;\"note; avec\r\ndeux lignes\"\r\n"
+                                       "cpts_coverage_pct;D15;T4 2023;71,5;observed;ARS ARA;"
+                                       "\"note; avec\r\ndeux lignes\"\r\n"
                                        "msp_count;D15;t1 2024;22;observed;ARS ARA;\r\n", bom=True)
     assert plan_csv.sniff(f)
     obs = plan_csv.read(f).observations

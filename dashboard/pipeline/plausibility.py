@@ -37,10 +37,10 @@ def check_observations(frame: pd.DataFrame, indicators: pd.DataFrame, reference_
         if out_of_bounds[i]:
             raise _bound_error(data.loc[i], "valeur")
         row = data.loc[i]
-        raise _error(row, f"observation de {row['indicator']} pour {row['territory']} au trimestre {row['period']}, "
-                          f"postérieur à la date de référence du build ({reference_date.isoformat()}) : une valeur "
-                          f"observée ne peut pas être dans le futur (date mal saisie ?) ; seules les cibles le peuvent",
-                     date=True)
+        raise _error(row, f"observation de {row['indicator']} pour {row['territory']} au trimestre "
+                          f"{row['period']}, postérieur à la date de référence du build "
+                          f"({reference_date.isoformat()}) : une valeur observée ne peut pas être dans le futur "
+                          f"(date mal saisie ?) ; seules les cibles le peuvent", date=True)
     return jump_warnings(data, indicators)
 
 
@@ -71,10 +71,11 @@ def jump_warnings(frame: pd.DataFrame, indicators: pd.DataFrame) -> list[str]:
     lines = []
     for indicator, group in jumps.groupby("indicator", sort=True):
         group = group.sort_values("jump", ascending=False)
-        examples = " ; ".join(f"{r.territory} {r.previous_period} → {r.period} : {_num(r.previous)} → {_num(r.value)}"
-                              for r in group.head(MAX_EXAMPLES).itertuples())
+        examples = " ; ".join(f"{r.territory} {r.previous_period} → {r.period} : "
+                              f"{_num(r.previous)} → {_num(r.value)}" for r in group.head(MAX_EXAMPLES).itertuples())
         more = f" ; … (et {len(group) - MAX_EXAMPLES} autre(s))" if len(group) > MAX_EXAMPLES else ""
-        lines.append(f"⚠ {indicator} : {len(group)} saut(s) de plus d'un facteur {_num(group['jump_factor'].iloc[0])} "
+        factor = _num(group["jump_factor"].iloc[0])
+        lines.append(f"⚠ {indicator} : {len(group)} saut(s) de plus d'un facteur {factor} "
                      f"d'une observation à la suivante, à vérifier (virgule perdue ? autre unité ?) : "
                      f"{examples}{more}")
     return lines
@@ -85,7 +86,8 @@ def jump_warnings(frame: pd.DataFrame, indicators: pd.DataFrame) -> list[str]:
 def _with_bounds(frame: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in ("min", "max", "bounds_note", "jump_factor") if c in indicators.columns]
     bounds = indicators.set_index("id")[cols]
-    data = frame.drop(columns=[c for c in cols if c in frame.columns]).join(bounds, on="indicator")
+    data = frame.reset_index(drop=True).drop(columns=[c for c in cols if c in frame.columns])
+    data = data.join(bounds, on="indicator")
     for col in ("min", "max", "jump_factor"):
         if col not in data.columns:
             data[col] = float("nan")

@@ -372,8 +372,8 @@ def check_weights(communes: pd.DataFrame, path: Path) -> None:
             first = communes[(communes["millesime"] == year) & (dep == code) & has].iloc[0]
             raise InputError(f"{path} [feuille {first['sheet']}]",
                              f"les {int(counted[(year, code)])} communes de {code} ont une population nulle ou vide "
-                             f"dans la colonne « {COLUMNS[weight][0]} » : la moyenne pondérée de l'APL du département "
-                             f"(règle DREES) ne peut pas être calculée (colonne décalée ou vidée ?)",
+                             f"dans la colonne « {COLUMNS[weight][0]} » : la moyenne pondérée de l'APL du "
+                             f"département (règle DREES) ne peut pas être calculée (colonne décalée ou vidée ?)",
                              int(first["row"]), first[f"col_{weight}"])
 
 

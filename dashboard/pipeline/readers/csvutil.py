@@ -133,7 +133,8 @@ def _csv_error(path, exc: csv.Error, header, start: int, line_num: int, lines: l
         # The quote that went wrong is the one opened on the record's first line, not this one.
         field, _ = _field_at(lines[start - 1], sep)
         return InputError(path, f"guillemet ouvert dans ce champ et jamais refermé correctement : les lignes "
-                                f"{start + 1} à {line_num} ont été avalées dans un seul champ (guillemet en trop ?)",
+                                f"{start + 1} à {line_num} ont été avalées dans un seul champ "
+                                f"(guillemet en trop ?)",
                           start, _column(header, field))
     if "expected after" in text:
         field, _ = _field_at(line, sep, stray=True)
