@@ -1,7 +1,12 @@
-"""Command line: ``python -m dashboard.pipeline build|check|show`` (see README)."""
+"""Command line: ``python -m dashboard.pipeline build|check|show`` (see README).
+
+Exit codes: 0 success, 2 anything else (bad input, bad option, unexpected failure), always with a
+French message on stderr and never a traceback; a failed build publishes nothing.
+"""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,6 +15,14 @@ from .. import periods, settings, territory
 from .errors import BuildError, InputError
 
 EXIT_INVALID = 2
+FAILED = "Échec : rien n'a été publié ; la version en service reste inchangée."
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"date attendue au format AAAA-MM-JJ, reçu {text!r}") from None
 
 
 def _parser(conf: settings.Settings) -> argparse.ArgumentParser:
@@ -24,6 +37,10 @@ def _parser(conf: settings.Settings) -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="valide les données brutes sans rien publier")
     c.add_argument("--raw", action="append", type=Path)
     c.add_argument("--region", default=conf.region)
+    for p in (b, c):
+        p.add_argument("--reference-date", type=_date, default=None,
+                       help="aucune observation ne peut être datée après ce jour (AAAA-MM-JJ ; défaut : "
+                            "reference_date de sources.toml, sinon aujourd'hui)")
     s = sub.add_parser("show", help="affiche les valeurs publiées (lignes JSON)")
     s.add_argument("--indicator", required=True)
     s.add_argument("--territory", required=True)
@@ -32,21 +49,15 @@ def _parser(conf: settings.Settings) -> argparse.ArgumentParser:
     return parser
 
 
-def _region(value: str | None) -> str | None:
-    if not value or value.lower() in ("toutes", "all", "fr"):
-        return None
-    return value if value.startswith("R") else f"R{value}"
-
-
 def _build(args, conf, publish: bool) -> int:
     from .build import build
 
     raws = args.raw or [conf.raw_dir]
-    result = build(raws, getattr(args, "out", None), region=_region(args.region), publish_it=publish,
-                   lock_wait=conf.build_lock_wait)
+    result = build(raws, getattr(args, "out", None), region=args.region, publish_it=publish,
+                   reference_date=args.reference_date, lock_wait=conf.build_lock_wait)
     if not publish:
         print("Données valides : rien n'a été publié (commande check).", file=sys.stderr)
-    return 0 if result.version or not publish else 1
+    return 0 if result.version or not publish else EXIT_INVALID
 
 
 def _show(args) -> int:
@@ -93,11 +104,20 @@ def main(argv: list[str] | None = None) -> int:
         return _build(args, conf, publish=args.command == "build")
     except InputError as exc:
         print(f"{exc}", file=sys.stderr)
-        print("Échec : rien n'a été publié ; la version en service reste inchangée.", file=sys.stderr)
+        print(FAILED, file=sys.stderr)
         return EXIT_INVALID
     except BuildError as exc:
         print(f"erreur : {exc}", file=sys.stderr)
-        print("Échec : rien n'a été publié ; la version en service reste inchangée.", file=sys.stderr)
+        print(FAILED, file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:  # a folder that cannot be written, a disk full: the system's words, not a traceback
+        print(f"erreur : {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)
+        print(FAILED, file=sys.stderr)
+        return EXIT_INVALID
+    except Exception as exc:  # a defect of ours: one line to report, never a traceback for the user
+        print(f"erreur inattendue ({type(exc).__name__}) : {exc} — merci de signaler ce message avec les "
+              f"fichiers en cause", file=sys.stderr)
+        print(FAILED, file=sys.stderr)
         return EXIT_INVALID
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import sys
 import time
 import tomllib
@@ -17,15 +18,30 @@ from typing import Callable
 
 import pandas as pd
 
+from .. import territory
 from ..schema import KEY, STATUS_LABELS, STATUSES, TABLES
 from ..settings import Settings
-from . import publish
+from . import plausibility, publish
 from .contribution import Contribution
 from .errors import BuildError, InputError
 from .sources import Source, registry
 
 IGNORED_NAMES = {"sources.toml", ".gitkeep", "modele.csv"}
 IGNORED_SUFFIXES = {".md", ".txt"}
+# The keys of sources.toml, and what each takes (the readers read them from ``options``).
+OPTION_KEYS = {
+    "region": "région suivie : code INSEE de région (\"84\" ou \"R84\") ou \"toutes\"",
+    "reference_date": "date de référence du build (\"AAAA-MM-JJ\") : aucune observation après elle",
+    "mapping": "chemin de la table de correspondance du baromètre",
+    "millesime": "millésime du référentiel territorial",
+    "contour_key": "propriété des contours portant le code officiel (ex. \"INSEE_COM\")",
+    "contour_name": "propriété des contours portant le nom",
+    "level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
+    "contour_level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
+    "simplify": "tolérance de simplification des contours, en degrés (nombre ≥ 0)",
+}
+REGION_RE = re.compile(r"^R?(\d{2})$")
+ALL_REGIONS = ("toutes", "all", "fr", "france")
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 
 
@@ -69,15 +85,84 @@ def discover(raw_dirs: list[Path]) -> tuple[list[Path], dict]:
             raise InputError(raw, "dossier de données brutes introuvable")
         conf = raw / "sources.toml"
         if conf.is_file():
-            try:
-                options.update(tomllib.loads(conf.read_text(encoding="utf-8")))
-            except tomllib.TOMLDecodeError as exc:
-                raise InputError(conf, f"TOML invalide : {exc}") from None
+            options.update(read_sources_toml(conf))
         for path in sorted(raw.rglob("*")):
             if path.is_file() and path.name not in IGNORED_NAMES and path.suffix.lower() not in IGNORED_SUFFIXES \
                     and not any(part.startswith(".") or part == "node_modules" for part in path.parts):
                 files.append(path)
     return files, options
+
+
+def read_sources_toml(path: Path) -> dict:
+    """Options of a ``sources.toml``, checked: an unknown key or a bad value names its line and key."""
+    from .readers import _common
+
+    text = _common.decode_utf8(path, _common.read_bytes(path), "=")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+), column (\d+)", str(exc))
+        raise InputError(path, f"TOML invalide : {exc}", int(m.group(1)) if m else None,
+                         int(m.group(2)) if m else None) from None
+
+    def line_of(key: str) -> int | None:
+        return next((i + 1 for i, l in enumerate(text.splitlines())
+                     if re.match(rf"^\s*(\[+\s*)?[\"']?{re.escape(key)}[\"']?\s*[=\]]", l)), None)
+
+    def fail(key: str, expected: str):
+        raise InputError(path, f"{key} = {doc[key]!r} : attendu {expected}", line_of(key), key)
+
+    for key in doc:
+        if key not in OPTION_KEYS:
+            raise InputError(path, f"clé inconnue « {key} » ; clés possibles : {', '.join(sorted(OPTION_KEYS))}",
+                             line_of(key), key)
+    options = dict(doc)
+    if "region" in doc:
+        try:
+            options["region"] = region_code(doc["region"])
+        except ValueError:
+            fail("region", OPTION_KEYS["region"])
+    if "reference_date" in doc:
+        value = doc["reference_date"]
+        try:
+            options["reference_date"] = value if type(value) is dt.date else dt.date.fromisoformat(str(value))
+        except ValueError:
+            fail("reference_date", OPTION_KEYS["reference_date"])
+    for key in ("mapping", "contour_key", "contour_name"):
+        if key in doc and (not isinstance(doc[key], str) or not doc[key].strip()):
+            fail(key, "un texte non vide")
+    for key in ("level", "contour_level"):
+        if key in doc and doc[key] not in territory.LEVELS:
+            fail(key, f"un niveau parmi {', '.join(territory.LEVELS)}")
+    if "simplify" in doc and (isinstance(doc["simplify"], bool) or not isinstance(doc["simplify"], (int, float))
+                              or doc["simplify"] < 0):
+        fail("simplify", OPTION_KEYS["simplify"])
+    if "millesime" in doc and not isinstance(doc["millesime"], (str, int)):
+        fail("millesime", "une année ou un texte (ex. 2024)")
+    return options
+
+
+def region_code(value) -> str | None:
+    """``84``, ``"84"``, ``"R84"`` -> ``"R84"``; ``"toutes"`` -> None (all of France); ValueError otherwise."""
+    if value is None or str(value).strip().lower() in ALL_REGIONS:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    m = REGION_RE.match(str(value).strip().upper().zfill(2) if isinstance(value, int) else str(value).strip().upper())
+    if not m:
+        raise ValueError(value)
+    return "R" + m.group(1)
+
+
+def check_region(region: str | None, territories_all: pd.DataFrame, origin: str) -> None:
+    """The followed region must be one the territorial reference knows (else the store silently loses
+    its communes and EPCI)."""
+    if region is None:
+        return
+    known = sorted(territories_all.loc[territories_all["level"] == "region", "code"])
+    if region not in known:
+        raise BuildError(f"région {region} ({origin}) absente du référentiel territorial ; régions connues : "
+                         f"{', '.join(known)}")
 
 
 def recognise(files: list[Path], sources: list[Source]) -> tuple[list[tuple[Path, Source]], list[Path]]:
@@ -95,8 +180,12 @@ def unreadable(path: Path) -> None:
     file or a workbook that does not open is a failed delivery, not a file to skip."""
     import zipfile
 
-    if not path.read_bytes()[:4096].strip():
+    head = path.read_bytes()[:4096]
+    if not head.strip():
         raise InputError(path, "fichier vide : des données étaient attendues (fichier incomplet ?)", 1, 1)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):   # Excel's « texte Unicode »: the readers expect UTF-8
+        raise InputError(path, "fichier encodé en UTF-16 (« texte Unicode » d'Excel) : le réenregistrer en "
+                               "« CSV UTF-8 »", 1, 1)
     if path.suffix.lower() in (".xlsx", ".xlsm") and not zipfile.is_zipfile(path):
         raise InputError(path, "classeur Excel illisible ou tronqué (ce n'est pas un fichier xlsx valide)", 1, "A")
 
@@ -127,6 +216,7 @@ def merge_territories(contributions: list[Contribution], region: str | None) -> 
         raise BuildError("référentiel territorial manquant : aucun fichier territories.csv reconnu "
                          "(voir data/raw/reference/)")
     territories = pd.concat(frames, ignore_index=True).drop_duplicates("code")
+    check_region(region, territories, "région suivie")
     if region:
         # Keep the whole country down to départements (for comparisons and national maps),
         # and EPCI/communes of the followed region only.
@@ -197,17 +287,17 @@ def merge_targets(contributions: list[Contribution]) -> pd.DataFrame:
 
 def validate_references(obs: pd.DataFrame, indicators: pd.DataFrame, territories: pd.DataFrame,
                         report: list[str]) -> pd.DataFrame:
-    """Unknown indicator or territory: an error for hand-filled rows (they carry _file/_row),
+    """Unknown indicator or territory: an error for hand-filled rows (``_hand``, with _file/_row),
     a reported drop for official files (e.g. communes merged since the file's millésime)."""
     known_ind = set(indicators["id"])
     known_terr = set(territories["code"])
-    row_info = "_file" in obs.columns
+    hand_rows = obs["_hand"].eq(True) if "_hand" in obs.columns else pd.Series(False, index=obs.index)
     for column, known, what in (("indicator", known_ind, "indicateur du catalogue"),
                                 ("territory", known_terr, "code de territoire du référentiel")):
         bad = ~obs[column].isin(known)
         if not bad.any():
             continue
-        hand = obs[bad & obs["_file"].notna()] if row_info else obs.iloc[0:0]
+        hand = obs[bad & hand_rows]
         if len(hand):
             first = hand.iloc[0]
             col = {"indicator": "indicateur", "territory": "territoire"}[column]
@@ -218,6 +308,7 @@ def validate_references(obs: pd.DataFrame, indicators: pd.DataFrame, territories
         report.append(f"⚠ {bad.sum()} valeur(s) écartée(s) : {len(codes)} territoire(s) hors du référentiel "
                       f"ou de la région construite ({', '.join(codes[:15])}{' …' if len(codes) > 15 else ''})")
         obs = obs[~bad]
+        hand_rows = hand_rows[~bad]
     return obs
 
 
@@ -262,33 +353,53 @@ def _geometry_writer(merged: dict):
     return write
 
 
+def raw_values(contributions: list[Contribution], table: str) -> pd.DataFrame:
+    """Every contribution's values (observations or targets) as read, before aggregation and merge."""
+    frames = [getattr(c, table) for c in contributions if getattr(c, table) is not None and len(getattr(c, table))]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLES[table])
+
+
 def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", publish_it: bool = True,
-          echo: Callable[[str], None] = _stderr,
+          echo: Callable[[str], None] = _stderr, reference_date: dt.date | None = None,
           lock_wait: float = Settings.build_lock_wait) -> BuildResult:
     """Build (and publish unless ``publish_it`` is False) a store version from raw folders.
 
-    Publishing waits at most ``lock_wait`` seconds for a concurrent build (see publish.publish)."""
+    ``reference_date``: no observation may be dated after it (default: ``reference_date`` of
+    sources.toml, else today). Publishing waits at most ``lock_wait`` seconds for a concurrent build
+    (see publish.publish).
+    """
     steps = Steps(echo)
     report: list[str] = []
     files, options = steps.run("Inventaire des fichiers", discover, [Path(d) for d in raw_dirs])
-    region = options.get("region", region)
-    if region and not str(region).startswith("R"):
-        region = f"R{region}"
+    try:
+        region = options["region"] if "region" in options else region_code(region)
+    except ValueError:
+        raise BuildError(f"région {region!r} invalide : attendu un code INSEE de région (84 ou R84) "
+                         f"ou « toutes »") from None
+    reference_date = reference_date or options.get("reference_date") or dt.date.today()
     known, unknown = steps.run("Reconnaissance par le contenu", recognise, files, registry())
     for path in unknown:
         report.append(f"⚠ fichier non reconnu, ignoré : {path}")
         echo(f"  ⚠ fichier non reconnu, ignoré : {path}")
     contributions = steps.run("Lecture", read_all, known, options, echo)
     territories = steps.run("Référentiel territorial", merge_territories, contributions, region)
+    indicators = merge_indicators(contributions)
+    # Plausibility of the values as read, so that an error names the file, row and column of the value
+    # (an APL commune by its sheet row), before aggregation can blur it.
+    steps.run("Plausibilité des valeurs lues", plausibility.check_observations,
+              raw_values(contributions, "observations"), indicators, reference_date)
+    plausibility.check_targets(raw_values(contributions, "targets"), indicators)
 
     def finalize():
         for c in contributions:
             if c.finalize:
                 c.finalize(c, territories)
     steps.run("Agrégations (EPCI, départements, région, France)", finalize)
-    indicators = merge_indicators(contributions)
     observations, superseded = steps.run("Fusion des valeurs", merge_observations, contributions)
     observations = validate_references(observations, indicators, territories, report)
+    # Again on what will be published: computed values (aggregates, FINESS counts) obey the same rules,
+    # and jumps are judged on the series users will see.
+    report.extend(plausibility.check_observations(observations, indicators, reference_date))
     if superseded:
         report.append(f"{superseded} valeur(s) en concurrence pour un même indicateur, territoire et trimestre : "
                       "une seule gardée par ordre de préséance, les autres citées en note")
@@ -303,7 +414,9 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
     facts: dict = {}
     for c in contributions:
         report.extend(c.report)
-        facts.update(c.facts)
+        for key, fact in c.facts.items():   # facts per file (dicts keyed by file) add up across files
+            facts[key] = {**facts[key], **fact} if isinstance(fact, dict) and isinstance(facts.get(key), dict) \
+                else fact
     geometry = steps.run("Contours", merge_geometry, contributions, territories, observations, report, facts) \
         if any(c.geometry for c in contributions) else {}
 
@@ -318,6 +431,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
     statuses = observations["status"].value_counts().to_dict()
     manifest = {
         "version": version, "built_at": now.isoformat(timespec="seconds"), "region": region,
+        "reference_date": reference_date.isoformat(),
         "catalogue_version": next((c.millesime for c in contributions if c.indicators is not None), ""),
         "inputs": inputs, "statuses": {k: int(v) for k, v in statuses.items()},
         "periods": {"first": observations["period"].min() if len(observations) else None,

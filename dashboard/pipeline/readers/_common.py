@@ -5,8 +5,6 @@ raises :class:`InputError` naming file, row and column when the input is not as 
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pandas as pd
@@ -57,15 +55,6 @@ def read_bytes(path: Path) -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise InputError(path, f"fichier illisible : {exc.strerror or exc}", 1, 1) from None
-
-
-def csv_rows(text: str, separator: str = ","):
-    """Yield (line number, fields) for each record; line number is that of the record's first line."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    start = 1
-    for fields in reader:
-        yield start, fields
-        start = reader.line_num + 1
 
 
 def parse_number(text: str) -> float | None:

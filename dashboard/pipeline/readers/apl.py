@@ -151,7 +151,8 @@ def _number(path: Path, value: object, sheet: str, row: int, col: str, header: s
 
 
 def read_sheet(path: Path, ws, sheet: str, millesime: int) -> pd.DataFrame:
-    """One millésime sheet -> frame [code, millesime, apl, apl65, pop_std, pop_tot, row]."""
+    """One millésime sheet -> frame [code, millesime, apl, apl65, pop_std, pop_tot, row, sheet, col_<role>…]
+    (sheet, row and column letters say where each value was read)."""
     try:
         ws.reset_dimensions()  # some writers store a wrong sheet size; read every row present
     except AttributeError:
@@ -181,12 +182,20 @@ def read_sheet(path: Path, ws, sheet: str, millesime: int) -> pd.DataFrame:
         out["code"].append(code)
         out["row"].append(excel_row)
         for role in ("apl", "apl65", "pop_std", "pop_tot"):
-            out[role].append(_number(path, _cell(row, cols[role]), sheet, excel_row, letters[role], names[role]))
+            value = _number(path, _cell(row, cols[role]), sheet, excel_row, letters[role], names[role])
+            if role.startswith("pop") and value < 0:
+                raise InputError(path, f"feuille « {sheet} » : population négative « {value:g} » dans la colonne "
+                                       f"« {names[role]} » (attendu un nombre d'habitants, positif ou nul)",
+                                 excel_row, letters[role])
+            out[role].append(value)
     if not out["code"]:
         raise InputError(path, f"feuille « {sheet} » : aucune ligne de données après l'en-tête (ligne {h + 1}) : "
                                f"classeur vide ou tronqué", start + 1, "A")
     df = pd.DataFrame(out)
     df.insert(1, "millesime", millesime)
+    df["sheet"] = sheet
+    for role, letter in letters.items():
+        df[f"col_{role}"] = letter
     return df
 
 
@@ -217,10 +226,11 @@ def read_communes(path: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def commune_observations(communes: pd.DataFrame) -> pd.DataFrame:
+def commune_observations(communes: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Commune values, each with the sheet cell it was read from (``_file``, ``_row``, ``_column``)."""
     parts = []
     for col, (mean_id, _share_id) in INDICATORS.items():
-        d = communes.loc[communes[col].notna(), ["code", "millesime", col]]
+        d = communes.loc[communes[col].notna()]
         parts.append(pd.DataFrame({
             "indicator": mean_id,
             "territory": "C" + d["code"],
@@ -229,6 +239,9 @@ def commune_observations(communes: pd.DataFrame) -> pd.DataFrame:
             "status": "observed",
             "source": d["millesime"].map(source_label),
             "note": "",
+            "_file": f"{path} [feuille " + d["sheet"] + "]",
+            "_row": d["row"],
+            "_column": d[f"col_{col}"],
         }))
     return pd.concat(parts, ignore_index=True)
 
@@ -238,11 +251,12 @@ def read(path: Path, options: dict | None = None) -> Contribution:
     communes = read_communes(path)
     years = sorted(communes["millesime"].unique())
     c = Contribution(source=SOURCE, file=str(path), millesime=",".join(str(y) for y in years),
-                     rows=len(communes), priority=PRIORITY, observations=commune_observations(communes))
+                     rows=len(communes), priority=PRIORITY, observations=commune_observations(communes, path))
     missing = int(communes[["apl", "apl65", "pop_std", "pop_tot"]].isna().any(axis=1).sum())
     c.report.append(f"APL DREES : {len(communes)} lignes communales, millésime(s) {c.millesime}")
     if missing:
         c.report.append(f"APL DREES : {missing} commune(s) avec une valeur vide, exclue(s) des calculs concernés")
+    check_weights(communes, path)
     c.finalize = partial(_finalize, communes)
     return c
 
@@ -342,6 +356,25 @@ def aggregate(communes: pd.DataFrame, territories: pd.DataFrame) -> tuple[pd.Dat
         }))
     obs = pd.concat(parts, ignore_index=True)
     return obs, unknown, report
+
+
+def check_weights(communes: pd.DataFrame, path: Path) -> None:
+    """A département whose communes have APL values but no population cannot be averaged: DREES' rule
+    weights by population, and a zero (or empty) total would silently drop its mean and share."""
+    dep = communes["code"].map(_common.departement_of)
+    for role, weight in (("apl", "pop_std"), ("apl", "pop_tot")):
+        has = communes[role].notna()
+        total = communes[weight].where(has, 0.0).fillna(0.0).groupby([communes["millesime"], dep]).sum()
+        counted = has.groupby([communes["millesime"], dep]).sum()
+        zero = total[(total <= 0) & (counted > 0)]
+        if len(zero):
+            year, code = zero.index[0]
+            first = communes[(communes["millesime"] == year) & (dep == code) & has].iloc[0]
+            raise InputError(f"{path} [feuille {first['sheet']}]",
+                             f"les {int(counted[(year, code)])} communes de {code} ont une population nulle ou vide "
+                             f"dans la colonne « {COLUMNS[weight][0]} » : la moyenne pondérée de l'APL du "
+                             f"département (règle DREES) ne peut pas être calculée (colonne décalée ou vidée ?)",
+                             int(first["row"]), first[f"col_{weight}"])
 
 
 def _finalize(communes: pd.DataFrame, contribution: Contribution, territories: pd.DataFrame) -> None:

@@ -5,9 +5,16 @@ Three formats of the same series:
 - DITP CSV (current): ``indic_id,enforce_zone_id,metric_enforce_date,maille,indic_vi,indic_va,indic_vc,indic_ta``;
   zones ``FRANCE``, ``R84``, ``D01``; ``indic_va`` is the value, ``indic_vc`` the target (own row,
   dated at the target date), ``indic_vi`` the baseline.
-- Etalab regional CSV (2017–2022): ``mesure,indicateur,id_indicateur,code_region,libelle_region,date,valeur,unite``.
+- Etalab CSV (2017–2022): regional edition
+  ``mesure,indicateur,id_indicateur,code_region,libelle_region,date,valeur,unite``; national edition
+  ``mesure,indicateur,id_indicateur,maille_geographique,date,valeur,unite`` (no territory column: France).
 - Etalab département xlsx: one sheet per département ("01", "2A", "971"), same columns with
   ``code_departement`` / ``libelle_departement``.
+
+CSV files are read as published (``,``) or as re-saved by a French Excel (``;``, decimal comma, BOM,
+dates ``01/12/2023``); placeholder rows of the official files (a zone, no date, no value) are skipped and
+counted. The dataset's metadata files (``meta_indicateurs.csv``, ``meta_chantiers.csv``…) are
+recognised and set aside with a note.
 
 Source indicator ids are tied to catalogue ids by a mapping file (data, not code):
 ``data/raw/mappings/barometre.csv`` with columns ``source_id,indicator,label``.
@@ -24,16 +31,24 @@ import pandas as pd
 from ... import periods
 from ..contribution import Contribution
 from ..errors import InputError
-from . import _common
+from . import _common, csvutil
 
 DITP_COLUMNS = ["indic_id", "enforce_zone_id", "metric_enforce_date", "maille", "indic_vi", "indic_va",
                 "indic_vc", "indic_ta"]
 ETALAB_COLUMNS = ["mesure", "indicateur", "id_indicateur", "code_region", "libelle_region", "date", "valeur", "unite"]
-ETALAB_DEPT_REQUIRED = ["id_indicateur", "date", "valeur"]
-META_START = "indic_id,indic_parent_ch"
+ETALAB_REQUIRED = ["id_indicateur", "date", "valeur"]
+ETALAB_CODE_COLUMNS = {"code_region": "region", "code_departement": "departement", "code_dept": "departement",
+                       "departement": "departement"}
+NATIONAL_MAILLES = ("nation", "france", "pays", "fr")
+# Metadata of the dataset (meta_indicateurs.csv, meta_chantiers.csv, meta_engagement.csv…): an id
+# column of the baromètre and none of the value columns of a data file.
+META_ID_COLUMNS = {"indic_id", "indic_parent_ch", "chantier_id", "ch_id", "engagement_id", "perimetre_id"}
+DATA_COLUMNS = {"indic_va", "indic_vi", "indic_vc", "metric_enforce_date", "valeur", "date"}
 MAPPING_COLUMNS = ["source_id", "indicator", "label"]
 DEPT_SHEET_RE = re.compile(r"^(?:\d{2}|2[AB]|97\d)$")
 
+# Where each value was read, and the column of its date (see plausibility).
+LOCATION = ["_file", "_row", "_column", "_period_column"]
 PRIORITY_DITP = 10
 PRIORITY_ETALAB = 20
 SNIFF_LINES = 10  # a header a few lines down is still recognised, so read() can say where it should be
@@ -61,20 +76,17 @@ def load_mapping(path: Path) -> dict[str, tuple[str, str]]:
     if not path.is_file():
         raise InputError(path, "table de correspondance du baromètre introuvable (colonnes attendues : "
                                "source_id,indicator,label)", 1, "source_id")
-    text = _common.decode_utf8(path, _common.read_bytes(path))
-    rows = list(_common.csv_rows(text))
-    if not rows or not any(f.strip() for f in rows[0][1]):
+    table = csvutil.read_table(path)
+    if not any(table.header):
         raise InputError(path, "table de correspondance vide", 1, "source_id")
-    header = [h.strip() for h in rows[0][1]]
+    header = table.header
     for col in MAPPING_COLUMNS:
         if col not in header:
             raise InputError(path, f"colonne « {col} » absente de la table de correspondance ; colonnes trouvées : "
                                    f"{', '.join(header)}", 1, col)
     idx = {c: header.index(c) for c in MAPPING_COLUMNS}
     mapping: dict[str, tuple[str, str]] = {}
-    for line, fields in rows[1:]:
-        if not any(f.strip() for f in fields):
-            continue
+    for line, fields in table.rows:
         if len(fields) < len(header):
             raise InputError(path, f"{len(header)} valeurs attendues, {len(fields)} trouvées", line, len(fields) + 1)
         sid, ind = fields[idx["source_id"]].strip(), fields[idx["indicator"]].strip()
@@ -125,37 +137,37 @@ def _date(path: Path, value: object, line: int, column: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     text = str(value if value is not None else "").strip()
+    if not text:
+        raise InputError(path, "date manquante alors que la ligne porte une valeur (attendu AAAA-MM-JJ, "
+                               "ex. 2023-12-01)", line, column)
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00)?)?", text):
-            raise ValueError
-        return dt.date.fromisoformat(text[:10])
+        return csvutil.parse_date(text)
     except ValueError:
-        raise InputError(path, f"date impossible « {text} » (attendu AAAA-MM-JJ, ex. 2023-12-01)", line,
-                         column) from None
+        raise InputError(path, f"date impossible « {text} » (attendu AAAA-MM-JJ ou JJ/MM/AAAA, ex. 2023-12-01)",
+                         line, column) from None
 
 
-def _value(path: Path, value: object, line: int, column: str) -> float | None:
+def _value(path: Path, value: object, line: int, column: str, decimal_comma: bool = True) -> float | None:
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     try:
-        return _common.parse_number(str(value))
+        return csvutil.parse_number(str(value), decimal_comma)
     except ValueError:
-        raise InputError(path, f"valeur non numérique « {value} » (attendu un nombre, ex. 383.0)", line,
+        hint = "" if decimal_comma or "," not in str(value) else \
+            " ; dans un fichier séparé par des virgules, la virgule décimale est ambiguë : écrire 175.5"
+        raise InputError(path, f"valeur non numérique « {value} » (attendu un nombre, ex. 383.0){hint}", line,
                          column) from None
 
 
-def _header(path: Path, rows: list, expected: list[str], required: list[str], fmt: str) -> dict[str, int]:
-    if not rows or not any(f.strip() for f in rows[0][1]):
+def _header(path: Path, header: list[str], rows: list, expected: list[str], required: list[str],
+            fmt: str) -> dict[str, int]:
+    if not any(header):
         raise InputError(path, f"fichier vide : en-tête {fmt} attendu ligne 1 ({','.join(expected)})", 1, expected[0])
-    header = [h.strip().lstrip("\ufeff") for h in rows[0][1]]
-    if len(header) == 1 and header[0].count(";") >= 2:
-        raise InputError(path, f"séparateur « ; » trouvé : le fichier {fmt} doit être séparé par des virgules", 1,
-                         expected[0])
     present = [c for c in required if c in header]
     if not present:
-        for line, fields in rows[1:SNIFF_LINES]:
+        for line, fields in rows[:SNIFF_LINES]:
             if set(required) <= {f.strip() for f in fields}:
                 raise InputError(path, f"en-tête trouvé ligne {line} au lieu de la ligne 1 : supprimer les lignes "
                                        f"qui le précèdent", 1, expected[0])
@@ -166,20 +178,13 @@ def _header(path: Path, rows: list, expected: list[str], required: list[str], fm
     return {c: header.index(c) for c in header}
 
 
-def _read_csv(path: Path) -> list:
-    data = _common.read_bytes(path)
-    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
-    header = [h.strip().lstrip("\ufeff") for h in first.split(",")]
-    return list(_common.csv_rows(_common.decode_utf8(path, data, ",", header)))
-
-
 def _sniff_header(path: Path, columns: list[str], must: str, minimum: int = 3) -> bool:
     try:
         with open(path, "rb") as fh:
             head = fh.read(8192)
         lines = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:SNIFF_LINES]
         for line in lines:
-            names = {n.strip().strip('"') for n in re.split(r"[,;]", line)}
+            names = {n.strip().strip('"') for n in re.split(r"[,;\t]", line)}
             if must in names and len(names & set(columns)) >= minimum:
                 return True
         return False
@@ -190,16 +195,21 @@ def _sniff_header(path: Path, columns: list[str], must: str, minimum: int = 3) -
 # --- records -> contribution -------------------------------------------------------------------
 
 class _Collector:
-    """Accumulates (indicator, zone, date) values of one file, checks duplicates, builds frames."""
+    """Accumulates (indicator, zone, date) values of one file, checks duplicates, builds frames.
 
-    def __init__(self, path: Path, mapping: dict, label: str):
-        self.path, self.mapping, self.label = path, mapping, label
+    Every value keeps where it was read (``_file``, ``_row``, ``_column``) so that the build's
+    plausibility check names the cell of an implausible value.
+    """
+
+    def __init__(self, path: Path, mapping: dict, label: str, date_column: str):
+        self.path, self.mapping, self.label, self.date_column = path, mapping, label, date_column
         self.seen: dict[tuple, int] = {}
         self.obs: list[dict] = []
         self.targets: list[dict] = []
         self.unknown: dict[str, int] = {}
         self.rows = 0
-        self.empty = 0
+        self.empty = 0          # dated rows with no value
+        self.placeholders = 0   # rows with neither date nor value (the official files hold dozens)
 
     def key(self, source_id: str, zone: str, date: dt.date, line: int, column: str) -> bool:
         """Register a row; False if its indicator is not mapped (the row is then ignored)."""
@@ -213,15 +223,17 @@ class _Collector:
             return False
         return True
 
-    def add(self, source_id: str, zone: str, date: dt.date, value: float, note: str = "") -> None:
-        self.obs.append({"indicator": self.mapping[source_id][0], "territory": zone,
-                         "period": periods.from_date(date), "value": value, "status": "observed",
-                         "source": f"{self.label}, {source_id}", "note": note, "_date": date})
+    def _record(self, source_id: str, zone: str, date: dt.date, value: float, where: tuple) -> dict:
+        file, line, column = where
+        return {"indicator": self.mapping[source_id][0], "territory": zone, "period": periods.from_date(date),
+                "value": value, "source": f"{self.label}, {source_id}", "_date": date,
+                "_file": str(file), "_row": line, "_column": column, "_period_column": self.date_column}
 
-    def target(self, source_id: str, zone: str, date: dt.date, value: float) -> None:
-        self.targets.append({"indicator": self.mapping[source_id][0], "territory": zone,
-                             "period": periods.from_date(date), "value": value,
-                             "source": f"{self.label}, {source_id}", "_date": date})
+    def add(self, source_id: str, zone: str, date: dt.date, value: float, where: tuple, note: str = "") -> None:
+        self.obs.append({**self._record(source_id, zone, date, value, where), "status": "observed", "note": note})
+
+    def target(self, source_id: str, zone: str, date: dt.date, value: float, where: tuple) -> None:
+        self.targets.append(self._record(source_id, zone, date, value, where))
 
     def contribution(self, source: str, priority: int, mapping_path: Path) -> Contribution:
         c = Contribution(source=source, file=str(self.path), rows=self.rows, priority=priority)
@@ -229,51 +241,57 @@ class _Collector:
         c.targets = self._latest(self.targets, "targets")
         dates = [r["_date"] for r in self.obs]
         c.millesime = max(dates).isoformat() if dates else ""
+        skipped = [f"{self.empty} ligne(s) sans valeur ignorée(s)" if self.empty else "",
+                   f"{self.placeholders} ligne(s) sans date ni valeur (lignes d'attente du jeu de données) "
+                   f"ignorée(s)" if self.placeholders else ""]
         c.report.append(f"{source} : {len(c.observations)} valeurs, {len(c.targets)} cibles"
-                        + (f", {self.empty} ligne(s) vide(s) ignorée(s)" if self.empty else ""))
+                        + "".join(f", {s}" for s in skipped if s))
         for sid, n in sorted(self.unknown.items()):
             c.report.append(f"avertissement : indicateur « {sid} » absent de la table de correspondance "
                             f"{mapping_path} : {n} ligne(s) ignorée(s)")
         c.facts["barometre_unmapped_ids"] = sorted(self.unknown)
+        c.facts.setdefault("barometre_skipped_rows", {})[str(self.path)] = {
+            "placeholders": self.placeholders, "no_value": self.empty}
         return c
 
     @staticmethod
     def _latest(records: list[dict], table: str) -> pd.DataFrame:
         # Monthly series (e.g. IND-587) give several dates in one quarter: the quarter's value is the
         # latest situation, and the note says which date it is.
+        columns = list(_common.frame(table, []).columns) + LOCATION
         if not records:
-            return _common.frame(table, [])
+            return pd.DataFrame(columns=columns)
         df = pd.DataFrame(records).sort_values("_date")
         df = df.drop_duplicates(["indicator", "territory", "period"], keep="last")
         if table == "observations":
             situation = "situation au " + df["_date"].map(lambda d: d.isoformat())
             df["note"] = df["note"].where(df["note"] == "", df["note"] + " ; ") + situation
-        return df.drop(columns="_date")[_common.frame(table, []).columns].reset_index(drop=True)
+        return df[columns].reset_index(drop=True)
 
 
 # --- DITP CSV --------------------------------------------------------------------------------
 
 def sniff_ditp(path: Path) -> bool:
-    return _sniff_header(path, DITP_COLUMNS, "indic_id") and not _common.first_line(path).startswith(META_START)
+    return _sniff_header(path, DITP_COLUMNS, "indic_id") and not sniff_meta(path)
 
 
 def read_ditp(path: Path, options: dict | None = None) -> Contribution:
     path = Path(path)
     mapping_path = find_mapping(path, options)
     mapping = load_mapping(mapping_path)
-    rows = _read_csv(path)
-    idx = _header(path, rows, DITP_COLUMNS, DITP_COLUMNS[:3] + ["indic_vi", "indic_va", "indic_vc"], "DITP")
-    col = DITP_COLUMNS
-    out = _Collector(path, mapping, "Baromètre des résultats de l'action publique (DITP)")
-    for line, fields in rows[1:]:
-        if not any(f.strip() for f in fields):
-            out.empty += 1
-            continue
+    table = csvutil.read_table(path)
+    idx = _header(path, table.header, table.rows, DITP_COLUMNS, DITP_COLUMNS[:3] + ["indic_vi", "indic_va", "indic_vc"],
+                  "DITP")
+    out = _Collector(path, mapping, "Baromètre des résultats de l'action publique (DITP)", "metric_enforce_date")
+    for line, fields in table.rows:
         if len(fields) != len(idx):
             raise InputError(path, f"{len(idx)} valeurs attendues, {len(fields)} trouvées", line,
-                             col[min(len(fields), len(col) - 1)])
+                             list(idx)[min(len(fields), len(idx) - 1)])
         get = {c: fields[i] for c, i in idx.items()}
-        values = {c: _value(path, get[c], line, c) for c in ("indic_vi", "indic_va", "indic_vc")}
+        values = {c: _value(path, get[c], line, c, table.decimal_comma) for c in ("indic_vi", "indic_va", "indic_vc")}
+        if all(v is None for v in values.values()) and not get["metric_enforce_date"].strip():
+            out.placeholders += 1   # a zone, no date, no value: a placeholder of the dataset, it carries nothing
+            continue
         sid = get["indic_id"].strip()
         if not sid:
             raise InputError(path, "identifiant d'indicateur vide", line, "indic_id")
@@ -286,59 +304,83 @@ def read_ditp(path: Path, options: dict | None = None) -> Contribution:
         if not out.key(sid, zone, date, line, "indic_id"):
             continue
         if values["indic_va"] is not None:
-            out.add(sid, zone, date, values["indic_va"])
+            out.add(sid, zone, date, values["indic_va"], (path, line, "indic_va"))
         elif values["indic_vi"] is not None:
-            out.add(sid, zone, date, values["indic_vi"], "valeur de référence (indic_vi)")
+            out.add(sid, zone, date, values["indic_vi"], (path, line, "indic_vi"), "valeur de référence (indic_vi)")
         if values["indic_vc"] is not None:
-            out.target(sid, zone, date, values["indic_vc"])
+            out.target(sid, zone, date, values["indic_vc"], (path, line, "indic_vc"))
     return out.contribution("Baromètre DITP", PRIORITY_DITP, mapping_path)
 
 
-# --- Etalab regional CSV ---------------------------------------------------------------------
+# --- Etalab CSV (regional or national edition) ---------------------------------------------------
 
 def sniff_etalab_csv(path: Path) -> bool:
-    return _sniff_header(path, ETALAB_COLUMNS, "id_indicateur")
+    return _sniff_header(path, ETALAB_COLUMNS + ["maille_geographique"], "id_indicateur")
 
 
-def _etalab_rows(path: Path, out: _Collector, records, zone_of) -> None:
+def _etalab_rows(where: Path, out: _Collector, records, zone_of, decimal_comma: bool = True) -> None:
     for line, get in records:
         if not any(str(v).strip() for v in get.values() if v is not None):
             out.empty += 1
             continue
+        value = _value(where, get.get("valeur"), line, "valeur", decimal_comma)
+        if value is None and not str(get.get("date") or "").strip():
+            out.placeholders += 1
+            continue
         sid = str(get.get("id_indicateur") or "").strip()
         if not sid:
-            raise InputError(path, "identifiant d'indicateur vide", line, "id_indicateur")
+            raise InputError(where, "identifiant d'indicateur vide", line, "id_indicateur")
         zone = zone_of(get, line)
-        date = _date(path, get.get("date"), line, "date")
-        value = _value(path, get.get("valeur"), line, "valeur")
+        date = _date(where, get.get("date"), line, "date")
         if value is None:
             out.empty += 1
             continue
         out.rows += 1
         if out.key(sid, zone, date, line, "id_indicateur"):
-            out.add(sid, zone, date, value)
+            out.add(sid, zone, date, value, (where, line, "valeur"))
+
+
+def _etalab_zone(path: Path, idx: dict[str, int]):
+    """How a row of an Etalab CSV names its territory: a region or département code column, or
+    none at all in the national edition (every row is France; its ``maille_geographique`` says so)."""
+    code_col = next((c for c in ETALAB_CODE_COLUMNS if c in idx), None)
+    if code_col and ETALAB_CODE_COLUMNS[code_col] == "region":
+        return lambda get, line: _zone_region(path, get[code_col], line, code_col)
+    if code_col:
+        return lambda get, line: _zone_departement(path, get[code_col], line, code_col)
+
+    def national(get, line):
+        maille = _norm_text(get.get("maille_geographique") or "")
+        if maille and not any(m in maille for m in NATIONAL_MAILLES):
+            raise InputError(path, f"maille « {get['maille_geographique']} » sans colonne de code territorial "
+                                   f"(code_region ou code_departement) : seule la maille nationale se lit sans code",
+                             line, "maille_geographique")
+        return "FR"
+    return national
+
+
+def _norm_text(text: str) -> str:
+    import unicodedata
+    return "".join(c for c in unicodedata.normalize("NFD", str(text).strip().lower()) if not unicodedata.combining(c))
 
 
 def read_etalab_csv(path: Path, options: dict | None = None) -> Contribution:
     path = Path(path)
     mapping_path = find_mapping(path, options)
     mapping = load_mapping(mapping_path)
-    rows = _read_csv(path)
-    idx = _header(path, rows, ETALAB_COLUMNS, ["id_indicateur", "code_region", "date", "valeur"], "Etalab")
-    out = _Collector(path, mapping, "Baromètre de l'action publique (Etalab)")
+    table = csvutil.read_table(path)
+    idx = _header(path, table.header, table.rows, ETALAB_COLUMNS, ETALAB_REQUIRED, "Etalab")
+    out = _Collector(path, mapping, "Baromètre de l'action publique (Etalab)", "date")
 
     def records():
-        for line, fields in rows[1:]:
-            if not any(f.strip() for f in fields):
-                out.empty += 1
-                continue
+        names = list(idx)
+        for line, fields in table.rows:
             if len(fields) != len(idx):
-                names = list(idx)
                 raise InputError(path, f"{len(idx)} valeurs attendues, {len(fields)} trouvées", line,
                                  names[min(len(fields), len(names) - 1)])
             yield line, {c: fields[i] for c, i in idx.items()}
 
-    _etalab_rows(path, out, records(), lambda get, line: _zone_region(path, get["code_region"], line, "code_region"))
+    _etalab_rows(path, out, records(), _etalab_zone(path, idx), table.decimal_comma)
     return out.contribution("Baromètre Etalab", PRIORITY_ETALAB, mapping_path)
 
 
@@ -385,7 +427,7 @@ def read_etalab_xlsx(path: Path, options: dict | None = None) -> Contribution:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
         raise InputError(path, f"classeur Excel illisible ou tronqué ({type(exc).__name__})", 1, "A") from None
-    out = _Collector(path, mapping, "Baromètre de l'action publique (Etalab)")
+    out = _Collector(path, mapping, "Baromètre de l'action publique (Etalab)", "date")
     try:
         sheets = [n for n in wb.sheetnames if DEPT_SHEET_RE.match(n.strip())]
         if not sheets:
@@ -397,7 +439,8 @@ def read_etalab_xlsx(path: Path, options: dict | None = None) -> Contribution:
             raw = list(wb[name].iter_rows(values_only=True))
             rows = [(i + 1, [_text(c) for c in r]) for i, r in enumerate(raw) if r is not None]
             rows = rows or [(1, [])]
-            idx = _header(Path(where), rows, ETALAB_COLUMNS, ETALAB_DEPT_REQUIRED, "Etalab (département)")
+            idx = _header(Path(where), [h.strip() for h in rows[0][1]], rows[1:], ETALAB_COLUMNS, ETALAB_REQUIRED,
+                          "Etalab (département)")
             code_col = next((c for c in ("code_departement", "code_dept", "departement") if c in idx), None)
 
             def zone_of(get, line, sheet=sheet, code_col=code_col, where=where):
@@ -421,19 +464,27 @@ def read_etalab_xlsx(path: Path, options: dict | None = None) -> Contribution:
 
 # --- files recognised but not used -------------------------------------------------------------
 
+def _header_names(path: Path) -> set[str]:
+    return {n.strip().strip('"').lower() for n in re.split(r"[,;\t]", _common.first_line(path))}
+
+
 def sniff_meta(path: Path) -> bool:
-    return _common.first_line(path).startswith(META_START)
+    """The dataset's metadata (``meta_indicateurs.csv``, ``meta_chantiers.csv``…): a baromètre id
+    column and none of the date or value columns of a data file."""
+    names = _header_names(path)
+    return bool(names & META_ID_COLUMNS) and not names & DATA_COLUMNS
 
 
 def read_meta(path: Path, options: dict | None = None) -> Contribution:
     c = Contribution(source="Baromètre (métadonnées)", file=str(path), priority=PRIORITY_DITP)
-    c.report.append("métadonnées des indicateurs du baromètre reconnues, non utilisées")
+    c.report.append(f"métadonnées du baromètre reconnues et mises de côté ({Path(path).name}) : non utilisées, "
+                    f"les libellés et définitions viennent du catalogue des indicateurs")
     return c
 
 
 def sniff_mapping(path: Path) -> bool:
     # Lenient (first column only) so that a mapping file missing a column is read and reported.
-    return _common.first_line(path).replace(" ", "").startswith("source_id,")
+    return re.split(r"[,;\t]", _common.first_line(path).replace(" ", ""))[0] == "source_id"
 
 
 def read_mapping(path: Path, options: dict | None = None) -> Contribution:

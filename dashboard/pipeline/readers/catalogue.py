@@ -1,4 +1,11 @@
-"""Indicator catalogue (``indicators.toml``) -> indicators and targets tables."""
+"""Indicator catalogue (``indicators.toml``) -> indicators and targets tables.
+
+Besides the published fields, the catalogue declares what a plausible value is (see
+``dashboard.pipeline.plausibility``): ``min`` / ``max`` (defaults by unit, UNIT_BOUNDS),
+``bounds_note`` (why), and ``jump_factor`` (a change by more than this factor from one observation to
+the next is reported as a warning; default: the catalogue's top-level ``jump_factor``, else
+DEFAULT_JUMP_FACTOR). They are columns of the indicators frame, not of the published table.
+"""
 from __future__ import annotations
 
 import re
@@ -10,11 +17,20 @@ import pandas as pd
 from ... import periods, territory
 from ..contribution import Contribution
 from ..errors import InputError
+from . import _common, csvutil
 
 REQUIRED = ("id", "label", "short_label", "unit", "polarity", "levels", "frequency", "definition",
             "source", "public", "plan", "theme")
 UNITS = ("nombre", "%", "consultations/hab./an")
 POLARITIES = ("higher", "lower", "none")
+# Plausible values when the indicator does not say: a count is never negative, a share of the
+# population lies between 0 and 100 %. An APL is never negative; its upper bound is declared per
+# indicator in the catalogue, with its reason.
+UNIT_BOUNDS = {"nombre": (0.0, None), "%": (0.0, 100.0), "consultations/hab./an": (0.0, None)}
+# A lost decimal point or a unit mix-up multiplies a value by 10, 100 or 1000; real series (counts
+# of MSP, coverage shares, APL) do not move by a factor 5 from one observation to the next.
+DEFAULT_JUMP_FACTOR = 5.0
+BOUND_COLUMNS = ["min", "max", "bounds_note", "jump_factor"]
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,60}$")
 
 
@@ -44,7 +60,7 @@ def _line_of(text: str, ident: str, key: str | None = None) -> int | None:
 
 
 def read(path: Path, options: dict | None = None) -> Contribution:
-    text = path.read_text(encoding="utf-8")
+    text = _common.decode_utf8(path, _common.read_bytes(path), "=")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -52,8 +68,12 @@ def read(path: Path, options: dict | None = None) -> Contribution:
         raise InputError(path, f"TOML invalide : {exc}", int(m.group(1)) if m else None,
                          int(m.group(2)) if m else None) from None
     items = doc.get("indicator")
-    if not items:
+    if not items or not isinstance(items, list):
         raise InputError(path, "aucun bloc [[indicator]] : catalogue vide")
+    default_jump = doc.get("jump_factor", DEFAULT_JUMP_FACTOR)
+    if not _number(default_jump) or default_jump <= 1:
+        raise InputError(path, f"jump_factor attendu : un nombre supérieur à 1 (ex. 5), reçu {default_jump!r}",
+                         _top_line(text, "jump_factor"), "jump_factor")
     rows, targets, seen = [], [], set()
     for order, item in enumerate(items):
         ident = item.get("id", "")
@@ -76,28 +96,66 @@ def read(path: Path, options: dict | None = None) -> Contribution:
         if item["frequency"] not in periods.FREQUENCY_QUARTERS:
             raise InputError(path, "fréquence attendue parmi trimestre, semestre, année, "
                                    f"reçu {item['frequency']!r}", where("frequency"), "frequency")
-        bad = [lv for lv in item["levels"] if lv not in territory.LEVELS]
-        if bad or not item["levels"]:
-            raise InputError(path, f"niveaux attendus parmi {', '.join(territory.LEVELS)}, reçu {bad or '[]'}",
+        levels = item["levels"] if isinstance(item["levels"], list) else [item["levels"]]
+        bad = [lv for lv in levels if lv not in territory.LEVELS]
+        if bad or not isinstance(item["levels"], list) or not levels:
+            raise InputError(path, f"niveaux attendus (une liste) parmi {', '.join(territory.LEVELS)}, "
+                                   f"reçu {item['levels']!r}",
                              where("levels"), "levels")
         for key in ("public", "plan"):
             if not isinstance(item[key], bool):
                 raise InputError(path, f"{key} attendu true ou false", where(key), key)
-        rows.append({**{k: item[k] for k in REQUIRED}, "levels": "|".join(item["levels"]), "order": order})
+        rows.append({**{k: item[k] for k in REQUIRED}, "levels": "|".join(item["levels"]), "order": order,
+                     **_bounds(path, item, float(default_jump), where)})
+        if not isinstance(item.get("targets", []), list):
+            raise InputError(path, "targets attendu : une liste de { territory, value, period, source }",
+                             where("targets"), "targets")
         for t in item.get("targets", []):
             try:
-                if not territory.is_code(t["territory"]):
+                if not isinstance(t, dict) or not territory.is_code(t["territory"]):
                     raise ValueError(f"code de territoire invalide {t['territory']!r}")
-                periods.parse(t["period"])
+                period = csvutil.parse_quarter(t["period"])
                 value = float(t["value"])
-            except (KeyError, ValueError, TypeError) as exc:
+            except (KeyError, ValueError, TypeError, AttributeError) as exc:
                 raise InputError(path, f"cible de {ident!r} invalide (attendu territory, value, period "
                                        f"AAAAQn, source) : {exc}", where("targets"), "targets") from None
-            targets.append({"indicator": ident, "territory": t["territory"], "period": t["period"],
-                            "value": value, "source": t.get("source", item["source"])})
+            targets.append({"indicator": ident, "territory": t["territory"], "period": period,
+                            "value": value, "source": t.get("source", item["source"]),
+                            "_file": str(path), "_row": where("targets"), "_column": "targets"})
     indicators = pd.DataFrame(rows)
+    for col in ("min", "max", "jump_factor"):
+        indicators[col] = indicators[col].astype(float)
     return Contribution(
         source="Catalogue des indicateurs", file=str(path), millesime=str(doc.get("catalogue_version", "")),
         rows=len(rows), indicators=indicators,
-        targets=pd.DataFrame(targets, columns=["indicator", "territory", "period", "value", "source"]),
+        targets=pd.DataFrame(targets, columns=["indicator", "territory", "period", "value", "source",
+                                              "_file", "_row", "_column"]),
     )
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def _top_line(text: str, key: str) -> int | None:
+    return next((i + 1 for i, l in enumerate(text.splitlines()) if re.match(rf"^\s*{key}\s*=", l)), None)
+
+
+def _bounds(path: Path, item: dict, default_jump: float, where) -> dict:
+    """min / max (unit defaults), bounds_note and jump_factor of one indicator, checked."""
+    low, high = UNIT_BOUNDS[item["unit"]]
+    low, high = item.get("min", low), item.get("max", high)
+    for key, value in (("min", low), ("max", high)):
+        if value is not None and not _number(value):
+            raise InputError(path, f"{key} attendu : un nombre (borne plausible), reçu {value!r}", where(key), key)
+    if low is not None and high is not None and low >= high:
+        raise InputError(path, f"bornes plausibles incohérentes : min {low} ≥ max {high}", where("max"), "max")
+    jump = item.get("jump_factor", default_jump)
+    if not _number(jump) or jump <= 1:
+        raise InputError(path, f"jump_factor attendu : un nombre supérieur à 1 (ex. 5), reçu {jump!r}",
+                         where("jump_factor"), "jump_factor")
+    note = item.get("bounds_note", "")
+    if not isinstance(note, str):
+        raise InputError(path, "bounds_note attendu : un texte", where("bounds_note"), "bounds_note")
+    return {"min": float("nan") if low is None else float(low), "max": float("nan") if high is None else float(high),
+            "bounds_note": note, "jump_factor": float(jump)}

@@ -295,6 +295,8 @@ def count(structures: pd.DataFrame, territories: pd.DataFrame, extraction: str,
 def _finalize(extraction: str, departements: list[str], contribution: Contribution,
               territories: pd.DataFrame) -> None:
     obs, unknown, report = count(contribution.structures, territories, extraction, departements)
+    # Every count is dated by the extraction date (line 1, 4th field): a count "in the future" comes from it.
+    obs = obs.assign(_file=contribution.file, _row=1, _column=4)
     if unknown:
         contribution.report.append(
             f"FINESS : {len(unknown)} commune(s) d'implantation absente(s) du référentiel territorial, comptées dans "

@@ -18,14 +18,13 @@ def sniff(path: Path) -> bool:
         return False
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            return fh.readline().strip().replace(";", ",").split(",") == COLUMNS
+            return fh.readline().strip().replace(";", ",").replace("\t", ",").split(",") == COLUMNS
     except OSError:
         return False
 
 
 def read(path: Path, options: dict | None = None) -> Contribution:
-    text = csvutil.read_text(path)
-    _, rows = csvutil.rows(path, text, COLUMNS)
+    _, rows = csvutil.rows(path, COLUMNS)
     records = []
     for line, row in rows:
         if not territory.is_code(row["territoire"]):

@@ -6,19 +6,17 @@ the catalogue and the territorial reference (errors still name this file's line)
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from ... import periods, territory
+from ... import territory
 from ...schema import STATUSES
 from ..contribution import Contribution
 from ..errors import InputError
 from . import csvutil
 
 COLUMNS = ["indicateur", "territoire", "trimestre", "valeur", "statut", "source", "note"]
-_FR_QUARTER = re.compile(r"^T([1-4])\s+(\d{4})$")
 
 
 def sniff(path: Path) -> bool:
@@ -26,7 +24,7 @@ def sniff(path: Path) -> bool:
         return False
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            head = fh.readline().strip().replace(";", ",")
+            head = fh.readline().strip().replace(";", ",").replace("\t", ",")
     except OSError:
         return False
     # Lenient on purpose: a plan file with a misspelt column must be *recognised*, then rejected
@@ -35,16 +33,15 @@ def sniff(path: Path) -> bool:
 
 
 def _quarter(path: Path, raw: str, line: int) -> str:
-    m = _FR_QUARTER.match(raw)
-    text = f"{m.group(2)}Q{m.group(1)}" if m else raw
-    if not periods.is_quarter(text):
-        raise InputError(path, f"trimestre attendu au format 2023Q4 ou « T4 2023 », reçu {raw!r}", line, "trimestre")
-    return text
+    try:
+        return csvutil.parse_quarter(raw)
+    except ValueError:
+        raise InputError(path, f"trimestre attendu au format 2023Q4 ou « T4 2023 », reçu {raw!r}", line,
+                         "trimestre") from None
 
 
 def read(path: Path, options: dict | None = None) -> Contribution:
-    text = csvutil.read_text(path)
-    sep, rows = csvutil.rows(path, text, COLUMNS[:6])
+    table, rows = csvutil.rows(path, COLUMNS[:6])
     records, seen = [], {}
     for line, row in rows:
         code = row["territoire"]
@@ -54,7 +51,7 @@ def read(path: Path, options: dict | None = None) -> Contribution:
         if not row["indicateur"]:
             raise InputError(path, "identifiant d'indicateur attendu", line, "indicateur")
         period = _quarter(path, row["trimestre"], line)
-        value = csvutil.number(path, row["valeur"], sep, line, "valeur")
+        value = csvutil.number(path, row["valeur"], table.sep, line, "valeur")
         status = row["statut"]
         if status not in STATUSES:
             raise InputError(path, f"statut attendu parmi {', '.join(STATUSES)}, reçu {status!r}", line, "statut")
@@ -68,7 +65,10 @@ def read(path: Path, options: dict | None = None) -> Contribution:
         seen[key] = line
         records.append({"indicator": row["indicateur"], "territory": code, "period": period, "value": value,
                         "status": status, "source": source or "Valeur de démonstration",
-                        "note": row.get("note", ""), "_file": str(path), "_row": line})
+                        "note": row.get("note", ""),
+                        # hand-filled: an unknown indicator or territory is an error at this cell, not a drop
+                        "_file": str(path), "_row": line, "_column": "valeur", "_period_column": "trimestre",
+                        "_hand": True})
     frame = pd.DataFrame(records)
     return Contribution(source="Tableau de suivi du plan", file=str(path), rows=len(records),
                         observations=frame, priority=30)

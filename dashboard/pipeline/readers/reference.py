@@ -17,11 +17,16 @@ import pandas as pd
 from ... import schema, territory
 from ..contribution import Contribution
 from ..errors import InputError
+from . import csvutil
 
 SOURCE = "Référentiel territorial"
 COLUMNS = schema.TABLES["territories"]
 PARENTS = ("region", "departement", "epci", "commune")
 _INT_RE = re.compile(r"^\d+$")
+# Levels whose population weighs in means (département contributions to the regional change, coverage
+# of a region by a file): a 0 there would silently drop or distort a figure. A commune may have 0
+# inhabitants (the « villages morts pour la France » of the Meuse).
+WEIGHING_LEVELS = ("pays", "region", "departement")
 
 
 def sniff(path: Path) -> bool:
@@ -50,24 +55,24 @@ def read(path: Path, options: dict | None = None) -> Contribution:
 
 
 def _load(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"encodage invalide ({exc.reason}) : attendu un CSV en UTF-8") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(path, "fichier vide : attendu l'en-tête " + ",".join(COLUMNS), row=1) from exc
-    except pd.errors.ParserError as exc:
-        raise InputError(path, f"CSV illisible : {exc}") from exc
-    if list(frame.columns) != COLUMNS:
-        raise InputError(path, f"en-tête inattendu : {','.join(map(str, frame.columns))} ; "
+    """The file as text columns, indexed by line number (errors of encoding and quoting at their line)."""
+    table = csvutil.read_table(path)
+    if not any(table.header):
+        raise InputError(path, "fichier vide : attendu l'en-tête " + ",".join(COLUMNS), row=1)
+    if table.header != COLUMNS:
+        raise InputError(path, f"en-tête inattendu : {','.join(table.header)} ; "
                                f"attendu exactement {','.join(COLUMNS)}", row=1)
-    return frame.apply(lambda s: s.str.strip())
+    for line, fields in table.rows:
+        csvutil.check_width(path, table.header, fields, line)
+    frame = pd.DataFrame([[f.strip() for f in fields] for _line, fields in table.rows], columns=COLUMNS,
+                         index=[line for line, _fields in table.rows], dtype=str)
+    return frame
 
 
 def validate(frame: pd.DataFrame, path: Path) -> None:
-    """Raise InputError on the first bad cell, in file order. Line = index + 2 (header is line 1)."""
+    """Raise InputError on the first bad cell, in file order (the frame is indexed by line number)."""
     def fail(i: int, column: str, message: str):
-        raise InputError(path, message, row=int(i) + 2, column=column)
+        raise InputError(path, message, row=int(i), column=column)
 
     if frame.empty:
         raise InputError(path, "aucun territoire : attendu au moins une ligne après l'en-tête", row=2)
@@ -89,7 +94,11 @@ def validate(frame: pd.DataFrame, path: Path) -> None:
             fail(i, "population", f"population invalide pour {code} : « {pop} » ; attendu un entier positif "
                                   "ou nul, sans séparateur (ex. 26214)")
         if code in seen:
-            fail(i, "code", f"code {code} en double (déjà ligne {seen[code] + 2}) : attendu un code par ligne")
+            fail(i, "code", f"code {code} en double (déjà ligne {seen[code]}) : attendu un code par ligne")
+        if int(pop) == 0 and level in WEIGHING_LEVELS:
+            fail(i, "population", f"population nulle pour {code} : la population d'un département, d'une région ou "
+                                  "de la France pondère les moyennes et les parts régionales ; attendu le nombre "
+                                  "d'habitants (ex. 144692)")
         seen[code] = i
 
     # Parents: each column holds a code of its own level that exists in the file.
