@@ -40,9 +40,11 @@ def _region(value: str | None) -> str | None:
 
 def _build(args, conf, publish: bool) -> int:
     from .build import build
+    from .readers import entries
 
     raws = args.raw or [conf.raw_dir]
-    result = build(raws, getattr(args, "out", None), region=_region(args.region), publish_it=publish)
+    result = build(raws, getattr(args, "out", None), region=_region(args.region), publish_it=publish,
+                   database_url=entries.configured_url(conf))
     if not publish:
         print("Données valides : rien n'a été publié (commande check).", file=sys.stderr)
     return 0 if result.version or not publish else 1

@@ -21,7 +21,7 @@ from ..schema import KEY, STATUS_LABELS, STATUSES, TABLES
 from . import publish
 from .contribution import Contribution
 from .errors import BuildError, InputError
-from .sources import Source, registry
+from .sources import Source, database_sources, registry
 
 IGNORED_NAMES = {"sources.toml", ".gitkeep", "modele.csv"}
 IGNORED_SUFFIXES = {".md", ".txt"}
@@ -261,9 +261,20 @@ def _geometry_writer(merged: dict):
     return write
 
 
+def read_databases(database_url: str | None, echo) -> list[Contribution]:
+    out = []
+    for read in database_sources() if database_url else []:
+        contribution = read(database_url)
+        if contribution is not None:
+            echo(f"  [base] {contribution.source}, {contribution.rows} valeurs validées")
+            out.append(contribution)
+    return out
+
+
 def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", publish_it: bool = True,
-          echo: Callable[[str], None] = _stderr) -> BuildResult:
-    """Build (and publish unless ``publish_it`` is False) a store version from raw folders."""
+          echo: Callable[[str], None] = _stderr, database_url: str | None = None) -> BuildResult:
+    """Build (and publish unless ``publish_it`` is False) a store version from raw folders (and the
+    validated entries of the saisie database at ``database_url``, when given)."""
     steps = Steps(echo)
     report: list[str] = []
     files, options = steps.run("Inventaire des fichiers", discover, [Path(d) for d in raw_dirs])
@@ -275,6 +286,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
         report.append(f"⚠ fichier non reconnu, ignoré : {path}")
         echo(f"  ⚠ fichier non reconnu, ignoré : {path}")
     contributions = steps.run("Lecture", read_all, known, options, echo)
+    contributions += read_databases(database_url, echo)
     territories = steps.run("Référentiel territorial", merge_territories, contributions, region)
 
     def finalize():
@@ -306,7 +318,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
     observations = observations.sort_values(KEY).reset_index(drop=True)
     observations["value"] = observations["value"].astype(float)
     inputs = [{"file": c.file, "source": c.source, "millesime": c.millesime, "rows": c.rows,
-               "sha256": publish.sha256(Path(c.file)), "bytes": Path(c.file).stat().st_size}
+               "sha256": c.digest or publish.sha256(Path(c.file)), "bytes": 0 if c.digest else Path(c.file).stat().st_size}
               for c in contributions]
     digest = hashlib.sha256("".join(i["sha256"] for i in inputs).encode()).hexdigest()[:8]
     now = dt.datetime.now(dt.timezone.utc)

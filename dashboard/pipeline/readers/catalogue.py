@@ -80,10 +80,12 @@ def read(path: Path, options: dict | None = None) -> Contribution:
         if bad or not item["levels"]:
             raise InputError(path, f"niveaux attendus parmi {', '.join(territory.LEVELS)}, reçu {bad or '[]'}",
                              where("levels"), "levels")
-        for key in ("public", "plan"):
-            if not isinstance(item[key], bool):
+        for key in ("public", "plan", "entry"):
+            if not isinstance(item.get(key, False), bool):
                 raise InputError(path, f"{key} attendu true ou false", where(key), key)
-        rows.append({**{k: item[k] for k in REQUIRED}, "levels": "|".join(item["levels"]), "order": order})
+        # entry (optional): collected each quarter from the départements on the « Saisie » page
+        rows.append({**{k: item[k] for k in REQUIRED}, "levels": "|".join(item["levels"]), "order": order,
+                     "entry": item.get("entry", False)})
         for t in item.get("targets", []):
             try:
                 if not territory.is_code(t["territory"]):
