@@ -10,7 +10,7 @@ from .components import data_version_line
 from .search import search_box
 
 NAV = [("Suivi du plan", "/"), ("Carte", "/carte"), ("Territoires", "/territoire"), ("Kiosque", "/kiosque"),
-       ("Indicateurs", "/indicateurs")]
+       ("Indicateurs", "/indicateurs"), ("Saisie", "/saisie")]
 
 
 def _nav(public: bool) -> html.Nav:
