@@ -84,6 +84,11 @@ def layout(**_query) -> html.Div:
                   dcc.Dropdown(id="saisie-quarter", options=quarter_options(), value=due, clearable=False,
                                searchable=False, style={"maxWidth": "260px"})], className="saisie-field"),
         html.Div(id="saisie-completeness"),
+        # valideurs: what waits for a decision comes first
+        *([html.H2("À valider"), html.Div(id="saisie-review"),
+           dcc.Store(id="saisie-publish-request"),
+           html.P(id="saisie-publish-progress", role="status", **{"aria-live": "polite"}),
+           html.P(id="saisie-publish-result", role="status", **{"aria-live": "polite"})] if review else []),
         html.H2("Valeurs attendues"),
         html.P("Saisissez la valeur, sa source (document, date) et au besoin une note : chaque cellule est "
                "enregistrée dès qu'elle est validée (Entrée ou clic ailleurs) ; rien n'est perdu en rechargeant "
@@ -102,10 +107,6 @@ def layout(**_query) -> html.Div:
                                   accept=".csv,.xlsx")),
         ], className="saisie-actions"),
         dcc.Store(id="saisie-refresh", data=0),
-        *([html.H2("À valider"), html.Div(id="saisie-review"),
-           dcc.Store(id="saisie-publish-request"),
-           html.P(id="saisie-publish-progress", role="status", **{"aria-live": "polite"}),
-           html.P(id="saisie-publish-result", role="status", **{"aria-live": "polite"})] if review else []),
         html.P(dcc.Link("Historique des saisies et des décisions", href="/saisie/historique")),
     ], className="saisie-page")
 
@@ -150,9 +151,10 @@ def submission_card(data, sub: db.Submission, effects: list[dict]) -> html.Artic
         html.Div([
             html.Button("Approuver et publier", id={"type": "saisie-approve", "index": sub.id}, n_clicks=0,
                         className="btn btn-primary", type="button"),
-            html.Label("Commentaire (obligatoire pour rejeter)", htmlFor=f"saisie-comment-{sub.id}"),
-            dcc.Textarea(id={"type": "saisie-comment", "index": sub.id}, value="", rows=2,
-                         className="saisie-comment"),
+            # pattern-matching ids are JSON in the DOM: the label wraps its field instead of naming its id
+            html.Label(["Commentaire (obligatoire pour rejeter) ",
+                        dcc.Textarea(id={"type": "saisie-comment", "index": sub.id}, value="", rows=2,
+                                     className="saisie-comment")]),
             html.Button("Rejeter", id={"type": "saisie-reject", "index": sub.id}, n_clicks=0,
                         className="btn btn-secondary", type="button"),
         ], className="saisie-decision"),

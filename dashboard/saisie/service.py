@@ -575,6 +575,7 @@ def audit_rows(url: str, quarter: str | None = None, user: str | None = None, ac
     frame = pd.DataFrame([{c: getattr(e, c) for c in AUDIT_COLUMNS} for e in rows], columns=AUDIT_COLUMNS)
     frame["at"] = [when(v) for v in frame["at"]]
     frame["action"] = frame["action"].map(lambda a: ACTION_LABELS.get(a, a))
+    frame["submission_id"] = [str(int(v)) if v is not None and v == v else "" for v in frame["submission_id"]]
     return frame
 
 
