@@ -8,8 +8,10 @@ import binascii
 import tempfile
 from pathlib import Path
 
+import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
+from flask import request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
@@ -319,6 +321,19 @@ def export(n, quarter, user, territory, action):
         raise PreventUpdate
     return dcc.send_string(service.audit_csv(_audit_frame(quarter, user, territory, action)),
                            "historique_saisie.csv", type="text/csv")
+
+
+def _guard_publication_requests():
+    """The publication job runs outside the request: refuse starting it (or polling it) unless the caller is a
+    valideur, before Dash creates the job."""
+    if request.path.startswith("/_dash-update-component") and request.method == "POST":
+        output = (request.get_json(silent=True) or {}).get("output", "")
+        if isinstance(output, str) and output.startswith("saisie-publish-result.children@"):
+            _guard("valideur", "lancer une publication")
+    return None
+
+
+dash.get_app().server.before_request(_guard_publication_requests)
 
 
 def _signed_in(name: str) -> None:
