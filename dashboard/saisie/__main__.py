@@ -1,4 +1,4 @@
-"""Command line of the saisie: ``python -m dashboard.saisie import|approve|reject|publish|audit|migrate``.
+"""Command line of the saisie: ``python -m dashboard.saisie import|approve|reject|publish|withdraw|rollback|audit|migrate``.
 
 Exit codes: 0 done, 2 bad file or request (``file:row:column: …`` on stderr; a conflict too), 3 refused
 permission (audited). ``import`` drafts and submits, and prints the submission's id alone on its last line;
@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--comment", required=True)
     pb = sub.add_parser("publish", help="reconstruit et publie (données brutes + valeurs validées)")
     pb.add_argument("--user", required=True)
+    w = sub.add_parser("withdraw", help="retire une valeur publiée (admin) : nouvelle version sans elle")
+    w.add_argument("item", type=int, metavar="VALEUR", help="numéro de la valeur (submission_items.id)")
+    w.add_argument("--user", required=True)
+    rb = sub.add_parser("rollback", help="republie une version antérieure encore présente (admin)")
+    rb.add_argument("version")
+    rb.add_argument("--user", required=True)
     au = sub.add_parser("audit", help="journal (lignes JSON, les plus récentes d'abord)")
     au.add_argument("--quarter")
     sub.add_parser("migrate", help="crée ou met à jour le schéma de la base")
@@ -70,6 +76,11 @@ def run(args, conf) -> int:
             print(f"Soumission {sub.id} rejetée.")
     elif args.command == "publish":
         print(service.publish(url, conf, account, echo=lambda line: print(line, file=sys.stderr)))
+    elif args.command == "withdraw":
+        print(service.withdraw(url, conf, account, args.item, echo=lambda line: print(line, file=sys.stderr)))
+    elif args.command == "rollback":
+        service.rollback(url, conf, account, args.version)
+        print(f"Version en service : {args.version}")
     elif args.command == "audit":
         for row in service.audit_rows(url, quarter=args.quarter).to_dict("records"):
             print(json.dumps({k: (None if v != v else v) for k, v in row.items()}, ensure_ascii=False, default=str))
