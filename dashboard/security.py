@@ -4,8 +4,8 @@
   and the store is loaded filtered (see ``store._load``).
 * Internal instance: open on a loopback address (development, tests); on any other address it
   REFUSES TO START unless authentication is configured, with either
-  - a users file (``ACCES_SOINS_USERS_FILE``): one ``name:hash`` per line, hashes from
-    ``werkzeug.security.generate_password_hash`` (``python -m dashboard.security add-user NAME``); or
+  - a users file (``ACCES_SOINS_USERS_FILE``): one ``name:hash [role [territories]]`` per line, hashes from
+    ``werkzeug.security.generate_password_hash`` (``python -m dashboard.security add-user NAME --role …``); or
   - a trusted header set by an authenticating reverse proxy (``ACCES_SOINS_TRUSTED_HEADER``, e.g.
     ``X-Remote-User``); the proxy must strip it from client requests.
   Sessions expire after ``SESSION_HOURS``; login ``/connexion``, logout ``/deconnexion``; pages
