@@ -34,8 +34,8 @@ worker: data
 	$(BIN)/celery -A dashboard.jobs:celery_app worker --loglevel=info --concurrency=2
 
 # Browser tests need Debian's chromium and chromium-driver, and axe-core from npm;
-# tests/test_production.py needs Debian's redis-server.
-SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver redis-server:redis-server
+# tests/test_production.py needs Debian's redis-server; the saisie tests a real PostgreSQL server (postgresql).
+SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver redis-server:redis-server pg_ctlcluster:postgresql
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \

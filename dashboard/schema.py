@@ -11,10 +11,13 @@ STATUS_LABELS = {"observed": "observée", "estimated": "estimée", "demo": "dém
 TABLES: dict[str, list[str]] = {
     # code (FR, R84, D15, E…, C…), level (see territory.LEVELS), name, parent codes, population
     "territories": ["code", "level", "name", "region", "departement", "epci", "commune", "population"],
-    # the catalogue; levels is a "|"-joined list of levels
+    # the catalogue; levels is a "|"-joined list of levels; entry: entered on the « Saisie » page
     "indicators": [
         "id", "label", "short_label", "unit", "polarity", "levels", "frequency", "definition",
-        "source", "public", "plan", "order", "theme",
+        "source", "public", "plan", "order", "theme", "entry",
+        # plausibility (dashboard.pipeline.plausibility): published so that the « Saisie » page checks entries
+        # with the very rules of the build
+        "min", "max", "bounds_note", "jump_factor",
     ],
     # targets per indicator and territory (the catalogue's, then the baromètre's indic_vc)
     "targets": ["indicator", "territory", "period", "value", "source"],

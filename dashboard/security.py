@@ -4,8 +4,8 @@
   and the store is loaded filtered (see ``store._load``).
 * Internal instance: open on a loopback address (development, tests); on any other address it
   REFUSES TO START unless authentication is configured, with either
-  - a users file (``ACCES_SOINS_USERS_FILE``): one ``name:hash`` per line, hashes from
-    ``werkzeug.security.generate_password_hash`` (``python -m dashboard.security add-user NAME``); or
+  - a users file (``ACCES_SOINS_USERS_FILE``): one ``name:hash [role [territories]]`` per line, hashes from
+    ``werkzeug.security.generate_password_hash`` (``python -m dashboard.security add-user NAME --role …``); or
   - a trusted header set by an authenticating reverse proxy (``ACCES_SOINS_TRUSTED_HEADER``, e.g.
     ``X-Remote-User``); the proxy must strip it from client requests.
   Sessions expire after ``SESSION_HOURS``; login ``/connexion``, logout ``/deconnexion``; pages
@@ -26,6 +26,7 @@ import re
 import secrets
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -62,36 +63,149 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-# ---- users file ----------------------------------------------------------------------------
+# ---- users file, roles and scopes ----------------------------------------------------------
 
-def read_users(path: str | Path) -> dict[str, str]:
-    """``name:hash`` lines; blank lines and ``#`` comments ignored. Raises ValueError on a bad line."""
+# Roles of the internal instance, in increasing power (see docs/saisie.md): lecteur reads the internal pages,
+# contributeur enters values for the territories of its scope, valideur approves for the region, admin also
+# manages users and republishes/withdraws.
+ROLES = ("lecteur", "contributeur", "valideur", "admin")
+DEFAULT_ROLE = "lecteur"
+_SCOPE_RE = re.compile(r"^(FR|R\d{2,3}|D(\d{2}|2A|2B|97\d))$")
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who is signed in: role and scope (territory codes; empty = the whole region for valideur/admin)."""
+    name: str
+    role: str = DEFAULT_ROLE
+    territories: tuple[str, ...] = ()
+
+    def at_least(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    def covers(self, code: str, region_of: dict[str, str] | None = None) -> bool:
+        """May this account enter values for territory ``code``? Valideurs and admins: any; contributors:
+        a code of their scope, or a département whose region is in their scope (``region_of``: D → R)."""
+        if self.at_least("valideur"):
+            return True
+        if self.role != "contributeur" or not isinstance(code, str):
+            return False
+        return code in self.territories or (region_of or {}).get(code) in self.territories
+
+
+def parse_role(role: str, territories: str | list | tuple | None, where: str = "") -> tuple[str, tuple[str, ...]]:
+    """Checked role and scope; raises ValueError (French) on an unknown role or territory code."""
+    if role not in ROLES:
+        raise ValueError(f"{where}rôle attendu parmi {', '.join(ROLES)}, reçu {role!r}")
+    if isinstance(territories, str):
+        territories = [t for t in territories.replace(";", ",").split(",")]
+    codes = tuple(dict.fromkeys(t.strip().upper() for t in territories or () if t.strip()))
+    bad = [c for c in codes if not _SCOPE_RE.match(c)]
+    if bad:
+        raise ValueError(f"{where}territoires attendus en codes R84, D15… séparés par des virgules, reçu {bad[0]!r}")
+    if role == "contributeur" and not codes:
+        raise ValueError(f"{where}un contributeur a besoin de territoires (--territoires D15,D43)")
+    return role, codes
+
+
+def read_accounts(path: str | Path) -> dict[str, tuple[str, Account]]:
+    """``name:hash [role [territories]]`` lines (fields separated by spaces; the hash holds ``:`` and ``$``
+    but no space). Lines without a role are lecteurs. Returns name -> (hash, Account); ValueError on a bad line."""
     users = {}
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        name, sep, hashed = line.partition(":")
-        if not sep or not _NAME_RE.match(name) or not hashed or "$" not in hashed:
-            raise ValueError(f"{path}:{n}: ligne attendue « nom:empreinte » (empreinte werkzeug)")
-        users[name] = hashed
+        first, *rest = line.split()
+        name, sep, hashed = first.partition(":")
+        if not sep or not _NAME_RE.match(name) or not hashed or "$" not in hashed or len(rest) > 2:
+            raise ValueError(f"{path}:{n}: ligne attendue « nom:empreinte [rôle [territoires]] » (empreinte werkzeug)")
+        role, codes = parse_role(rest[0] if rest else DEFAULT_ROLE, rest[1] if len(rest) > 1 else "", f"{path}:{n}: ")
+        users[name] = (hashed, Account(name, role, codes))
     return users
 
 
-def add_user(path: str | Path, name: str, password: str) -> None:
+def read_users(path: str | Path) -> dict[str, str]:
+    """name -> password hash (see :func:`read_accounts` for the line format)."""
+    return {name: hashed for name, (hashed, _account) in read_accounts(path).items()}
+
+
+def read_roles(path: str | Path) -> dict[str, Account]:
+    """Trusted-header mode: ``name role [territories]`` per line; users absent from it are lecteurs."""
+    roles = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        if len(fields) not in (2, 3) or len(fields[0]) > 256:
+            raise ValueError(f"{path}:{n}: ligne attendue « nom rôle [territoires] »")
+        role, codes = parse_role(fields[1], fields[2] if len(fields) > 2 else "", f"{path}:{n}: ")
+        roles[fields[0]] = Account(fields[0], role, codes)
+    return roles
+
+
+def add_user(path: str | Path, name: str, password: str, role: str = DEFAULT_ROLE,
+             territories: str | list | tuple = ()) -> None:
     if not _NAME_RE.match(name):
         raise ValueError("nom d'utilisateur : lettres, chiffres, . _ @ - (64 caractères au plus)")
     if len(password) < 12:
         raise ValueError("mot de passe trop court : 12 caractères au moins")
+    role, codes = parse_role(role, territories)
     path = Path(path)
-    users = read_users(path) if path.exists() else {}
-    users[name] = generate_password_hash(password)
+    users = read_accounts(path) if path.exists() else {}
+    users[name] = (generate_password_hash(password), Account(name, role, codes))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("# Utilisateurs du tableau de bord interne (nom:empreinte), voir docs/securite.md\n"
-                   + "".join(f"{u}:{h}\n" for u, h in sorted(users.items())), encoding="utf-8")
+    lines = [f"{u}:{h} {a.role}{' ' + ','.join(a.territories) if a.territories else ''}\n"
+             for u, (h, a) in sorted(users.items())]
+    tmp.write_text("# Utilisateurs du tableau de bord interne (nom:empreinte rôle territoires), voir docs/securite.md\n"
+                   + "".join(lines), encoding="utf-8")
     tmp.chmod(0o600)
     tmp.replace(path)
+
+
+_ACCOUNTS_CACHE: dict[str, tuple[float, dict]] = {}
+
+
+def _cached(path: str, reader) -> dict:
+    """Re-read a users/roles file when it changes (add-user without restart); {} when unreadable."""
+    try:
+        mtime = Path(path).stat().st_mtime
+    except OSError:
+        return {}
+    seen = _ACCOUNTS_CACHE.get(path)
+    if seen is None or seen[0] != mtime:
+        try:
+            seen = (mtime, reader(path))
+        except (OSError, ValueError):
+            seen = (mtime, {})
+        _ACCOUNTS_CACHE[path] = seen
+    return seen[1]
+
+
+def account_of(conf: Settings, name: str | None) -> Account | None:
+    """Role and scope of a signed-in user: users file, else roles file (trusted header); lecteur by default."""
+    if not name:
+        return None
+    if conf.users_file:
+        found = _cached(conf.users_file, read_accounts).get(name)
+        if found:
+            return found[1]
+    if conf.roles_file:
+        found = _cached(conf.roles_file, read_roles).get(name)
+        if found:
+            return found
+    return Account(name)
+
+
+def current_account(conf: Settings) -> Account | None:
+    """The account of the request's user (session or trusted header), None without one."""
+    return account_of(conf, current_user(conf))
+
+
+# Called with the user's name after a successful sign-in (the saisie module records it in its audit log).
+LOGIN_LISTENERS: list = []
 
 
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
@@ -223,22 +337,11 @@ def install(app, conf: Settings) -> None:
         PROPAGATE_EXCEPTIONS=False,
     )
     needs_auth = not conf.public and auth_configured(conf)
-    users_cache: dict = {}
 
     def users() -> dict[str, str]:
         if not conf.users_file:
             return {}
-        path = Path(conf.users_file)
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            return {}
-        if users_cache.get("mtime") != mtime:      # re-read when the file changes (add-user without restart)
-            try:
-                users_cache.update(mtime=mtime, users=read_users(path))
-            except ValueError:
-                users_cache.update(mtime=mtime, users={})
-        return users_cache.get("users", {})
+        return {name: hashed for name, (hashed, _a) in _cached(conf.users_file, read_accounts).items()}
 
     def guard():
         path = request.path
@@ -279,6 +382,11 @@ def install(app, conf: Settings) -> None:
             session.clear()
             session.permanent = True
             session.update(user=name, since=time.time())
+            for listener in LOGIN_LISTENERS:
+                try:
+                    listener(name)
+                except Exception:  # noqa: BLE001 — an audit failure must not block a sign-in; it is logged
+                    log.exception("écouteur de connexion en échec")
             return redirect(next_url)
 
         @server.route(LOGOUT_PATH)
@@ -362,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     add = sub.add_parser("add-user", help="ajouter un utilisateur ou changer son mot de passe")
     add.add_argument("name", metavar="NOM")
     add.add_argument("--file", help="fichier d'utilisateurs (défaut : ACCES_SOINS_USERS_FILE)")
+    add.add_argument("--role", default=DEFAULT_ROLE, choices=ROLES, help="rôle (défaut : lecteur)")
+    add.add_argument("--territoires", default="", help="périmètre d'un contributeur, ex. D15,D43")
+    add.add_argument("--password", help="mot de passe (scripts) ; sinon demandé")
     sub.add_parser("check", help="vérifier que la configuration permet de démarrer")
     args = parser.parse_args(argv)
     conf = settings.current()
@@ -377,7 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     if not path:
         print("Fichier d'utilisateurs non défini : --file CHEMIN ou ACCES_SOINS_USERS_FILE.", file=sys.stderr)
         return 2
-    if sys.stdin.isatty():
+    if args.password is not None:
+        password = args.password
+    elif sys.stdin.isatty():
         password = getpass.getpass(f"Mot de passe pour {args.name} : ")
         if getpass.getpass("Confirmer : ") != password:
             print("Les deux saisies diffèrent.", file=sys.stderr)
@@ -385,11 +498,11 @@ def main(argv: list[str] | None = None) -> int:
     else:                                          # scripted: the password on the first line of stdin
         password = sys.stdin.readline().rstrip("\n")
     try:
-        add_user(path, args.name, password)
+        add_user(path, args.name, password, args.role, args.territoires)
     except (ValueError, OSError) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
-    print(f"Utilisateur {args.name} enregistré dans {path}.")
+    print(f"Utilisateur {args.name} ({args.role}) enregistré dans {path}.")
     return 0
 
 

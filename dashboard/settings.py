@@ -37,6 +37,8 @@ class Settings:
     tile_attribution: str = ""
     users_file: str = ""                 # internal instance: users file with hashed passwords
     trusted_header: str = ""             # or a header set by an authenticating reverse proxy
+    roles_file: str = ""                 # trusted-header mode: "name role territories" per line (saisie)
+    database_url: str = ""               # saisie database; empty: SQLite file next to data_dir (data/saisie.sqlite3)
     frame_ancestors: str = ""            # sites allowed to embed the app (CSP frame-ancestors)
     kiosk_slides: str = "plan,carte,territoire,trimestre,source"
     kiosk_seconds: int = 12
@@ -61,6 +63,8 @@ def load() -> Settings:
         tile_attribution=_env("TILE_ATTRIBUTION"),
         users_file=_env("USERS_FILE"),
         trusted_header=_env("TRUSTED_HEADER"),
+        roles_file=_env("ROLES_FILE"),
+        database_url=_env("DATABASE_URL"),
         frame_ancestors=_env("FRAME_ANCESTORS"),
         kiosk_slides=_env("KIOSK_SLIDES", "plan,carte,territoire,trimestre,source"),
         kiosk_seconds=int(_env("KIOSK_SECONDS", "12")),

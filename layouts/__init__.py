@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-INTERNAL_PAGES = ["plan", "carte", "territoire", "kiosque", "indicateurs", "not_found"]
+INTERNAL_PAGES = ["plan", "carte", "territoire", "kiosque", "indicateurs", "saisie", "not_found"]
 PUBLIC_PAGES = ["kiosque", "not_found"]
 
 

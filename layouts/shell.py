@@ -10,11 +10,24 @@ from .components import data_version_line
 from .search import search_box
 
 NAV = [("Suivi du plan", "/"), ("Carte", "/carte"), ("Territoires", "/territoire"), ("Kiosque", "/kiosque"),
-       ("Indicateurs", "/indicateurs")]
+       ("Indicateurs", "/indicateurs"), ("Saisie", "/saisie")]
+
+
+def _may_enter() -> bool:
+    """The « Saisie » link is for the signed-in contributors, valideurs and admins only."""
+    from dashboard import security
+
+    try:
+        who = security.current_account(settings.current())
+    except RuntimeError:                     # outside a request
+        return False
+    return bool(who and who.at_least("contributeur"))
 
 
 def _nav(public: bool) -> html.Nav:
     registered = {p["path"] for p in dash.page_registry.values()}
+    if "/saisie" in registered and not _may_enter():
+        registered.discard("/saisie")
     links = [html.Li(dcc.Link(label, href=href, className="nav-link")) for label, href in NAV
              if href in registered or (href == "/territoire" and "/territoire/<code>" in
                                        {p.get("path_template") for p in dash.page_registry.values()})]

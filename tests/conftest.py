@@ -95,3 +95,7 @@ def page(browser, request):
 def _no_stray_artifacts():
     yield
     shutil.rmtree(ROOT / ".pytest_cache", ignore_errors=True)
+
+
+# Saisie: a real PostgreSQL server for the session and a fresh database per test on each backend.
+from .saisie_support import database_url, postgres_server  # noqa: E402,F401

@@ -24,7 +24,7 @@ from ..settings import Settings
 from . import plausibility, publish
 from .contribution import Contribution
 from .errors import BuildError, InputError
-from .sources import Source, registry
+from .sources import Source, database_sources, registry
 
 IGNORED_NAMES = {"sources.toml", ".gitkeep", "modele.csv"}
 IGNORED_SUFFIXES = {".md", ".txt"}
@@ -359,10 +359,21 @@ def raw_values(contributions: list[Contribution], table: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLES[table])
 
 
+def read_databases(database_url: str | None, echo) -> list[Contribution]:
+    out = []
+    for read in database_sources() if database_url else []:
+        contribution = read(database_url)
+        if contribution is not None:
+            echo(f"  [base] {contribution.source}, {contribution.rows} valeurs validées")
+            out.append(contribution)
+    return out
+
+
 def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", publish_it: bool = True,
           echo: Callable[[str], None] = _stderr, reference_date: dt.date | None = None,
-          lock_wait: float = Settings.build_lock_wait) -> BuildResult:
-    """Build (and publish unless ``publish_it`` is False) a store version from raw folders.
+          lock_wait: float = Settings.build_lock_wait, database_url: str | None = None) -> BuildResult:
+    """Build (and publish unless ``publish_it`` is False) a store version from raw folders (and the
+    validated entries of the saisie database at ``database_url``, when given).
 
     ``reference_date``: no observation may be dated after it (default: ``reference_date`` of
     sources.toml, else today). Publishing waits at most ``lock_wait`` seconds for a concurrent build
@@ -382,6 +393,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
         report.append(f"⚠ fichier non reconnu, ignoré : {path}")
         echo(f"  ⚠ fichier non reconnu, ignoré : {path}")
     contributions = steps.run("Lecture", read_all, known, options, echo)
+    contributions += read_databases(database_url, echo)
     territories = steps.run("Référentiel territorial", merge_territories, contributions, region)
     indicators = merge_indicators(contributions)
     # Plausibility of the values as read, so that an error names the file, row and column of the value
@@ -423,7 +435,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
     observations = observations.sort_values(KEY).reset_index(drop=True)
     observations["value"] = observations["value"].astype(float)
     inputs = [{"file": c.file, "source": c.source, "millesime": c.millesime, "rows": c.rows,
-               "sha256": publish.sha256(Path(c.file)), "bytes": Path(c.file).stat().st_size}
+               "sha256": c.digest or publish.sha256(Path(c.file)), "bytes": 0 if c.digest else Path(c.file).stat().st_size}
               for c in contributions]
     digest = hashlib.sha256("".join(i["sha256"] for i in inputs).encode()).hexdigest()[:8]
     now = dt.datetime.now(dt.timezone.utc)

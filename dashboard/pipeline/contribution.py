@@ -37,6 +37,8 @@ class Contribution:
     report: list[str] = field(default_factory=list)
     # facts to store in the manifest (e.g. {"unjoined_communes": [...]})
     facts: dict = field(default_factory=dict)
+    # A source that is not a file (the saisie database): the sha256 of its content, for the manifest's inputs.
+    digest: str = ""
     # Called by the build once every file is read, with the territories table of the build
     # (all levels, see schema.TABLES["territories"]): lets a reader roll commune values up to
     # EPCI/département/région/France, count points per territory or dissolve EPCI shapes.

@@ -102,11 +102,12 @@ def read(path: Path, options: dict | None = None) -> Contribution:
             raise InputError(path, f"niveaux attendus (une liste) parmi {', '.join(territory.LEVELS)}, "
                                    f"reçu {item['levels']!r}",
                              where("levels"), "levels")
-        for key in ("public", "plan"):
-            if not isinstance(item[key], bool):
+        for key in ("public", "plan", "entry"):
+            if not isinstance(item.get(key, False), bool):
                 raise InputError(path, f"{key} attendu true ou false", where(key), key)
+        # entry (optional): collected each quarter from the départements on the « Saisie » page
         rows.append({**{k: item[k] for k in REQUIRED}, "levels": "|".join(item["levels"]), "order": order,
-                     **_bounds(path, item, float(default_jump), where)})
+                     "entry": item.get("entry", False), **_bounds(path, item, float(default_jump), where)})
         if not isinstance(item.get("targets", []), list):
             raise InputError(path, "targets attendu : une liste de { territory, value, period, source }",
                              where("targets"), "targets")

@@ -1,0 +1,343 @@
+"""Callbacks of « Saisie » and its history. Each one checks the caller's role (and each value's scope, in
+``dashboard.saisie.service``) on the server: a crafted payload from a lecteur, from a contributor outside its
+scope or without a session gets HTTP 403, and the attempt is written to the audit log."""
+from __future__ import annotations
+
+import base64
+import binascii
+import tempfile
+from pathlib import Path
+
+import dash
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.exceptions import Forbidden
+
+from dashboard import periods, security, settings, store
+from dashboard.pipeline.errors import InputError
+from dashboard.saisie import db, preview, service
+from layouts import saisie as page
+
+PUBLISH_TOKEN_SECONDS = 600
+
+
+def _url() -> str:
+    return db.database_url(settings.current())
+
+
+def _guard(role: str, what: str) -> security.Account:
+    """The caller's account if it has ``role``; else the refusal is audited and the request answered 403."""
+    who = security.current_account(settings.current())
+    try:
+        return service.require(_url(), who, role, what)
+    except service.Refused:
+        raise Forbidden(what) from None
+
+
+def _quarter(value) -> str:
+    if not periods.is_quarter(value):
+        raise Forbidden("trimestre invalide")
+    return value
+
+
+def _error_text(exc: InputError) -> str:
+    where = f"ligne {exc.row}, " if exc.row is not None else ""
+    return f"{exc.file} : {where}colonne {exc.column} : {exc.message}" if exc.column else f"{exc.file} : {exc.message}"
+
+
+def _rows(url, data, who, quarter, conf) -> list[dict]:
+    rows = service.grid_rows(url, data, who, quarter, conf.region)
+    errors, warnings = service.check_rows(data, [{**r, "quarter": quarter, "value": r["valeur"], "_row": r["row"]}
+                                                 for r in rows])
+    for r in rows:
+        if r["row"] in errors:
+            column, message = errors[r["row"]]
+            r["message"] = f"À corriger ({column}) : {message}"
+        elif r["row"] in warnings:
+            r["message"] = f"À vérifier : {warnings[r['row']]}"
+    return rows
+
+
+@callback(Output("saisie-grid", "rowData"), Output("saisie-completeness", "children"),
+          Input("saisie-quarter", "value"), Input("saisie-refresh", "data"))
+def load(quarter, _refresh):
+    who = _guard("contributeur", "afficher la saisie")
+    quarter, conf, data = _quarter(quarter), settings.current(), store.get()
+    url = _url()
+    result = service.quarter_completeness(url, data, conf.region, quarter)
+    if not who.at_least("valideur"):        # a contributor sees the completeness of its own scope
+        result = service.completeness(service.expected(data, service.scope(data, who, conf.region)),
+                                      service.validated_keys(url, quarter))
+    names = data.territories["name"].to_dict()
+    return _rows(url, data, who, quarter, conf), page.completeness_component(quarter, result, names)
+
+
+def _changes(event) -> list[dict]:
+    if isinstance(event, dict):
+        event = [event]
+    if not isinstance(event, list):
+        raise PreventUpdate
+    return [e for e in event if isinstance(e, dict) and isinstance(e.get("data"), dict)]
+
+
+def _number(value):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    return float(str(value).replace(",", ".").replace("\u00a0", "").replace(" ", ""))
+
+
+@callback(Output("saisie-grid", "rowData", allow_duplicate=True), Output("saisie-message", "children"),
+          Input("saisie-grid", "cellValueChanged"), State("saisie-quarter", "value"), State("saisie-grid", "rowData"),
+          prevent_initial_call=True)
+def save(event, quarter, rows):
+    who = _guard("contributeur", "enregistrer une valeur")
+    quarter, data, url = _quarter(quarter), store.get(), _url()
+    rows = rows if isinstance(rows, list) else []
+    messages = []
+    for change in _changes(event):
+        row = change["data"]
+        ident = str(row.get("id", ""))
+        indicator, _, territory = ident.partition("|")
+        try:
+            value = _number(row.get("valeur"))
+        except (TypeError, ValueError):
+            messages.append(f"{indicator} {territory} : nombre attendu dans la colonne valeur")
+            continue
+        revision = row.get("revision")
+        revision = revision if isinstance(revision, int) and not isinstance(revision, bool) else None
+        try:
+            saved = service.save_draft(url, data, who, quarter, indicator, territory, value, row.get("source", ""),
+                                       row.get("note", ""), revision)
+        except service.Refused:
+            raise Forbidden("hors périmètre") from None
+        except service.Conflict as exc:
+            messages.append(f"Conflit : {exc}")
+            continue
+        except InputError as exc:
+            messages.append(_error_text(exc))
+            continue
+        for r in rows:
+            if isinstance(r, dict) and r.get("id") == ident:
+                r.update(revision=saved.revision, statut="brouillon", valeur=value,
+                         message=(f"À corriger ({saved.error[0]}) : {saved.error[1]}" if saved.error else
+                                  f"À vérifier : {saved.warning}" if saved.warning else "Enregistré"))
+        messages.append(f"Enregistré : {indicator} {territory}."
+                        + (f" À corriger : {saved.error[1]}" if saved.error else ""))
+    if not messages:
+        raise PreventUpdate
+    return rows, " ".join(messages)
+
+
+@callback(Output("saisie-message", "children", allow_duplicate=True),
+          Output("saisie-refresh", "data", allow_duplicate=True),
+          Input("saisie-submit", "n_clicks"), State("saisie-quarter", "value"), State("saisie-refresh", "data"),
+          prevent_initial_call=True)
+def submit(n, quarter, refresh):
+    who = _guard("contributeur", "soumettre des valeurs")
+    if not n:
+        raise PreventUpdate
+    quarter, conf = _quarter(quarter), settings.current()
+    try:
+        ident = service.submit(_url(), store.get(), who, quarter, conf.region)
+    except (service.Conflict, InputError) as exc:
+        return (f"Conflit : {exc}" if isinstance(exc, service.Conflict) else f"Soumission impossible : {_error_text(exc)}"), no_update
+    return f"Soumission n° {ident} envoyée à validation.", (refresh or 0) + 1
+
+
+@callback(Output("saisie-template-download", "data"), Input("saisie-template", "n_clicks"),
+          State("saisie-quarter", "value"), prevent_initial_call=True)
+def template(n, quarter):
+    who = _guard("contributeur", "télécharger le modèle")
+    if not n:
+        raise PreventUpdate
+    quarter, conf = _quarter(quarter), settings.current()
+    text = service.template_csv(store.get(), who, quarter, conf.region)
+    return dcc.send_string(text, f"saisie_{quarter}.csv", type="text/csv")
+
+
+@callback(Output("saisie-message", "children", allow_duplicate=True),
+          Output("saisie-refresh", "data", allow_duplicate=True),
+          Input("saisie-upload", "contents"), State("saisie-upload", "filename"), State("saisie-quarter", "value"),
+          State("saisie-refresh", "data"), prevent_initial_call=True)
+def upload(contents, filename, quarter, refresh):
+    who = _guard("contributeur", "importer un fichier")
+    quarter = _quarter(quarter)
+    if not isinstance(contents, str) or "," not in contents:
+        raise PreventUpdate
+    name = Path(str(filename or "fichier")).name[:100]
+    try:
+        raw = base64.b64decode(contents.split(",", 1)[1], validate=True)
+    except (binascii.Error, ValueError):
+        return "Fichier illisible.", no_update
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "depot"
+        path.write_bytes(raw)
+        try:
+            n = service.import_file(_url(), store.get(), who, quarter, path, name)
+        except service.Refused:
+            raise Forbidden("hors périmètre") from None
+        except InputError as exc:
+            return f"Fichier refusé, rien n'a été enregistré : {_error_text(exc)}", no_update
+    return f"{n} valeur(s) importée(s) de {name} en brouillon : vérifiez-les puis soumettez.", (refresh or 0) + 1
+
+
+# ---- review ---------------------------------------------------------------------------------------
+
+@callback(Output("saisie-review", "children"), Input("saisie-quarter", "value"), Input("saisie-refresh", "data"))
+def review(quarter, _refresh):
+    _guard("valideur", "afficher les soumissions à valider")
+    quarter, data, conf = _quarter(quarter), store.get(), settings.current()
+    from dashboard import plan
+
+    pending = service.submissions(_url(), status=db.SUBMITTED)
+    if not pending:
+        return html.P("Aucune soumission à valider.")
+    thresholds = plan.thresholds_of(conf)
+    cards = []
+    for sub in pending:
+        items = [{"indicator": i.indicator, "territory": i.territory, "quarter": i.quarter, "value": i.value,
+                  "note": i.note} for i in sub.items]
+        cards.append(page.submission_card(data, sub, preview.effect(data, items, thresholds)))
+    return cards
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.current().secret_key, salt="saisie-publication")
+
+
+def _decision(index_type: str):
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or trigger.get("type") != index_type or not isinstance(trigger.get("index"), int):
+        raise PreventUpdate
+    if not any(t.get("value") for t in ctx.triggered):
+        raise PreventUpdate
+    return trigger["index"]
+
+
+@callback(Output("saisie-publish-result", "children"), Output("saisie-publish-request", "data"),
+          Output("saisie-refresh", "data", allow_duplicate=True),
+          Input({"type": "saisie-approve", "index": ALL}, "n_clicks"), State("saisie-refresh", "data"),
+          prevent_initial_call=True)
+def approve(_clicks, refresh):
+    who = _guard("valideur", "approuver une soumission")
+    ident = _decision("saisie-approve")
+    try:
+        service.decide(_url(), who, ident, approve=True)
+    except (service.Conflict, InputError) as exc:
+        return f"Rien n'a été changé : {exc}", no_update, (refresh or 0) + 1
+    token = _serializer().dumps({"user": who.name, "submission": ident})
+    return f"Soumission n° {ident} approuvée : publication en cours…", token, (refresh or 0) + 1
+
+
+@callback(Output("saisie-publish-result", "children", allow_duplicate=True),
+          Output("saisie-refresh", "data", allow_duplicate=True),
+          Input({"type": "saisie-reject", "index": ALL}, "n_clicks"),
+          State({"type": "saisie-comment", "index": ALL}, "value"), State("saisie-refresh", "data"),
+          prevent_initial_call=True)
+def reject(_clicks, comments, refresh):
+    who = _guard("valideur", "rejeter une soumission")
+    ident = _decision("saisie-reject")
+    comment = ""
+    for state in ctx.states_list[0] if ctx.states_list else []:
+        if isinstance(state, dict) and state.get("id", {}).get("index") == ident:
+            comment = state.get("value") or ""
+    try:
+        service.decide(_url(), who, ident, approve=False, comment=comment if isinstance(comment, str) else "")
+    except (service.Conflict, InputError) as exc:
+        return f"Rien n'a été changé : {getattr(exc, 'message', exc)}", no_update
+    return f"Soumission n° {ident} rejetée et renvoyée à son auteur.", (refresh or 0) + 1
+
+
+@callback(Output("saisie-publish-result", "children", allow_duplicate=True),
+          Input("saisie-publish-request", "data"), prevent_initial_call=True, background=True,
+          progress=Output("saisie-publish-progress", "children"))
+def publish_job(set_progress, token):
+    """The publication in a background job. It runs outside the request (no session there): the approving
+    valideur is carried by a token signed with the secret key, and its role re-checked."""
+    if not isinstance(token, str):
+        raise PreventUpdate
+    try:
+        claim = _serializer().loads(token, max_age=PUBLISH_TOKEN_SECONDS)
+    except BadSignature:
+        raise Forbidden("jeton invalide") from None
+    conf = settings.current()
+    who = security.account_of(conf, claim.get("user"))
+    steps = []
+
+    def echo(line: str) -> None:
+        if line.startswith("▶"):
+            steps.append(line.strip("▶… "))
+            set_progress(f"Publication : étape {len(steps)} — {steps[-1]}")
+    try:
+        version = service.publish(_url(), conf, who, echo=echo)
+    except service.Refused:
+        raise Forbidden("publication refusée") from None
+    except Exception as exc:  # noqa: BLE001 — a failed build publishes nothing; say so
+        return f"Échec de la publication, rien n'a été publié : {exc}"
+    return f"Version publiée : {version} (soumission n° {claim.get('submission')})."
+
+
+# ---- history ---------------------------------------------------------------------------------------
+
+def _text(value, size: int) -> str | None:
+    return value.strip()[:size] if isinstance(value, str) and value.strip() else None
+
+
+def _audit_frame(quarter, user, territory, action):
+    action = action if action in service.ACTION_LABELS else None
+    return service.audit_rows(_url(), quarter=_text(quarter, 6), user=_text(user, 256),
+                              territory=_text(territory, 16), action=action, limit=2000)
+
+
+@callback(Output("historique-table", "children"), Input("historique-quarter", "value"),
+          Input("historique-user", "value"), Input("historique-territory", "value"),
+          Input("historique-action", "value"))
+def history(quarter, user, territory, action):
+    _guard("valideur", "consulter l'historique")
+    frame = _audit_frame(quarter, user, territory, action)
+    if frame.empty:
+        return html.P("Aucune action ne correspond à ces filtres.")
+    shown = frame.head(500)
+    head = html.Thead(html.Tr([html.Th(service.AUDIT_HEADERS[c].capitalize(), scope="col") for c in shown.columns]))
+    body = html.Tbody([html.Tr([html.Td("" if v is None or v != v else str(v)) for v in row])
+                       for row in shown.itertuples(index=False)])
+    note = html.P(f"{len(frame)} action(s) ; les 500 plus récentes affichées, toutes dans l'export."
+                  if len(frame) > 500 else f"{len(frame)} action(s).")
+    return [note, html.Div(html.Table([head, body], className="data-table saisie-audit"), className="table-scroll")]
+
+
+@callback(Output("historique-download", "data"), Input("historique-export", "n_clicks"),
+          State("historique-quarter", "value"), State("historique-user", "value"),
+          State("historique-territory", "value"), State("historique-action", "value"), prevent_initial_call=True)
+def export(n, quarter, user, territory, action):
+    _guard("valideur", "exporter l'historique")
+    if not n:
+        raise PreventUpdate
+    return dcc.send_string(service.audit_csv(_audit_frame(quarter, user, territory, action)),
+                           "historique_saisie.csv", type="text/csv")
+
+
+def _guard_publication_requests():
+    """The publication job runs outside the request: refuse starting it (or polling it) unless the caller is a
+    valideur, before Dash creates the job."""
+    if request.path.startswith("/_dash-update-component") and request.method == "POST":
+        output = (request.get_json(silent=True) or {}).get("output", "")
+        if isinstance(output, str) and output.startswith("saisie-publish-result.children@"):
+            _guard("valideur", "lancer une publication")
+    return None
+
+
+dash.get_app().server.before_request(_guard_publication_requests)
+
+
+def _signed_in(name: str) -> None:
+    service.record(_url(), name, "sign_in")
+
+
+security.LOGIN_LISTENERS.append(_signed_in)

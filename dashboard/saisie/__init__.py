@@ -1,0 +1,1 @@
+"""Saisie du trimestre: entries, submissions, review, publication and audit (see docs/saisie.md)."""

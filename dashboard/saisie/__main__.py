@@ -1,0 +1,107 @@
+"""Command line of the saisie: ``python -m dashboard.saisie import|approve|reject|publish|withdraw|rollback|audit|migrate``.
+
+Exit codes: 0 done, 2 bad file or request (``file:row:column: …`` on stderr; a conflict too), 3 refused
+permission (audited). ``import`` drafts and submits, and prints the submission's id alone on its last line;
+``approve`` approves then publishes a new store version (the pipeline build, with the database).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .. import periods, security, settings, store
+from ..pipeline.errors import BuildError, InputError
+from . import db, service
+
+EXIT_INVALID, EXIT_REFUSED = 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m dashboard.saisie", description="Saisie du trimestre (docs/saisie.md).")
+    sub = p.add_subparsers(dest="command", required=True)
+    i = sub.add_parser("import", help="importe un fichier au format du tableau de suivi et le soumet")
+    i.add_argument("file", type=Path, metavar="FICHIER")
+    i.add_argument("--user", required=True)
+    i.add_argument("--quarter", required=True, help="trimestre saisi, ex. 2024Q2")
+    a = sub.add_parser("approve", help="approuve une soumission et publie une nouvelle version")
+    a.add_argument("id", type=int)
+    a.add_argument("--user", required=True)
+    r = sub.add_parser("reject", help="rejette une soumission (retour au contributeur)")
+    r.add_argument("id", type=int)
+    r.add_argument("--user", required=True)
+    r.add_argument("--comment", required=True)
+    pb = sub.add_parser("publish", help="reconstruit et publie (données brutes + valeurs validées)")
+    pb.add_argument("--user", required=True)
+    w = sub.add_parser("withdraw", help="retire une valeur publiée (admin) : nouvelle version sans elle")
+    w.add_argument("item", type=int, metavar="VALEUR", help="numéro de la valeur (submission_items.id)")
+    w.add_argument("--user", required=True)
+    rb = sub.add_parser("rollback", help="republie une version antérieure encore présente (admin)")
+    rb.add_argument("version")
+    rb.add_argument("--user", required=True)
+    au = sub.add_parser("audit", help="journal (lignes JSON, les plus récentes d'abord)")
+    au.add_argument("--quarter")
+    sub.add_parser("migrate", help="crée ou met à jour le schéma de la base")
+    return p
+
+
+def _data(conf):
+    data = store.open_store(conf.data_dir)
+    if data is None:
+        raise InputError(conf.data_dir, "aucun stock publié (lancer d'abord python -m dashboard.pipeline build)")
+    return data
+
+
+def run(args, conf) -> int:
+    url = db.database_url(conf)
+    account = security.account_of(conf, getattr(args, "user", None))
+    if args.command == "migrate":
+        db.upgrade(url)
+        print("Schéma de la base à jour.")
+    elif args.command == "import":
+        if not periods.is_quarter(args.quarter):
+            raise InputError("--quarter", f"trimestre attendu au format 2024Q2, reçu {args.quarter!r}")
+        data = _data(conf)
+        n = service.import_file(url, data, account, args.quarter, args.file, str(args.file))
+        ident = service.submit(url, data, account, args.quarter, conf.region)
+        print(f"{n} valeur(s) importée(s) et soumise(s) à validation.", file=sys.stderr)
+        print(ident)
+    elif args.command in ("approve", "reject"):
+        sub = service.decide(url, account, args.id, args.command == "approve", getattr(args, "comment", ""))
+        if args.command == "approve":
+            version = service.publish(url, conf, account, echo=lambda line: print(line, file=sys.stderr))
+            print(f"Soumission {sub.id} approuvée ; version publiée : {version}")
+        else:
+            print(f"Soumission {sub.id} rejetée.")
+    elif args.command == "publish":
+        print(service.publish(url, conf, account, echo=lambda line: print(line, file=sys.stderr)))
+    elif args.command == "withdraw":
+        print(service.withdraw(url, conf, account, args.item, echo=lambda line: print(line, file=sys.stderr)))
+    elif args.command == "rollback":
+        service.rollback(url, conf, account, args.version)
+        print(f"Version en service : {args.version}")
+    elif args.command == "audit":
+        for row in service.audit_rows(url, quarter=args.quarter).to_dict("records"):
+            print(json.dumps({k: (None if v != v else v) for k, v in row.items()}, ensure_ascii=False, default=str))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    conf = settings.load()
+    try:
+        return run(args, conf)
+    except service.Refused as exc:
+        print(f"refusé : {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except InputError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    except (service.Conflict, BuildError) as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The saisie database: entries, submissions, decisions and the audit log (SQLAlchemy 2, Alembic).
+
+SQLite file next to the processed store by default (``data/saisie.sqlite3``), PostgreSQL when
+``ACCES_SOINS_DATABASE_URL`` is set (e.g. ``postgresql+psycopg://user:pw@host/db``). The schema is
+created and upgraded only by the Alembic migrations of ``migrations/`` (:func:`upgrade`), never by
+``create_all``: a production database and a test one go through the same steps.
+
+Tables:
+* ``drafts``: the working copy, one row per (indicator, territory, quarter), shared by the contributors of
+  that territory; ``revision`` detects concurrent edits (optimistic locking → :class:`Conflict`).
+* ``submissions`` and ``submission_items``: what was submitted, frozen; the decision on it. Items of approved
+  or published submissions (not withdrawn) are the validated values the pipeline reads.
+* ``audit_log``: every action, append-only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import threading
+from pathlib import Path
+
+from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine,
+                        event)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from ..settings import ROOT, Settings
+
+SQLITE_NAME = "saisie.sqlite3"
+MIGRATIONS = ROOT / "migrations"
+
+# Submission statuses (identifiers) and their French labels.
+SUBMITTED, REJECTED, APPROVED, PUBLISHED = "submitted", "rejected", "approved", "published"
+STATUS_LABELS = {SUBMITTED: "à valider", REJECTED: "rejetée", APPROVED: "approuvée", PUBLISHED: "publiée"}
+VALIDATED = (APPROVED, PUBLISHED)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: SQLite keeps no time zone, so every timestamp is stored as UTC without one."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Draft(Base):
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("indicator", "territory", "quarter", name="uq_drafts_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    territory: Mapped[str] = mapped_column(String(16))
+    quarter: Mapped[str] = mapped_column(String(6), index=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(256))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(6), index=True)
+    author: Mapped[str] = mapped_column(String(256))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=SUBMITTED, index=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    published_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    items: Mapped[list["Item"]] = relationship(back_populates="submission", order_by="Item.id")
+
+
+class Item(Base):
+    __tablename__ = "submission_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    territory: Mapped[str] = mapped_column(String(16))
+    quarter: Mapped[str] = mapped_column(String(6))
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    previous_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    previous_period: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    submission: Mapped[Submission] = relationship(back_populates="items")
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user: Mapped[str] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    territory: Mapped[str] = mapped_column(String(16), default="")
+    indicator: Mapped[str] = mapped_column(String(64), default="")
+    quarter: Mapped[str] = mapped_column(String(6), default="", index=True)
+    before: Mapped[str] = mapped_column(Text, default="")
+    after: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    submission_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+# ---- connection -------------------------------------------------------------------------------
+
+def database_url(conf: Settings) -> str:
+    return conf.database_url or f"sqlite:///{Path(conf.data_dir).parent / SQLITE_NAME}"
+
+
+def exists(url: str) -> bool:
+    """False only for a SQLite file that was never created (nothing was ever entered)."""
+    u = make_url(url)
+    return not u.get_backend_name() == "sqlite" or bool(u.database and Path(u.database).is_file())
+
+
+@functools.lru_cache(maxsize=8)
+def engine(url: str) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database:
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        eng = create_engine(u, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(eng, "connect")
+        def _pragmas(conn, _record):
+            # WAL: readers (the pipeline) never block a contributor's save; foreign keys are off by default
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+        return eng
+    return create_engine(u, pool_pre_ping=True)
+
+
+_UPGRADED: set[str] = set()
+_LOCK = threading.Lock()
+
+
+def upgrade(url: str) -> None:
+    """Run the Alembic migrations up to head (idempotent; once per process and URL)."""
+    if url in _UPGRADED:
+        return
+    with _LOCK:
+        if url in _UPGRADED:
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config(str(ROOT / "alembic.ini"))
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with engine(url).begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        _UPGRADED.add(url)
+
+
+def session(url: str) -> Session:
+    """A session on an up-to-date schema (``with db.session(url) as s, s.begin(): …``)."""
+    upgrade(url)
+    return _factory(url)()
+
+
+@functools.lru_cache(maxsize=8)
+def _factory(url: str):
+    return sessionmaker(engine(url), expire_on_commit=False)

@@ -1,0 +1,127 @@
+"""The saisie journey in headless Chromium: a contributor for D15 enters and submits the MCS count, a valideur
+sees it with its effect on the plan page and approves; the background job publishes; the plan page and the
+territory sheet show the value (the sheet with its source and validator); the history lists each step. axe on each view;
+screenshots kept in test-artifacts/ (saisie.png, saisie_revue.png, saisie_historique.png)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from dashboard import security, store
+from dashboard.saisie import service
+
+from .helpers import ROOT, LiveServer, axe_violations, wait_ready
+
+pytestmark = pytest.mark.browser
+PASSWORD = "un mot de passe assez long"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def saisie_server(built_store, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("saisie-live")
+    shutil.copytree(built_store, folder / "processed")
+    users = folder / "users"
+    security.add_user(users, "alice", PASSWORD, "contributeur", "D15")
+    security.add_user(users, "vera", PASSWORD, "valideur")
+    url = f"sqlite:///{folder / 'saisie.sqlite3'}"
+    server = LiveServer(data_dir=folder / "processed", extra_env={
+        "ACCES_SOINS_USERS_FILE": str(users), "ACCES_SOINS_DATABASE_URL": url,
+        "ACCES_SOINS_SECRET_KEY": "clef-de-test-saisie-0123456789"})
+    server.database_url, server.data_dir = url, folder / "processed"
+    yield server
+    server.stop()
+
+
+def sign_in(page, base, name, target="/saisie"):
+    page.goto(f"{base}/deconnexion")
+    page.goto(f"{base}/connexion?suivant={target}")
+    page.fill("#connexion-nom", name)
+    page.fill("#connexion-mdp", PASSWORD)
+    page.click("button[type=submit]")
+    wait_ready(page)
+
+
+def edit(page, row_index: str, column: str, text: str) -> None:
+    cell = page.locator(f'.ag-center-cols-container .ag-row[row-index="{row_index}"] .ag-cell[col-id="{column}"]')
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def test_contributor_enters_validator_approves_value_is_published(saisie_server, page, store_data):
+    base = saisie_server.url
+    quarter = service.default_quarter()
+    before = service.last_known(store_data, "mcs_count", "D15", quarter)
+    new_value = int(before["value"]) + 1 if before else 5
+
+    # 1. the contributor for D15
+    sign_in(page, base, "alice")
+    page.wait_for_selector(".ag-row", timeout=20000)
+    assert "alice, contributeur (D15)" in page.inner_text("main")
+    row = page.locator('.ag-pinned-left-cols-container .ag-row', has_text="Médecins correspondants")
+    index = row.get_attribute("row-index")
+    edit(page, index, "valeur", str(new_value))
+    page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('Enregistré')")
+    edit(page, index, "source", "Bilan du SAMU 15")
+    page.wait_for_timeout(800)
+    page.reload()                                           # nothing typed is lost on a reload
+    page.wait_for_selector(".ag-row", timeout=20000)
+    cells = page.locator(f'.ag-center-cols-container .ag-row[row-index="{index}"]').inner_text()
+    assert str(new_value) in cells and "Bilan du SAMU 15" in cells and "brouillon" in cells
+    assert axe_violations(page) == []
+    page.screenshot(path=str(ARTIFACTS / "saisie.png"), full_page=True)
+    page.click("#saisie-submit")
+    page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('envoyée')")
+    ident = int(page.inner_text("#saisie-message").split("n° ")[1].split(" ")[0])
+
+    # 2. the valideur enters the regional figure (the plan page follows the region's quarters) …
+    sign_in(page, base, "vera")
+    page.wait_for_selector(".saisie-submission", timeout=20000)
+    region_rows = service.expected(store_data, service.scope(store_data, security.Account("vera", "valideur"), "R84"))
+    r84 = str(list(zip(region_rows["indicator"], region_rows["territory"])).index(("mcs_count", "R84")))
+    regional = service.last_known(store_data, "mcs_count", "R84", quarter)
+    edit(page, r84, "valeur", str(int(regional["value"]) + 2))
+    page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('Enregistré')")
+    edit(page, r84, "source", "Bilan régional des SAMU")
+    page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('Enregistré')")
+    page.wait_for_timeout(500)
+    page.click("#saisie-submit")
+    page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('envoyée')")
+    own = int(page.inner_text("#saisie-message").split("n° ")[1].split(" ")[0])
+    # … and reviews the contributor's value: old → new, who, why, effect on the plan page
+    review = page.inner_text("#saisie-review")
+    assert f"Soumission n° {ident} — alice" in review and "Bilan du SAMU 15" in review
+    assert "Effet sur la page du plan" in review and f"→ {new_value}" in review
+    assert axe_violations(page) == []
+    page.screenshot(path=str(ARTIFACTS / "saisie_revue.png"), full_page=True)
+    for n in (ident, own):
+        page.locator(".saisie-submission", has_text=f"Soumission n° {n} ").locator(
+            'button:has-text("Approuver et publier")').click()
+        page.wait_for_function(f"() => document.querySelector('#saisie-publish-result').innerText"
+                               f".includes('(soumission n° {n})')", timeout=120000)
+
+    # 3. published: the plan page and the territory sheet show the value, its source and its validator
+    data = store.open_store(saisie_server.data_dir)
+    shown = store.value_at(data, "mcs_count", "D15", quarter)
+    assert shown["value"] == new_value and "validée par vera" in shown["source"]
+    page.goto(f"{base}/?indicateur=mcs_count&trimestre={quarter}")
+    wait_ready(page)
+    cantal = page.locator("#plan-breakdown-table tr", has_text="Cantal").inner_text()
+    assert f"Cantal\t{new_value}\tOBSERVÉE" in cantal, cantal
+    page.goto(f"{base}/territoire/D15?trimestre={quarter}")
+    wait_ready(page)
+    text = page.inner_text("main")
+    assert "validée par vera" in text and "Bilan du SAMU 15" in text
+
+    # 4. the history lists each step
+    page.goto(f"{base}/saisie/historique")
+    wait_ready(page)
+    page.wait_for_selector(".saisie-audit", timeout=20000)
+    history = page.inner_text("#historique-table")
+    for action in ("connexion", "brouillon", "soumission", "approbation", "publication"):
+        assert action in history, action
+    assert axe_violations(page) == []
+    page.screenshot(path=str(ARTIFACTS / "saisie_historique.png"), full_page=True)
