@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from dashboard import security, store
+from dashboard import queries, security, store
 from dashboard.saisie import service
 
 from .helpers import ROOT, LiveServer, axe_violations, wait_ready
@@ -105,7 +105,7 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
 
     # 3. published: the plan page and the territory sheet show the value, its source and its validator
     data = store.open_store(saisie_server.data_dir)
-    shown = store.value_at(data, "mcs_count", "D15", quarter)
+    shown = queries.value_at(data, "mcs_count", "D15", quarter)
     assert shown["value"] == new_value and "validée par vera" in shown["source"]
     page.goto(f"{base}/?indicateur=mcs_count&trimestre={quarter}")
     wait_ready(page)

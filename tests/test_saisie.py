@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from dashboard import security, settings, store
+from dashboard import queries, security, settings, store
 from dashboard.pipeline.build import build
 from dashboard.pipeline.errors import InputError
 from dashboard.saisie import db, service
@@ -99,7 +99,7 @@ def test_scope_is_enforced_and_refusals_are_audited(database_url, store_data):
 
 def test_values_are_checked_by_the_pipeline_rules(database_url, store_data):
     bad = service.save_draft(database_url, store_data, ALICE, Q, "mcs_count", "D15", -3, "s", "", None)
-    assert bad.error and bad.error[0] == "valeur" and "positif" in bad.error[1]
+    assert bad.error and bad.error[0] == "valeur" and "hors des bornes plausibles : attendu au moins 0" in bad.error[1]
     with pytest.raises(InputError) as exc:                      # submit refuses what the rules refuse
         service.submit(database_url, store_data, ALICE, Q, "R84")
     assert (exc.value.row, exc.value.column) == (1, "valeur")
@@ -135,7 +135,7 @@ def test_submit_approve_publish_and_rebuild_gives_the_same_observations(database
     version = service.publish(database_url, conf, VAL)
     data = store.open_store(conf.data_dir)
     assert data.version == version
-    row = store.value_at(data, "mcs_count", "D15", Q)
+    row = queries.value_at(data, "mcs_count", "D15", Q)
     assert row["period"] == Q and row["value"] == 9 and row["status"] == "observed"
     assert row["source"].startswith("ARS Auvergne-Rhône-Alpes, saisie du ")
     assert "validée par vera" in row["source"] and "Bilan SAMU 15" in row["source"]
@@ -173,7 +173,7 @@ def test_withdraw_and_rollback_publish_new_versions(database_url, store_data, tm
     with pytest.raises(service.Refused):
         service.withdraw(database_url, conf, VAL, item.id)
     second = service.withdraw(database_url, conf, ADMIN, item.id)
-    assert store.value_at(store.open_store(conf.data_dir), "mcs_count", "D15", Q)["period"] != Q
+    assert queries.value_at(store.open_store(conf.data_dir), "mcs_count", "D15", Q)["period"] != Q
     service.rollback(database_url, conf, ADMIN, first)
     assert store.current_version(conf.data_dir) in (first, second)   # re-read at most once a second
     from dashboard.pipeline import publish as pub

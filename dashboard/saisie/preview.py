@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import plan
+from .. import fmt, plan, store
 from ..schema import KEY
 
 
@@ -24,18 +24,20 @@ def overlay(observations: pd.DataFrame, items: list[dict]) -> pd.DataFrame:
 def _card_facts(c: plan.Card | None) -> dict:
     if c is None:
         return {}
-    pct = "–" if c.progress is None else f"{round(c.progress * 100)} %"
+    pct = "–" if c.progress is None else fmt.percent(c.progress)
     return {"valeur": c.value_text, "statut": c.status_text, "projection": c.projection_text, "progression": pct}
 
 
 def effect(data, items: list[dict], thresholds: plan.Thresholds = plan.Thresholds()) -> list[dict]:
     """Per (territory, quarter) of the items: the plan cards of the submitted indicators before → after, and
     the summary sentences that appear or disappear."""
-    after_obs = overlay(data.observations, items)
+    preview = store.from_frames(data.territories.reset_index(drop=True), data.indicators.reset_index(drop=True),
+                                data.targets, overlay(data.observations, items), version=f"{data.version}+apercu",
+                                manifest=data.manifest)
     out = []
     for (code, quarter), group in pd.DataFrame(items).groupby(["territory", "quarter"], sort=True):
-        before = plan.cards(data.indicators, data.observations, data.targets, code, quarter, thresholds)
-        after = plan.cards(data.indicators, after_obs, data.targets, code, quarter, thresholds)
+        before = plan.cards(data, code, quarter, thresholds)
+        after = plan.cards(preview, code, quarter, thresholds)
         wanted = set(group["indicator"])
         changes = []
         for b, a in zip(before, after):

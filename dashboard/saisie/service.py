@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy import select, update
 
-from .. import fmt, periods, store
+from .. import fmt, periods, queries, store
 from ..pipeline import plausibility
 from ..pipeline.errors import InputError
 from ..security import Account
@@ -144,7 +144,7 @@ def expected(data, territories: list[str]) -> pd.DataFrame:
 
 def last_known(data, indicator: str, territory: str, quarter: str) -> dict | None:
     """The last published value before ``quarter`` (what the new value is compared with)."""
-    return store.value_at(data, indicator, territory, periods.shift(quarter, -1))
+    return queries.value_at(data, indicator, territory, periods.shift(quarter, -1))
 
 
 # ---- checks (the pipeline's rules) ---------------------------------------------------------------
