@@ -153,9 +153,14 @@ def _by_precedence(frames: list[pd.DataFrame], key: list[str]) -> tuple[pd.DataF
     return data[~lost], data[lost]
 
 
-def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame, int]:
+def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame, int, int]:
     """One value per (indicator, territory, period): status observed > estimated > demo, then the
-    contribution's priority (lower wins), then file order. The other values are kept in the note."""
+    contribution's priority (lower wins), then file order. The other values are kept in the note.
+
+    A demo value never sits in an (indicator, territory) series that has an observed or estimated
+    value, whatever its quarter: a chart mixing real and invented points reads as one real series.
+    Such demo rows are dropped before precedence (not cited in notes either).
+    Returns (observations, values superseded by precedence, demo values dropped)."""
     frames = []
     for order, c in enumerate(contributions):
         if c.observations is not None and len(c.observations):
@@ -163,8 +168,13 @@ def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame,
             f["_priority"], f["_order"] = c.priority, order
             frames.append(f)
     if not frames:
-        return pd.DataFrame(columns=TABLES["observations"]), 0
-    winners, losers = _by_precedence(frames, KEY)
+        return pd.DataFrame(columns=TABLES["observations"]), 0, 0
+    data = pd.concat(frames, ignore_index=True)
+    series = ["indicator", "territory"]
+    real = pd.MultiIndex.from_frame(data.loc[data["status"] != "demo", series])
+    demo_in_real = (data["status"] == "demo").to_numpy() & pd.MultiIndex.from_frame(data[series]).isin(real)
+    data = data[~demo_in_real]
+    winners, losers = _by_precedence([data], KEY)
     winners = winners.copy()
     winners["note"] = winners["note"].fillna("").astype(str)
     if len(losers):
@@ -176,7 +186,7 @@ def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame,
         winners = winners.join(extra, on=KEY)
         has = winners["_extra"].notna()
         winners.loc[has, "note"] = (winners.loc[has, "note"] + " | " + winners.loc[has, "_extra"]).str.strip(" |")
-    return winners.reset_index(drop=True), len(losers)
+    return winners.reset_index(drop=True), len(losers), int(demo_in_real.sum())
 
 
 def merge_targets(contributions: list[Contribution]) -> pd.DataFrame:
@@ -283,8 +293,11 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
                 c.finalize(c, territories)
     steps.run("Agrégations (EPCI, départements, région, France)", finalize)
     indicators = merge_indicators(contributions)
-    observations, superseded = steps.run("Fusion des valeurs", merge_observations, contributions)
+    observations, superseded, demo_dropped = steps.run("Fusion des valeurs", merge_observations, contributions)
     observations = validate_references(observations, indicators, territories, report)
+    if demo_dropped:
+        report.append(f"{demo_dropped} valeur(s) de démonstration écartée(s) : leur série (indicateur, territoire) "
+                      "a des valeurs observées ou estimées")
     if superseded:
         report.append(f"{superseded} valeur(s) en concurrence pour un même indicateur, territoire et trimestre : "
                       "une seule gardée par ordre de préséance, les autres citées en note")
