@@ -24,7 +24,9 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import re
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,8 +153,23 @@ def extract_apl(paths: list[Path], out: Path, deps: list[str]) -> dict:
         source.close()
     if not counts:
         sys.exit(f"erreur : {paths[0]} : aucune feuille « APL AAAA »")
-    target.save(out)
+    save_reproducible(target, out)
     return {"sources": paths, "communes": counts}
+
+
+def save_reproducible(workbook: openpyxl.Workbook, out: Path) -> None:
+    """Save so that the same content gives the same bytes: openpyxl stamps the save time in the
+    document properties and the zip entries, which would change the file (and rebuild the store)
+    at every run."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", data)
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                            compress_type=zipfile.ZIP_DEFLATED)
 
 
 # --- contours ------------------------------------------------------------------------------------
@@ -237,7 +254,8 @@ extraction et simplification : projet accès aux soins ».
 - Dérivation : fichiers fusionnés, communes de la région seulement, propriétés `code` (INSEE) et `nom` ;
   simplification en couverture (`shapely.coverage_simplify`, les frontières communes restent communes, ni
   trou ni chevauchement ; couverture d'origine valide : {"oui" if geo["valid_coverage"] else "non"}) avec une
-  tolérance de {str(TOLERANCE).replace(".", ",")} ° (≈ 300 à 450 m, celle du pipeline pour l'affichage des communes) ;
+  tolérance de {str(TOLERANCE).replace(".", ",")} ° (≈ 300 à 450 m, celle du pipeline pour l'affichage des
+  communes) ;
   coordonnées arrondies à {geometry.DIGITS} décimales ; {_thousands(geo["vertices_before"])} sommets avant,
   {_thousands(geo["vertices_after"])} après.
 """

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -111,3 +112,13 @@ def test_derived_open_data_files_are_documented_and_small():
     assert notes.count("Source :") == 3 and "Licence Ouverte" in notes and "tolérance" in notes
     header = (OPENDATA / "barometre_ditp.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "indic_id,enforce_zone_id,metric_enforce_date,maille,indic_vi,indic_va,indic_vc,indic_ta"
+
+
+def test_derived_files_are_what_the_extraction_script_writes(opendata, tmp_path):
+    """The committed files come from the official files by scripts/extract_opendata.py, byte for byte."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import extract_opendata
+
+    assert extract_opendata.main(["--source", str(opendata / "ara"), "--out", str(tmp_path)]) == 0
+    for name in ("barometre_ditp.csv", "apl_mg.xlsx", "communes.geojson", "README.md"):
+        assert (tmp_path / name).read_bytes() == (OPENDATA / name).read_bytes(), name
