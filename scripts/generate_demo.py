@@ -1,19 +1,25 @@
 """Generate the embedded *demo* values (data/raw/plan/demo.csv), seeded and reproducible.
 
-Why: the real figures we may ship (data/raw/plan/suivi_plan.csv, from the source documents)
-are regional and sparse. To exercise département breakdowns, quarterly charts and maps,
-this script fills the gaps with values marked ``demo`` — never to be read as fact — and
-keeps them consistent with the real figures:
+Why: some levers of the plan have no open data at all (MCS, Asalée, MSU, contracts, medical
+assistants, médicobus…), or only a regional figure from the source documents. To exercise
+département breakdowns and maps for them, this script fills those gaps with values marked
+``demo`` — never to be read as fact — and keeps them consistent with the real figures.
 
-* quarters between two real regional values: linear interpolation (counts rounded);
-* départements at every regional quarter: the regional value split in proportion to
-  population times a fixed random factor per département (seeded), integer counts by
-  largest remainder so that départements add up exactly to the region; real
-  département values (e.g. no Asalée team in Cantal in 2018, 66 MSU in Ain) are kept
-  and only the remainder is split; percentages are spread around the regional value so
-  that their population-weighted mean equals it;
-* medical assistants and médicobus (plan 2023 levers) have no open figure at all: a
-  small increasing demo series over 2023.
+The real values are what the build gets from the raw data (data/raw, demo.csv aside: the
+plan-tracking table, the official open data of data/raw/opendata…), read with the pipeline's
+own readers, aggregations and precedence. Then:
+
+* nothing is generated for an (indicator, territory) series that has a real (observed or
+  estimated) value, at any quarter; no quarter is interpolated between real values;
+* at each quarter with a real regional value, the départements without real values get the
+  regional value minus the real département values of that quarter, split in proportion to
+  population times a fixed random factor per département (seeded); counts are integers by
+  largest remainder, so that départements add up exactly to the region; percentages are
+  spread around the regional value so that their population-weighted mean equals it;
+* medical assistants and médicobus (plan 2023 levers) have no open figure at all: a small
+  increasing demo series over 2023, for the region and its départements.
+
+The build applies the same rule (merge_observations): a demo value in a real series is dropped.
 
 Run: ``.venv/bin/python scripts/generate_demo.py`` (rewrites demo.csv; same seed, same file).
 """
@@ -30,6 +36,7 @@ import sys  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from dashboard import periods  # noqa: E402
+from dashboard.pipeline import build, sources  # noqa: E402
 
 SEED = 20231231
 REGION = "R84"
@@ -55,17 +62,18 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return floor
 
 
-def regional_path(real: pd.DataFrame) -> dict[str, tuple[float, bool]]:
-    """Quarter -> (value, is_real) from the first to the last real regional quarter."""
-    pts = real.groupby("trimestre")["valeur"].first().sort_index()
-    out = {q: (float(v), True) for q, v in pts.items()}
-    qs = list(pts.index)
-    for a, b in zip(qs, qs[1:]):
-        ia, ib = periods.index(a), periods.index(b)
-        for i in range(ia + 1, ib):
-            t = (i - ia) / (ib - ia)
-            out[periods.from_index(i)] = (pts[a] + t * (pts[b] - pts[a]), False)
-    return dict(sorted(out.items()))
+def real_observations(raw: Path = RAW, skip: Path = OUT) -> pd.DataFrame:
+    """Observed and estimated values the build gets from ``raw`` without the demo file."""
+    files, options = build.discover([raw])
+    files = [f for f in files if f.resolve() != skip.resolve()]
+    known, _unknown = build.recognise(files, sources.registry())
+    contributions = build.read_all(known, options, echo=lambda _line: None)
+    territories = build.merge_territories(contributions, REGION)
+    for c in contributions:
+        if c.finalize:
+            c.finalize(c, territories)
+    observations, _superseded, _dropped = build.merge_observations(contributions)
+    return observations[observations["status"] != "demo"]
 
 
 def main(out: Path = OUT) -> None:
@@ -75,38 +83,35 @@ def main(out: Path = OUT) -> None:
     deps["population"] = deps["population"].astype(int)
     deps = deps.sort_values("code").reset_index(drop=True)
     pop = deps["population"].to_numpy(float)
-    real = pd.read_csv(RAW / "plan" / "suivi_plan.csv", dtype={"valeur": float})
+    real = real_observations(RAW, out)
+    real_series = set(zip(real["indicator"], real["territory"]))
     rows = []
 
     def add(ind, code, q, value, note):
-        rows.append({"indicateur": ind, "territoire": code, "trimestre": q, "valeur": value, "statut": "demo",
-                     "source": "", "note": note})
+        if (ind, code) not in real_series:  # never a demo value in a series with real values
+            rows.append({"indicateur": ind, "territoire": code, "trimestre": q, "valeur": value, "statut": "demo",
+                         "source": "", "note": note})
 
     for ind in COUNTS + PERCENTS:
-        reg = real[(real["indicateur"] == ind) & (real["territoire"] == REGION) & (real["statut"] == "observed")]
+        reg = real[(real["indicator"] == ind) & (real["territory"] == REGION) & (real["status"] == "observed")]
         if reg.empty:
             continue
         # One factor per département and indicator, so that shares stay stable across quarters.
         factor = rng.lognormal(0.0, 0.35, len(deps))
-        for q, (value, is_real) in regional_path(reg).items():
-            if not is_real:
-                add(ind, REGION, q, round(value) if ind in COUNTS else round(value, 1),
-                    "interpolation entre deux valeurs réelles")
-            fixed = real[(real["indicateur"] == ind) & (real["trimestre"] == q)
-                         & real["territoire"].isin(deps["code"])].set_index("territoire")["valeur"]
-            free = ~deps["code"].isin(fixed.index).to_numpy()
+        free = np.array([(ind, code) not in real_series for code in deps["code"]])
+        for q, value in reg.set_index("period")["value"].sort_index().items():
+            fixed = real[(real["indicator"] == ind) & (real["period"] == q)
+                         & real["territory"].isin(deps["code"])]["value"]
             if ind in COUNTS:
-                total = int(round(value)) - int(fixed.sum())
-                split = largest_remainder(total, (pop * factor) * free)
+                split = largest_remainder(int(round(value)) - int(round(fixed.sum())), (pop * factor) * free)
                 values = [int(v) for v in split]
             else:
                 spread = value * (factor / np.average(factor, weights=pop))
                 spread = np.clip(spread, 0, 100)
                 spread += value - np.average(spread, weights=pop)  # exact weighted mean
                 values = [round(float(v), 1) for v in np.clip(spread, 0, 100)]
-            for code, v, is_free in zip(deps["code"], values, free):
-                if is_free:
-                    add(ind, code, q, v, "répartition de la valeur régionale au prorata de la population")
+            for code, v in zip(deps["code"], values):
+                add(ind, code, q, v, "répartition de la valeur régionale au prorata de la population")
     for ind, series in NO_DATA_SERIES.items():
         factor = rng.lognormal(0.0, 0.35, len(deps))
         for q, value in zip(periods.span("2023Q1", "2023Q4"), series):

@@ -3,9 +3,6 @@ import shutil
 
 import pytest
 
-from dashboard.pipeline.build import build
-
-from .conftest import RAW
 from .helpers import ROOT, LiveServer, axe_violations, wait_ready
 
 pytestmark = pytest.mark.browser
@@ -39,10 +36,8 @@ def test_carte_departements_restyle_panel_and_a11y(live_server, page, store_data
     loaded = list(geometry)
     assert any("/geometrie/departement.geojson" in u for u in loaded)
     before = fills(page)
-    assert all(f.startswith("url(#carte-hatch-demo-") for f in before)    # demo values are hatched
-    assert page.locator(".demo-banner").count() == 1
-    legend = page.inner_text("#carte-legend")
-    assert "pas de donnée" in legend and "démonstration" in legend
+    assert not any(f.startswith("url(#carte-hatch-") for f in before)     # real MSP counts: plain colours
+    assert page.locator(".demo-banner").count() == 0
 
     label = store_data.indicators.at["cpts_coverage_pct", "label"]
     choose(page, "carte-indicator", label)
@@ -77,6 +72,12 @@ def test_carte_state_from_url(live_server, page, store_data):
     assert page.inner_text("#carte-panel h2") == "Cantal"
     assert store_data.indicators.at["mcs_count", "label"] in page.inner_text("#carte-indicator")
     assert "T4 2017" in page.inner_text("#carte-quarter")
+    # MCS by département: demo split of the real regional figure, hatched and announced
+    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 12")
+    assert all(f.startswith("url(#carte-hatch-demo-") for f in fills(page))
+    assert page.locator(".demo-banner").count() == 1
+    legend = page.inner_text("#carte-legend")
+    assert "pas de donnée" in legend and "démonstration" in legend
     # bad values: defaults, never an error page
     page.goto(live_server.url + "/carte?indicateur=%3Cscript%3E&niveau=lune&trimestre=x&territoire=D75&zoom=a")
     wait_ready(page)
@@ -84,28 +85,21 @@ def test_carte_state_from_url(live_server, page, store_data):
     assert "Cliquez sur un territoire" in page.inner_text("#carte-panel")
 
 
-@pytest.fixture(scope="module")
-def commune_server(opendata, tmp_path_factory):
-    """A store built from the default data plus the real commune contours of Cantal and Rhône."""
-    raw = tmp_path_factory.mktemp("raw-communes")
-    for path in sorted((opendata / "contours").glob("communes-*.geojson")):
-        shutil.copy(path, raw / path.name)
-    out = tmp_path_factory.mktemp("store-communes")
-    assert build([RAW, raw], out, region="R84", echo=lambda _l: None).published
-    server = LiveServer(data_dir=out)
-    yield server
-    server.stop()
-
-
-def test_carte_communes_from_real_contours(commune_server, page):
+def test_carte_communes_from_real_contours(live_server, page):
     geometry = record_geometry(page)
-    page.goto(commune_server.url + "/carte?niveau=commune")
+    page.goto(live_server.url + "/carte?niveau=commune")
     wait_ready(page)
-    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 500")
+    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 4000")
     n = page.locator(CHOROPLETH_PATHS).count()
-    assert n >= 500                                       # the communes of Cantal and Rhône
+    assert n >= 4000                                      # the region's communes (IGN contours, data/raw/opendata)
     assert [u for u in geometry if "commune.geojson" in u]
-    # no commune value in the default data: every commune is drawn as "no data", hatched grey
+    # the default indicator at this level is the APL by commune (DREES): communes are coloured
+    assert "indicateur=apl_mg_mean" in page.url
+    assert sum(not f.startswith("url(") for f in fills(page)) >= 4000
+    # MSP counts exist down to départements only: every commune is drawn as "no data", hatched grey
+    page.goto(live_server.url + "/carte?niveau=commune&indicateur=msp_count")
+    wait_ready(page)
+    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 4000")
     assert set(fills(page)) == {"url(#carte-hatch-nodata)"}
     loaded = list(geometry)
     page.click("label:has-text('EPCI')")

@@ -22,12 +22,13 @@ def test_restyle_sends_values_not_geometry(cb, store_data):
     assert len(hideout["values"]) == 12 and "coordinates" not in json.dumps(hideout)
     other = cb.restyle("departement", "cpts_coverage_pct", q, None)[1]
     assert other["values"] != hideout["values"] and other["label"] != hideout["label"]
-    assert banner is not None                      # the default data hold demo values
+    assert banner is None                          # MSP counts are real (baromètre DITP) in the default data
+    assert cb.restyle("departement", "medical_assistants_count", q, None)[4] is not None   # demo: announced
     assert "région" in caption
 
 
 @pytest.mark.parametrize("level, indicator, quarter", [
-    ("commune", "msp_count", "2023Q4"),            # no commune geometry in the default store
+    ("region", "msp_count", "2023Q4"),             # not a level of the map
     ("departement", "../../etc/passwd", "2023Q4"),
     ("departement", "msp_count", "2023Q9"),
     (None, None, None),
@@ -80,7 +81,7 @@ def test_geometry_route_cached_and_gzipped(app, store_data):
     assert len(doc["features"]) == 12
     again = client.get("/geometrie/departement.geojson", headers={"If-None-Match": r.headers["ETag"]})
     assert again.status_code == 304 and not again.data
-    assert client.get("/geometrie/commune.geojson").status_code == 404
+    assert client.get("/geometrie/region.geojson").status_code == 404       # no such geometry in the store
     sneaky = client.get("/geometrie/..%2Fmanifest.geojson")     # no file is ever read from the URL
     assert sneaky.status_code == 404 or b"sha256" not in sneaky.data
     assert client.get("/geometrie/contexte.geojson").status_code == 200

@@ -1,5 +1,7 @@
 """Kiosk content (dashboard/kiosk.py) and shared validators (dashboard/validate.py), as pure functions."""
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import pytest
 from dash.exceptions import PreventUpdate
@@ -15,6 +17,23 @@ def public(built_store):
 @pytest.fixture(scope="module")
 def internal(built_store):
     return store.open_store(built_store)
+
+
+def _variant(data: store.Store, keep, folder: Path) -> store.Store:
+    """The same store with only the observations ``keep`` selects, loaded by the store's own loader."""
+    version = f"{data.version}-variante"
+    shutil.copytree(data.folder, folder / version)
+    data.observations[keep].to_parquet(folder / version / "observations.parquet")
+    return store._load(folder, version, data.public)
+
+
+def test_quarter_summary_of_the_default_data_speaks_of_the_region(public):
+    """« Ce trimestre » gives the region's latest figures with their own dates, even when the store's latest
+    quarter (T3 2024: SAS values of départements only) has no regional value."""
+    sentences = kiosk.quarter_summary(public, "R84")["sentences"]
+    assert sentences and all(" au T" in s["text"] for s in sentences)
+    periods_shown = [s["period"] for s in sentences]
+    assert periods_shown == sorted(periods_shown, reverse=True)
 
 
 def test_slides_and_duration_are_validated():
@@ -35,7 +54,7 @@ def test_slides_and_duration_are_validated():
 def test_french_dates(public):
     assert fmt.date(dt.date(2023, 12, 31)) == "31 décembre 2023"
     assert fmt.date(dt.date(2024, 8, 1)) == "1er août 2024"
-    assert kiosk.data_date(public) == fmt.quarter_end(store.latest_quarter(public))
+    assert kiosk.data_date(public) == "30 septembre 2024"     # SAS coverage (IND-587) at 2024-09-01
 
 
 def test_plan_cards_from_the_public_store(public):
@@ -49,14 +68,17 @@ def test_plan_cards_from_the_public_store(public):
     assert [c["target"] is not None for c in kiosk.plan_cards(public, "R84")][:3] == [True, True, True]
 
 
-def test_map_takes_the_best_covered_public_indicator(public, internal):
+def test_map_takes_the_best_covered_public_indicator(public, internal, tmp_path):
     content = kiosk.map_content(public, "R84")
-    assert content["indicator"] == "asalee_teams" and content["valued"] == 3
-    assert {i["code"] for i in content["items"] if i["value"] is not None} == {"D15", "D43", "D74"}
+    assert content["indicator"] == "msp_count" and content["valued"] == 12 and content["period"] == "2023Q4"
+    assert {i["code"]: i["value"] for i in content["items"]}["D15"] == 14   # baromètre DITP, IND-311
     assert not content["has_demo"]
     svg = kiosk.map_svg(public, content)
     assert svg.startswith("<svg") and "Cantal" in svg and "<script" not in svg
-    demo = kiosk.map_content(internal, "R84")
+    assert not kiosk.map_content(internal, "R84")["has_demo"]               # real by default
+    # Only demo values left (levers with no open data): the map takes one of them and says so.
+    demo_only = _variant(internal, internal.observations["status"] == "demo", tmp_path)
+    demo = kiosk.map_content(demo_only, "R84")
     assert demo["valued"] == 12 and demo["has_demo"]
 
 
@@ -74,13 +96,15 @@ def test_kiosk_classes_are_the_map_pages():
     assert kiosk.ink_on("#0c2c84") == "#ffffff" and kiosk.ink_on("#ffffcc") == "#161616"
 
 
-def test_spotlights_and_quarter_summary(public):
+def test_spotlights_and_quarter_summary(public, tmp_path):
     sheets = {s["code"]: s for s in kiosk.spotlights(public, "R84")}
     assert len(sheets) == 12
     assert sheets["D01"]["initiative"]["title"].startswith("Recruter")
     assert sheets["D15"]["initiative"] is not None                      # Le Rouget-Pers, a commune of Cantal
     assert any(f["value_text"] == "0" for f in sheets["D15"]["facts"])
-    summary = kiosk.quarter_summary(public, "R84")
+    # The summary of a store whose latest quarter is 2023Q4 (the default data goes on to 2024Q3 with
+    # département values only, see test_quarter_summary_of_the_default_data_speaks_of_the_region).
+    summary = kiosk.quarter_summary(_variant(public, public.observations["period"] <= "2023Q4", tmp_path), "R84")
     assert summary["quarter_text"] == "T4 2023"
     assert summary["sentences"][0]["text"].startswith("MSP en fonctionnement : 383 au T4 2023, +23 depuis le T2 2023 ; "
                                                       "avancement 16,9\u202f%")

@@ -119,7 +119,9 @@ def test_geometry_bytes_region_only_and_compressed(store_data):
     assert mapping.geometry_bytes(store_data, "departement", "R84")[2] == etag   # memoised
     context = json.loads(mapping.geometry_bytes(store_data, mapping.CONTEXT, "R84")[0])
     assert len(context["features"]) == 101
-    assert mapping.geometry_bytes(store_data, "commune", "R84") is None          # no commune contours by default
+    communes = json.loads(mapping.geometry_bytes(store_data, "commune", "R84")[0])   # real IGN contours
+    assert len(communes["features"]) > 4000
+    assert mapping.geometry_bytes(store_data, "region", "R84") is None           # no region contours by default
 
 
 def test_fit_view_covers_the_region():

@@ -142,8 +142,9 @@ def test_detail_follows_quarter_and_indicator(cb):
     detail = cb.update_detail("2023Q4", "msp_count")
     graph = by_id(detail, "plan-trajectory")
     names = {t.name for t in graph.figure.data}
-    assert {"valeur observée", "valeur démo", "trajectoire requise", "cible", "projection au rythme récent",
+    assert {"valeur observée", "trajectoire requise", "cible", "projection au rythme récent",
             "incertitude de la projection"} <= names
+    assert "valeur démo" not in names                   # the MSP series is real (baromètre DITP) throughout
     text = text_of(detail)
     # the MSP ARA example: 15,56 required, 10,5 recent (2022Q4, 2023Q2, 2023Q4 observed), 17,25 needed, T4 2028
     assert "15,56 par trimestre" in text and "10,5 par trimestre (valeurs du T4 2022, T2 2023, T4 2023)" in text

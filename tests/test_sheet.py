@@ -87,7 +87,7 @@ def test_unknown_territory_and_quarter(store_data):
     with pytest.raises(sheet.SheetError):
         sheet.assemble(store_data, "<script>")
     s = sheet.assemble(store_data, "D15", "2099Q1")
-    assert s["quarter"] == "2023Q4" and "Aucune donnée" in s["quarter_message"]
+    assert s["quarter"] == "2024Q3" and "Aucune donnée" in s["quarter_message"]   # Cantal's latest: SAS
     assert "non reconnu" in sheet.assemble(store_data, "D15", "n'importe")["quarter_message"]
 
 
@@ -109,7 +109,7 @@ def test_csv_has_provenance_columns(store_data):
     frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=";", decimal=",")
     assert list(frame.columns) == sheet.TABLE_COLUMNS
     assert set(frame["statut"]) <= {"observée", "estimée", "démo"} and frame["source"].notna().all()  # as the plan CSV
-    assert sheet.csv_filename(s) == "fiche-territoire-D15-2023Q4.csv"
+    assert sheet.csv_filename(s) == "fiche-territoire-D15-2024Q3.csv"
 
 
 def test_pdf_contains_name_version_sections(store_data):

@@ -244,9 +244,14 @@ def _by_precedence(frames: list[pd.DataFrame], key: list[str]) -> tuple[pd.DataF
     return data[~lost], data[lost]
 
 
-def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame, int]:
+def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame, int, int]:
     """One value per (indicator, territory, period): status observed > estimated > demo, then the
-    contribution's priority (lower wins), then file order. The other values are kept in the note."""
+    contribution's priority (lower wins), then file order. The other values are kept in the note.
+
+    A demo value never sits in an (indicator, territory) series that has an observed or estimated
+    value, whatever its quarter: a chart mixing real and invented points reads as one real series.
+    Such demo rows are dropped before precedence (not cited in notes either).
+    Returns (observations, values superseded by precedence, demo values dropped)."""
     frames = []
     for order, c in enumerate(contributions):
         if c.observations is not None and len(c.observations):
@@ -254,8 +259,13 @@ def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame,
             f["_priority"], f["_order"] = c.priority, order
             frames.append(f)
     if not frames:
-        return pd.DataFrame(columns=TABLES["observations"]), 0
-    winners, losers = _by_precedence(frames, KEY)
+        return pd.DataFrame(columns=TABLES["observations"]), 0, 0
+    data = pd.concat(frames, ignore_index=True)
+    series = ["indicator", "territory"]
+    real = pd.MultiIndex.from_frame(data.loc[data["status"] != "demo", series])
+    demo_in_real = (data["status"] == "demo").to_numpy() & pd.MultiIndex.from_frame(data[series]).isin(real)
+    data = data[~demo_in_real]
+    winners, losers = _by_precedence([data], KEY)
     winners = winners.copy()
     winners["note"] = winners["note"].fillna("").astype(str)
     if len(losers):
@@ -267,7 +277,7 @@ def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame,
         winners = winners.join(extra, on=KEY)
         has = winners["_extra"].notna()
         winners.loc[has, "note"] = (winners.loc[has, "note"] + " | " + winners.loc[has, "_extra"]).str.strip(" |")
-    return winners.reset_index(drop=True), len(losers)
+    return winners.reset_index(drop=True), len(losers), int(demo_in_real.sum())
 
 
 def merge_targets(contributions: list[Contribution]) -> pd.DataFrame:
@@ -407,8 +417,11 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
             if c.finalize:
                 c.finalize(c, territories)
     steps.run("Agrégations (EPCI, départements, région, France)", finalize)
-    observations, superseded = steps.run("Fusion des valeurs", merge_observations, contributions)
+    observations, superseded, demo_dropped = steps.run("Fusion des valeurs", merge_observations, contributions)
     observations = validate_references(observations, indicators, territories, report)
+    if demo_dropped:
+        report.append(f"{demo_dropped} valeur(s) de démonstration écartée(s) : leur série (indicateur, territoire) "
+                      "a des valeurs observées ou estimées")
     # Again on what will be published: computed values (aggregates, FINESS counts) obey the same rules,
     # and jumps are judged on the series users will see.
     report.extend(plausibility.check_observations(observations, indicators, reference_date))
