@@ -62,7 +62,7 @@ def test_build_reports_the_demo_values_it_drops(tmp_path):
     extra.mkdir()
     (extra / "saisie.csv").write_text("indicateur,territoire,trimestre,valeur,statut,source,note\n"
                                       "msp_count,D15,2019Q1,99,demo,,\n"
-                                      "msp_count,D15,2031Q1,98,demo,,\n", encoding="utf-8")
+                                      "msp_count,D15,2024Q4,98,demo,,\n", encoding="utf-8")
     result = build([RAW, extra], None, publish_it=False, echo=lambda _line: None)
     lines = [line for line in result.report if "démonstration écartée" in line]
     assert lines == ["2 valeur(s) de démonstration écartée(s) : leur série (indicateur, territoire) a des "

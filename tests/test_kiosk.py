@@ -1,6 +1,5 @@
 """Kiosk content (dashboard/kiosk.py) and shared validators (dashboard/validate.py), as pure functions."""
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,11 @@ def internal(built_store):
 
 
 def _variant(data: store.Store, keep, folder: Path) -> store.Store:
-    """The same store with only the observations ``keep`` selects, loaded by the store's own loader."""
-    version = f"{data.version}-variante"
-    shutil.copytree(data.folder, folder / version)
-    data.observations[keep].to_parquet(folder / version / "observations.parquet")
-    return store._load(folder, version, data.public)
+    """The same store with only the observations ``keep`` selects."""
+    return store.from_frames(data.territories.reset_index(drop=True), data.indicators.reset_index(drop=True),
+                             data.targets, data.observations[keep], data.structures, data.initiatives,
+                             root=data.root, version=f"{data.version}-variante", manifest=data.manifest,
+                             public=data.public)
 
 
 def test_quarter_summary_of_the_default_data_speaks_of_the_region(public):
