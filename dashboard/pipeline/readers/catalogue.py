@@ -54,7 +54,7 @@ def read(path: Path, options: dict | None = None) -> Contribution:
     items = doc.get("indicator")
     if not items:
         raise InputError(path, "aucun bloc [[indicator]] : catalogue vide")
-    rows, targets, seen = [], [], set()
+    rows, targets, milestones, seen = [], [], [], set()
     for order, item in enumerate(items):
         ident = item.get("id", "")
         if not isinstance(ident, str) or not _ID_RE.match(ident):
@@ -95,9 +95,29 @@ def read(path: Path, options: dict | None = None) -> Contribution:
                                        f"AAAAQn, source) : {exc}", where("targets"), "targets") from None
             targets.append({"indicator": ident, "territory": t["territory"], "period": t["period"],
                             "value": value, "source": t.get("source", item["source"])})
+            milestones += _milestones(path, ident, t, where("targets"))
     indicators = pd.DataFrame(rows)
     return Contribution(
         source="Catalogue des indicateurs", file=str(path), millesime=str(doc.get("catalogue_version", "")),
         rows=len(rows), indicators=indicators,
         targets=pd.DataFrame(targets, columns=["indicator", "territory", "period", "value", "source"]),
+        milestones=pd.DataFrame(milestones, columns=["indicator", "territory", "period", "value", "source"]),
     )
+
+
+def _milestones(path: Path, ident: str, target: dict, line: int | None) -> list[dict]:
+    """A target's optional ``milestones = [{period = "2024Q4", value = 420}, …]``: intermediate values on the
+    way to it (e.g. one per year), each before the target's own quarter."""
+    out = []
+    for m in target.get("milestones", []):
+        try:
+            periods.parse(m["period"])
+            value = float(m["value"])
+            if m["period"] >= target["period"]:
+                raise ValueError(f"jalon {m['period']} au-delà de l'échéance de la cible {target['period']}")
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InputError(path, f"jalon de {ident!r} invalide (attendu period AAAAQn, value) : {exc}",
+                             line, "milestones") from None
+        out.append({"indicator": ident, "territory": target["territory"], "period": m["period"], "value": value,
+                    "source": m.get("source", target.get("source", ""))})
+    return out
