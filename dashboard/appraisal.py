@@ -112,3 +112,24 @@ def disagreement(level: str | None, status: str | None) -> str | None:
     """Why an appraisal strongly disagrees with the computed status (French), or None. ``status`` is the
     assessment's (a met target is « en bonne voie » there)."""
     return STRONG.get((level, status))
+
+
+# ---- exports --------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ["appreciation", "appreciation_auteur", "appreciation_date", "appreciation_synthese", "desaccord"]
+
+
+def with_appraisals(table, lookup: Callable[[str], dict]):
+    """The plan's export table (plan.quarterly_table) with each row's appraisal beside its ``statut_plan``:
+    level, author, date, synthesis and the strong disagreement, if any. ``lookup``: :func:`appraisals_for`."""
+    table = table.copy()
+    found = {q: lookup(q) for q in table["trimestre"].unique()} if len(table) else {}
+    rows = []
+    for ind, code, q, status in zip(table["indicateur"], table["territoire"], table["trimestre"], table["statut_plan"]):
+        a = found.get(q, {}).get((ind, code))
+        computed = next((s for s in trajectory.STATUSES if isinstance(status, str) and status.startswith(s)), None)
+        rows.append([a.label, a.author, a.date.isoformat(), a.synthesis, disagreement(a.level, computed) or ""]
+                    if a else [None] * len(EXPORT_COLUMNS))
+    for i, column in enumerate(EXPORT_COLUMNS):
+        table[column] = [r[i] for r in rows]
+    return table
