@@ -23,7 +23,6 @@ import statistics
 from dataclasses import dataclass
 
 from . import appraisal, fmt, periods, plan, queries, trajectory
-from .cache import memoize
 from .store import Store
 from .trajectory import Thresholds
 
@@ -87,9 +86,9 @@ def _card_alerts(data: Store, c: plan.Card, name: str, entries: bool = True) -> 
     return out
 
 
-@memoize()
 def computed(data: Store, region: str, quarter: str, on_track: float, watch: float) -> list[Alert]:
-    """Every alert that depends on the data only (not on appraisals), in indicator order."""
+    """Every alert that depends on the data only (not on appraisals), in indicator order. Not memoised here: the
+    plan page's builder (layouts.plan.overview) is, on the store version; the pack computes it once."""
     thresholds = Thresholds(on_track, watch)
     deps = plan.departements_of(data, region)[["code", "name"]].to_dict("records")
     out: list[Alert] = []
