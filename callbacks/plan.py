@@ -4,13 +4,17 @@
 - card selection → selected indicator (then the detail);
 - state → URL (clientside ``history.pushState``: a permalink without re-rendering the page;
   back/forward re-render it from the URL through the pages router);
-- exports: the quarterly table as CSV and XLSX (dcc.Download); each chart as PNG (clientside).
+- exports: the quarterly table as CSV and XLSX (dcc.Download); each chart as PNG (clientside);
+- the quarter's pack (« dossier de séance », PPTX and PDF): a background job with progress (dashboard.pack).
 """
 from __future__ import annotations
 
+import base64
+import time
+
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
 
-from dashboard import plan, validate
+from dashboard import appraisal, pack, plan, store, validate
 from layouts import plan as page
 
 
@@ -46,8 +50,20 @@ def select_indicator(_clicks, current):
 def update_quarter(quarter, indicator):
     data, conf, region = page.context()
     state = page.state_for(data, region, *_clean(data, quarter, indicator))
-    over = page.overview(data, conf, region, state.quarter, state.indicator)
+    over = page.overview(data, conf, region, state.quarter, state.indicator, page.appraisals_of(conf, state.quarter))
     return over["cards"], over["summary"], over["banner"], over["heading"]
+
+
+@callback(
+    Output("plan-alerts", "children"),
+    Input("plan-quarter", "value"),
+    prevent_initial_call=True,
+)
+def update_alerts(quarter):
+    data, conf, region = page.context()
+    state = page.state_for(data, region, _clean(data, quarter)[0])
+    return page.overview(data, conf, region, state.quarter, state.indicator,
+                         page.appraisals_of(conf, state.quarter))["alerts"]
 
 
 @callback(
@@ -59,13 +75,16 @@ def update_quarter(quarter, indicator):
 def update_detail(quarter, indicator):
     data, conf, region = page.context()
     state = page.state_for(data, region, *_clean(data, quarter, indicator))
-    return page.detail_section(data, conf, region, state.quarter, state.indicator)
+    return page.detail_section(data, conf, region, state.quarter, state.indicator,
+                               page.appraisals_of(conf, state.quarter))
 
 
 def _export_table(quarter):
     data, conf, region = page.context()
     state = page.state_for(data, region, _clean(data, quarter)[0])
     table = plan.store_quarterly_table(data, region, state.quarter, conf.status_on_track, conf.status_watch)
+    if not conf.public:
+        table = appraisal.with_appraisals(table, appraisal.appraisals_for)
     return data, conf, region, state.quarter, table
 
 
@@ -96,6 +115,40 @@ def export_xlsx(n_clicks, quarter):
     content = plan.to_xlsx(table, readme=readme)
     return dcc.send_bytes(content, f"suivi-plan-{region}-{q}.xlsx",
                           type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def pack_download(n_clicks, quarter, set_progress=lambda _p: None):
+    """(PPTX download, PDF download, status text) of the quarter's pack."""
+    if not n_clicks:
+        return no_update, no_update, ""
+    start = time.perf_counter()
+    try:
+        data, conf, region = page.context()
+    except store.StoreUnavailable:
+        return no_update, no_update, "Dossier indisponible : aucune donnée publiée."
+    state = page.state_for(data, region, _clean(data, quarter)[0])
+    if state.quarter is None:
+        return no_update, no_update, "Dossier indisponible : aucun trimestre."
+    pptx, pdf = pack.build(data, region, state.quarter, plan.thresholds_of(conf),
+                           progress=lambda text: set_progress((text,)))
+    names = pack.filenames(region, state.quarter)
+    encode = lambda content: base64.b64encode(content).decode("ascii")  # noqa: E731
+    seconds = f"{time.perf_counter() - start:.1f}".replace(".", ",")
+    return ({"content": encode(pptx), "base64": True, "filename": names[0],
+             "type": "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+            {"content": encode(pdf), "base64": True, "filename": names[1], "type": "application/pdf"},
+            f"Dossier de séance prêt ({seconds} s) : PPTX et PDF téléchargés.")
+
+
+@callback(Output("plan-download-pack-pptx", "data"), Output("plan-download-pack-pdf", "data"),
+          Output("plan-pack-status", "children"),
+          Input("plan-pack", "n_clicks"), State("plan-quarter", "value"),
+          background=True, prevent_initial_call=True,
+          running=[(Output("plan-pack", "disabled"), True, False),
+                   (Output("plan-pack-progress", "hidden"), False, True)],
+          progress=[Output("plan-pack-progress", "children")])
+def _pack(set_progress, n_clicks, quarter):
+    return pack_download(n_clicks, quarter, set_progress)
 
 
 # The state into the URL (permalink), without a round trip and without re-rendering the page. Going back or

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import exports, fmt, periods, queries, trajectory
+from . import exports, fmt, milestones, periods, queries, trajectory
 from .cache import memoize
 from .queries import BASELINE_QUARTER, Change
 from .schema import STATUS_LABELS
@@ -84,6 +84,7 @@ class Card:
     stale: bool
     assessed_on_demo: bool      # the series (hence the status) is made of demo values
     assessment: Assessment = field(repr=False)
+    annual: milestones.AnnualProgress | None = None   # taux d'avancement annuel (dashboard.milestones)
 
     @property
     def status(self) -> str | None:
@@ -128,6 +129,11 @@ class Card:
         if self.expected_progress is not None and not self.target_met:
             text += f" (attendu à cette date : {fmt.percent(self.expected_progress)})"
         return text
+
+    @property
+    def annual_text(self) -> str:
+        """« avancement annuel 67,5 % (vers 403 au T4 2023 : trajectoire linéaire, aucun jalon au catalogue) »."""
+        return self.annual.text(self.unit) if self.annual is not None else ""
 
     @property
     def provenance_text(self) -> str:
@@ -223,6 +229,7 @@ def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresh
                                   freq if freq in periods.FREQUENCY_QUARTERS else "année"),
         assessed_on_demo=queries.is_demo(data, ident, territory),
         assessment=a,
+        annual=milestones.annual_progress(data, ident, territory, as_of, baseline_quarter) if tgt else None,
     )
 
 
@@ -391,6 +398,8 @@ def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thr
                       + (f" ; attendu à cette date : {fmt.percent(c.expected_progress)} "
                          f"({fmt.value(a.expected_value_at_latest, unit)} au {fmt.quarter(a.latest_period)})"
                          if c.expected_progress is not None and not c.target_met else "")))
+    if c.annual is not None:
+        facts.append(("Avancement annuel", c.annual_text[len("avancement annuel "):]))
     if a.recent_pace is not None:
         facts.append(("Rythme récent", f"{c.pace_text(a.recent_pace)} (valeurs du "
                                        f"{', '.join(fmt.quarter(q) for q in a.recent_points)})"))

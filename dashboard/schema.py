@@ -21,6 +21,8 @@ TABLES: dict[str, list[str]] = {
     ],
     # targets per indicator and territory (the catalogue's, then the baromètre's indic_vc)
     "targets": ["indicator", "territory", "period", "value", "source"],
+    # yearly milestones on the way to a target (the catalogue's ``milestones`` inside a target)
+    "milestones": ["indicator", "territory", "period", "value", "source"],
     # values; period is a quarter "2023Q4"; status observed|estimated|demo
     "observations": ["indicator", "territory", "period", "value", "status", "source", "note"],
     # points: FINESS structures (category 603 MSP, 124 CDS, 604 CPTS)
@@ -31,3 +33,6 @@ TABLES: dict[str, list[str]] = {
 }
 
 KEY = ["indicator", "territory", "period"]
+
+#: Tables a version published before they existed lacks: loaded empty rather than refusing the version.
+OPTIONAL_TABLES = ("milestones",)

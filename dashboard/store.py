@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import periods
 from .pipeline.publish import check_files
-from .schema import TABLES
+from .schema import OPTIONAL_TABLES, TABLES
 
 
 class StoreUnavailable(RuntimeError):
@@ -41,6 +41,7 @@ class Store:
     observations: pd.DataFrame
     structures: pd.DataFrame
     initiatives: pd.DataFrame
+    milestones: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLES["milestones"]))
     # (indicator, territory) -> (start, stop) rows in observations (sorted by key)
     _slices: dict = field(default_factory=dict, repr=False)
 
@@ -111,7 +112,8 @@ def _load(root: Path, version: str, public: bool) -> Store:
     except ValueError as exc:
         raise OSError(f"manifest.json illisible : {exc}") from None
     check_files(folder, manifest)     # the sha256 the build recorded: a truncated file is refused here
-    tables = {name: _read_table(folder, name) for name in TABLES}
+    tables = {name: _read_table(folder, name) for name in TABLES
+              if name not in OPTIONAL_TABLES or (folder / f"{name}.parquet").exists()}
     ind = tables["indicators"]
     ind["public"] = ind["public"].astype(bool)
     obs = tables["observations"]
@@ -121,15 +123,19 @@ def _load(root: Path, version: str, public: bool) -> Store:
         keep = set(ind["id"])
         obs = obs[(obs["status"] == "observed") & obs["indicator"].isin(keep)]
         tables["targets"] = tables["targets"][tables["targets"]["indicator"].isin(keep)].reset_index(drop=True)
+        if "milestones" in tables:
+            tables["milestones"] = tables["milestones"][tables["milestones"]["indicator"].isin(keep)]
         manifest = {k: v for k, v in manifest.items() if k not in ("inputs", "warnings", "facts", "statuses")}
     return from_frames(tables["territories"], ind, tables["targets"], obs, tables["structures"],
-                       tables["initiatives"], root=root, version=version, manifest=manifest, public=public)
+                       tables["initiatives"], root=root, version=version, manifest=manifest, public=public,
+                       milestones=tables.get("milestones"))
 
 
 def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd.DataFrame,
                 observations: pd.DataFrame, structures: pd.DataFrame | None = None,
                 initiatives: pd.DataFrame | None = None, root: Path | None = None, version: str = "en-memoire",
-                manifest: dict | None = None, public: bool = False) -> Store:
+                manifest: dict | None = None, public: bool = False,
+                milestones: pd.DataFrame | None = None) -> Store:
     """A Store from frames with the columns of :data:`dashboard.schema.TABLES` (what a published version
     loads into; also a preview of unpublished values, and small stores in tests)."""
     obs = observations.sort_values(["indicator", "territory", "period"]).reset_index(drop=True)
@@ -149,7 +155,9 @@ def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd
                  territories=territories.set_index("code", drop=False),
                  indicators=ind.set_index("id", drop=False).sort_values("order"), targets=targets,
                  observations=obs, structures=structures if structures is not None else empty["structures"],
-                 initiatives=initiatives if initiatives is not None else empty["initiatives"], _slices=slices)
+                 initiatives=initiatives if initiatives is not None else empty["initiatives"],
+                 milestones=milestones if milestones is not None else pd.DataFrame(columns=TABLES["milestones"]),
+                 _slices=slices)
 
 
 def _describe(exc: Exception, root: Path) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dash
 
-from . import jobs
+from . import appraisal, jobs
 from . import security
 from . import server as server_mod
 from . import settings as settings_mod
@@ -15,6 +15,7 @@ def create_app(conf: Settings) -> dash.Dash:
     # Kiosk/security branch: an internal instance exposed without authentication refuses to start
     # (here, so that both `python app.py` and gunicorn's `app:server` are covered).
     security.check_startup(conf)
+    appraisal.configure(conf)           # where appraisals come from (none on the public instance)
     app = dash.Dash(
         __name__,
         use_pages=True,

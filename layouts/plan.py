@@ -12,7 +12,7 @@ import math
 import dash
 from dash import dcc, html
 
-from dashboard import fmt, periods, plan, plan_figures, settings, store, trajectory, validate
+from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, settings, store, trajectory, validate
 from dashboard.schema import STATUS_LABELS
 
 from .components import data_version_line, definition, demo_banner, download_button, memoize_render, status_badge
@@ -85,7 +85,26 @@ def progress_bar(c: plan.Card) -> html.Div | None:
     ])
 
 
-def card_component(c: plan.Card, selected: bool, meta: dict) -> html.Article:
+def appraisal_line(c: plan.Card, ap: appraisal.Appraisal | None) -> html.P | None:
+    """The team's appraisal beside (never instead of) the computed status, with a mark on a strong disagreement."""
+    if ap is None:
+        return None
+    clash = appraisal.disagreement(ap.level, c.status)
+    return html.P([html.Span(["Appréciation : ", html.Strong(ap.label)], className="appraisal",
+                             title=f"{ap.synthesis} ({ap.byline})" if ap.synthesis else ap.byline),
+                   html.Span(f" ▲ Désaccord : {clash}", className="appraisal-clash") if clash else None],
+                  className="card-appraisal")
+
+
+def alerts_section(items: list[alerts.Alert]) -> list:
+    """The quarter's alerts, grouped by kind, each with its reason."""
+    if not items:
+        return [html.P("Aucune alerte pour ce trimestre.")]
+    return [html.Div([html.H3(f"{title} ({len(group)})"), html.Ul([html.Li(a.text) for a in group])])
+            for title, group in alerts.grouped(items)]
+
+
+def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appraisal | None = None) -> html.Article:
     a = c.assessment
     value_line = [
         html.Span(c.value_text, className="card-value" + (" is-demo" if c.provenance == "demo" else "")),
@@ -109,16 +128,27 @@ def card_component(c: plan.Card, selected: bool, meta: dict) -> html.Article:
                 f"Sur un an : {c.change_text('year')}"], className="card-changes"),
         html.P(c.target_text, className="card-target"),
         progress_bar(c),
+        html.P(c.annual_text, className="card-annual") if c.annual is not None else None,
         html.P(badges, className="card-badges"),
+        appraisal_line(c, ap),
         html.P(c.projection_text, className="card-projection") if c.target_value is not None else None,
         html.P(c.basis_text, className="card-basis") if c.basis_text else None,
         definition(meta),
     ], className="plan-card" + (" is-selected" if selected else ""), id=f"plan-card-{c.indicator}")
 
 
-def cards_section(cards: list[plan.Card], selected: str | None, data) -> list:
+def cards_section(cards: list[plan.Card], selected: str | None, data, appraisals: dict | None = None) -> list:
     metas = {i: store.indicator(data, i) for i in (c.indicator for c in cards)}
-    return [card_component(c, c.indicator == selected, metas[c.indicator]) for c in cards]
+    appraisals = appraisals or {}
+    return [card_component(c, c.indicator == selected, metas[c.indicator], appraisals.get((c.indicator, c.territory)))
+            for c in cards]
+
+
+def appraisals_of(conf, quarter: str | None) -> tuple:
+    """This quarter's appraisals as a hashable tuple (a memoised builder's argument); none on the public instance."""
+    if conf.public or not quarter:
+        return ()
+    return tuple(sorted(appraisal.appraisals_for(quarter).items()))
 
 
 def summary_section(lines: list[str]) -> list:
@@ -157,7 +187,7 @@ def png_button(graph_id: str) -> html.Button:
 
 
 @memoize_render()
-def detail_section(data, conf, region: str, quarter: str, indicator: str) -> list:
+def detail_section(data, conf, region: str, quarter: str, indicator: str, appraisals: tuple = ()) -> list:
     """The selected indicator: key paces, trajectory chart and its table, breakdown by département."""
     d = plan.detail(data, region, quarter, indicator, plan.thresholds_of(conf)) if indicator else None
     if d is None:
@@ -194,6 +224,7 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str) -> lis
     return [
         html.H2(f"Trajectoire : {label}", id="plan-detail-title", tabIndex="-1"),
         html.Dl([x for k, v in facts for x in (html.Dt(k), html.Dd(v))], className="facts detail-facts"),
+        appraisal_detail(c, dict(appraisals).get((indicator, region))),
         html.P(["Lecture : points pleins = valeurs observées, cercles vides = valeurs estimées, losanges vides = "
                 "valeurs de démonstration (non réelles) ; tirets gris = trajectoire requise depuis la valeur de "
                 "référence ; pointillés = projection au rythme récent, la bande donnant son incertitude (±1,96 erreur "
@@ -211,13 +242,28 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str) -> lis
     ]
 
 
+def appraisal_detail(c: plan.Card, ap: appraisal.Appraisal | None):
+    """The appraisal in the detail: level, author, date, synthesis, and the disagreement mark."""
+    if ap is None or c.target_value is None:
+        return None
+    clash = appraisal.disagreement(ap.level, c.status)
+    return html.Div([
+        html.P([html.Strong("Appréciation de l'équipe : "), ap.label, f" ({ap.byline})",
+                html.Span(f" ▲ Désaccord avec le statut calculé : {clash}", className="appraisal-clash")
+                if clash else None]),
+        html.P(ap.synthesis, className="appraisal-synthesis") if ap.synthesis else None,
+    ], className="detail-appraisal")
+
+
 @memoize_render()
-def overview(data, conf, region: str, quarter: str, indicator: str | None) -> dict:
-    """Cards, summary and banner of a quarter (shared by the layout and the quarter callback)."""
+def overview(data, conf, region: str, quarter: str, indicator: str | None, appraisals: tuple = ()) -> dict:
+    """Cards, summary, alerts and banner of a quarter (shared by the layout and the quarter callback)."""
     cards = cards_for(data, conf, region, quarter) if quarter else []
     demo = any(c.provenance == "demo" for c in cards)
+    found = alerts.alerts_for(data, region, quarter, plan.thresholds_of(conf), dict(appraisals)) if quarter else []
     return {
-        "cards": cards_section(cards, indicator, data),
+        "alerts": alerts_section(found),
+        "cards": cards_section(cards, indicator, data, dict(appraisals)),
         "summary": summary_section(plan.summary(cards, quarter)) if quarter else [],
         "banner": demo_banner(demo),
         "heading": heading_text(data, region, quarter),
@@ -242,7 +288,8 @@ def quarter_options(state: plan.State) -> list[dict]:
 def layout(trimestre: str | None = None, indicateur: str | None = None, **_query) -> html.Div:
     data, conf, region = context()
     state = state_for(data, region, validate.quarter(None, trimestre), validate.indicator(data, indicateur))
-    over = overview(data, conf, region, state.quarter, state.indicator)
+    appraisals = appraisals_of(conf, state.quarter)
+    over = overview(data, conf, region, state.quarter, state.indicator, appraisals)
     return html.Div([
         dcc.Store(id="plan-indicator", data=state.indicator),
         dcc.Store(id="plan-url-sync"),
@@ -260,8 +307,14 @@ def layout(trimestre: str | None = None, indicateur: str | None = None, **_query
             html.Div([
                 download_button("plan-export-csv", "Tableau trimestriel (CSV)"),
                 download_button("plan-export-xlsx", "Tableau trimestriel (XLSX)"),
+                download_button("plan-pack", "Dossier de séance (PPTX et PDF)"),
                 dcc.Download(id="plan-download-csv"),
                 dcc.Download(id="plan-download-xlsx"),
+                dcc.Download(id="plan-download-pack-pptx"),
+                dcc.Download(id="plan-download-pack-pdf"),
+                html.Span("Préparation du dossier de séance…", id="plan-pack-progress", className="pack-status",
+                          hidden=True),
+                html.Span(id="plan-pack-status", className="pack-status", role="status"),
             ], className="exports no-print", role="group", **{"aria-label": "Exports"}),
         ], className="plan-controls"),
         html.P("Chaque chiffre est la dernière valeur connue à la fin du trimestre choisi ; le statut compare la "
@@ -271,6 +324,8 @@ def layout(trimestre: str | None = None, indicateur: str | None = None, **_query
                className="hint"),
         html.Section([html.H2("Ce trimestre"), html.Div(over["summary"], id="plan-summary")],
                      className="plan-summary"),
+        html.Section([html.H2("Alertes"), html.Div(over["alerts"], id="plan-alerts")], className="plan-alerts",
+                     id="plan-alerts-section"),
         html.Section([
             html.H2("Indicateurs du plan"),
             html.P("Choisissez un indicateur (son nom) pour afficher sa trajectoire et sa répartition par département.",
@@ -278,7 +333,8 @@ def layout(trimestre: str | None = None, indicateur: str | None = None, **_query
             dcc.Loading(html.Div(over["cards"], id="plan-cards", className="card-grid plan-cards"), type="dot",
                         delay_show=400),
         ]),
-        dcc.Loading(html.Section(detail_section(data, conf, region, state.quarter, state.indicator), id="plan-detail",
+        dcc.Loading(html.Section(detail_section(data, conf, region, state.quarter, state.indicator, appraisals),
+                                 id="plan-detail",
                                  className="plan-detail"), type="dot", delay_show=400),
     ], className="plan-page")
 

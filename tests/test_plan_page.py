@@ -15,7 +15,7 @@ from dash import dcc, no_update
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-from dashboard import fmt, plan, queries, trajectory
+from dashboard import appraisal, fmt, plan, queries, trajectory
 
 from .helpers import ROOT
 
@@ -201,7 +201,7 @@ def test_export_xlsx_opens_with_openpyxl(cb, store_data):
     assert wb.sheetnames == ["Suivi du plan", "Lisez-moi"]
     ws = wb["Suivi du plan"]
     header = [c.value for c in ws[1]]
-    assert header == plan.EXPORT_COLUMNS
+    assert header == plan.EXPORT_COLUMNS + appraisal.EXPORT_COLUMNS   # the appraisal beside the status
     readme = {r[0].value: r[1].value for r in wb["Lisez-moi"].iter_rows(min_row=2)}
     assert readme["Version des données"] == store_data.version and readme["Jusqu'au trimestre"] == "T2 2023"
     periods_col = [r[header.index("trimestre")].value for r in ws.iter_rows(min_row=2)]

@@ -430,6 +430,9 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
                       "une seule gardée par ordre de préséance, les autres citées en note")
     targets = merge_targets(contributions)
     targets = targets[targets["indicator"].isin(indicators["id"]) & targets["territory"].isin(territories["code"])]
+    milestones = [c.milestones for c in contributions if c.milestones is not None and len(c.milestones)]
+    milestones = pd.concat(milestones, ignore_index=True) if milestones else pd.DataFrame(columns=TABLES["milestones"])
+    milestones = milestones[milestones["territory"].isin(territories["code"])]
     structures = [c.structures for c in contributions if c.structures is not None]
     structures = pd.concat(structures, ignore_index=True) if structures else pd.DataFrame(columns=TABLES["structures"])
     if len(structures) and region:
@@ -463,7 +466,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
                     "last": observations["period"].max() if len(observations) else None},
         "facts": facts, "warnings": report,
     }
-    tables = {"territories": territories, "indicators": indicators, "targets": targets,
+    tables = {"territories": territories, "indicators": indicators, "targets": targets, "milestones": milestones,
               "observations": observations, "structures": structures, "initiatives": initiatives}
     for line in report:
         echo(line)

@@ -27,6 +27,7 @@ class Contribution:
     # frames with the columns of dashboard.schema.TABLES (any may be absent)
     observations: pd.DataFrame | None = None
     targets: pd.DataFrame | None = None
+    milestones: pd.DataFrame | None = None
     structures: pd.DataFrame | None = None
     initiatives: pd.DataFrame | None = None
     indicators: pd.DataFrame | None = None

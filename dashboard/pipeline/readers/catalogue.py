@@ -74,7 +74,7 @@ def read(path: Path, options: dict | None = None) -> Contribution:
     if not _number(default_jump) or default_jump <= 1:
         raise InputError(path, f"jump_factor attendu : un nombre supérieur à 1 (ex. 5), reçu {default_jump!r}",
                          _top_line(text, "jump_factor"), "jump_factor")
-    rows, targets, seen = [], [], set()
+    rows, targets, milestones, seen = [], [], [], set()
     for order, item in enumerate(items):
         ident = item.get("id", "")
         if not isinstance(ident, str) or not _ID_RE.match(ident):
@@ -123,6 +123,7 @@ def read(path: Path, options: dict | None = None) -> Contribution:
             targets.append({"indicator": ident, "territory": t["territory"], "period": period,
                             "value": value, "source": t.get("source", item["source"]),
                             "_file": str(path), "_row": where("targets"), "_column": "targets"})
+            milestones += _milestones(path, ident, t, where("targets"))
     indicators = pd.DataFrame(rows)
     for col in ("min", "max", "jump_factor"):
         indicators[col] = indicators[col].astype(float)
@@ -131,6 +132,7 @@ def read(path: Path, options: dict | None = None) -> Contribution:
         rows=len(rows), indicators=indicators,
         targets=pd.DataFrame(targets, columns=["indicator", "territory", "period", "value", "source",
                                               "_file", "_row", "_column"]),
+        milestones=pd.DataFrame(milestones, columns=["indicator", "territory", "period", "value", "source"]),
     )
 
 
@@ -160,3 +162,21 @@ def _bounds(path: Path, item: dict, default_jump: float, where) -> dict:
         raise InputError(path, "bounds_note attendu : un texte", where("bounds_note"), "bounds_note")
     return {"min": float("nan") if low is None else float(low), "max": float("nan") if high is None else float(high),
             "bounds_note": note, "jump_factor": float(jump)}
+
+
+def _milestones(path: Path, ident: str, target: dict, line: int | None) -> list[dict]:
+    """A target's optional ``milestones = [{period = "2024Q4", value = 420}, …]``: intermediate values on the
+    way to it (e.g. one per year), each before the target's own quarter."""
+    out = []
+    for m in target.get("milestones", []):
+        try:
+            period = csvutil.parse_quarter(m["period"])
+            value = float(m["value"])
+            if period >= csvutil.parse_quarter(target["period"]):
+                raise ValueError(f"jalon {m['period']} au-delà de l'échéance de la cible {target['period']}")
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise InputError(path, f"jalon de {ident!r} invalide (attendu period AAAAQn, value) : {exc}",
+                             line, "milestones") from None
+        out.append({"indicator": ident, "territory": target["territory"], "period": period, "value": value,
+                    "source": m.get("source", target.get("source", ""))})
+    return out

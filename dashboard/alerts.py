@@ -1,0 +1,152 @@
+"""Alerts of a quarter, each with its reason in French: what the committee should look at first.
+
+Computed from the plan's cards (:func:`dashboard.plan.card`, hence :mod:`dashboard.queries`) for the region
+and each of its départements, on the plan's headline indicators:
+
+* ``late`` — off track: the computed status is « en retard »;
+* ``slower`` — the taux d'avancement is lower than as of the previous quarter (at display precision);
+* ``below_median`` — a département whose taux d'avancement is more than :data:`MEDIAN_GAP` points below the
+  median of the region's départements that have a target (at least :data:`MIN_DEPARTEMENTS` of them);
+* ``missing`` — no value as of the quarter (region: any plan indicator; département: an indicator other
+  départements have values for);
+* ``stale`` — the value is older than the indicator's frequency allows (:func:`trajectory.is_stale`).
+  A département's missing or stale entry is listed only when the region's is up to date (otherwise the same
+  source is late for all, and the region's alert says it once);
+* ``appraisal`` — no appraisal for the quarter (:func:`dashboard.appraisal.appraisals_for`), for the region and
+  each département that has a target; only when appraisals can be entered (a provider is registered).
+
+Alerts resting on demo values say so in their reason.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from . import appraisal, fmt, periods, plan, queries, trajectory
+from .store import Store
+from .trajectory import Thresholds
+
+KINDS = {
+    "late": "En retard",
+    "slower": "Avancement en recul",
+    "below_median": "Département en décrochage",
+    "missing": "Saisie manquante",
+    "stale": "Donnée ancienne",
+    "appraisal": "Appréciation manquante",
+}
+MEDIAN_GAP = 10.0       # points of taux d'avancement below the départements' median
+MIN_DEPARTEMENTS = 3    # a median of fewer départements says nothing
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str               # a key of KINDS
+    indicator: str
+    label: str              # the indicator's short label
+    territory: str
+    territory_name: str
+    reason: str
+
+    @property
+    def title(self) -> str:
+        return KINDS[self.kind]
+
+    @property
+    def text(self) -> str:
+        """« MSP en fonctionnement — Auvergne-Rhône-Alpes : avancement 16,9 % … »."""
+        return f"{self.label} — {self.territory_name} : {self.reason}"
+
+
+def _demo(c: plan.Card) -> str:
+    return " (valeurs de démonstration)" if c.assessed_on_demo else ""
+
+
+def _card_alerts(data: Store, c: plan.Card, name: str, entries: bool = True) -> list[Alert]:
+    """late, slower, stale and missing (when ``entries``) alerts of one card."""
+    out = []
+
+    def add(kind, reason):
+        out.append(Alert(kind, c.indicator, c.short_label, c.territory, name, reason))
+
+    if c.value is None:
+        if entries:
+            add("missing", f"aucune valeur au {fmt.quarter(c.as_of)}")
+        return out
+    if c.stale and entries:
+        add("stale", f"dernière valeur au {fmt.quarter(c.period)}, plus ancienne que ne le permet sa fréquence "
+                     f"({c.frequency})")
+    if c.status == trajectory.LATE and not c.target_met:
+        add("late", c.progress_text + _demo(c) if c.progress is not None else "échéance dépassée" + _demo(c))
+    if c.progress is not None:
+        before_q = periods.shift(c.as_of, -1)
+        before = queries.progress_of(data, c.indicator, c.territory, before_q)
+        if before is not None and round(c.progress, 1) < round(before.percent, 1):
+            add("slower", f"avancement {fmt.percent(c.progress)} contre {fmt.percent(before.percent)} au "
+                          f"{fmt.quarter(before_q)}{_demo(c)}")
+    return out
+
+
+def computed(data: Store, region: str, quarter: str, on_track: float, watch: float) -> list[Alert]:
+    """Every alert that depends on the data only (not on appraisals), in indicator order. Not memoised here: the
+    plan page's builder (layouts.plan.overview) is, on the store version; the pack computes it once."""
+    thresholds = Thresholds(on_track, watch)
+    deps = plan.departements_of(data, region)[["code", "name"]].to_dict("records")
+    out: list[Alert] = []
+    for meta in plan.plan_indicators(data.indicators).to_dict("records"):
+        ident = meta["id"]
+        region_card = plan.card(data, meta, region, quarter, thresholds)
+        out += _card_alerts(data, region_card, queries.name_of(data, region, region))
+        dep_cards = []
+        with_series = [d for d in deps if queries.latest(data, ident, d["code"]) is not None]
+        for d in deps:
+            if not with_series:
+                break      # the indicator is followed at the regional level only
+            c = plan.card(data, meta, d["code"], quarter, thresholds)
+            dep_cards.append((c, d["name"]))
+            # a département's late or missing entry is news only when the region's is not (same source)
+            out += _card_alerts(data, c, d["name"], entries=not (region_card.stale or region_card.value is None))
+        rates = [c.progress for c, _ in dep_cards if c.progress is not None]
+        if len(rates) >= MIN_DEPARTEMENTS:
+            median = statistics.median(rates)
+            for c, name in dep_cards:
+                if c.progress is not None and c.progress < median - MEDIAN_GAP:
+                    out.append(Alert("below_median", ident, c.short_label, c.territory, name,
+                                     f"avancement {fmt.percent(c.progress)}, plus de {fmt.number(MEDIAN_GAP)} points "
+                                     f"sous la médiane des {len(rates)} départements ({fmt.percent(median)})"
+                                     f"{_demo(c)}"))
+    return out
+
+
+def appraisal_alerts(data: Store, region: str, quarter: str,
+                     appraisals: dict[tuple[str, str], appraisal.Appraisal]) -> list[Alert]:
+    """« Appréciation manquante » for the region and each département with a target, on plan indicators with a
+    target; none when appraisals cannot be entered at all."""
+    if not appraisal.enabled():
+        return []
+    codes = [region] + plan.departements_of(data, region)["code"].tolist()
+    out = []
+    for meta in plan.plan_indicators(data.indicators).to_dict("records"):
+        for code in codes:
+            if queries.target_of(data, meta["id"], code) is None or (meta["id"], code) in appraisals:
+                continue
+            out.append(Alert("appraisal", meta["id"], meta.get("short_label") or meta["label"], code,
+                             queries.name_of(data, code, code), f"aucune appréciation saisie pour le "
+                                                               f"{fmt.quarter(quarter)}"))
+    return out
+
+
+def alerts_for(data: Store, region: str, quarter: str, thresholds: Thresholds = Thresholds(),
+               appraisals: dict | None = None) -> list[Alert]:
+    """Every alert of the quarter, grouped by kind (KINDS order), then by indicator as in the plan."""
+    if appraisals is None:
+        appraisals = appraisal.appraisals_for(quarter)
+    found = computed(data, region, quarter, thresholds.on_track, thresholds.watch)
+    found = found + appraisal_alerts(data, region, quarter, appraisals)
+    order = list(KINDS)
+    return sorted(found, key=lambda a: order.index(a.kind))      # stable: indicator order kept within a kind
+
+
+def grouped(alerts: list[Alert]) -> list[tuple[str, list[Alert]]]:
+    """[(kind title, alerts)] in KINDS order, kinds without alerts left out."""
+    return [(title, [a for a in alerts if a.kind == kind]) for kind, title in KINDS.items()
+            if any(a.kind == kind for a in alerts)]
