@@ -43,6 +43,8 @@ class Store:
     initiatives: pd.DataFrame
     # (indicator, territory) -> (start, stop) rows in observations (sorted by key)
     _slices: dict = field(default_factory=dict, repr=False)
+    # dated CPTS perimeters and zoning (see dashboard/perimeters.py)
+    perimeters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLES["perimeters"]), repr=False)
 
     @property
     def folder(self) -> Path:
@@ -111,7 +113,9 @@ def _load(root: Path, version: str, public: bool) -> Store:
     except ValueError as exc:
         raise OSError(f"manifest.json illisible : {exc}") from None
     check_files(folder, manifest)     # the sha256 the build recorded: a truncated file is refused here
-    tables = {name: _read_table(folder, name) for name in TABLES}
+    # A version written before a table existed (perimeters) is still served, with that table empty.
+    tables = {name: _read_table(folder, name) if (folder / f"{name}.parquet").exists() or name != "perimeters"
+              else pd.DataFrame(columns=TABLES[name]) for name in TABLES}
     ind = tables["indicators"]
     ind["public"] = ind["public"].astype(bool)
     obs = tables["observations"]
@@ -123,13 +127,15 @@ def _load(root: Path, version: str, public: bool) -> Store:
         tables["targets"] = tables["targets"][tables["targets"]["indicator"].isin(keep)].reset_index(drop=True)
         manifest = {k: v for k, v in manifest.items() if k not in ("inputs", "warnings", "facts", "statuses")}
     return from_frames(tables["territories"], ind, tables["targets"], obs, tables["structures"],
-                       tables["initiatives"], root=root, version=version, manifest=manifest, public=public)
+                       tables["initiatives"], root=root, version=version, manifest=manifest, public=public,
+                       perimeters=tables["perimeters"])
 
 
 def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd.DataFrame,
                 observations: pd.DataFrame, structures: pd.DataFrame | None = None,
                 initiatives: pd.DataFrame | None = None, root: Path | None = None, version: str = "en-memoire",
-                manifest: dict | None = None, public: bool = False) -> Store:
+                manifest: dict | None = None, public: bool = False,
+                perimeters: pd.DataFrame | None = None) -> Store:
     """A Store from frames with the columns of :data:`dashboard.schema.TABLES` (what a published version
     loads into; also a preview of unpublished values, and small stores in tests)."""
     obs = observations.sort_values(["indicator", "territory", "period"]).reset_index(drop=True)
@@ -149,7 +155,9 @@ def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd
                  territories=territories.set_index("code", drop=False),
                  indicators=ind.set_index("id", drop=False).sort_values("order"), targets=targets,
                  observations=obs, structures=structures if structures is not None else empty["structures"],
-                 initiatives=initiatives if initiatives is not None else empty["initiatives"], _slices=slices)
+                 initiatives=initiatives if initiatives is not None else empty["initiatives"], _slices=slices,
+                 perimeters=(perimeters if perimeters is not None else pd.DataFrame(columns=TABLES["perimeters"]))
+                 .fillna("").astype(str))
 
 
 def _describe(exc: Exception, root: Path) -> str:
