@@ -179,3 +179,63 @@ def test_fixture_sheet_of_a_covered_commune(geo_store):
     s = sheet.assemble(data, "C15014", "2024Q1")
     assert s["cpts"][0]["name"] == "CPTS du Bassin d'Aurillac (fictive)"
     assert sheet.assemble(data, "C15001", "2024Q1")["cpts"][0]["id"] == "CPTS-15-002"   # Allanche, via 15039
+
+
+# ---- zoning --------------------------------------------------------------------------------------------
+
+ZONAGE_2022 = "commune,zone,date_arrete\n15014,ZIP,2022-03-15\n15187,ZAC,2022-03-15\n15012,ZV,2022-03-15\n"
+# the published layout: « ; », Windows-1252, ARS headings, zones written out, the date given in sources.toml
+ZONAGE_2024 = ("Code commune INSEE;Libellé;Zonage MG\r\n15012;Arpajon-sur-Cère;Zone d'intervention prioritaire\r\n"
+               "15014;Aurillac;Hors zonage\r\n")
+SOURCES = '[zonage]\ncommune = "Code commune INSEE"\n[zonage.dates]\n"publie.csv" = "2024-02-15"\n'
+
+
+def test_zip_zac_share_hand_computed_in_two_layouts(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "publie.csv").write_bytes(ZONAGE_2024.encode("cp1252"))
+    data, result = small_build(tmp_path, "A,CPTS A,signée,2021-06-15,15014,,\n",
+                               {"zonage/arrete_2022.csv": ZONAGE_2022, "sources.toml": SOURCES})
+    ind = "zip_zac_pop_pct"
+    # 2022 decree: Aurillac (ZIP, 1 000) + Saint-Flour (ZAC, 6 000) of 10 000; Arpajon is only ZV
+    assert value(data, ind, "D15", "2022Q1") == 70.0
+    # a quarter before the 2024 decree still uses the 2022 one
+    assert value(data, ind, "D15", "2023Q4") == 70.0
+    # 2024 decree: Arpajon (ZIP, 3 000); Saint-Flour, not listed, is « hors zone » under it
+    assert value(data, ind, "D15", "2024Q1") == 30.0
+    # a region's decree: its unlisted communes are hors zone (0 %), region = 7 000 / 22 000 then 3 000 / 22 000
+    assert value(data, ind, "D43", "2022Q1") == 0.0
+    assert value(data, ind, "R84", "2022Q1") == round(100 * 7000 / 22000, 6)
+    assert value(data, ind, "R84", "2024Q1") == round(100 * 3000 / 22000, 6)
+    assert value(data, ind, "E241500230", "2024Q1") == 75.0
+    # the sheet states the commune's zone under the decree in force
+    assert perimeters.zone_of(data, "C15187", "2023Q4")["zone"] == "ZAC"
+    assert perimeters.zone_of(data, "C15187", "2024Q1")["zone"] == "HZ"
+    z = perimeters.zone_of(data, "C15012", "2024Q1")
+    assert z["zone"] == "ZIP" and z["text"] == "zone d'intervention prioritaire (ZIP), arrêté du 15/02/2024"
+
+
+@pytest.mark.parametrize("text, column, words", [
+    ("commune,zone,date_arrete\n15014,ZIP,2022-03-15\n15187,zone rouge,2022-03-15\n", "zone", "ZIP, ZAC"),
+    ("commune,zone,date_arrete\n15014,ZIP,2022-03-15\n15014,ZAC,2022-03-15\n", "commune", "double"),
+    ("commune,zone\n15014,ZIP\n", "date_arrete", "date de l'arrêté"),
+])
+def test_zoning_errors_name_line_and_column(tmp_path, text, column, words):
+    from dashboard.pipeline.readers import zonage
+
+    path = tmp_path / "z.csv"
+    path.write_text(text, encoding="utf-8")
+    assert zonage.sniff(path)
+    with pytest.raises(InputError) as err:
+        zonage.read(path, {})
+    assert err.value.column == column and words in str(err.value)
+
+
+def test_fixture_zoning_of_cantal_hand_computed(geo_store):
+    data, _ = geo_store
+    # 2022 decree: Aurillac 26 214 (ZAC), Saint-Flour 6 391, Mauriac 3 449, Riom-ès-Montagnes 2 405 (ZIP) and
+    # Allanche 773 (ZIP, listed under the former code 15039); 2024 decree (published layout): Aurillac, Mauriac
+    # (ZIP) and Riom-ès-Montagnes (ZAC) only
+    assert value(data, "zip_zac_pop_pct", "D15", "2023Q4") == round(100 * 39232 / 144196, 6)
+    assert value(data, "zip_zac_pop_pct", "D15", "2024Q1") == round(100 * 32068 / 144196, 6)
+    assert sheet.assemble(data, "C15187", "2024Q1")["zone"]["zone"] == "ZV"

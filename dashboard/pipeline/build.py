@@ -234,6 +234,9 @@ def remap_perimeters(contributions: list[Contribution], territories: pd.DataFram
             c.perimeters, done = perimeters.remap_successors(c.perimeters, successors, known)
             report.extend(perimeters.report_remap(f"{c.source} ({Path(c.file).name})", done))
             c.facts.setdefault("merged_communes", {})[Path(c.file).name] = done["remapped"]
+    decrees = [c for c in contributions if c.perimeters is not None and (c.perimeters["kind"] == "zonage").any()]
+    for c, chained in zip(decrees, perimeters.chain_decrees([c.perimeters for c in decrees], territories)):
+        c.perimeters = chained
 
 
 def reconciliation_lines(observations: pd.DataFrame) -> list[str]:
@@ -318,7 +321,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
     contributions = steps.run("Lecture", read_all, known, options, echo)
     territories = steps.run("Référentiel territorial", merge_territories, contributions, region)
 
-    steps.run("Communes fusionnées (périmètres CPTS, zonage)", remap_perimeters, contributions, territories, report)
+    steps.run("Communes fusionnées et arrêtés successifs (CPTS, zonage)", remap_perimeters, contributions, territories, report)
 
     def finalize():
         for c in contributions:

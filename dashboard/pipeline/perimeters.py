@@ -28,6 +28,30 @@ def event_quarters(perimeters: pd.DataFrame) -> list[str]:
     return periods.span(periods.from_date(min(dates)), periods.from_date(max(dates)))
 
 
+def in_force_quarters(perimeters: pd.DataFrame) -> list[str]:
+    """The quarters a decree starts in, where it is still in force at the quarter's end (a decree replaced
+    within its first quarter never shows). Shares are constant while a decree is in force."""
+    starts = sorted({periods.from_date(d) for d in perimeters["valid_from"] if d})
+    return [q for q in starts if in_force(perimeters, quarter_day(q)).any()]
+
+
+def chain_decrees(frames: list[pd.DataFrame], territories: pd.DataFrame) -> list[pd.DataFrame]:
+    """A decree applies until the next decree of the same region: set ``valid_to`` of each zoning row to the
+    next decree date of its commune's region (a commune the next decree does not list is then « hors zone »)."""
+    region = territories.loc[territories["level"] == "commune"].set_index("code")["region"].fillna("")
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    dates = rows.assign(region=rows["commune"].map(region)).groupby("region")["valid_from"].apply(
+        lambda s: sorted(set(s)))
+    out = []
+    for f in frames:
+        f = f.copy()
+        regions = f["commune"].map(region)
+        f["valid_to"] = [next((d for d in dates.get(r, []) if d > start), "") for r, start in
+                         zip(regions, f["valid_from"])]
+        out.append(f)
+    return out
+
+
 def base_communes(territories: pd.DataFrame) -> pd.DataFrame:
     """The communes populations are summed over: a city with arrondissements (Lyon, Paris, Marseille) is counted
     through its arrondissements. Index: code; columns population, city, epci, departement, region."""

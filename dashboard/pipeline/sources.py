@@ -50,7 +50,7 @@ def opendata_sources() -> list[Source]:
 
 def registry() -> list[Source]:
     # Imported here so that a broken optional reader never breaks the CLI's import.
-    from .readers import catalogue, contours, cpts, initiatives, plan_csv, reference, successors
+    from .readers import catalogue, contours, cpts, initiatives, plan_csv, reference, successors, zonage
 
     return [
         Source("Catalogue des indicateurs", catalogue.sniff, catalogue.read),
@@ -60,5 +60,6 @@ def registry() -> list[Source]:
         Source("Initiatives locales", initiatives.sniff, initiatives.read),
         Source("Liste des CPTS (ARS)", _safe(cpts.sniff), cpts.read),
         Source("Communes fusionnées", _safe(successors.sniff), successors.read),
+        Source("Zonage médecins (arrêté ARS)", _safe(zonage.sniff), zonage.read),
         *opendata_sources(),
     ]
