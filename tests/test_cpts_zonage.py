@@ -239,3 +239,22 @@ def test_fixture_zoning_of_cantal_hand_computed(geo_store):
     assert value(data, "zip_zac_pop_pct", "D15", "2023Q4") == round(100 * 39232 / 144196, 6)
     assert value(data, "zip_zac_pop_pct", "D15", "2024Q1") == round(100 * 32068 / 144196, 6)
     assert sheet.assemble(data, "C15187", "2024Q1")["zone"]["zone"] == "ZV"
+
+
+def test_fixture_sheet_section_renders_cpts_zone_and_reconciliation(geo_store, app):
+    from layouts import territoire
+
+    data, _ = geo_store
+    text = str(territoire._zoning(sheet.assemble(data, "C15014", "2024Q1")))
+    assert "CPTS du Bassin d'Aurillac (fictive) (signée, accord signé le 15/06/2021)" in text
+    assert "zone d'intervention prioritaire (ZIP), arrêté du 15/02/2024" in text
+    region = str(territoire._zoning(sheet.assemble(data, "R84", "2023Q4")))
+    assert "calcul 1," in region and "baromètre 83,0" in region
+
+
+def test_empty_templates_are_ignored_by_the_build():
+    from dashboard.pipeline.build import discover
+
+    files, _ = discover([RAW])
+    assert not [f for f in files if f.name == "modele.csv"]
+    assert (RAW / "cpts" / "modele.csv").read_text(encoding="utf-8").strip() == ",".join(cpts.COLUMNS)
