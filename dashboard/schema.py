@@ -30,9 +30,12 @@ TABLES: dict[str, list[str]] = {
         "id", "category", "category_label", "name", "address", "commune", "opening_date", "lon", "lat", "source",
     ],
     "initiatives": ["territory", "title", "text", "year", "source"],
+    # dated memberships of communes: kind "cpts" (group = CPTS id, stage signée|en projet) or "zonage"
+    # (group = ZIP|ZAC|ZV|HZ); valid_from/valid_to are ISO dates ("" = not in force yet / still in force)
+    "perimeters": ["kind", "group", "name", "stage", "commune", "valid_from", "valid_to", "source"],
 }
 
 KEY = ["indicator", "territory", "period"]
 
 #: Tables a version published before they existed lacks: loaded empty rather than refusing the version.
-OPTIONAL_TABLES = ("milestones",)
+OPTIONAL_TABLES = ("milestones", "perimeters")

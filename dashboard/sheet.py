@@ -20,7 +20,7 @@ import math
 
 import pandas as pd
 
-from . import exports, fmt, periods, plan, queries, store
+from . import exports, fmt, periods, perimeters, plan, queries, store
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
@@ -462,6 +462,9 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
         "profile": prof, "trends": trend, "changes": changes(data, terr, q),
         "structures": structures(data, terr), "structures_total": len(data.structures),
         "zoning": zon, "initiatives": initiatives(data, terr),
+        "cpts": perimeters.cpts_of(data, code, q) if terr["level"] == "commune" else [],
+        "zone": perimeters.zone_of(data, code, q) if terr["level"] == "commune" else None,
+        "reconciliation": perimeters.reconcile(data, code, q),
         "provenance": provenance(records), "table": flat, "sections": list(SECTIONS),
     }
 

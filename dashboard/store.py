@@ -44,6 +44,8 @@ class Store:
     milestones: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLES["milestones"]))
     # (indicator, territory) -> (start, stop) rows in observations (sorted by key)
     _slices: dict = field(default_factory=dict, repr=False)
+    # dated CPTS perimeters and zoning (see dashboard/perimeters.py)
+    perimeters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLES["perimeters"]), repr=False)
 
     @property
     def folder(self) -> Path:
@@ -112,6 +114,7 @@ def _load(root: Path, version: str, public: bool) -> Store:
     except ValueError as exc:
         raise OSError(f"manifest.json illisible : {exc}") from None
     check_files(folder, manifest)     # the sha256 the build recorded: a truncated file is refused here
+    # A version written before a table existed (milestones, perimeters) is still served, with that table empty.
     tables = {name: _read_table(folder, name) for name in TABLES
               if name not in OPTIONAL_TABLES or (folder / f"{name}.parquet").exists()}
     ind = tables["indicators"]
@@ -128,14 +131,14 @@ def _load(root: Path, version: str, public: bool) -> Store:
         manifest = {k: v for k, v in manifest.items() if k not in ("inputs", "warnings", "facts", "statuses")}
     return from_frames(tables["territories"], ind, tables["targets"], obs, tables["structures"],
                        tables["initiatives"], root=root, version=version, manifest=manifest, public=public,
-                       milestones=tables.get("milestones"))
+                       milestones=tables.get("milestones"), perimeters=tables.get("perimeters"))
 
 
 def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd.DataFrame,
                 observations: pd.DataFrame, structures: pd.DataFrame | None = None,
                 initiatives: pd.DataFrame | None = None, root: Path | None = None, version: str = "en-memoire",
                 manifest: dict | None = None, public: bool = False,
-                milestones: pd.DataFrame | None = None) -> Store:
+                milestones: pd.DataFrame | None = None, perimeters: pd.DataFrame | None = None) -> Store:
     """A Store from frames with the columns of :data:`dashboard.schema.TABLES` (what a published version
     loads into; also a preview of unpublished values, and small stores in tests)."""
     obs = observations.sort_values(["indicator", "territory", "period"]).reset_index(drop=True)
@@ -157,7 +160,9 @@ def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd
                  observations=obs, structures=structures if structures is not None else empty["structures"],
                  initiatives=initiatives if initiatives is not None else empty["initiatives"],
                  milestones=milestones if milestones is not None else pd.DataFrame(columns=TABLES["milestones"]),
-                 _slices=slices)
+                 _slices=slices,
+                 perimeters=(perimeters if perimeters is not None else pd.DataFrame(columns=TABLES["perimeters"]))
+                 .fillna("").astype(str))
 
 
 def _describe(exc: Exception, root: Path) -> str:

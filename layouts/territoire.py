@@ -285,6 +285,7 @@ def _zoning(s: dict) -> html.Section:
             for z in s["zoning"]]
     return html.Section([
         html.H2(sheet.SECTIONS[4]),
+        *_perimeters(s),
         html.P("Zonage des médecins généralistes (ZIP, ZAC) et part de la population dont l'APL est inférieure à "
                "2,5 consultations par habitant et par an, avec tous les médecins puis sans ceux de plus de 65 ans.",
                className="note"),
@@ -293,6 +294,20 @@ def _zoning(s: dict) -> html.Section:
                                         *[html.Th(c["name"], scope="col", className="num") for c in comps]])),
                     html.Tbody(rows)]),
     ], className="territoire-section", id=_id("zonage"))
+
+
+def _perimeters(s: dict) -> list:
+    """The commune's CPTS and zone as of the sheet's quarter, and our CPTS coverage beside the baromètre's."""
+    out = []
+    if s["territory"]["level"] == "commune":
+        cpts = "; ".join(c["text"] for c in s["cpts"]) or "aucune CPTS (zone blanche)"
+        out.append(html.P([html.Strong("CPTS : "), cpts], id=_id("cpts")))
+        if s["zone"]:
+            out.append(html.P([html.Strong("Zonage médecins : "), s["zone"]["text"]], id=_id("zone")))
+    if s["reconciliation"]:
+        out.append(html.P([html.Strong("Couverture CPTS : "), s["reconciliation"]["text"]], id=_id("rapprochement"),
+                          className="note"))
+    return out
 
 
 def _initiatives(s: dict) -> html.Section:

@@ -322,6 +322,46 @@ def validate_references(obs: pd.DataFrame, indicators: pd.DataFrame, territories
     return obs
 
 
+def remap_perimeters(contributions: list[Contribution], territories: pd.DataFrame, report: list[str]) -> None:
+    """CPTS perimeters and zoning name communes as they were when the file was written: a commune merged since
+    then is mapped to its successor (official table of changes, data/raw/communes_fusionnees/), in place."""
+    from . import perimeters
+
+    frames = [c.successors for c in contributions if c.successors is not None]
+    successors = pd.concat(frames, ignore_index=True) if frames else None
+    known = set(territories.loc[territories["level"] == "commune", "code"])
+    for c in contributions:
+        if c.perimeters is not None and len(c.perimeters):
+            c.perimeters, done = perimeters.remap_successors(c.perimeters, successors, known)
+            report.extend(perimeters.report_remap(f"{c.source} ({Path(c.file).name})", done))
+            c.facts.setdefault("merged_communes", {})[Path(c.file).name] = done["remapped"]
+    decrees = [c for c in contributions if c.perimeters is not None and (c.perimeters["kind"] == "zonage").any()]
+    for c, chained in zip(decrees, perimeters.chain_decrees([c.perimeters for c in decrees], territories)):
+        c.perimeters = chained
+
+
+def reconciliation_lines(observations: pd.DataFrame) -> list[str]:
+    """« calcul 81,2 % ; baromètre 83 % » for every official value that our computation also gives as of its
+    quarter (ours is stored where it changes: its value as of a quarter is the last one at or before it)."""
+    from .. import fmt
+    from ..perimeters import RECONCILED
+
+    lines = []
+    for ours, official in RECONCILED.items():
+        a = observations[observations["indicator"] == ours]
+        b = observations[(observations["indicator"] == official) & (observations["status"] == "observed")]
+        for territory, theirs in b.groupby("territory"):
+            mine = a[a["territory"] == territory].sort_values("period")
+            for period, value in zip(theirs["period"], theirs["value"]):
+                before = mine[mine["period"] <= period]
+                if before.empty:
+                    continue
+                x = float(before["value"].iloc[-1])
+                lines.append(f"  Rapprochement CPTS {territory} {fmt.quarter(period)} : calcul {fmt.value(x, '%')} ; "
+                             f"baromètre {fmt.value(value, '%')} (écart {fmt.delta(x - value, '%')})")
+    return lines
+
+
 def merge_geometry(contributions, territories, observations, report, facts) -> dict:
     from . import geometry  # geopandas is only needed when contours are present
 
@@ -412,6 +452,8 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
               raw_values(contributions, "observations"), indicators, reference_date)
     plausibility.check_targets(raw_values(contributions, "targets"), indicators)
 
+    steps.run("Communes fusionnées et arrêtés successifs (CPTS, zonage)", remap_perimeters, contributions, territories, report)
+
     def finalize():
         for c in contributions:
             if c.finalize:
@@ -428,6 +470,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
     if superseded:
         report.append(f"{superseded} valeur(s) en concurrence pour un même indicateur, territoire et trimestre : "
                       "une seule gardée par ordre de préséance, les autres citées en note")
+    report.extend(reconciliation_lines(observations))
     targets = merge_targets(contributions)
     targets = targets[targets["indicator"].isin(indicators["id"]) & targets["territory"].isin(territories["code"])]
     milestones = [c.milestones for c in contributions if c.milestones is not None and len(c.milestones)]
@@ -466,8 +509,11 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
                     "last": observations["period"].max() if len(observations) else None},
         "facts": facts, "warnings": report,
     }
+    perims = [c.perimeters for c in contributions if c.perimeters is not None]
+    perims = pd.concat(perims, ignore_index=True) if perims else pd.DataFrame(columns=TABLES["perimeters"])
     tables = {"territories": territories, "indicators": indicators, "targets": targets, "milestones": milestones,
-              "observations": observations, "structures": structures, "initiatives": initiatives}
+              "observations": observations, "structures": structures, "initiatives": initiatives,
+              "perimeters": perims.fillna("").astype(str)}
     for line in report:
         echo(line)
     if not publish_it or out is None:

