@@ -39,6 +39,8 @@ OPTION_KEYS = {
     "level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
     "contour_level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
     "simplify": "tolérance de simplification des contours, en degrés (nombre ≥ 0)",
+    "zonage": "table [zonage] : noms des colonnes de l'arrêté de zonage (commune, zone, date_arrete) et "
+              "[zonage.dates] \"fichier.csv\" = \"AAAA-MM-JJ\" (voir docs/cpts-zonage.md)",
 }
 REGION_RE = re.compile(r"^R?(\d{2})$")
 ALL_REGIONS = ("toutes", "all", "fr", "france")
@@ -134,6 +136,8 @@ def read_sources_toml(path: Path) -> dict:
     for key in ("level", "contour_level"):
         if key in doc and doc[key] not in territory.LEVELS:
             fail(key, f"un niveau parmi {', '.join(territory.LEVELS)}")
+    if "zonage" in doc and not isinstance(doc["zonage"], dict):
+        fail("zonage", OPTION_KEYS["zonage"])
     if "simplify" in doc and (isinstance(doc["simplify"], bool) or not isinstance(doc["simplify"], (int, float))
                               or doc["simplify"] < 0):
         fail("simplify", OPTION_KEYS["simplify"])

@@ -64,8 +64,7 @@ def insee(path: Path, raw: str, line: int, column: str) -> str:
 
 
 def read(path: Path, options: dict | None = None) -> Contribution:
-    text = csvutil.read_text(path)
-    _, rows = csvutil.rows(path, text, REQUIRED)
+    _, rows = csvutil.rows(path, REQUIRED)
     records, first_seen, pairs = [], {}, {}
     for line, row in rows:
         ident = row["cpts_id"]

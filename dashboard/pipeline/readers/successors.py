@@ -23,7 +23,7 @@ def sniff(path: Path) -> bool:
 
 
 def read(path: Path, options: dict | None = None) -> Contribution:
-    _, rows = csvutil.rows(path, csvutil.read_text(path), COLUMNS)
+    _, rows = csvutil.rows(path, COLUMNS)
     records = [{"old": insee(path, row["ancien_code"], line, "ancien_code"),
                 "new": insee(path, row["code_commune"], line, "code_commune")} for line, row in rows]
     frame = pd.DataFrame.from_records(records, columns=["old", "new"])

@@ -26,7 +26,7 @@ import pandas as pd
 from .. import perimeters as P
 from ..contribution import Contribution
 from ..errors import InputError
-from . import _common
+from . import _common, csvutil
 from .cpts import insee
 from .finess import parse_date
 
@@ -117,7 +117,7 @@ def read(path: Path, options: dict | None = None) -> Contribution:
                                f"[zonage.dates] \"{path.name}\" = \"AAAA-MM-JJ\"", 1, "date_arrete")
     fixed = parse_date(path, str(fixed), 1, "date_arrete") if fixed else ""
     records, seen = [], {}
-    rows = _common.csv_rows(_text(path), sep)
+    rows = csvutil.records(path, _text(path), sep)
     next(rows, None)
     index = {h: i for i, h in enumerate(header)}
     for line, row in rows:
