@@ -42,6 +42,7 @@ callback(
 @callback(
     Output(f"{PAGE}-indicator", "options"), Output(f"{PAGE}-indicator", "value"),
     Output(f"{PAGE}-territory", "options"), Output(f"{PAGE}-territory", "value"),
+    Output(f"{PAGE}-territory", "placeholder"),
     Input(f"{PAGE}-level", "value"), State(f"{PAGE}-indicator", "value"), State(f"{PAGE}-territory", "value"),
     prevent_initial_call=True,
 )
@@ -49,7 +50,22 @@ def change_level(level, indicator, selected):
     """A new level: its indicators and territories; keep the indicator when it exists there."""
     data, st, region = _state(level, indicator, None, selected)
     return (view.indicator_options(data, st["level"]), st["indicator"],
-            view.territory_options(data, st["level"], region), st["selected"])
+            view.territory_options(data, st["level"], region, selected=st["selected"]), st["selected"],
+            view.territory_placeholder(data, st["level"], region))
+
+
+@callback(
+    Output(f"{PAGE}-territory", "options", allow_duplicate=True),
+    Input(f"{PAGE}-territory", "search_value"), State(f"{PAGE}-level", "value"),
+    State(f"{PAGE}-territory", "value"),
+    prevent_initial_call=True,
+)
+def search_territory(typed, level, selected):
+    """Long lists (communes) are searched here as the user types; short ones are complete already."""
+    data, st, region = _state(level, None, None, selected)
+    if len(mapping.region_codes(data, st["level"], region)) <= view.TERRITORY_LIST_MAX:
+        return no_update
+    return view.territory_options(data, st["level"], region, typed, st["selected"])
 
 
 @callback(

@@ -13,6 +13,7 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from dashboard import fmt, mapping, search, settings, store
+from dashboard.schema import STATUS_LABELS
 from dashboard.territory import LEVEL_LABELS
 
 from .components import demo_banner, download_button, memoize_render, status_badge
@@ -27,10 +28,31 @@ def indicator_options(data: store.Store, level: str) -> list[dict]:
     return [{"label": data.indicators.at[i, "label"], "value": i} for i in mapping.indicators(data, level)]
 
 
-def territory_options(data: store.Store, level: str, region: str) -> list[dict]:
+# Up to this many territories the « Territoire » list holds them all; above (communes: 4 000 in a region,
+# 35 000 in France) it is searched on the server as the user types: a Dash 4 dropdown with 4 000 options blocks
+# the browser for about a second each time it receives them.
+TERRITORY_LIST_MAX = 400
+TERRITORY_MATCHES = 50
+
+
+def territory_options(data: store.Store, level: str, region: str, typed=None, selected=None) -> list[dict]:
+    """Options of the « Territoire » list, by name: all of them for a short list, else those whose name or code
+    contains what was typed (accents ignored; at most TERRITORY_MATCHES), plus the selected territory."""
     codes = mapping.region_codes(data, level, region)
-    names = data.territories.loc[codes, "name"]
-    return [{"label": n, "value": c} for c, n in sorted(zip(codes, names), key=lambda x: x[1])]
+    names = data.territories["name"].reindex(codes).tolist()
+    pairs = sorted(zip(codes, names), key=lambda x: (search.normalise(x[1]), x[0]))
+    if len(pairs) > TERRITORY_LIST_MAX:
+        wanted = search.normalise(typed) if isinstance(typed, str) else ""
+        pairs = [(c, n) for c, n in pairs
+                 if c == selected or (len(wanted) >= 2 and wanted in f"{search.normalise(n)} {c.lower()}")]
+        pairs = pairs[:TERRITORY_MATCHES + 1]
+    return [{"label": n, "value": c} for c, n in pairs]
+
+
+def territory_placeholder(data: store.Store, level: str, region: str) -> str:
+    if len(mapping.region_codes(data, level, region)) > TERRITORY_LIST_MAX:
+        return "Tapez au moins deux lettres du nom ou le code…"
+    return "Choisir un territoire…"
 
 
 def legend(result: dict) -> html.Div:
@@ -73,25 +95,40 @@ TABLE_COLUMNS = [("Territoire", ""), ("Code", ""), ("Valeur", "num"), ("Statut",
 
 @memoize_render(maxsize=32)
 def table_rows(data: store.Store, indicator: str, level: str, quarter: str, region: str) -> tuple[dict, ...]:
-    """Every territory of the map with its value (highest first), plus a search key and the value's source.
+    """Every territory of the map with its value as shown on the map, its source, and a search key.
 
     Memoised on the store version: paging, filtering and sorting 35 000 communes then cost a list scan.
+    Built from plain lists (a per-row DataFrame lookup takes seconds at 35 000 rows); the order is set by
+    ``filter_rows``.
     """
     result = mapping.choropleth(data, indicator, level, quarter, region)
+    unit = (result["indicator"] or {}).get("unit", "")
     vals = result["values"]
-    sources = dict(zip(vals["code"].tolist(), vals["source"].tolist()))
-    return tuple({**r, "source": sources.get(r["code"], ""), "key": f"{search.normalise(r['name'])} {r['code'].lower()}"}
-                 for r in mapping.table_rows(data, result))
+    found = {c: (v, s, p, src) for c, v, s, p, src in zip(vals["code"].tolist(), vals["value"].tolist(),
+                                                          vals["status"].tolist(), vals["period"].tolist(),
+                                                          vals["source"].tolist())}
+    codes = list(result["codes"])
+    rows = []
+    for code, name in zip(codes, data.territories["name"].reindex(codes).tolist()):
+        row = {"code": code, "name": name, "key": f"{search.normalise(name)} {code.lower()}"}
+        if code in found:
+            value, status, period, source = found[code]
+            row.update(value=float(value), text=fmt.value(float(value), unit), status=STATUS_LABELS[status],
+                       period=fmt.quarter(period), source=source)
+        else:
+            row.update(value=None, text="pas de donnée", status="", period="", source="")
+        rows.append(row)
+    return tuple(rows)
 
 
 def _sorted(rows, sort: str) -> list[dict]:
-    if sort == "valeur-asc":
-        return sorted(rows, key=lambda r: (r["value"] is None, r["value"] or 0, r["key"]))
+    """No data always last; ties by name."""
     if sort == "nom":
         return sorted(rows, key=lambda r: r["key"])
     if sort == "code":
         return sorted(rows, key=lambda r: r["code"])
-    return list(rows)                          # table_rows' own order: highest value first, no data last
+    sign = 1 if sort == "valeur-asc" else -1
+    return sorted(rows, key=lambda r: (r["value"] is None, sign * (r["value"] or 0), r["key"]))
 
 
 def filter_rows(rows, query, sort: str) -> list[dict]:
@@ -292,8 +329,11 @@ def layout(**query) -> html.Div:
             _field("Trimestre", dcc.Dropdown(id=f"{PAGE}-quarter",
                                              options=[{"label": fmt.quarter(q), "value": q} for q in reversed(quarters)],
                                              value=quarter, clearable=False), f"{PAGE}-quarter"),
-            _field("Territoire", dcc.Dropdown(id=f"{PAGE}-territory", options=territory_options(data, level, region),
-                                              value=state["selected"], placeholder="Choisir un territoire…"),
+            _field("Territoire", dcc.Dropdown(id=f"{PAGE}-territory",
+                                              options=territory_options(data, level, region,
+                                                                        selected=state["selected"]),
+                                              value=state["selected"],
+                                              placeholder=territory_placeholder(data, level, region)),
                    f"{PAGE}-territory"),
         ], className="carte-controls"),
         html.Div([

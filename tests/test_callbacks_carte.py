@@ -39,11 +39,11 @@ def test_restyle_never_fails_on_bad_input(cb, level, indicator, quarter):
 
 
 def test_change_level_keeps_valid_indicator(cb):
-    options, value, territories, selected = cb.change_level("departement", "mcs_count", "D69")
+    options, value, territories, selected, _placeholder = cb.change_level("departement", "mcs_count", "D69")
     assert value == "mcs_count" and selected == "D69"
     assert {o["value"] for o in options} >= {"msp_count", "mcs_count"}
     assert len(territories) == 12 and territories[0]["label"] == "Ain"
-    _o, value, _t, selected = cb.change_level("inconnu", "nope", "D75")
+    _o, value, _t, selected, _p = cb.change_level("inconnu", "nope", "D75")
     assert value is not None and selected is None
 
 
@@ -175,3 +175,18 @@ def test_basemap_from_settings(app, app_settings):
     finally:
         settings.use(app_settings)
     assert any(t.startswith("TileLayer") for t in tiled) and "GeoJSON:carte-context" not in tiled
+
+
+def test_long_territory_lists_are_searched_not_sent_whole(cb, store_data):
+    """4 000 communes: the list holds what was typed (accents ignored) and the selection, never all of them."""
+    from layouts import carte as view
+
+    assert len(view.territory_options(store_data, "departement", "R84")) == 12
+    assert view.territory_options(store_data, "commune", "R84") == []
+    found = view.territory_options(store_data, "commune", "R84", "rouget")
+    assert {"label": "Le Rouget-Pers", "value": "C15268"} in found
+    assert "C15268" in {o["value"] for o in view.territory_options(store_data, "commune", "R84", "15268")}
+    assert len(view.territory_options(store_data, "commune", "R84", "sa")) == view.TERRITORY_MATCHES + 1
+    kept = view.territory_options(store_data, "commune", "R84", "zz", selected="C15014")
+    assert [o["value"] for o in kept] == ["C15014"]
+    assert "Tapez" in view.territory_placeholder(store_data, "commune", "R84")
