@@ -5,8 +5,8 @@
 Each page is opened in a fresh browser context (empty cache, as a first visit). Bytes are what travelled
 on the wire (compressed bodies plus response headers, from Chromium's ``Network.loadingFinished``
 ``encodedDataLength``), including the callbacks Dash makes while rendering. Prints one JSON object per page
-(``{"page", "bytes", "kb", "requests", "network_idle_ms", "largest": [[url, bytes], ...], "budget_bytes",
-"within_budget"}``) then a summary line ``{"budgets_met": true|false}``; exits 1 when a budget is exceeded.
+(``{"page", "bytes", "kb", "requests", "network_idle_ms", "plotly_bytes", "map_library", "largest": [[url, bytes],
+...], "console_errors", "budget_bytes", "within_budget"}``) then a summary line ``{"budgets_met": true|false}``; exits 1 when a budget is exceeded.
 """
 from __future__ import annotations
 
@@ -47,8 +47,12 @@ def measure(browser: Browser, url: str) -> dict:
     page.context.close()
     largest = sorted(((urlparse(urls.get(k, "?")).path, v) for k, v in sizes.items()), key=lambda x: -x[1])[:6]
     total = sum(sizes.values())
+    paths = {k: urlparse(u).path for k, u in urls.items()}
     return {"bytes": total, "kb": round(total / 1000, 1), "requests": len(sizes),
-            "network_idle_ms": round(idle_ms), "largest": [list(x) for x in largest], "console_errors": errors}
+            "network_idle_ms": round(idle_ms),
+            "plotly_bytes": sum(v for k, v in sizes.items() if "/plotly/package_data/" in paths.get(k, "")),
+            "map_library": any("/dash_leaflet/" in p for p in paths.values()),
+            "largest": [list(x) for x in largest], "console_errors": errors}
 
 
 def main(argv: list[str] | None = None) -> int:
