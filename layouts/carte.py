@@ -32,6 +32,7 @@ def indicator_options(data: store.Store, level: str) -> list[dict]:
 # 35 000 in France) it is searched on the server as the user types: a Dash 4 dropdown with 4 000 options blocks
 # the browser for about a second each time it receives them.
 TERRITORY_LIST_MAX = 400
+QUERY_MAX = 100                     # longer typed text is cut (no name is that long; crafted requests are)
 TERRITORY_MATCHES = 50
 
 
@@ -42,7 +43,7 @@ def territory_options(data: store.Store, level: str, region: str, typed=None, se
     names = data.territories["name"].reindex(codes).tolist()
     pairs = sorted(zip(codes, names), key=lambda x: (search.normalise(x[1]), x[0]))
     if len(pairs) > TERRITORY_LIST_MAX:
-        wanted = search.normalise(typed) if isinstance(typed, str) else ""
+        wanted = search.normalise(typed[:QUERY_MAX]) if isinstance(typed, str) else ""
         pairs = [(c, n) for c, n in pairs
                  if c == selected or (len(wanted) >= 2 and wanted in f"{search.normalise(n)} {c.lower()}")]
         pairs = pairs[:TERRITORY_MATCHES + 1]
@@ -133,7 +134,7 @@ def _sorted(rows, sort: str) -> list[dict]:
 
 def filter_rows(rows, query, sort: str) -> list[dict]:
     """Rows whose name or code contains ``query`` (accents, case, hyphens ignored), in the ``sort`` order."""
-    wanted = search.normalise(query) if isinstance(query, str) else ""
+    wanted = search.normalise(query[:QUERY_MAX]) if isinstance(query, str) else ""
     kept = [r for r in rows if wanted in r["key"]] if wanted else rows
     return _sorted(kept, sort if sort in SORTS else DEFAULT_SORT)
 
@@ -148,7 +149,8 @@ def table_page(rows: list[dict], page, size: int = TABLE_PAGE_SIZE) -> dict:
 
 def page_status(view: dict, query) -> str:
     if not view["total"]:
-        return f"Aucun territoire ne correspond à « {query} »." if query else "Aucun territoire."
+        typed = query[:QUERY_MAX].strip() if isinstance(query, str) else ""
+        return f"Aucun territoire ne correspond à « {typed} »." if typed else "Aucun territoire."
     return (f"Lignes {fmt.number(view['first'])} à {fmt.number(view['last'])} sur {fmt.number(view['total'])} "
             f"(page {fmt.number(view['page'] + 1)} sur {fmt.number(view['pages'])}).")
 
@@ -185,13 +187,12 @@ def export_frame(data: store.Store, indicator: str, level: str, quarter: str, re
     """The whole table (every page, as filtered and sorted), with provenance, for the CSV export."""
     ind = store.indicator(data, indicator) or {}
     rows = filter_rows(table_rows(data, indicator, level, quarter, region), query, sort)
-    frame = pd.DataFrame({
+    return pd.DataFrame({
         "territoire": [r["code"] for r in rows], "nom_territoire": [r["name"] for r in rows],
         "indicateur": indicator, "libelle_indicateur": ind.get("label", ""), "unite": ind.get("unit", ""),
         "valeur": [r["value"] for r in rows], "statut": [r["status"] for r in rows],
         "trimestre_de_la_valeur": [r["period"] for r in rows], "source": [r["source"] for r in rows],
     })
-    return frame
 
 
 def export_filename(indicator: str, level: str, quarter: str) -> str:
@@ -212,8 +213,9 @@ def table_section(data: store.Store, indicator, level: str, quarter, region: str
                className="hint"),
         dcc.Store(id=f"{PAGE}-table-page", data=first["page"]),
         html.Div([
-            _field("Filtrer par nom ou code", dcc.Input(id=f"{PAGE}-table-filter", type="search", debounce=0.3,
-                                                         autoComplete="off", placeholder="ex. Aurillac, 15014"),
+            _field("Filtrer par nom ou code",
+                   dcc.Input(id=f"{PAGE}-table-filter", type="search", debounce=0.3, maxLength=QUERY_MAX,
+                             autoComplete="off", placeholder="ex. Aurillac, 15014"),
                    f"{PAGE}-table-filter"),
             _field("Trier par", dcc.Dropdown(id=f"{PAGE}-table-sort", value=DEFAULT_SORT, clearable=False,
                                              searchable=False,
