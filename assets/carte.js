@@ -137,7 +137,8 @@ window.carte = window.carte || {};
         const size = n < 10 ? 30 : n < 100 ? 36 : 44;
         const icon = L.divIcon({html: "<div><span>" + n + "</span></div>", iconSize: L.point(size, size),
             className: "marker-cluster carte-cluster"});
-        return L.marker(latlng, {icon: icon, title: n + " structures", alt: n + " structures"});
+        // keyboard: false: clusters are zoom shortcuts, not tab stops (the page's keyboard path is the lists and the table)
+        return L.marker(latlng, {icon: icon, title: n + " structures", alt: n + " structures", keyboard: false});
     }
 
     function structurePopup(feature, layer) {
@@ -148,6 +149,16 @@ window.carte = window.carte || {};
             (p.opening ? "<br>Ouverture : " + escapeHtml(p.opening) : "") +
             "<br>FINESS : " + escapeHtml(p.finess));
     }
+
+    // Page suivante / Page précédente anywhere in the table section turn its pages (the buttons stay the way
+    // to do it with Tab + Entrée; they are never disabled, so the focus never falls back to the page's top).
+    document.addEventListener("keydown", function (event) {
+        if (event.key !== "PageDown" && event.key !== "PageUp") { return; }
+        const section = event.target && event.target.closest ? event.target.closest("#carte-table-section") : null;
+        if (!section || event.target.closest(".dash-dropdown-content")) { return; }
+        const button = document.getElementById(event.key === "PageDown" ? "carte-table-next" : "carte-table-prev");
+        if (button) { event.preventDefault(); button.click(); }
+    });
 
     window.carte.map = {style, onEachFeature, structureFilter, pointToLayer, clusterToLayer, structurePopup,
                         number};

@@ -1,4 +1,5 @@
-/* Plotly French locale (modebar labels, number and date formats), registered as plotly.js locale files do. */
+/* Plotly French locale (modebar labels, number and date formats), registered as plotly.js locale files do.
+   Keys are plotly.js 4's English strings (4.x renamed some: « Download plot as a PNG », « Image download succeeded »). */
 (function () {
   var locale = {
     moduleType: 'locale',
@@ -14,6 +15,13 @@
       'Double-click to zoom back out': 'Double-cliquer pour dézoomer',
       'Download plot': 'Télécharger le graphique',
       'Download plot as a png': 'Télécharger le graphique en PNG',
+      'Download plot as a PNG': 'Télécharger le graphique en PNG',
+      'Image download succeeded': 'Image enregistrée',
+      'Preparing image - this may take a few seconds': "Préparation de l'image : cela peut prendre quelques secondes",
+      'Sorry, there was a problem downloading your image!': "Désolé, un problème est survenu lors du téléchargement de l'image",
+      'Toggle show closest data on hover': 'Afficher ou masquer les données les plus proches au survol',
+      'Reset': 'Réinitialiser',
+      'Reset views': 'Réinitialiser les vues',
       'Lasso Select': 'Sélection lasso',
       'Pan': 'Translation',
       'Produced with Plotly.js': 'Généré avec Plotly.js',

@@ -5,9 +5,9 @@ only changes with the level (dash-leaflet refetches only when the URL string cha
 """
 from __future__ import annotations
 
-from dash import Input, Output, Patch, State, callback, clientside_callback, no_update
+from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
 
-from dashboard import mapping, settings, store, territory
+from dashboard import exports, mapping, settings, store, territory
 from layouts import carte as view
 
 PAGE = view.PAGE
@@ -42,6 +42,7 @@ callback(
 @callback(
     Output(f"{PAGE}-indicator", "options"), Output(f"{PAGE}-indicator", "value"),
     Output(f"{PAGE}-territory", "options"), Output(f"{PAGE}-territory", "value"),
+    Output(f"{PAGE}-territory", "placeholder"),
     Input(f"{PAGE}-level", "value"), State(f"{PAGE}-indicator", "value"), State(f"{PAGE}-territory", "value"),
     prevent_initial_call=True,
 )
@@ -49,7 +50,22 @@ def change_level(level, indicator, selected):
     """A new level: its indicators and territories; keep the indicator when it exists there."""
     data, st, region = _state(level, indicator, None, selected)
     return (view.indicator_options(data, st["level"]), st["indicator"],
-            view.territory_options(data, st["level"], region), st["selected"])
+            view.territory_options(data, st["level"], region, selected=st["selected"]), st["selected"],
+            view.territory_placeholder(data, st["level"], region))
+
+
+@callback(
+    Output(f"{PAGE}-territory", "options", allow_duplicate=True),
+    Input(f"{PAGE}-territory", "search_value"), State(f"{PAGE}-level", "value"),
+    State(f"{PAGE}-territory", "value"),
+    prevent_initial_call=True,
+)
+def search_territory(typed, level, selected):
+    """Long lists (communes) are searched here as the user types; short ones are complete already."""
+    data, st, region = _state(level, None, None, selected)
+    if len(mapping.region_codes(data, st["level"], region)) <= view.TERRITORY_LIST_MAX:
+        return no_update
+    return view.territory_options(data, st["level"], region, typed, st["selected"])
 
 
 @callback(
@@ -68,32 +84,63 @@ def click_territory(feature, level):
 
 @callback(
     Output(f"{PAGE}-panel", "children"), Output(f"{PAGE}-geojson", "hideout", allow_duplicate=True),
+    Output(f"{PAGE}-announce", "children"),
     Input(f"{PAGE}-territory", "value"), Input(f"{PAGE}-quarter", "value"), State(f"{PAGE}-level", "value"),
     prevent_initial_call=True,
 )
 def show_territory(selected, quarter, level):
-    """Side panel of the selected territory; only the ``selected`` key of the hideout is patched."""
+    """Side panel of the selected territory, announced by name; only the ``selected`` key of the hideout is patched."""
     data, st, _region = _state(level, None, quarter, selected)
     patch = Patch()
     patch["selected"] = st["selected"]
-    return view.side_panel(data, st["selected"], st["level"], st["quarter"]), patch
+    return (view.side_panel(data, st["selected"], st["level"], st["quarter"]), patch,
+            view.announce(data, st["selected"]))
+
+
+PAGER = {f"{PAGE}-table-first": "first", f"{PAGE}-table-prev": "prev", f"{PAGE}-table-next": "next",
+         f"{PAGE}-table-last": "last"}
+
+
+def show_table(level, indicator, quarter, query, sort, page, move=None):
+    """One page of the table for the state; ``move`` (first/prev/next/last) pages from ``page``, anything else
+    (a new indicator, quarter, level, filter or sort) starts again at the first page."""
+    data, st, region = _state(level, indicator, quarter)
+    page = page if isinstance(page, int) and not isinstance(page, bool) else 0
+    target = {"first": 0, "prev": page - 1, "next": page + 1, "last": 10 ** 9}.get(move, 0)
+    shown = view.table_view(data, st["indicator"], st["level"], st["quarter"], region, query, sort, target)
+    return (shown["table"], shown["status"], shown["page"],
+            *("true" if shown[edge] else "false" for edge in ("at_start", "at_start", "at_end", "at_end")))
 
 
 @callback(
-    Output(f"{PAGE}-table", "children"),
-    Input(f"{PAGE}-table-show", "value"), Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"),
-    Input(f"{PAGE}-quarter", "value"),
+    Output(f"{PAGE}-table", "children"), Output(f"{PAGE}-table-status", "children"),
+    Output(f"{PAGE}-table-page", "data"),
+    *(Output(button, "aria-disabled") for button in PAGER),
+    Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"), Input(f"{PAGE}-quarter", "value"),
+    Input(f"{PAGE}-table-filter", "value"), Input(f"{PAGE}-table-sort", "value"),
+    *(Input(button, "n_clicks") for button in PAGER),
+    State(f"{PAGE}-table-page", "data"),
     prevent_initial_call=True,
 )
-def show_table(show, level, indicator, quarter):
-    """The table of the mapped values, built only when asked for (it can hold 4 000 communes)."""
-    if not show:
-        return None
+def _show_table(level, indicator, quarter, query, sort, _first, _prev, _next, _last, page):
+    return show_table(level, indicator, quarter, query, sort, page, PAGER.get(ctx.triggered_id))
+
+
+@callback(
+    Output(f"{PAGE}-export-download", "data"),
+    Input(f"{PAGE}-export-csv", "n_clicks"),
+    State(f"{PAGE}-level", "value"), State(f"{PAGE}-indicator", "value"), State(f"{PAGE}-quarter", "value"),
+    State(f"{PAGE}-table-filter", "value"), State(f"{PAGE}-table-sort", "value"),
+    prevent_initial_call=True,
+)
+def export_table(n_clicks, level, indicator, quarter, query, sort):
+    """The whole table as filtered and sorted (every page), with provenance, as a French CSV."""
     data, st, region = _state(level, indicator, quarter)
-    if st["indicator"] is None or st["quarter"] is None:
-        return None
-    result = mapping.choropleth(data, st["indicator"], st["level"], st["quarter"], region)
-    return view.table(data, result, st["level"], st["quarter"])
+    if not n_clicks or st["indicator"] is None or st["quarter"] is None:
+        return no_update
+    frame = view.export_frame(data, st["indicator"], st["level"], st["quarter"], region, query, sort)
+    return {"content": exports.to_csv(frame), "filename": view.export_filename(st["indicator"], st["level"],
+                                                                              st["quarter"]), "type": "text/csv"}
 
 
 # Structures: the category filter is applied in the browser through the layer's hideout (nothing resent).

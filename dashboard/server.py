@@ -11,7 +11,7 @@ import dash
 from flask import Response, jsonify, request
 
 from . import mapping, store
-from .settings import Settings
+from .settings import ROOT, Settings
 
 # Routes Dash and Flask serve themselves (components, assets, callbacks).
 # (kiosque branch: + the login/logout routes of dashboard/security.py)
@@ -96,9 +96,34 @@ def _install_static_gzip(server) -> None:
         return response
 
 
+# plotly.js as a partial bundle holding only the trace types the charts use (scatter, bar; see
+# dashboard/plan_figures.py and sheet_charts.py): the npm package plotly.js-basic-dist-min, same version as the
+# plotly.js of the installed plotly package (tests/test_static_gzip.py checks it), with its licence.
+PLOTLY_BUNDLE = ROOT / "vendor" / "plotly.js-basic-dist-min" / "plotly-basic.min.js"
+# dcc.Graph loads plotly.js only when a page has a chart, from this URL (dash-renderer's _dashPlotlyJSURL when
+# serve_locally), or from its fingerprinted form: both get the partial bundle, the full one is never served.
+_PLOTLY_URL = re.compile(r"/_dash-component-suites/plotly/package_data/plotly(\.v[0-9a-z_]+)?\.min\.js$")
+
+
+def _install_partial_plotly(server) -> None:
+    body = PLOTLY_BUNDLE.read_bytes()
+
+    @server.before_request
+    def partial_plotly():
+        if request.method in ("GET", "HEAD") and _PLOTLY_URL.search(request.path):
+            # the URL carries no version: a day of cache, then revalidated by ETag
+            response = Response(body, mimetype="application/javascript")
+            response.cache_control.public = True
+            response.cache_control.max_age = 86400
+            response.add_etag()
+            return response.make_conditional(request)
+        return None
+
+
 def install(app: dash.Dash, conf: Settings) -> None:
     server = app.server
     _install_static_gzip(server)
+    _install_partial_plotly(server)
     if not conf.public:  # the public instance serves the kiosk only: no map route to probe
         mapping.install_routes(server, conf)  # /geometrie/<level>.geojson: the map's geometry, cached and gzipped
 

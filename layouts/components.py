@@ -69,6 +69,32 @@ def data_version_line(data: store.Store) -> str:
     return f"Données : version {data.version}, construite le {fmt.short_date(data.built_at)}"
 
 
+# plotly's toolbar, reduced to what makes sense on these small time series: reset the axes after a drag-zoom,
+# and save as PNG. A whitelist (``modeBarButtons``) rather than a list of removals: a button added by a later
+# plotly.js (4.x added « Share chart », an upload to Plotly Cloud) never appears on an internal page.
+MODEBAR_BUTTONS = [["toImage", "resetScale2d"]]
+
+
+def graph_config(filename: str, toolbar: bool = True) -> dict:
+    """The one plotly config of every chart: French, no logo, no cloud or Chart Studio link.
+
+    ``toolbar=False`` for small multiples (the territory sheet), whose table and figures say it all; the
+    toolbar, when shown, appears on hover and its buttons are labelled in French (assets/plotly-locale-fr.js).
+    """
+    return {
+        "locale": "fr",
+        "displaylogo": False,
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "showLink": False,
+        "showTips": False,
+        "responsive": True,
+        "displayModeBar": "hover" if toolbar else False,
+        "modeBarButtons": MODEBAR_BUTTONS,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    }
+
+
 def download_button(component_id: str, label: str) -> html.Button:
     return html.Button(label, id=component_id, className="btn btn-secondary", n_clicks=0, type="button")
 
@@ -120,4 +146,4 @@ def memoize_render(maxsize: int = 64):
 
 
 __all__ = ["memoize_render", "dcc", "html", "page_id", "status_badge", "value_with_status", "demo_banner", "definition",
-           "data_version_line", "download_button"]
+           "data_version_line", "download_button", "graph_config"]

@@ -15,22 +15,14 @@ from dash import dcc, html
 from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, settings, store, trajectory, validate
 from dashboard.schema import STATUS_LABELS
 
-from .components import data_version_line, definition, demo_banner, download_button, memoize_render, status_badge
+from .components import (data_version_line, definition, demo_banner, download_button, graph_config, memoize_render,
+                         status_badge)
 
 PAGE = "plan"
 CARD = "plan-card"  # pattern-matching id type of the card selection buttons
 
 STATUS_CLASSES = {trajectory.ON_TRACK: "on-track", trajectory.WATCH: "watch", trajectory.LATE: "late"}
 STATUS_ICONS = {trajectory.ON_TRACK: "✓", trajectory.WATCH: "!", trajectory.LATE: "✗"}
-
-
-def graph_config(filename: str) -> dict:
-    return {
-        "displaylogo": False,
-        "locale": "fr",
-        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-    }
 
 
 # ---------------------------------------------------------------------------------------------

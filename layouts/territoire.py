@@ -13,11 +13,10 @@ from dashboard import fmt, search, settings, sheet, sheet_charts, store
 from dashboard.schema import STATUS_LABELS
 from dashboard.server import friendly_page
 
-from .components import data_version_line, demo_banner, memoize_render, status_badge, value_with_status
+from .components import data_version_line, demo_banner, graph_config, memoize_render, status_badge, value_with_status
 from .search import search_box
 
 PAGE = "territoire"
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
 def _id(what: str) -> str:
@@ -197,7 +196,8 @@ def _trend_card(s: dict, tr: dict, printing: bool = False) -> html.Article:
                              html.Td("cible du plan")]))
     return html.Article([
         html.H3(tr["short_label"]),
-        dcc.Graph(figure=sheet_charts.trend_figure(tr), config=GRAPH_CONFIG, className="territoire-graph",
+        dcc.Graph(figure=sheet_charts.trend_figure(tr), config=graph_config(f"territoire-{tr['indicator']}", toolbar=False),
+                  className="territoire-graph",
                   style={"height": "220px"},
                   id=_id(f"graph-{tr['indicator']}")),
         _progress(tr),

@@ -115,3 +115,45 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"][:5]]}
             for v in result["violations"] if v["impact"] in impacts]
+
+
+def focused(page) -> dict:
+    """The focused element: its id (or tag and class), and the width of its focus ring in px — the outline of
+    the element or of the Dash 4 container that draws it (dcc.Input's ring is on its wrapper)."""
+    return page.evaluate("""() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) { return {id: '', ring: 0, inside: []}; }
+        const ring = (e) => {
+            const s = getComputedStyle(e);
+            return s.outlineStyle === 'none' ? 0 : parseFloat(s.outlineWidth) || 0;
+        };
+        const box = el.closest('.dash-input-container');
+        const cls = typeof el.className === 'string' ? el.className : (el.className.baseVal || '');
+        return {id: el.id || (el.tagName.toLowerCase() + '.' + cls.split(' ')[0]),
+                tag: el.tagName.toLowerCase(), ring: Math.max(ring(el), box ? ring(box) : 0),
+                inside: [el.closest('#carte-table-section') ? 'table-section' : '',
+                         el.closest('.leaflet-pane') ? 'map-shape' : ''].filter(Boolean)};
+    }""")
+
+
+def tab_through(page, presses: int) -> list[dict]:
+    """Press Tab ``presses`` times from the top of the page; what got the focus each time."""
+    # focusing <body> itself puts the sequential focus starting point back at the top (a blur would not)
+    page.evaluate("""() => { const b = document.body; b.tabIndex = -1; b.focus(); b.removeAttribute('tabindex');
+                             window.scrollTo(0, 0); }""")
+    seen = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        seen.append(focused(page))
+    return seen
+
+
+def open_first_dropdown(page) -> bool:
+    """Open the page's first dcc.Dropdown with the keyboard; False when the page has none."""
+    if not page.locator("button.dash-dropdown").count():
+        return False
+    page.locator("button.dash-dropdown").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".dash-dropdown-content[data-state=open]")
+    page.wait_for_timeout(300)          # the accessibility shims run on the next animation frame
+    return True

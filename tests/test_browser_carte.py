@@ -3,7 +3,10 @@ import shutil
 
 import pytest
 
-from .helpers import ROOT, LiveServer, axe_violations, wait_ready
+from dashboard.pipeline.build import build
+
+from .conftest import RAW
+from .helpers import ROOT, LiveServer, axe_violations, focused, open_first_dropdown, tab_through, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +25,8 @@ def record_geometry(page) -> list[str]:
 
 def choose(page, dropdown_id: str, label: str) -> None:
     page.click(f"#{dropdown_id}")
-    page.get_by_role("option", name=label, exact=True).click()
+    # an open dropdown is a group of native radios (assets/a11y.js), named by their labels
+    page.get_by_role("radio", name=label, exact=True).locator("xpath=ancestor::label").click()
 
 
 def test_carte_departements_restyle_panel_and_a11y(live_server, page, store_data):
@@ -49,7 +53,7 @@ def test_carte_departements_restyle_panel_and_a11y(live_server, page, store_data
     assert geometry == loaded, "changer d'indicateur ne doit pas recharger la géométrie"
     assert "indicateur=cpts_coverage_pct" in page.url
     assert "%" in page.inner_text("#carte-legend")
-    assert label in page.inner_text("#carte-table")
+    page.wait_for_function("(l) => document.querySelector('#carte-table caption').innerText.includes(l)", arg=label)
 
     # hover shows a French-formatted tooltip, click opens the side panel
     path = page.locator(CHOROPLETH_PATHS).first
@@ -152,3 +156,84 @@ def test_carte_structures_clustered_and_filtered(structures_server, page):
     # Leaflet fades the popup in: measure contrast on what the user ends up seeing, not mid-fade.
     page.wait_for_function("() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     assert axe_violations(page) == []
+
+
+def test_carte_keyboard_path_and_announced_selection(live_server, page):
+    """From the top of the page: quarter, indicator, territory list, table and exports within 30 Tab presses,
+    never a map shape; a territory chosen with the keyboard is announced by name."""
+    page.goto(live_server.url + "/carte")
+    wait_ready(page)
+    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 12")
+    seen = tab_through(page, 30)
+    ids = [f["id"] for f in seen]
+    for wanted in ("carte-indicator", "carte-quarter", "carte-territory", "carte-table", "carte-export-csv"):
+        assert wanted in ids, f"{wanted} n'est pas atteint en 30 tabulations : {ids}"
+    assert not [f for f in seen if "map-shape" in f["inside"]]          # shapes are not tab stops
+    assert page.get_attribute("#carte-announce", "role") == "status"
+    page.focus("#carte-territory")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".dash-dropdown-content[data-state=open]")
+    page.keyboard.type("Cantal")
+    page.wait_for_function("() => document.querySelectorAll('.dash-dropdown-content .dash-dropdown-option').length === 1")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#carte-announce').innerText.includes('Cantal')")
+    assert page.inner_text("#carte-announce") == "Territoire sélectionné : Cantal."
+    assert page.inner_text("#carte-panel h2") == "Cantal"
+
+
+@pytest.fixture(scope="module")
+def region_communes_server(opendata, tmp_path_factory):
+    """A store with the real commune contours of the whole region (about 4 000 communes)."""
+    raw = tmp_path_factory.mktemp("raw-ara-communes")
+    for path in sorted((opendata / "ara" / "contours").glob("communes-*.geojson")):
+        shutil.copy(path, raw / path.name)
+    out = tmp_path_factory.mktemp("store-ara-communes")
+    assert build([RAW, raw], out, region="R84", echo=lambda _l: None).published
+    server = LiveServer(data_dir=out)
+    yield server
+    server.stop()
+
+
+def test_carte_commune_table_pages_by_keyboard(region_communes_server, page, tmp_path):
+    page.goto(region_communes_server.url + "/carte")
+    wait_ready(page)
+    # the commune level, chosen with the keyboard: one page of its table within 2 s, whatever the map is doing
+    page.focus("#carte-level input[value='commune']")
+    page.keyboard.press("Space")
+    page.wait_for_function("() => document.querySelector('#carte-table caption').innerText.includes('communes')"
+                           " && document.querySelectorAll('#carte-table tbody tr').length === 25", timeout=2000)
+    status = page.inner_text("#carte-table-status")
+    total = int(status.split(" sur ")[1].split(" ")[0].replace("\u202f", ""))
+    assert total > 3500 and status.startswith("Lignes 1 à 25 sur ")
+    assert page.locator("#carte-table tbody tr").count() == 25
+    # then, once the 4 000 shapes are drawn, every keyboard action on the table answers within 2 s
+    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length > 3500", timeout=60000)
+    wait_ready(page)
+    page.focus("#carte-table")
+    page.keyboard.press("PageDown")
+    page.wait_for_function("() => document.querySelector('#carte-table-status').innerText.startsWith('Lignes 26 à 50')",
+                           timeout=2000)
+    page.keyboard.press("PageUp")
+    page.wait_for_function("() => document.querySelector('#carte-table-status').innerText.startsWith('Lignes 1 à 25')",
+                           timeout=2000)
+    page.focus("#carte-table-last")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#carte-table-next').getAttribute('aria-disabled') === 'true'",
+                           timeout=2000)
+    assert focused(page)["id"] == "carte-table-last"                 # the focus stays where the user is
+    page.focus("#carte-table-filter")
+    page.keyboard.type("rouget")
+    page.wait_for_function("() => document.querySelectorAll('#carte-table tbody tr').length === 1", timeout=2000)
+    assert "Le Rouget-Pers" in page.inner_text("#carte-table tbody")
+    with page.expect_download() as info:
+        page.focus("#carte-export-csv")
+        page.keyboard.press("Enter")
+    path = tmp_path / "export.csv"
+    info.value.save_as(path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].startswith("C15268;Le Rouget-Pers;")
+    assert page.evaluate("() => document.querySelectorAll("
+                         "'.leaflet-pane path.leaflet-interactive:not([tabindex=\"-1\"])').length") == 0
+    assert axe_violations(page) == []
+    assert open_first_dropdown(page) and axe_violations(page) == []

@@ -40,11 +40,11 @@ def test_restyle_never_fails_on_bad_input(cb, level, indicator, quarter):
 
 
 def test_change_level_keeps_valid_indicator(cb):
-    options, value, territories, selected = cb.change_level("departement", "mcs_count", "D69")
+    options, value, territories, selected, _placeholder = cb.change_level("departement", "mcs_count", "D69")
     assert value == "mcs_count" and selected == "D69"
     assert {o["value"] for o in options} >= {"msp_count", "mcs_count"}
     assert len(territories) == 12 and territories[0]["label"] == "Ain"
-    _o, value, _t, selected = cb.change_level("inconnu", "nope", "D75")
+    _o, value, _t, selected, _p = cb.change_level("inconnu", "nope", "D75")
     assert value is not None and selected is None
 
 
@@ -57,19 +57,62 @@ def test_click_selects_only_territories_of_the_map(cb):
 
 
 def test_side_panel_and_selection_patch(cb, store_data):
-    panel, patch = cb.show_territory("D15", store.latest_quarter(store_data), "departement")
+    panel, patch, announced = cb.show_territory("D15", store.latest_quarter(store_data), "departement")
     text = json.dumps([c.to_plotly_json() for c in panel], default=lambda o: o.to_plotly_json())
     assert "Cantal" in text and "/territoire/D15" in text
     assert "selected" in json.dumps(patch.to_plotly_json())
-    panel, _ = cb.show_territory("D99", None, "departement")
+    assert announced == "Territoire sélectionné : Cantal."              # the live region says it, briefly
+    panel, _, announced = cb.show_territory("D99", None, "departement")
     assert "Cliquez sur un territoire" in json.dumps(panel[1].to_plotly_json())
+    assert announced == ""
 
 
-def test_table_only_when_asked(cb, store_data):
-    assert cb.show_table([], "departement", "msp_count", "2023Q4") is None
-    table = cb.show_table(["on"], "departement", "msp_count", "2023Q4")
-    rows = table.children[2].children
-    assert len(rows) == 12 and rows[0].children[0].children == "Rhône"     # sorted, highest first
+def _names(table) -> list[str]:
+    return [row.children[0].children.children for row in table.children[2].children]
+
+
+def test_table_pages_filters_and_sorts(cb, store_data):
+    table, status, page, *disabled = cb.show_table("departement", "msp_count", "2023Q4", None, None, None)
+    assert len(_names(table)) == 12 and _names(table)[0] == "Rhône"     # highest value first
+    assert status == "Lignes 1 à 12 sur 12 (page 1 sur 1)." and page == 0 and disabled == ["true"] * 4
+    table, status, *_ = cb.show_table("departement", "msp_count", "2023Q4", "  RHÔNE ", "nom", 0)
+    assert _names(table) == ["Rhône"]
+    table, status, *_ = cb.show_table("departement", "msp_count", "2023Q4", "D15", "nom", 0)   # by code
+    assert _names(table) == ["Cantal"]
+    table, *_ = cb.show_table("departement", "msp_count", "2023Q4", None, "nom", 0)
+    assert _names(table) == sorted(_names(table), key=lambda n: n.replace("Â", "A"))
+    table, status, *_ = cb.show_table("departement", "msp_count", "2023Q4", "zzz", "<script>", "x")
+    assert _names(table) == [] and status == "Aucun territoire ne correspond à « zzz »."
+
+
+def test_table_pages_at_35000_rows(cb):
+    """A national commune table: one page of 25 at a time; a stale or crafted page number is clamped."""
+    from layouts import carte as view
+
+    rows = tuple({"code": f"C{k:05d}", "name": f"Commune {k}", "value": None if k % 7 == 0 else float(k % 1000),
+                  "text": "", "status": "", "period": "", "source": "", "key": f"commune {k} c{k:05d}"}
+                 for k in range(35_000))
+    ordered = view.filter_rows(rows, None, "valeur-desc")
+    page = view.table_page(ordered, 1)
+    assert len(page["rows"]) == 25 and page["rows"] == ordered[25:50]
+    assert (page["first"], page["last"], page["total"], page["pages"]) == (26, 50, 35_000, 1400)
+    assert view.table_page(list(rows), 10 ** 6)["page"] == 1399 and view.table_page(list(rows), -3)["page"] == 0
+    assert view.table_page(list(rows), True)["page"] == 0
+    assert rows[0]["value"] is None and ordered[-1]["value"] is None    # highest first, no data last
+    ascending = view.filter_rows(rows, None, "valeur-asc")
+    assert ascending[0]["value"] == 0.0 and ascending[-1]["value"] is None       # no data last, both ways
+    found = view.filter_rows(rows, "c34999", "nom")
+    assert [r["name"] for r in found] == ["Commune 34999"]
+
+
+def test_table_export_is_the_whole_filtered_table(cb, store_data):
+    got = cb.export_table(1, "departement", "msp_count", "2023Q4", "a", "code")
+    lines = got["content"].lstrip("\ufeff").splitlines()
+    assert got["filename"] == "carte-msp_count-departement-2023Q4.csv"
+    assert lines[0].split(";")[:3] == ["territoire", "nom_territoire", "indicateur"] and "source" in lines[0]
+    codes = [line.split(";")[0] for line in lines[1:]]
+    assert codes == sorted(codes) and "D15" in codes and "D69" not in codes       # « Rhône » has no « a »
+    assert cb.export_table(None, "departement", "msp_count", "2023Q4", None, None) is no_update
 
 
 def test_geometry_route_cached_and_gzipped(app, store_data):
@@ -133,3 +176,18 @@ def test_basemap_from_settings(app, app_settings):
     finally:
         settings.use(app_settings)
     assert any(t.startswith("TileLayer") for t in tiled) and "GeoJSON:carte-context" not in tiled
+
+
+def test_long_territory_lists_are_searched_not_sent_whole(cb, store_data):
+    """4 000 communes: the list holds what was typed (accents ignored) and the selection, never all of them."""
+    from layouts import carte as view
+
+    assert len(view.territory_options(store_data, "departement", "R84")) == 12
+    assert view.territory_options(store_data, "commune", "R84") == []
+    found = view.territory_options(store_data, "commune", "R84", "rouget")
+    assert {"label": "Le Rouget-Pers", "value": "C15268"} in found
+    assert "C15268" in {o["value"] for o in view.territory_options(store_data, "commune", "R84", "15268")}
+    assert len(view.territory_options(store_data, "commune", "R84", "sa")) == view.TERRITORY_MATCHES + 1
+    kept = view.territory_options(store_data, "commune", "R84", "zz", selected="C15014")
+    assert [o["value"] for o in kept] == ["C15014"]
+    assert "Tapez" in view.territory_placeholder(store_data, "commune", "R84")
