@@ -49,8 +49,8 @@ callback(
 def change_level(level, indicator, selected):
     """A new level: its indicators and territories; keep the indicator when it exists there."""
     data, st, region = _state(level, indicator, None, selected)
-    return (view.indicator_options(data, st["level"]), st["indicator"],
-            view.territory_options(data, st["level"], region, selected=st["selected"]), st["selected"],
+    return (mapping.indicator_options(data, st["level"]), st["indicator"],
+            mapping.territory_options(data, st["level"], region, selected=st["selected"]), st["selected"],
             view.territory_placeholder(data, st["level"], region))
 
 
@@ -63,9 +63,9 @@ def change_level(level, indicator, selected):
 def search_territory(typed, level, selected):
     """Long lists (communes) are searched here as the user types; short ones are complete already."""
     data, st, region = _state(level, None, None, selected)
-    if len(mapping.region_codes(data, st["level"], region)) <= view.TERRITORY_LIST_MAX:
+    if len(mapping.region_codes(data, st["level"], region)) <= mapping.TERRITORY_LIST_MAX:
         return no_update
-    return view.territory_options(data, st["level"], region, typed, st["selected"])
+    return mapping.territory_options(data, st["level"], region, typed, st["selected"])
 
 
 @callback(
@@ -138,7 +138,7 @@ def export_table(n_clicks, level, indicator, quarter, query, sort):
     data, st, region = _state(level, indicator, quarter)
     if not n_clicks or st["indicator"] is None or st["quarter"] is None:
         return no_update
-    frame = view.export_frame(data, st["indicator"], st["level"], st["quarter"], region, query, sort)
+    frame = mapping.export_frame(data, st["indicator"], st["level"], st["quarter"], region, query, sort)
     return {"content": exports.to_csv(frame), "filename": view.export_filename(st["indicator"], st["level"],
                                                                               st["quarter"]), "type": "text/csv"}
 

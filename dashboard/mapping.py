@@ -14,6 +14,7 @@ import json
 import math
 import threading
 import warnings
+from functools import lru_cache
 
 import mapclassify
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
-from . import fmt, periods, queries, store, territory
+from . import fmt, periods, queries, search, store, territory
 from .schema import STATUS_LABELS
 
 MAP_LEVELS = ("departement", "epci", "commune")
@@ -257,23 +258,107 @@ def legend_items(edges: list[float], colours: list[str], unit: str) -> list[dict
     return rows
 
 
-def table_rows(data: store.Store, result: dict) -> list[dict]:
-    """Rows of the accessible table: every shape of the level, highest value first, no data last."""
-    vals = result["values"].set_index("code")
+# ---- the « Territoire » list and the table of values (the map's keyboard and screen-reader path) --------------
+
+TABLE_PAGE_SIZE = 25
+SORTS = {"valeur-desc": "Valeur décroissante", "valeur-asc": "Valeur croissante", "nom": "Nom (A → Z)",
+         "code": "Code"}
+DEFAULT_SORT = "valeur-desc"
+SORT_COLUMN = {"valeur-desc": ("Valeur", "descending"), "valeur-asc": ("Valeur", "ascending"),
+               "nom": ("Territoire", "ascending"), "code": ("Code", "ascending")}
+QUERY_MAX = 100                     # longer typed text is cut (no name is that long; crafted requests are)
+
+
+def indicator_options(data: store.Store, level: str) -> list[dict]:
+    return [{"label": data.indicators.at[i, "label"], "value": i} for i in indicators(data, level)]
+
+
+# Up to this many territories the « Territoire » list holds them all; above (communes: 4 000 in a region,
+# 35 000 in France) it is searched on the server as the user types: a Dash 4 dropdown with 4 000 options blocks
+# the browser for about a second each time it receives them.
+TERRITORY_LIST_MAX = 400
+TERRITORY_MATCHES = 50
+
+
+def territory_options(data: store.Store, level: str, region: str, typed=None, selected=None) -> list[dict]:
+    """Options of the « Territoire » list, by name: all of them for a short list, else those whose name or code
+    contains what was typed (accents ignored; at most TERRITORY_MATCHES), plus the selected territory."""
+    codes = region_codes(data, level, region)
+    names = data.territories["name"].reindex(codes).tolist()
+    pairs = sorted(zip(codes, names), key=lambda x: (search.normalise(x[1]), x[0]))
+    if len(pairs) > TERRITORY_LIST_MAX:
+        wanted = search.normalise(typed[:QUERY_MAX]) if isinstance(typed, str) else ""
+        pairs = [(c, n) for c, n in pairs
+                 if c == selected or (len(wanted) >= 2 and wanted in f"{search.normalise(n)} {c.lower()}")]
+        pairs = pairs[:TERRITORY_MATCHES + 1]
+    return [{"label": n, "value": c} for c, n in pairs]
+
+
+@lru_cache(maxsize=16)   # per (store version, view): a Store is immutable
+def table_rows(data: store.Store, indicator: str, level: str, quarter: str, region: str) -> tuple[dict, ...]:
+    """Every territory of the map with its value as shown on the map, its source, and a search key.
+
+    Memoised on the store version: paging, filtering and sorting 35 000 communes then cost a list scan.
+    Built from plain lists (a per-row DataFrame lookup takes seconds at 35 000 rows); the order is set by
+    ``filter_rows``.
+    """
+    result = choropleth(data, indicator, level, quarter, region)
     unit = (result["indicator"] or {}).get("unit", "")
+    vals = result["values"]
+    found = {c: (v, s, p, src) for c, v, s, p, src in zip(vals["code"].tolist(), vals["value"].tolist(),
+                                                          vals["status"].tolist(), vals["period"].tolist(),
+                                                          vals["source"].tolist())}
+    codes = list(result["codes"])
     rows = []
-    for code in result["codes"]:
-        name = data.territories.at[code, "name"]
-        if code in vals.index:
-            r = vals.loc[code]
-            rows.append({"code": code, "name": name, "value": float(r["value"]),
-                         "text": fmt.value(float(r["value"]), unit), "status": STATUS_LABELS[r["status"]],
-                         "period": fmt.quarter(r["period"])})
+    for code, name in zip(codes, data.territories["name"].reindex(codes).tolist()):
+        row = {"code": code, "name": name, "key": f"{search.normalise(name)} {code.lower()}"}
+        if code in found:
+            value, status, period, source = found[code]
+            row.update(value=float(value), text=fmt.value(float(value), unit), status=STATUS_LABELS[status],
+                       period=fmt.quarter(period), source=source)
         else:
-            rows.append({"code": code, "name": name, "value": None, "text": "pas de donnée", "status": "",
-                         "period": ""})
-    rows.sort(key=lambda r: (r["value"] is None, -(r["value"] or 0), r["name"]))
-    return rows
+            row.update(value=None, text="pas de donnée", status="", period="", source="")
+        rows.append(row)
+    return tuple(rows)
+
+
+def _sorted(rows, sort: str) -> list[dict]:
+    """No data always last; ties by name."""
+    if sort == "nom":
+        return sorted(rows, key=lambda r: r["key"])
+    if sort == "code":
+        return sorted(rows, key=lambda r: r["code"])
+    sign = 1 if sort == "valeur-asc" else -1
+    return sorted(rows, key=lambda r: (r["value"] is None, sign * (r["value"] or 0), r["key"]))
+
+
+def filter_rows(rows, query, sort: str) -> list[dict]:
+    """Rows whose name or code contains ``query`` (accents, case, hyphens ignored), in the ``sort`` order."""
+    wanted = search.normalise(query[:QUERY_MAX]) if isinstance(query, str) else ""
+    kept = [r for r in rows if wanted in r["key"]] if wanted else rows
+    return _sorted(kept, sort if sort in SORTS else DEFAULT_SORT)
+
+
+def table_page(rows: list[dict], page, size: int = TABLE_PAGE_SIZE) -> dict:
+    """One page of ``rows``: the page number is clamped to the pages that exist (a stale or crafted one is fine)."""
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(page if isinstance(page, int) and not isinstance(page, bool) else 0, 0), pages - 1)
+    return {"rows": rows[page * size:(page + 1) * size], "page": page, "pages": pages, "total": len(rows),
+            "first": page * size + 1, "last": min((page + 1) * size, len(rows))}
+
+
+def export_frame(data: store.Store, indicator: str, level: str, quarter: str, region: str, query=None,
+                 sort: str = DEFAULT_SORT):
+    """The whole table (every page, as filtered and sorted), with provenance, for the CSV export."""
+    ind = store.indicator(data, indicator) or {}
+    rows = filter_rows(table_rows(data, indicator, level, quarter, region), query, sort)
+    return pd.DataFrame({
+        "territoire": [r["code"] for r in rows], "nom_territoire": [r["name"] for r in rows],
+        "indicateur": indicator, "libelle_indicateur": ind.get("label", ""), "unite": ind.get("unit", ""),
+        "valeur": [fmt.rounded(r["value"], ind.get("unit", "")) for r in rows],      # display precision "statut": [r["status"] for r in rows],
+        "trimestre_de_la_valeur": [r["period"] for r in rows], "source": [r["source"] for r in rows],
+    })
+
 
 
 def panel(data: store.Store, code: str, level: str, quarter: str) -> dict | None:

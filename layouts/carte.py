@@ -24,34 +24,8 @@ LEVEL_PLURALS = {"departement": "départements", "epci": "EPCI", "commune": "com
 CONTEXT_STYLE = {"weight": 0.8, "color": "#9a9a9a", "fillColor": "#fbfbfb", "fillOpacity": 1, "opacity": 1}
 
 
-def indicator_options(data: store.Store, level: str) -> list[dict]:
-    return [{"label": data.indicators.at[i, "label"], "value": i} for i in mapping.indicators(data, level)]
-
-
-# Up to this many territories the « Territoire » list holds them all; above (communes: 4 000 in a region,
-# 35 000 in France) it is searched on the server as the user types: a Dash 4 dropdown with 4 000 options blocks
-# the browser for about a second each time it receives them.
-TERRITORY_LIST_MAX = 400
-QUERY_MAX = 100                     # longer typed text is cut (no name is that long; crafted requests are)
-TERRITORY_MATCHES = 50
-
-
-def territory_options(data: store.Store, level: str, region: str, typed=None, selected=None) -> list[dict]:
-    """Options of the « Territoire » list, by name: all of them for a short list, else those whose name or code
-    contains what was typed (accents ignored; at most TERRITORY_MATCHES), plus the selected territory."""
-    codes = mapping.region_codes(data, level, region)
-    names = data.territories["name"].reindex(codes).tolist()
-    pairs = sorted(zip(codes, names), key=lambda x: (search.normalise(x[1]), x[0]))
-    if len(pairs) > TERRITORY_LIST_MAX:
-        wanted = search.normalise(typed[:QUERY_MAX]) if isinstance(typed, str) else ""
-        pairs = [(c, n) for c, n in pairs
-                 if c == selected or (len(wanted) >= 2 and wanted in f"{search.normalise(n)} {c.lower()}")]
-        pairs = pairs[:TERRITORY_MATCHES + 1]
-    return [{"label": n, "value": c} for c, n in pairs]
-
-
 def territory_placeholder(data: store.Store, level: str, region: str) -> str:
-    if len(mapping.region_codes(data, level, region)) > TERRITORY_LIST_MAX:
+    if len(mapping.region_codes(data, level, region)) > mapping.TERRITORY_LIST_MAX:
         return "Tapez au moins deux lettres du nom ou le code…"
     return "Choisir un territoire…"
 
@@ -85,71 +59,12 @@ def caption(result: dict, level: str, quarter: str, shapes: int | None = None) -
     return text
 
 
-TABLE_PAGE_SIZE = 25
-SORTS = {"valeur-desc": "Valeur décroissante", "valeur-asc": "Valeur croissante", "nom": "Nom (A → Z)",
-         "code": "Code"}
-DEFAULT_SORT = "valeur-desc"
-SORT_COLUMN = {"valeur-desc": ("Valeur", "descending"), "valeur-asc": ("Valeur", "ascending"),
-               "nom": ("Territoire", "ascending"), "code": ("Code", "ascending")}
 TABLE_COLUMNS = [("Territoire", ""), ("Code", ""), ("Valeur", "num"), ("Statut", ""), ("Trimestre de la valeur", "")]
-
-
-@memoize_render(maxsize=32)
-def table_rows(data: store.Store, indicator: str, level: str, quarter: str, region: str) -> tuple[dict, ...]:
-    """Every territory of the map with its value as shown on the map, its source, and a search key.
-
-    Memoised on the store version: paging, filtering and sorting 35 000 communes then cost a list scan.
-    Built from plain lists (a per-row DataFrame lookup takes seconds at 35 000 rows); the order is set by
-    ``filter_rows``.
-    """
-    result = mapping.choropleth(data, indicator, level, quarter, region)
-    unit = (result["indicator"] or {}).get("unit", "")
-    vals = result["values"]
-    found = {c: (v, s, p, src) for c, v, s, p, src in zip(vals["code"].tolist(), vals["value"].tolist(),
-                                                          vals["status"].tolist(), vals["period"].tolist(),
-                                                          vals["source"].tolist())}
-    codes = list(result["codes"])
-    rows = []
-    for code, name in zip(codes, data.territories["name"].reindex(codes).tolist()):
-        row = {"code": code, "name": name, "key": f"{search.normalise(name)} {code.lower()}"}
-        if code in found:
-            value, status, period, source = found[code]
-            row.update(value=float(value), text=fmt.value(float(value), unit), status=STATUS_LABELS[status],
-                       period=fmt.quarter(period), source=source)
-        else:
-            row.update(value=None, text="pas de donnée", status="", period="", source="")
-        rows.append(row)
-    return tuple(rows)
-
-
-def _sorted(rows, sort: str) -> list[dict]:
-    """No data always last; ties by name."""
-    if sort == "nom":
-        return sorted(rows, key=lambda r: r["key"])
-    if sort == "code":
-        return sorted(rows, key=lambda r: r["code"])
-    sign = 1 if sort == "valeur-asc" else -1
-    return sorted(rows, key=lambda r: (r["value"] is None, sign * (r["value"] or 0), r["key"]))
-
-
-def filter_rows(rows, query, sort: str) -> list[dict]:
-    """Rows whose name or code contains ``query`` (accents, case, hyphens ignored), in the ``sort`` order."""
-    wanted = search.normalise(query[:QUERY_MAX]) if isinstance(query, str) else ""
-    kept = [r for r in rows if wanted in r["key"]] if wanted else rows
-    return _sorted(kept, sort if sort in SORTS else DEFAULT_SORT)
-
-
-def table_page(rows: list[dict], page, size: int = TABLE_PAGE_SIZE) -> dict:
-    """One page of ``rows``: the page number is clamped to the pages that exist (a stale or crafted one is fine)."""
-    pages = max(1, -(-len(rows) // size))
-    page = min(max(page if isinstance(page, int) and not isinstance(page, bool) else 0, 0), pages - 1)
-    return {"rows": rows[page * size:(page + 1) * size], "page": page, "pages": pages, "total": len(rows),
-            "first": page * size + 1, "last": min((page + 1) * size, len(rows))}
 
 
 def page_status(view: dict, query) -> str:
     if not view["total"]:
-        typed = query[:QUERY_MAX].strip() if isinstance(query, str) else ""
+        typed = query[:mapping.QUERY_MAX].strip() if isinstance(query, str) else ""
         return f"Aucun territoire ne correspond à « {typed} »." if typed else "Aucun territoire."
     return (f"Lignes {fmt.number(view['first'])} à {fmt.number(view['last'])} sur {fmt.number(view['total'])} "
             f"(page {fmt.number(view['page'] + 1)} sur {fmt.number(view['pages'])}).")
@@ -158,7 +73,7 @@ def page_status(view: dict, query) -> str:
 def table(view: dict, indicator: dict | None, level: str, quarter: str, sort: str) -> html.Table:
     """The rows of one page as a real table; the name links to the territory's sheet."""
     ind = indicator or {}
-    sorted_col, direction = SORT_COLUMN.get(sort, SORT_COLUMN[DEFAULT_SORT])
+    sorted_col, direction = mapping.SORT_COLUMN.get(sort, mapping.SORT_COLUMN[mapping.DEFAULT_SORT])
     head = html.Thead(html.Tr([html.Th(label, scope="col", className=cls or None,
                                        **({"aria-sort": direction} if label == sorted_col else {}))
                                for label, cls in TABLE_COLUMNS]))
@@ -166,33 +81,20 @@ def table(view: dict, indicator: dict | None, level: str, quarter: str, sort: st
                                 html.Td(r["text"], className="num"), html.Td(r["status"]), html.Td(r["period"])])
                        for r in view["rows"]])
     return html.Table([html.Caption(f"{ind.get('label', '')}, {LEVEL_PLURALS.get(level, level)}, "
-                                    f"{fmt.quarter(quarter)} — {SORTS.get(sort, SORTS[DEFAULT_SORT]).lower()}"),
+                                    f"{fmt.quarter(quarter)} — {mapping.SORTS.get(sort, mapping.SORTS[mapping.DEFAULT_SORT]).lower()}"),
                        head, body], className="carte-table")
 
 
 def table_view(data: store.Store, indicator: str | None, level: str, quarter: str | None, region: str,
-               query=None, sort: str = DEFAULT_SORT, page=0) -> dict:
+               query=None, sort: str = mapping.DEFAULT_SORT, page=0) -> dict:
     """What the table section shows for a state: the table, the status line, the page and the paging buttons."""
-    sort = sort if sort in SORTS else DEFAULT_SORT
+    sort = sort if sort in mapping.SORTS else mapping.DEFAULT_SORT
     if indicator is None or quarter is None:
         return {"table": None, "status": "Aucun indicateur à afficher.", "page": 0, "at_start": True, "at_end": True}
-    view = table_page(filter_rows(table_rows(data, indicator, level, quarter, region), query, sort), page)
+    view = mapping.table_page(mapping.filter_rows(mapping.table_rows(data, indicator, level, quarter, region), query, sort), page)
     return {"table": table(view, store.indicator(data, indicator), level, quarter, sort),
             "status": page_status(view, query), "page": view["page"],
             "at_start": view["page"] == 0, "at_end": view["page"] >= view["pages"] - 1}
-
-
-def export_frame(data: store.Store, indicator: str, level: str, quarter: str, region: str, query=None,
-                 sort: str = DEFAULT_SORT):
-    """The whole table (every page, as filtered and sorted), with provenance, for the CSV export."""
-    ind = store.indicator(data, indicator) or {}
-    rows = filter_rows(table_rows(data, indicator, level, quarter, region), query, sort)
-    return pd.DataFrame({
-        "territoire": [r["code"] for r in rows], "nom_territoire": [r["name"] for r in rows],
-        "indicateur": indicator, "libelle_indicateur": ind.get("label", ""), "unite": ind.get("unit", ""),
-        "valeur": [r["value"] for r in rows], "statut": [r["status"] for r in rows],
-        "trimestre_de_la_valeur": [r["period"] for r in rows], "source": [r["source"] for r in rows],
-    })
 
 
 def export_filename(indicator: str, level: str, quarter: str) -> str:
@@ -214,12 +116,12 @@ def table_section(data: store.Store, indicator, level: str, quarter, region: str
         dcc.Store(id=f"{PAGE}-table-page", data=first["page"]),
         html.Div([
             _field("Filtrer par nom ou code",
-                   dcc.Input(id=f"{PAGE}-table-filter", type="search", debounce=0.3, maxLength=QUERY_MAX,
+                   dcc.Input(id=f"{PAGE}-table-filter", type="search", debounce=0.3, maxLength=mapping.QUERY_MAX,
                              autoComplete="off", placeholder="ex. Aurillac, 15014"),
                    f"{PAGE}-table-filter"),
-            _field("Trier par", dcc.Dropdown(id=f"{PAGE}-table-sort", value=DEFAULT_SORT, clearable=False,
+            _field("Trier par", dcc.Dropdown(id=f"{PAGE}-table-sort", value=mapping.DEFAULT_SORT, clearable=False,
                                              searchable=False,
-                                             options=[{"label": v, "value": k} for k, v in SORTS.items()]),
+                                             options=[{"label": v, "value": k} for k, v in mapping.SORTS.items()]),
                    f"{PAGE}-table-sort"),
             html.Div([download_button(f"{PAGE}-export-csv", "Exporter le tableau (CSV)"),
                       dcc.Download(id=f"{PAGE}-export-download")],
@@ -326,13 +228,13 @@ def layout(**query) -> html.Div:
             html.Fieldset([html.Legend("Niveau", className="carte-label"),
                            dcc.RadioItems(id=f"{PAGE}-level", options=level_options, value=level, inline=True,
                                           className="carte-radio")], className="carte-field carte-fieldset"),
-            _field("Indicateur", dcc.Dropdown(id=f"{PAGE}-indicator", options=indicator_options(data, level),
+            _field("Indicateur", dcc.Dropdown(id=f"{PAGE}-indicator", options=mapping.indicator_options(data, level),
                                               value=state["indicator"], clearable=False), f"{PAGE}-indicator"),
             _field("Trimestre", dcc.Dropdown(id=f"{PAGE}-quarter",
                                              options=[{"label": fmt.quarter(q), "value": q} for q in reversed(quarters)],
                                              value=quarter, clearable=False), f"{PAGE}-quarter"),
             _field("Territoire", dcc.Dropdown(id=f"{PAGE}-territory",
-                                              options=territory_options(data, level, region,
+                                              options=mapping.territory_options(data, level, region,
                                                                         selected=state["selected"]),
                                               value=state["selected"],
                                               placeholder=territory_placeholder(data, level, region)),

@@ -5,7 +5,7 @@ import json
 import pytest
 from dash import no_update
 
-from dashboard import store
+from dashboard import mapping, store
 
 
 @pytest.fixture(scope="module")
@@ -92,16 +92,16 @@ def test_table_pages_at_35000_rows(cb):
     rows = tuple({"code": f"C{k:05d}", "name": f"Commune {k}", "value": None if k % 7 == 0 else float(k % 1000),
                   "text": "", "status": "", "period": "", "source": "", "key": f"commune {k} c{k:05d}"}
                  for k in range(35_000))
-    ordered = view.filter_rows(rows, None, "valeur-desc")
-    page = view.table_page(ordered, 1)
+    ordered = mapping.filter_rows(rows, None, "valeur-desc")
+    page = mapping.table_page(ordered, 1)
     assert len(page["rows"]) == 25 and page["rows"] == ordered[25:50]
     assert (page["first"], page["last"], page["total"], page["pages"]) == (26, 50, 35_000, 1400)
-    assert view.table_page(list(rows), 10 ** 6)["page"] == 1399 and view.table_page(list(rows), -3)["page"] == 0
-    assert view.table_page(list(rows), True)["page"] == 0
+    assert mapping.table_page(list(rows), 10 ** 6)["page"] == 1399 and mapping.table_page(list(rows), -3)["page"] == 0
+    assert mapping.table_page(list(rows), True)["page"] == 0
     assert rows[0]["value"] is None and ordered[-1]["value"] is None    # highest first, no data last
-    ascending = view.filter_rows(rows, None, "valeur-asc")
+    ascending = mapping.filter_rows(rows, None, "valeur-asc")
     assert ascending[0]["value"] == 0.0 and ascending[-1]["value"] is None       # no data last, both ways
-    found = view.filter_rows(rows, "c34999", "nom")
+    found = mapping.filter_rows(rows, "c34999", "nom")
     assert [r["name"] for r in found] == ["Commune 34999"]
 
 
@@ -182,12 +182,12 @@ def test_long_territory_lists_are_searched_not_sent_whole(cb, store_data):
     """4 000 communes: the list holds what was typed (accents ignored) and the selection, never all of them."""
     from layouts import carte as view
 
-    assert len(view.territory_options(store_data, "departement", "R84")) == 12
-    assert view.territory_options(store_data, "commune", "R84") == []
-    found = view.territory_options(store_data, "commune", "R84", "rouget")
+    assert len(mapping.territory_options(store_data, "departement", "R84")) == 12
+    assert mapping.territory_options(store_data, "commune", "R84") == []
+    found = mapping.territory_options(store_data, "commune", "R84", "rouget")
     assert {"label": "Le Rouget-Pers", "value": "C15268"} in found
-    assert "C15268" in {o["value"] for o in view.territory_options(store_data, "commune", "R84", "15268")}
-    assert len(view.territory_options(store_data, "commune", "R84", "sa")) == view.TERRITORY_MATCHES + 1
-    kept = view.territory_options(store_data, "commune", "R84", "zz", selected="C15014")
+    assert "C15268" in {o["value"] for o in mapping.territory_options(store_data, "commune", "R84", "15268")}
+    assert len(mapping.territory_options(store_data, "commune", "R84", "sa")) == mapping.TERRITORY_MATCHES + 1
+    kept = mapping.territory_options(store_data, "commune", "R84", "zz", selected="C15014")
     assert [o["value"] for o in kept] == ["C15014"]
     assert "Tapez" in view.territory_placeholder(store_data, "commune", "R84")

@@ -105,10 +105,13 @@ def test_panel_and_table(store_data):
     info = mapping.panel(store_data, "D15", "departement", q)
     assert info["name"] == "Cantal" and info["href"] == "/territoire/D15" and info["figures"]
     assert mapping.panel(store_data, "D99", "departement", q) is None
-    result = mapping.choropleth(store_data, "msp_count", "departement", q)
-    rows = mapping.table_rows(store_data, result)
+    rows = mapping.filter_rows(mapping.table_rows(store_data, "msp_count", "departement", q, "R84"), None,
+                               "valeur-desc")
     values = [r["value"] for r in rows if r["value"] is not None]
     assert values == sorted(values, reverse=True) and len(rows) == 12
+    shown = {c: v for c, v, *_ in zip(*(mapping.choropleth(store_data, "msp_count", "departement", q)["values"][k]
+                                        for k in ("code", "value")))}
+    assert all(r["value"] == shown[r["code"]] for r in rows if r["value"] is not None)   # the map's values
 
 
 def test_geometry_bytes_region_only_and_compressed(store_data):
