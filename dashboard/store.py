@@ -254,7 +254,8 @@ def get() -> Store:
 def indicator(store: Store, ident: str) -> dict | None:
     if not isinstance(ident, str) or ident not in store.indicators.index:
         return None
-    row = store.indicators.loc[ident].to_dict()
+    # missing optional fields (a bound, a jump factor) are None, never NaN: NaN != NaN in comparisons and JSON
+    row = {k: (None if isinstance(v, float) and v != v else v) for k, v in _plain(store.indicators.loc[ident].to_dict()).items()}
     row["levels"] = row["levels"].split("|")
     return row
 
