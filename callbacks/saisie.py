@@ -315,6 +315,8 @@ def _byline(found: dict | None) -> str:
 def appraisal_load(quarter, indicator, territory):
     """Pre-fill the form with the stored appraisal (and its revision, for conflict detection)."""
     who = _guard("contributeur", "afficher une appréciation")
+    if quarter is None or indicator is None or territory is None:     # nothing to choose from (empty scope or store)
+        raise PreventUpdate
     quarter, indicator, territory = _appraisal_target(who, quarter, indicator, territory)
     found = appraisals.get(_url(), quarter, indicator, territory)
     if found is None:
