@@ -55,6 +55,17 @@ def update_quarter(quarter, indicator):
 
 
 @callback(
+    Output("plan-completeness", "children"),
+    Input("plan-quarter", "value"),
+    prevent_initial_call=True,
+)
+def update_completeness(quarter):
+    data, conf, region = page.context()
+    state = page.state_for(data, region, _clean(data, quarter)[0])
+    return page.completeness_line(conf, data, region, state.quarter)
+
+
+@callback(
     Output("plan-alerts", "children"),
     Input("plan-quarter", "value"),
     prevent_initial_call=True,

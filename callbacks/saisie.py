@@ -15,9 +15,9 @@ from flask import request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
-from dashboard import periods, security, settings, store
+from dashboard import fmt, periods, security, settings, store
 from dashboard.pipeline.errors import InputError
-from dashboard.saisie import db, preview, service
+from dashboard.saisie import appraisals, db, preview, service
 from layouts import saisie as page
 
 PUBLISH_TOKEN_SECONDS = 600
@@ -283,6 +283,77 @@ def publish_job(set_progress, token):
     return f"Version publiée : {version} (soumission n° {claim.get('submission')})."
 
 
+# ---- appraisal -------------------------------------------------------------------------------------
+
+APPRAISAL_TEXTS = [key for key, _ in appraisals.PARTS]
+
+
+def _appraisal_target(who, quarter, indicator, territory) -> tuple[str, str, str]:
+    """A well-formed (quarter, indicator, territory) of the caller's scope; else 403 (audited when out of scope)."""
+    data, region = store.get(), settings.current().region
+    if not all(isinstance(v, str) for v in (quarter, indicator, territory)) or not periods.is_quarter(quarter) \
+            or indicator not in appraisals.plan_indicators(data):
+        raise Forbidden("appréciation : demande invalide")
+    if territory not in appraisals.territories(data, who, region):
+        service.refuse(_url(), who, f"appréciation pour {territory[:16]} hors du périmètre", territory, indicator,
+                       quarter)
+        raise Forbidden("hors périmètre")
+    return quarter, indicator, territory
+
+
+def _byline(found: dict | None) -> str:
+    if found is None:
+        return "Aucune appréciation enregistrée pour cet indicateur, ce territoire et ce trimestre."
+    return f"Appréciation enregistrée par {found['author']} le {service.when(found['updated_at'])}."
+
+
+@callback(Output("saisie-appraisal-level", "value"),
+          *[Output(f"saisie-appraisal-{key}", "value") for key in APPRAISAL_TEXTS],
+          Output("saisie-appraisal-revision", "data"), Output("saisie-appraisal-current", "children"),
+          Input("saisie-appraisal-quarter", "value"), Input("saisie-appraisal-indicator", "value"),
+          Input("saisie-appraisal-territory", "value"))
+def appraisal_load(quarter, indicator, territory):
+    """Pre-fill the form with the stored appraisal (and its revision, for conflict detection)."""
+    who = _guard("contributeur", "afficher une appréciation")
+    if quarter is None or indicator is None or territory is None:     # nothing to choose from (empty scope or store)
+        raise PreventUpdate
+    quarter, indicator, territory = _appraisal_target(who, quarter, indicator, territory)
+    found = appraisals.get(_url(), quarter, indicator, territory)
+    if found is None:
+        return None, *([""] * len(APPRAISAL_TEXTS)), 0, _byline(None)
+    return found["level"], *[found[key] for key in APPRAISAL_TEXTS], found["revision"], _byline(found)
+
+
+@callback(Output("saisie-appraisal-message", "children"),
+          Output("saisie-appraisal-revision", "data", allow_duplicate=True),
+          Output("saisie-appraisal-current", "children", allow_duplicate=True),
+          Input("saisie-appraisal-save", "n_clicks"), State("saisie-appraisal-quarter", "value"),
+          State("saisie-appraisal-indicator", "value"), State("saisie-appraisal-territory", "value"),
+          State("saisie-appraisal-level", "value"),
+          *[State(f"saisie-appraisal-{key}", "value") for key in APPRAISAL_TEXTS],
+          State("saisie-appraisal-revision", "data"), prevent_initial_call=True)
+def appraisal_save(n, quarter, indicator, territory, level, *rest):
+    who = _guard("contributeur", "enregistrer une appréciation")
+    if not n:
+        raise PreventUpdate
+    *texts, revision = rest
+    revision = revision if isinstance(revision, int) and not isinstance(revision, bool) else None
+    parts = {key: value if isinstance(value, str) else "" for key, value in zip(APPRAISAL_TEXTS, texts)}
+    url, data = _url(), store.get()
+    try:
+        new = appraisals.save(url, data, who, settings.current().region, quarter, indicator, territory,
+                              level if isinstance(level, str) else "", parts, revision)
+    except service.Refused:
+        raise Forbidden("hors périmètre") from None
+    except service.Conflict as exc:
+        return f"Conflit, rien n'a été enregistré : {exc}", no_update, no_update
+    except InputError as exc:
+        return f"Appréciation non enregistrée : {exc.message}", no_update, no_update
+    found = appraisals.get(url, quarter, indicator, territory)
+    name = data.indicators["short_label"].get(indicator, indicator)
+    return f"Appréciation enregistrée : {name}, {territory}, {fmt.quarter(quarter)}.", new, _byline(found)
+
+
 # ---- history ---------------------------------------------------------------------------------------
 
 def _text(value, size: int) -> str | None:
@@ -321,6 +392,62 @@ def export(n, quarter, user, territory, action):
         raise PreventUpdate
     return dcc.send_string(service.audit_csv(_audit_frame(quarter, user, territory, action)),
                            "historique_saisie.csv", type="text/csv")
+
+
+# ---- withdraw, rollback (admins) ----------------------------------------------------------------------
+
+@callback(Output("historique-admin", "children"), Input("historique-admin-refresh", "data"))
+def admin_panel(_refresh):
+    _guard("admin", "afficher les retraits et versions")
+    conf = settings.current()
+    from dashboard.pipeline import publish as pub
+
+    published = service.submissions(_url(), status=db.PUBLISHED)
+    return page.admin_panel(store.get(), published, service.versions(conf), pub.current(conf.data_dir))
+
+
+def _confirmed(kind: str):
+    """The index of the confirmed button of ``kind`` (a ConfirmDialogProvider's submit_n_clicks)."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or trigger.get("type") != kind or not any(t.get("value") for t in ctx.triggered):
+        raise PreventUpdate
+    return trigger.get("index")
+
+
+@callback(Output("historique-admin-message", "children"),
+          Output("historique-admin-refresh", "data", allow_duplicate=True),
+          Input({"type": "historique-withdraw", "index": ALL}, "submit_n_clicks"),
+          State("historique-admin-refresh", "data"), prevent_initial_call=True)
+def withdraw(_clicks, refresh):
+    who = _guard("admin", "retirer une valeur publiée")
+    ident = _confirmed("historique-withdraw")
+    if not isinstance(ident, int) or isinstance(ident, bool):
+        raise PreventUpdate
+    try:
+        version = service.withdraw(_url(), settings.current(), who, ident)
+    except service.Refused:
+        raise Forbidden("retrait refusé") from None
+    except InputError as exc:
+        return f"Rien n'a été retiré : {exc.message}", no_update
+    except Exception as exc:  # noqa: BLE001 — a failed build publishes nothing; say so
+        return f"Échec de la publication, rien n'a été publié : {exc}", (refresh or 0) + 1
+    return f"Valeur n° {ident} retirée : version {version} publiée sans elle.", (refresh or 0) + 1
+
+
+@callback(Output("historique-admin-message", "children", allow_duplicate=True),
+          Output("historique-admin-refresh", "data", allow_duplicate=True),
+          Input({"type": "historique-rollback", "index": ALL}, "submit_n_clicks"),
+          State("historique-admin-refresh", "data"), prevent_initial_call=True)
+def rollback(_clicks, refresh):
+    who = _guard("admin", "republier une version antérieure")
+    version = _confirmed("historique-rollback")
+    try:
+        service.rollback(_url(), settings.current(), who, version)
+    except service.Refused:
+        raise Forbidden("retour refusé") from None
+    except InputError as exc:
+        return f"Rien n'a été changé : {exc.message}", no_update
+    return f"Version {version} servie de nouveau.", (refresh or 0) + 1
 
 
 def _guard_publication_requests():

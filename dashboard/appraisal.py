@@ -7,9 +7,9 @@ strongly (:func:`disagreement`). Appraisals are internal: never shown on the pub
 
 Where appraisals come from is not this module's business: a *provider* — a function ``quarter ->
 iterable of Appraisal`` — is registered once at start (:func:`configure`, called by the app factory and by
-``python -m dashboard.pack``). With no provider, there are no appraisals (an empty dict), and no
-« appréciation manquante » alert either (nobody can enter one yet). Plugging the database of /saisie is
-one function: see docs/pack.md, « Brancher les appréciations ».
+``python -m dashboard.pack``): on the internal instance, the appraisals entered on /saisie
+(:mod:`dashboard.saisie.appraisals`); on the public one, none. With no provider, there are no appraisals (an
+empty dict), and no « appréciation manquante » alert either (nobody can enter one).
 """
 from __future__ import annotations
 
@@ -72,13 +72,16 @@ def enabled() -> bool:
 def configure(conf) -> None:
     """Called once at start (app factory, pack CLI) with the Settings: the one place that decides the provider.
 
-    The public instance never gets one. The internal instance has none until the /saisie database is plugged
-    here (docs/pack.md): ``register(lambda quarter: saisie.appraisals(conf, quarter))``.
+    The public instance never gets one. The internal instance reads the appraisals entered on /saisie
+    (:func:`dashboard.saisie.appraisals.for_quarter`; none until something was entered).
     """
     if getattr(conf, "public", False):
         register(None)
         return
-    # The /saisie database plugs in here (one provider function).
+    from .saisie import appraisals as entered, db       # here: the saisie modules import this one
+
+    url = db.database_url(conf)
+    register(lambda quarter: entered.for_quarter(url, quarter))
 
 
 def appraisals_for(quarter: str | None) -> dict[tuple[str, str], Appraisal]:

@@ -409,6 +409,9 @@ def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thr
                                                        f"{a.quarters_left} trimestre(s)"))
         facts.append(("Projection", c.projection_text))
     facts.append(("Statut", c.status_text + (" (calculé sur des valeurs de démonstration)" if c.assessed_on_demo else "")))
+    if c.value_source:      # an entered value names its entry date and validator here (« saisie …, validée par … »)
+        facts.append(("Source de la valeur", f"{c.value_source} ({fmt.quarter(c.period)})" if c.period
+                      else c.value_source))
     shown = queries.series(data, indicator, region, as_of)
     since = breakdown_since(a, as_of)
     b = breakdown(data, indicator, unit, region, as_of, since)

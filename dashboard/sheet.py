@@ -236,8 +236,10 @@ def profile(data: store.Store, terr: dict, quarter: str, comps: list[dict]) -> l
     return rows
 
 
-def trends(data: store.Store, terr: dict, quarter: str, region: str) -> list[dict]:
-    """Plan indicators with values here: the series up to ``quarter``, the target, the taux d'avancement."""
+def trends(data: store.Store, terr: dict, quarter: str, region: str, appraisals: dict | None = None) -> list[dict]:
+    """Plan indicators with values here: the series up to ``quarter``, the target, the taux d'avancement, and
+    the team's appraisal of this territory when given (``{(indicator, territory): Appraisal}``, internal only)."""
+    appraisals = appraisals or {}
     out = []
     for ident in data.indicators.index:
         ind = store.indicator(data, ident)
@@ -249,7 +251,8 @@ def trends(data: store.Store, terr: dict, quarter: str, region: str) -> list[dic
         out.append({"indicator": ident, "label": ind["label"], "short_label": ind["short_label"],
                     "unit": ind["unit"], "polarity": ind["polarity"], "series": series,
                     "target": queries.target_of(data, ident, terr["code"]),
-                    "progress": progress(data, ident, terr, quarter, region, ind)})
+                    "progress": progress(data, ident, terr, quarter, region, ind),
+                    "appraisal": appraisals.get((ident, terr["code"]))})
     return out
 
 
@@ -431,8 +434,10 @@ def table(data: store.Store, terr: dict, quarter: str, prof: list[dict], zon: li
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def assemble(data: store.Store, code: object, quarter: object = None, region: str | None = None) -> dict:
-    """The whole sheet; raises SheetError for an unknown territory (an unknown quarter falls back, with a message)."""
+def assemble(data: store.Store, code: object, quarter: object = None, region: str | None = None,
+             appraisals: dict | None = None) -> dict:
+    """The whole sheet; raises SheetError for an unknown territory (an unknown quarter falls back, with a message).
+    ``appraisals``: the quarter's appraisals (:func:`dashboard.appraisal.appraisals_for`; internal instance only)."""
     if not is_code(code) or store.territory(data, code) is None:
         raise SheetError(f"territoire inconnu : {str(code)[:20]!r}")
     region = region or queries.region_of(data) or "FR"
@@ -447,7 +452,7 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
     flat = table(data, terr, q, prof, zon, comps)
     records = [{"status": v["status"], "source": v["source"], "period": v["period"]}
                for item in prof + zon for v in [item["own"], *item["comparators"].values()] if v]
-    trend = trends(data, terr, q, region)
+    trend = trends(data, terr, q, region, appraisals)
     for tr in trend:
         records += [{"status": s, "source": src, "period": p}
                     for s, src, p in zip(tr["series"]["status"], tr["series"]["source"], tr["series"]["period"])]

@@ -42,6 +42,20 @@ def value_with_status(value: float | None, unit: str, status: str | None, source
     return html.Span(children, className=cls, title=source or None)
 
 
+def appraisal_block(ap, status: str | None) -> html.Div:
+    """The team's appraisal beside the computed status (plan detail, territory sheet): level, author, date,
+    synthesis, and the mark of a strong disagreement (:func:`dashboard.appraisal.disagreement`)."""
+    from dashboard import appraisal
+
+    clash = appraisal.disagreement(ap.level, status)
+    return html.Div([
+        html.P([html.Strong("Appréciation de l'équipe : "), ap.label, f" ({ap.byline})",
+                html.Span(f" ▲ Désaccord avec le statut calculé : {clash}", className="appraisal-clash")
+                if clash else None]),
+        html.P(ap.synthesis, className="appraisal-synthesis") if ap.synthesis else None,
+    ], className="detail-appraisal")
+
+
 def demo_banner(show: bool = True) -> html.Div | None:
     if not show:
         return None

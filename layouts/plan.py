@@ -7,6 +7,7 @@ the store through ``dashboard.plan`` (cards, summary, tables) and ``dashboard.pl
 """
 from __future__ import annotations
 
+import logging
 import math
 
 import dash
@@ -15,10 +16,11 @@ from dash import dcc, html
 from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, settings, store, trajectory, validate
 from dashboard.schema import STATUS_LABELS
 
-from .components import (data_version_line, definition, demo_banner, download_button, graph_config, memoize_render,
-                         status_badge)
+from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, graph_config,
+                         memoize_render, status_badge)
 
 PAGE = "plan"
+log = logging.getLogger(__name__)
 CARD = "plan-card"  # pattern-matching id type of the card selection buttons
 
 STATUS_CLASSES = {trajectory.ON_TRACK: "on-track", trajectory.WATCH: "watch", trajectory.LATE: "late"}
@@ -143,6 +145,23 @@ def appraisals_of(conf, quarter: str | None) -> tuple:
     return tuple(sorted(appraisal.appraisals_for(quarter).items()))
 
 
+def completeness_line(conf, data, region: str, quarter: str | None) -> str | None:
+    """« Saisie du T2 2024 : 34 valeurs validées sur 48 »: the quarter's entries validated on /saisie (internal
+    instance with a saisie database only). A database that cannot be read hides the line, never the page."""
+    if conf.public or not quarter:
+        return None
+    from dashboard.saisie import db, service
+
+    url = db.database_url(conf)
+    try:
+        if not db.exists(url):
+            return None
+        return service.completeness_line(quarter, service.quarter_completeness(url, data, region, quarter))
+    except Exception:  # noqa: BLE001 — the plan's figures come from the store and must still be served
+        log.exception("complétude de la saisie illisible")
+        return None
+
+
 def summary_section(lines: list[str]) -> list:
     return [html.Ul([html.Li(line) for line in lines])]
 
@@ -238,13 +257,7 @@ def appraisal_detail(c: plan.Card, ap: appraisal.Appraisal | None):
     """The appraisal in the detail: level, author, date, synthesis, and the disagreement mark."""
     if ap is None or c.target_value is None:
         return None
-    clash = appraisal.disagreement(ap.level, c.status)
-    return html.Div([
-        html.P([html.Strong("Appréciation de l'équipe : "), ap.label, f" ({ap.byline})",
-                html.Span(f" ▲ Désaccord avec le statut calculé : {clash}", className="appraisal-clash")
-                if clash else None]),
-        html.P(ap.synthesis, className="appraisal-synthesis") if ap.synthesis else None,
-    ], className="detail-appraisal")
+    return appraisal_block(ap, c.status)
 
 
 @memoize_render()
@@ -289,6 +302,8 @@ def layout(trimestre: str | None = None, indicateur: str | None = None, **_query
         html.H1("Suivi du plan"),
         html.P(over["heading"], id="plan-heading", className="lead"),
         html.P(data_version_line(data), id="plan-data-version", className="data-version"),
+        html.P(completeness_line(conf, data, region, state.quarter), id="plan-completeness",
+               className="saisie-completeness"),
         html.Div(over["banner"], id="plan-banner"),
         html.Div([
             html.Div([

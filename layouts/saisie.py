@@ -11,8 +11,8 @@ import dash
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from dashboard import fmt, periods, security, settings, store
-from dashboard.saisie import db, service
+from dashboard import appraisal, fmt, periods, plan, security, settings, store
+from dashboard.saisie import appraisals, db, service
 
 PAGE = "saisie"
 ACTIONS = [{"label": label, "value": ident} for ident, label in service.ACTION_LABELS.items()]
@@ -68,6 +68,53 @@ def completeness_component(quarter: str, result: dict, names: dict | None = None
     ])
 
 
+def appraisal_form(who: security.Account) -> html.Section:
+    """The team's appraisal of a plan indicator for a quarter of the plan page and a territory of the scope:
+    level and synthesis, pre-filled with the stored one (callbacks/saisie.py)."""
+    region = settings.current().region
+    try:
+        data = store.get()
+    except store.StoreUnavailable:
+        return html.Section([html.H2("Appréciation du trimestre"), html.P("Aucune donnée publiée.")])
+    state = plan.resolve_state(data, region)
+    labels, names = data.indicators["short_label"].to_dict(), data.territories["name"].to_dict()
+    codes = appraisals.territories(data, who, region)
+    ids = appraisals.plan_indicators(data)
+
+    def field(label: str, ident: str, control) -> html.Div:
+        return html.Div([html.Label(label, htmlFor=ident), control], className="saisie-field")
+    return html.Section([
+        html.H2("Appréciation du trimestre"),
+        html.P("L'appréciation de l'équipe s'affiche à côté du statut calculé sur la page du plan, dans sa fiche "
+               "détaillée, ses exports et le dossier de séance (jamais sur l'instance publique)."),
+        html.Div([
+            field("Trimestre apprécié", "saisie-appraisal-quarter",
+                  dcc.Dropdown(id="saisie-appraisal-quarter", value=state.quarter, clearable=False, searchable=False,
+                               options=[{"label": fmt.quarter(q), "value": q} for q in reversed(state.quarters)])),
+            field("Indicateur du plan", "saisie-appraisal-indicator",
+                  dcc.Dropdown(id="saisie-appraisal-indicator", value=ids[0] if ids else None, clearable=False,
+                               options=[{"label": labels.get(i, i), "value": i} for i in ids])),
+            field("Territoire", "saisie-appraisal-territory",
+                  dcc.Dropdown(id="saisie-appraisal-territory", value=codes[0] if codes else None, clearable=False,
+                               options=[{"label": f"{names.get(c, c)} ({c})", "value": c} for c in codes])),
+        ], className="saisie-filters"),
+        html.P(id="saisie-appraisal-current", className="hint"),
+        html.Fieldset([html.Legend("Niveau"),
+                       dcc.RadioItems(id="saisie-appraisal-level", value=None, className="saisie-levels",
+                                      options=[{"label": label, "value": key}
+                                               for key, label in appraisal.LEVELS.items()])]),
+        *[field(label, f"saisie-appraisal-{key}", dcc.Textarea(id=f"saisie-appraisal-{key}", value="", rows=3,
+                                                              maxLength=appraisals.MAX_TEXT,
+                                                              className="saisie-comment"))
+          for key, label in (("happened", "Ce qui s'est passé"), ("risks", "Risques"),
+                             ("next_actions", "Prochaines actions"))],
+        dcc.Store(id="saisie-appraisal-revision", data=0),
+        html.Button("Enregistrer l'appréciation", id="saisie-appraisal-save", n_clicks=0, className="btn btn-primary",
+                    type="button"),
+        html.P(id="saisie-appraisal-message", role="status", **{"aria-live": "polite"}, className="saisie-message"),
+    ], className="saisie-appraisal", id="saisie-appraisal")
+
+
 def layout(**_query) -> html.Div:
     who = account()
     if who is None:
@@ -107,6 +154,7 @@ def layout(**_query) -> html.Div:
                                   accept=".csv,.xlsx")),
         ], className="saisie-actions"),
         dcc.Store(id="saisie-refresh", data=0),
+        appraisal_form(who),
         html.P(dcc.Link("Historique des saisies et des décisions", href="/saisie/historique")),
     ], className="saisie-page")
 
@@ -161,6 +209,42 @@ def submission_card(data, sub: db.Submission, effects: list[dict]) -> html.Artic
     ], className="saisie-submission")
 
 
+def admin_panel(data, published: list[db.Submission], versions: list[dict], current: str | None) -> list:
+    """Admins: withdraw a published value (a new version without it) or serve an earlier version again; each
+    button asks for confirmation (dcc.ConfirmDialogProvider), the service checks the role and audits."""
+    labels, names = data.indicators["short_label"].to_dict(), data.territories["name"].to_dict()
+    items = [(sub, it) for sub in published for it in sub.items if not it.withdrawn]
+    head = ("Valeur", "Territoire", "Trimestre", "Soumission", "Action")
+    values = html.Table([
+        html.Caption("Valeurs publiées"),
+        html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
+        html.Tbody([html.Tr([
+            html.Th(f"{labels.get(it.indicator, it.indicator)} : {service.number_text(it.value)}", scope="row"),
+            html.Td(f"{names.get(it.territory, it.territory)} ({it.territory})"), html.Td(fmt.quarter(it.quarter)),
+            html.Td(f"n° {sub.id}, validée par {sub.decided_by or '?'}"),
+            html.Td(dcc.ConfirmDialogProvider(
+                html.Button(f"Retirer la valeur n° {it.id}", className="btn btn-secondary btn-small", type="button"),
+                id={"type": "historique-withdraw", "index": it.id},
+                message=f"Retirer {labels.get(it.indicator, it.indicator)} {it.territory} "
+                        f"({service.number_text(it.value)}, {fmt.quarter(it.quarter)}) ? Une nouvelle version sera "
+                        "publiée sans cette valeur."))]) for sub, it in items])], className="data-table")
+    rows = [html.Tr([html.Th(v["version"], scope="row"), html.Td(v["built_at"]),
+                     html.Td(", ".join(map(str, v["submissions"])) or "–"),
+                     html.Td("version servie" if v["version"] == current else dcc.ConfirmDialogProvider(
+                         html.Button(f"Republier {v['version']}", className="btn btn-secondary btn-small",
+                                     type="button"),
+                         id={"type": "historique-rollback", "index": v["version"]},
+                         message=f"Servir de nouveau la version {v['version']} à la place de {current} ?"))])
+            for v in versions]
+    return [
+        values if items else html.P("Aucune valeur publiée à retirer."),
+        html.Table([html.Caption("Versions publiées conservées"),
+                    html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Version", "Construite le", "Soumissions",
+                                                                          "Action")])),
+                    html.Tbody(rows)], className="data-table"),
+    ]
+
+
 def history_layout(**_query) -> html.Div:
     who = account()
     if who is None or not who.at_least("valideur"):
@@ -185,6 +269,12 @@ def history_layout(**_query) -> html.Div:
         html.Button("Exporter en CSV", id="historique-export", n_clicks=0, className="btn btn-secondary",
                     type="button"),
         dcc.Download(id="historique-download"),
+        *([html.H2("Retrait et retour à une version (administrateurs)"),
+           html.P("Chaque action demande une confirmation et s'inscrit à l'historique."),
+           html.P(id="historique-admin-message", role="status", **{"aria-live": "polite"}, className="saisie-message"),
+           dcc.Store(id="historique-admin-refresh", data=0),
+           dcc.Loading(html.Div(id="historique-admin"), type="dot")] if who.at_least("admin") else []),
+        html.H2("Actions"),
         html.Div(id="historique-table"),
     ], className="saisie-page")
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import fmt, search, settings, sheet, sheet_charts, store
+from dashboard import appraisal, fmt, search, settings, sheet, sheet_charts, store
 from dashboard.schema import STATUS_LABELS
 from dashboard.server import friendly_page
 
-from .components import data_version_line, demo_banner, graph_config, memoize_render, status_badge, value_with_status
+from .components import (appraisal_block, data_version_line, demo_banner, graph_config, memoize_render, status_badge,
+                         value_with_status)
 from .search import search_box
 
 PAGE = "territoire"
@@ -201,6 +202,7 @@ def _trend_card(s: dict, tr: dict, printing: bool = False) -> html.Article:
                   style={"height": "220px"},
                   id=_id(f"graph-{tr['indicator']}")),
         _progress(tr),
+        appraisal_block(tr["appraisal"], (tr.get("progress") or {}).get("status")) if tr.get("appraisal") else None,
         html.Details([html.Summary("Tableau des valeurs"),
                       html.Table([html.Thead(html.Tr([html.Th("Trimestre", scope="col"),
                                                       html.Th("Valeur", scope="col", className="num"),
@@ -345,8 +347,24 @@ def render(s: dict, options: list[dict], printing: bool = False) -> html.Div:
     ], className="territoire-sheet" + (" territoire-print-view" if printing else ""))
 
 
-@memoize_render()
+def sheet_appraisals(code, trimestre) -> tuple:
+    """The team's appraisals of this territory for the sheet's quarter, as a hashable tuple (the memoised page's
+    argument, so a new appraisal shows at the next render); none on the public instance."""
+    if code is None or settings.current().public:
+        return ()
+    try:
+        quarter = sheet.resolve_quarter(store.get(), str(code), trimestre)[0]
+    except store.StoreUnavailable:
+        return ()
+    return tuple(sorted((key, a) for key, a in appraisal.appraisals_for(quarter).items() if key[1] == code))
+
+
 def layout(code=None, trimestre=None, impression=None, **_query) -> html.Div:
+    return _page(code, trimestre, impression, sheet_appraisals(code, trimestre))
+
+
+@memoize_render()
+def _page(code, trimestre, impression, appraisals: tuple = ()) -> html.Div:
     try:
         data = store.get()
     except store.StoreUnavailable:
@@ -354,7 +372,7 @@ def layout(code=None, trimestre=None, impression=None, **_query) -> html.Div:
     if code is None:
         return landing(data)
     try:
-        s = sheet.assemble(data, code, trimestre, settings.current().region)
+        s = sheet.assemble(data, code, trimestre, settings.current().region, dict(appraisals))
     except sheet.SheetError:
         return _unknown(data, code)
     return render(s, sheet.quarter_options(data), printing=impression in ("1", "oui", "true"))

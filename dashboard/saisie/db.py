@@ -10,6 +10,8 @@ Tables:
   that territory; ``revision`` detects concurrent edits (optimistic locking → :class:`Conflict`).
 * ``submissions`` and ``submission_items``: what was submitted, frozen; the decision on it. Items of approved
   or published submissions (not withdrawn) are the validated values the pipeline reads.
+* ``appraisals``: the team's appraisal of a plan indicator, one row per (indicator, territory, quarter): level,
+  synthesis (what happened, risks, next actions), author, date; ``revision`` as for drafts.
 * ``audit_log``: every action, append-only.
 """
 from __future__ import annotations
@@ -87,6 +89,22 @@ class Item(Base):
     previous_period: Mapped[str | None] = mapped_column(String(6), nullable=True)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     submission: Mapped[Submission] = relationship(back_populates="items")
+
+
+class AppraisalRow(Base):
+    __tablename__ = "appraisals"
+    __table_args__ = (UniqueConstraint("indicator", "territory", "quarter", name="uq_appraisals_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    territory: Mapped[str] = mapped_column(String(16))
+    quarter: Mapped[str] = mapped_column(String(6), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    happened: Mapped[str] = mapped_column(Text, default="")
+    risks: Mapped[str] = mapped_column(Text, default="")
+    next_actions: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(256))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class AuditEvent(Base):

@@ -35,7 +35,7 @@ GRID = "saisie"                 # the « file » named in errors about grid rows
 ACTION_LABELS = {
     "sign_in": "connexion", "draft": "brouillon", "import": "import", "submit": "soumission",
     "approve": "approbation", "reject": "rejet", "publish": "publication", "withdraw": "retrait",
-    "rollback": "retour à une version", "refused": "tentative refusée",
+    "rollback": "retour à une version", "appraisal": "appréciation", "refused": "tentative refusée",
 }
 TEMPLATE_COLUMNS = ["indicateur", "territoire", "trimestre", "valeur", "statut", "source", "note"]
 
