@@ -44,7 +44,7 @@ def create_app(conf: Settings) -> dash.Dash:
 
     layouts.register(public=conf.public)
     callbacks.register(public=conf.public)
-    _load_leaflet_on_demand(app)
+    _load_on_demand(app)
     app.layout = shell.layout
     server_mod.install(app, conf)
     # Kiosk/security branch: authentication, security headers, no tracebacks, callback request checks.
@@ -52,25 +52,30 @@ def create_app(conf: Settings) -> dash.Dash:
     return app
 
 
-LEAFLET_META = "acces-soins-leaflet"
+LAZY_META = "acces-soins-lazy"
+# (module, main bundle, window namespace): component libraries used by one page only
+ON_DEMAND = (("dash_leaflet", "dash_leaflet.js", "dash_leaflet"),       # « Carte »
+             ("dash_ag_grid", "dash_ag_grid.min.js", "dash_ag_grid"))   # « Saisie »
 
 
-def _load_leaflet_on_demand(app: dash.Dash) -> None:
-    """dash-leaflet's bundle only on the pages that draw a map.
+def _load_on_demand(app: dash.Dash) -> None:
+    """dash-leaflet's and dash-ag-grid's bundles only on the pages that use them.
 
     Dash puts every component library's bundle on every page; dash-leaflet's (about 100 kB compressed) is only
-    used by « Carte ». It is declared ``dynamic`` here (registered and served, but not in the page), and
-    assets/leaflet-lazy.js stands in for ``window.dash_leaflet``: each of its components loads the bundle on
-    first render, then renders the real component. The bundle's fingerprinted URL travels in a <meta> tag
-    (the Content-Security-Policy forbids inline scripts).
+    used by « Carte » and dash-ag-grid's (360 kB) by « Saisie ». Each is declared ``dynamic`` here (registered
+    and served, but not in the page), and assets/lazy-components.js stands in for ``window.<namespace>``: each
+    of its components loads the bundle on first render, then renders the real component. The bundle's
+    fingerprinted URL travels in a <meta> tag (the Content-Security-Policy forbids inline scripts).
     """
-    module = sys.modules.get("dash_leaflet")
-    if module is None:               # the public instance never imports it: nothing to do
-        return
-    main = next(r for r in module._js_dist if r.get("relative_package_path") == "dash_leaflet.js")
-    main["dynamic"] = True
-    modified = int(os.stat(os.path.join(os.path.dirname(module.__file__), "dash_leaflet.js")).st_mtime)
-    url = (f"{app.config.requests_pathname_prefix}_dash-component-suites/dash_leaflet/"
-           f"{build_fingerprint('dash_leaflet.js', module.__version__, modified)}")
-    app.index_string = app.index_string.replace(
-        "{%metas%}", f'{{%metas%}}\n        <meta name="{LEAFLET_META}" content="{html.escape(url)}">', 1)
+    for name, bundle, namespace in ON_DEMAND:
+        module = sys.modules.get(name)
+        if module is None:               # the public instance never imports them: nothing to do
+            continue
+        main = next(r for r in module._js_dist if r.get("relative_package_path") == bundle)
+        main["dynamic"] = True
+        modified = int(os.stat(os.path.join(os.path.dirname(module.__file__), bundle)).st_mtime)
+        url = (f"{app.config.requests_pathname_prefix}_dash-component-suites/{name}/"
+               f"{build_fingerprint(bundle, module.__version__, modified)}")
+        app.index_string = app.index_string.replace(
+            "{%metas%}", f'{{%metas%}}\n        <meta name="{LAZY_META}" content="{html.escape(namespace)} '
+                         f'{html.escape(url)}">', 1)
