@@ -12,7 +12,7 @@ import pandas as pd
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from dashboard import fmt, mapping, search, settings, store
+from dashboard import fmt, map_layers, mapping, search, settings, store
 from dashboard.schema import STATUS_LABELS
 from dashboard.territory import LEVEL_LABELS
 
@@ -177,6 +177,60 @@ def structures_control(data: store.Store) -> list:
     ], className="carte-fieldset")]
 
 
+def layers_from_query(value) -> list[str]:
+    """``couches=cpts,blanches,zonage`` of the URL (anything else ignored)."""
+    return [k for k in map_layers.LAYERS if k in value.split(",")] if isinstance(value, str) else []
+
+
+def layers_control(data: store.Store, region: str, active: list[str]) -> html.Fieldset:
+    """One checkbox per geography layer; a layer without its data (no CPTS list, no decree, no commune
+    contours) is shown disabled, with the reason."""
+    can = map_layers.available(data, region)
+    options = [{"label": label, "value": key, "disabled": not can[key]} for key, label in map_layers.LAYERS.items()]
+    missing = []
+    if not map_layers.shape_codes(data, region):
+        missing.append("contours des communes non chargés")
+    else:
+        if not can["cpts"]:
+            missing.append("aucune liste de CPTS chargée")
+        if not can["zonage"]:
+            missing.append("aucun arrêté de zonage chargé")
+    return html.Fieldset([
+        html.Legend("Couches géographiques (au trimestre choisi)"),
+        dcc.Checklist(id=f"{PAGE}-layers", options=options, value=[k for k in active if can[k]], inline=True,
+                      className="carte-checklist"),
+        *([html.P(f"Indisponible : {', '.join(missing)}.", className="hint", id=f"{PAGE}-layers-missing")]
+          if missing else []),
+    ], className="carte-fieldset carte-layers-control")
+
+
+def layers_legend(info: dict) -> list:
+    """Legend of the layers shown (nothing when none is)."""
+    rows = []
+    for item in info["legend"]:
+        if item["kind"] == "zonage":
+            rows.append(html.Li([html.Span(item["label"]), html.Ul([
+                html.Li([html.Span(className=f"carte-swatch carte-swatch-zone-{z['zone']}",
+                                   style={"background": z["color"]}), z["label"]]) for z in item["zones"]],
+                className="carte-legend-list")]))
+        else:
+            rows.append(html.Li([html.Span(className=f"carte-swatch carte-swatch-{item['kind']}"), item["label"]]))
+    return [html.Ul(rows, className="carte-layers-legend-list")] if rows else []
+
+
+def layer_components(info: dict) -> dl.Pane:
+    """The three layers, in their own pane above the colours and under the structures; their URLs stay
+    empty (nothing fetched) until the layer is switched on."""
+    return dl.Pane([
+        dl.GeoJSON(id=f"{PAGE}-layer-zonage", url=info["zonage_url"], hideout=info["zonage"],
+                   filter=JS("zoneFilter"), style=JS("zoneStyle"), interactive=False),
+        dl.GeoJSON(id=f"{PAGE}-layer-blanches", url=info["blanches_url"], hideout=info["blanches"],
+                   filter=JS("uncoveredFilter"), style=JS("uncoveredStyle"), interactive=False),
+        dl.GeoJSON(id=f"{PAGE}-layer-cpts", url=info["cpts_url"], style=JS("cptsStyle"),
+                   onEachFeature=JS("cptsTooltip")),
+    ], name="carte-couches", style={"zIndex": 420})
+
+
 def _field(label: str, control, ident: str) -> html.Div:
     return html.Div([html.Label(label, htmlFor=ident), control], className="carte-field")
 
@@ -206,6 +260,9 @@ def layout(**query) -> html.Div:
         style=JS("style"), onEachFeature=JS("onEachFeature"),
         hoverStyle={"weight": 3, "color": "#000091", "dashArray": ""},
     ))
+    active = layers_from_query(query.get("couches"))
+    layer_info = map_layers.view(data, active, quarter, region)
+    layers.append(layer_components(layer_info))
     # structures in their own pane above the choropleth (whose shapes are re-added on each restyle)
     layers.append(dl.Pane(dl.GeoJSON(
         id=f"{PAGE}-structures", data=mapping.structures_geojson(data), cluster=True, zoomToBoundsOnClick=True,
@@ -246,6 +303,8 @@ def layout(**query) -> html.Div:
                        attributionControl=bool(conf.tile_url)),
                 html.Div(legend(result), id=f"{PAGE}-legend", className="carte-legend",
                          role="group", **{"aria-label": "Légende de la carte"}),
+                html.Div(layers_legend(layer_info), id=f"{PAGE}-layers-legend", className="carte-legend",
+                         role="group", **{"aria-label": "Légende des couches géographiques"}),
                 html.P(caption(result, level, quarter, mapping.shape_count(data, level, region)),
                        id=f"{PAGE}-caption", className="carte-caption"),
             ], className="carte-map-col"),
@@ -253,6 +312,7 @@ def layout(**query) -> html.Div:
                        className="carte-panel", **{"aria-label": "Territoire sélectionné"}),
         ], className="carte-layout"),
         html.Div(structures_control(data), className="carte-structures"),
+        html.Div(layers_control(data, region, active), className="carte-structures carte-layers"),
         table_section(data, state["indicator"], level, quarter, region),
     ], className="carte-page")
 
