@@ -26,7 +26,7 @@ def restyle(level, indicator, quarter, selected):
         return (no_update,) * 5
     result = mapping.choropleth(data, st["indicator"], st["level"], st["quarter"], region, st["selected"])
     return (mapping.geometry_url(data, st["level"]), result["hideout"], view.legend(result),
-            view.caption(result, st["level"], st["quarter"], mapping.shape_count(data, st["level"], region)),
+            view.caption(result, st["level"], st["quarter"], mapping.shape_count(data, st["level"], region), region),
             view.demo_banner(result["has_demo"]))
 
 

@@ -14,6 +14,7 @@ from dash_extensions.javascript import Namespace
 
 from dashboard import fmt, map_layers, mapping, search, settings, store
 from dashboard.schema import STATUS_LABELS
+from dashboard import territory
 from dashboard.territory import LEVEL_LABELS
 
 from .components import demo_banner, download_button, memoize_render, status_badge
@@ -47,11 +48,16 @@ def legend(result: dict) -> html.Div:
     ])
 
 
-def caption(result: dict, level: str, quarter: str, shapes: int | None = None) -> str:
+def where(region: str) -> str:
+    """« de la région », or « de France » for a national instance."""
+    return "de France" if region == territory.FRANCE else "de la région"
+
+
+def caption(result: dict, level: str, quarter: str, shapes: int | None = None, region: str = "") -> str:
     ind = result["indicator"] or {}
     n_values = len(result["values"])
     n_codes = len(result["codes"])
-    text = (f"{ind.get('label', '')} — {LEVEL_PLURALS.get(level, level)} de la région, {fmt.quarter(quarter)} "
+    text = (f"{ind.get('label', '')} — {LEVEL_PLURALS.get(level, level)} {where(region)}, {fmt.quarter(quarter)} "
             f"(dernière valeur connue à cette date) : {fmt.number(n_values)} territoire(s) avec une valeur "
             f"sur {fmt.number(n_codes)}.")
     if shapes is not None and shapes < n_codes:
@@ -277,7 +283,7 @@ def layout(**query) -> html.Div:
         # a short announcement of the selection (the whole panel would be too long to be read out)
         html.P(announce(data, state["selected"]), id=f"{PAGE}-announce", className="visually-hidden", role="status"),
         html.H1("Carte"),
-        html.P("Chaque indicateur du plan par territoire de la région, au trimestre choisi, avec les structures "
+        html.P(f"Chaque indicateur du plan par territoire {where(region)}, au trimestre choisi, avec les structures "
                "de soins. La géométrie est chargée une fois ; changer d'indicateur ou de trimestre ne recolore "
                "que les territoires.", className="lead"),
         html.Div(demo_banner(result["has_demo"]), id=f"{PAGE}-banner"),
@@ -305,7 +311,7 @@ def layout(**query) -> html.Div:
                          role="group", **{"aria-label": "Légende de la carte"}),
                 html.Div(layers_legend(layer_info), id=f"{PAGE}-layers-legend", className="carte-legend",
                          role="group", **{"aria-label": "Légende des couches géographiques"}),
-                html.P(caption(result, level, quarter, mapping.shape_count(data, level, region)),
+                html.P(caption(result, level, quarter, mapping.shape_count(data, level, region), region),
                        id=f"{PAGE}-caption", className="carte-caption"),
             ], className="carte-map-col"),
             html.Aside(side_panel(data, state["selected"], level, quarter), id=f"{PAGE}-panel",
