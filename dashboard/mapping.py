@@ -213,7 +213,16 @@ def palette(polarity: str, n: int) -> list[str]:
 
 def choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str,
                selected: str | None = None) -> dict:
-    """Everything the map needs for one (indicator, level, quarter): the hideout and the legend/table data."""
+    """Everything the map needs for one (indicator, level, quarter): the hideout and the legend/table data.
+
+    Computed once per (store version, indicator, level, quarter, region) — a store version is immutable — so
+    that a restyle costs little more than sending the values; only ``selected`` differs between calls."""
+    cached = _choropleth(data, indicator, level, quarter, region)
+    return {**cached, "hideout": {**cached["hideout"], "selected": selected}}
+
+
+@lru_cache(maxsize=64)
+def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str) -> dict:
     ind = store.indicator(data, indicator)
     codes = region_codes(data, level, region)
     vals = values_at(data, indicator, codes, quarter) if ind and quarter else values_at(data, "", codes, "")
@@ -237,7 +246,7 @@ def choropleth(data: store.Store, indicator: str, level: str, quarter: str, regi
         "unit": (ind or {}).get("unit", ""),
         "unit_text": UNIT_TEXT.get((ind or {}).get("unit", ""), ""),
         "label": (ind or {}).get("label", ""),
-        "selected": selected,
+        "selected": None,
     }
     return {"hideout": hideout, "edges": edges, "colors": colours, "values": vals, "indicator": ind,
             "has_demo": bool((vals["status"] == "demo").any()), "codes": codes}
