@@ -150,6 +150,53 @@ window.carte = window.carte || {};
             "<br>FINESS : " + escapeHtml(p.finess));
     }
 
+    // ---- geography layers (dashboard/map_layers.py): the commune contours, filtered and styled by hideout ----
+    // The hideout's code list becomes a Set once per list (not once per shape).
+    const codeSets = new WeakMap();
+    function codeSet(list) {
+        if (!Array.isArray(list)) { return new Set(); }
+        if (!codeSets.has(list)) { codeSets.set(list, new Set(list)); }
+        return codeSets.get(list);
+    }
+
+    function uncoveredFilter(feature, context) {
+        const h = (context && context.hideout) || {};
+        return codeSet(h.codes).has(feature.properties.code);
+    }
+
+    function uncoveredStyle() {
+        // hatched white and red: readable over any class colour, never mistaken for a value
+        // thin outlines: with most communes uncovered, the covered ones read as the holes
+        return {fillColor: hatch("#ffffff", "#ce0500", "blanche"), fillOpacity: 0.75, color: "#ce0500",
+                weight: 0.3, opacity: 0.6, className: "carte-blanche"};
+    }
+
+    function zoneOf(feature, h) {
+        return ((h && h.zones) || {})[feature.properties.code] || "HZ";
+    }
+
+    function zoneFilter(feature, context) {
+        // « hors zone » is not drawn: the choropleth stays visible there
+        return zoneOf(feature, (context && context.hideout) || {}) !== "HZ";
+    }
+
+    function zoneStyle(feature, context) {
+        const h = (context && context.hideout) || {};
+        const zone = zoneOf(feature, h);
+        return {fillColor: (h.colors || {})[zone] || "#999999", fillOpacity: 0.85, color: "#3a3a3a", weight: 0.8,
+                opacity: 1, className: "carte-zone carte-zone-" + zone};
+    }
+
+    function cptsStyle() {
+        return {fill: false, color: "#161616", weight: 2.6, opacity: 1, className: "carte-cpts"};
+    }
+
+    function cptsTooltip(feature, layer) {
+        const p = feature.properties || {};
+        layer.bindTooltip("<strong>" + escapeHtml(p.name) + "</strong><br>" + escapeHtml(String(p.communes)) +
+            " commune(s), accord signé le " + escapeHtml(p.since), {sticky: true});
+    }
+
     // Page suivante / Page précédente anywhere in the table section turn its pages (the buttons stay the way
     // to do it with Tab + Entrée; they are never disabled, so the focus never falls back to the page's top).
     document.addEventListener("keydown", function (event) {
@@ -161,5 +208,5 @@ window.carte = window.carte || {};
     });
 
     window.carte.map = {style, onEachFeature, structureFilter, pointToLayer, clusterToLayer, structurePopup,
-                        number};
+                        number, uncoveredFilter, uncoveredStyle, zoneFilter, zoneStyle, cptsStyle, cptsTooltip};
 })();

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
 
-from dashboard import exports, mapping, settings, store, territory
+from dashboard import exports, map_layers, mapping, settings, store, territory
 from layouts import carte as view
 
 PAGE = view.PAGE
@@ -26,7 +26,7 @@ def restyle(level, indicator, quarter, selected):
         return (no_update,) * 5
     result = mapping.choropleth(data, st["indicator"], st["level"], st["quarter"], region, st["selected"])
     return (mapping.geometry_url(data, st["level"]), result["hideout"], view.legend(result),
-            view.caption(result, st["level"], st["quarter"], mapping.shape_count(data, st["level"], region)),
+            view.caption(result, st["level"], st["quarter"], mapping.shape_count(data, st["level"], region), region),
             view.demo_banner(result["has_demo"]))
 
 
@@ -37,6 +37,25 @@ callback(
     State(f"{PAGE}-territory", "value"),
     prevent_initial_call=True,
 )(restyle)
+
+
+def show_layers(active, quarter):
+    """Layers switched on or quarter changed: the layers' URLs and values-only hideouts « as of » the quarter."""
+    data = store.get()
+    region = settings.current().region
+    st = mapping.normalise(data, None, None, quarter, None, region)
+    info = map_layers.view(data, active, st["quarter"], region)
+    return (info["zonage_url"], info["zonage"], info["blanches_url"], info["blanches"], info["cpts_url"],
+            view.layers_legend(info))
+
+
+callback(
+    Output(f"{PAGE}-layer-zonage", "url"), Output(f"{PAGE}-layer-zonage", "hideout"),
+    Output(f"{PAGE}-layer-blanches", "url"), Output(f"{PAGE}-layer-blanches", "hideout"),
+    Output(f"{PAGE}-layer-cpts", "url"), Output(f"{PAGE}-layers-legend", "children"),
+    Input(f"{PAGE}-layers", "value"), Input(f"{PAGE}-quarter", "value"),
+    prevent_initial_call=True,
+)(show_layers)
 
 
 @callback(
@@ -153,12 +172,13 @@ clientside_callback(
 # The view state goes into the address bar with replaceState: a permalink, without a page reload and
 # without Dash Pages re-rendering the layout (which a dcc.Location update of `search` would trigger).
 clientside_callback(
-    """function(level, indicator, quarter, selected, zoom, center) {
+    """function(level, indicator, quarter, selected, zoom, center, layers) {
         const q = new URLSearchParams();
         if (indicator) { q.set('indicateur', indicator); }
         if (level) { q.set('niveau', level); }
         if (quarter) { q.set('trimestre', quarter); }
         if (selected) { q.set('territoire', selected); }
+        if (layers && layers.length) { q.set('couches', layers.join(',')); }
         if (typeof zoom === 'number' && center) {
             const lat = Array.isArray(center) ? center[0] : center.lat;
             const lng = Array.isArray(center) ? center[1] : center.lng;
@@ -177,4 +197,5 @@ clientside_callback(
     Output(f"{PAGE}-query", "data"),
     Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"), Input(f"{PAGE}-quarter", "value"),
     Input(f"{PAGE}-territory", "value"), Input(f"{PAGE}-map", "zoom"), Input(f"{PAGE}-map", "center"),
+    Input(f"{PAGE}-layers", "value"),
 )

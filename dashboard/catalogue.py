@@ -12,7 +12,7 @@ UNIT_LABELS = {"nombre": "nombre", "%": "% de la population", "consultations/hab
 
 
 @memoize()  # keyed on the store version: computed once per version, shared by workers (dashboard/cache.py)
-def describe(data: store.Store, region: str = "R84") -> list[dict]:
+def describe(data: store.Store, region: str) -> list[dict]:
     """One dict per indicator, in catalogue order, with every label the Indicateurs page shows."""
     rows = []
     for ident in data.indicators.index:

@@ -78,10 +78,11 @@ def indicators(data: store.Store, level: str) -> list[str]:
 
 
 def region_codes(data: store.Store, level: str, region: str) -> pd.Index:
-    """Codes of ``level`` inside the followed region (the shapes the choropleth draws)."""
+    """Codes of ``level`` inside the followed region (the shapes the choropleth draws); ``FR``: all of France."""
     def compute():
         t = data.territories
-        return pd.Index(t.index[(t["level"] == level) & (t["region"] == region)].to_numpy(dtype=object))
+        inside = (t["level"] == level) & ((t["region"] == region) if region != territory.FRANCE else True)
+        return pd.Index(t.index[inside].to_numpy(dtype=object))
     return _memo(data, ("codes", level, region), compute)
 
 
@@ -106,7 +107,7 @@ def default_indicator(data: store.Store, level: str) -> str | None:
 
 
 def normalise(data: store.Store, indicator: str | None, level: str | None, quarter: str | None,
-              selected: str | None = None, region: str = "R84") -> dict:
+              selected: str | None, region: str) -> dict:
     """Validated view state: anything unknown falls back to a default (never an error)."""
     lv = level if level in levels(data) else (levels(data) or [DEFAULT_LEVEL])[0]
     valid = indicators(data, lv)
@@ -117,7 +118,7 @@ def normalise(data: store.Store, indicator: str | None, level: str | None, quart
     return {"indicator": ind, "level": lv, "quarter": q, "selected": sel}
 
 
-def view_from_query(data: store.Store, query: dict, region: str = "R84") -> dict:
+def view_from_query(data: store.Store, query: dict, region: str) -> dict:
     """The page's state from its URL query (French names), every field validated."""
     state = normalise(data, query.get("indicateur"), query.get("niveau"), query.get("trimestre"),
                       query.get("territoire"), region)
@@ -210,9 +211,18 @@ def palette(polarity: str, n: int) -> list[str]:
 
 # ---- the payload and everything shown around the map ------------------------------------------
 
-def choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str = "R84",
+def choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str,
                selected: str | None = None) -> dict:
-    """Everything the map needs for one (indicator, level, quarter): the hideout and the legend/table data."""
+    """Everything the map needs for one (indicator, level, quarter): the hideout and the legend/table data.
+
+    Computed once per (store version, indicator, level, quarter, region) — a store version is immutable — so
+    that a restyle costs little more than sending the values; only ``selected`` differs between calls."""
+    cached = _choropleth(data, indicator, level, quarter, region)
+    return {**cached, "hideout": {**cached["hideout"], "selected": selected}}
+
+
+@lru_cache(maxsize=64)
+def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str) -> dict:
     ind = store.indicator(data, indicator)
     codes = region_codes(data, level, region)
     vals = values_at(data, indicator, codes, quarter) if ind and quarter else values_at(data, "", codes, "")
@@ -236,7 +246,7 @@ def choropleth(data: store.Store, indicator: str, level: str, quarter: str, regi
         "unit": (ind or {}).get("unit", ""),
         "unit_text": UNIT_TEXT.get((ind or {}).get("unit", ""), ""),
         "label": (ind or {}).get("label", ""),
-        "selected": selected,
+        "selected": None,
     }
     return {"hideout": hideout, "edges": edges, "colors": colours, "values": vals, "indicator": ind,
             "has_demo": bool((vals["status"] == "demo").any()), "codes": codes}

@@ -83,8 +83,11 @@ def uncovered(data: Store, codes, quarter: str) -> list[str]:
     covered = set(as_of(data, "cpts", quarter)["commune"])
     t = data.territories
     city_of = t["commune"].fillna("") if "commune" in t else pd.Series("", index=t.index)
+    # a city is covered when all its arrondissements are (grouped once: 35 000 codes in milliseconds)
+    parts = city_of[city_of != ""]
+    arrondissements = {city: set(group.index) for city, group in parts.groupby(parts)}
     return [c for c in codes if c not in covered
-            and not (set(city_of[city_of == c].index) - {c} and set(city_of[city_of == c].index) <= covered)]
+            and not ((arrondissements.get(c, set()) - {c}) and arrondissements[c] <= covered)]
 
 
 def reconcile(data: Store, code: str, quarter: str) -> dict | None:

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from . import store as store_mod
+from . import settings, store as store_mod
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
@@ -119,8 +119,8 @@ def suggest_for_code(data: store_mod.Store, text: object, limit: int = 5) -> lis
 
 
 def _region(data: store_mod.Store) -> str:
-    region = data.manifest.get("region") or "R84"
-    return region if isinstance(region, str) else "R84"
+    region = data.manifest.get("region")
+    return region if isinstance(region, str) and region else settings.current().region
 
 
 def label(result: dict) -> str:

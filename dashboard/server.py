@@ -10,7 +10,7 @@ import sys
 import dash
 from flask import Response, jsonify, request
 
-from . import mapping, store
+from . import map_layers, mapping, store
 from .settings import ROOT, Settings
 
 # Routes Dash and Flask serve themselves (components, assets, callbacks).
@@ -126,6 +126,7 @@ def install(app: dash.Dash, conf: Settings) -> None:
     _install_partial_plotly(server)
     if not conf.public:  # the public instance serves the kiosk only: no map route to probe
         mapping.install_routes(server, conf)  # /geometrie/<level>.geojson: the map's geometry, cached and gzipped
+        map_layers.install_routes(server, conf)  # /geometrie/cpts.geojson: dissolved CPTS perimeters per quarter
 
     @server.route("/healthz")
     def healthz():

@@ -47,6 +47,14 @@ class Settings:
     build_lock_wait: float = 600.0       # seconds a build waits for a concurrent one before failing (exit 2)
 
 
+def region_code(text: str) -> str:
+    """``84``, ``R84`` → ``R84``; ``FR``, ``France``, ``toutes`` → ``FR`` (a national instance); else as given."""
+    value = str(text).strip().upper()
+    if value.lower() in ("fr", "france", "toutes", "all"):
+        return "FR"
+    return f"R{value}" if value.isdigit() and len(value) == 2 else value
+
+
 def load() -> Settings:
     secret = _env("SECRET_KEY") or secrets.token_hex(32)
     return Settings(
@@ -55,7 +63,7 @@ def load() -> Settings:
         host=_env("HOST", "127.0.0.1"),
         port=int(_env("PORT", "8050")),
         public=_flag("PUBLIC"),
-        region=_env("REGION", "R84"),
+        region=region_code(_env("REGION", "R84")),
         secret_key=secret,
         cache_dir=Path(_env("CACHE_DIR") or ROOT / ".cache"),
         redis_url=_env("REDIS_URL"),

@@ -23,6 +23,8 @@ _CODE_RE = re.compile(
 )
 
 
+FRANCE = "FR"           # the country's code; also « the region followed » of a national instance
+
 def is_code(text: object) -> bool:
     return isinstance(text, str) and len(text) <= 12 and bool(_CODE_RE.match(text))
 
@@ -30,7 +32,7 @@ def is_code(text: object) -> bool:
 def level_of(code: str) -> str:
     if not is_code(code):
         raise ValueError(f"code de territoire invalide : {code!r} (attendu FR, R84, D15, E200066389 ou C15014)")
-    return "pays" if code == "FR" else PREFIX_LEVEL[code[0]]
+    return "pays" if code == FRANCE else PREFIX_LEVEL[code[0]]
 
 
 def make(level: str, native: str) -> str:

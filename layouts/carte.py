@@ -12,8 +12,9 @@ import pandas as pd
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from dashboard import fmt, mapping, search, settings, store
+from dashboard import fmt, map_layers, mapping, search, settings, store
 from dashboard.schema import STATUS_LABELS
+from dashboard import territory
 from dashboard.territory import LEVEL_LABELS
 
 from .components import demo_banner, download_button, memoize_render, status_badge
@@ -47,11 +48,16 @@ def legend(result: dict) -> html.Div:
     ])
 
 
-def caption(result: dict, level: str, quarter: str, shapes: int | None = None) -> str:
+def where(region: str) -> str:
+    """« de la région », or « de France » for a national instance."""
+    return "de France" if region == territory.FRANCE else "de la région"
+
+
+def caption(result: dict, level: str, quarter: str, shapes: int | None = None, region: str = "") -> str:
     ind = result["indicator"] or {}
     n_values = len(result["values"])
     n_codes = len(result["codes"])
-    text = (f"{ind.get('label', '')} — {LEVEL_PLURALS.get(level, level)} de la région, {fmt.quarter(quarter)} "
+    text = (f"{ind.get('label', '')} — {LEVEL_PLURALS.get(level, level)} {where(region)}, {fmt.quarter(quarter)} "
             f"(dernière valeur connue à cette date) : {fmt.number(n_values)} territoire(s) avec une valeur "
             f"sur {fmt.number(n_codes)}.")
     if shapes is not None and shapes < n_codes:
@@ -177,6 +183,60 @@ def structures_control(data: store.Store) -> list:
     ], className="carte-fieldset")]
 
 
+def layers_from_query(value) -> list[str]:
+    """``couches=cpts,blanches,zonage`` of the URL (anything else ignored)."""
+    return [k for k in map_layers.LAYERS if k in value.split(",")] if isinstance(value, str) else []
+
+
+def layers_control(data: store.Store, region: str, active: list[str]) -> html.Fieldset:
+    """One checkbox per geography layer; a layer without its data (no CPTS list, no decree, no commune
+    contours) is shown disabled, with the reason."""
+    can = map_layers.available(data, region)
+    options = [{"label": label, "value": key, "disabled": not can[key]} for key, label in map_layers.LAYERS.items()]
+    missing = []
+    if not map_layers.shape_codes(data, region):
+        missing.append("contours des communes non chargés")
+    else:
+        if not can["cpts"]:
+            missing.append("aucune liste de CPTS chargée")
+        if not can["zonage"]:
+            missing.append("aucun arrêté de zonage chargé")
+    return html.Fieldset([
+        html.Legend("Couches géographiques (au trimestre choisi)"),
+        dcc.Checklist(id=f"{PAGE}-layers", options=options, value=[k for k in active if can[k]], inline=True,
+                      className="carte-checklist"),
+        *([html.P(f"Indisponible : {', '.join(missing)}.", className="hint", id=f"{PAGE}-layers-missing")]
+          if missing else []),
+    ], className="carte-fieldset carte-layers-control")
+
+
+def layers_legend(info: dict) -> list:
+    """Legend of the layers shown (nothing when none is)."""
+    rows = []
+    for item in info["legend"]:
+        if item["kind"] == "zonage":
+            rows.append(html.Li([html.Span(item["label"]), html.Ul([
+                html.Li([html.Span(className=f"carte-swatch carte-swatch-zone-{z['zone']}",
+                                   style={"background": z["color"]}), z["label"]]) for z in item["zones"]],
+                className="carte-legend-list")]))
+        else:
+            rows.append(html.Li([html.Span(className=f"carte-swatch carte-swatch-{item['kind']}"), item["label"]]))
+    return [html.Ul(rows, className="carte-layers-legend-list")] if rows else []
+
+
+def layer_components(info: dict) -> dl.Pane:
+    """The three layers, in their own pane above the colours and under the structures; their URLs stay
+    empty (nothing fetched) until the layer is switched on."""
+    return dl.Pane([
+        dl.GeoJSON(id=f"{PAGE}-layer-zonage", url=info["zonage_url"], hideout=info["zonage"],
+                   filter=JS("zoneFilter"), style=JS("zoneStyle"), interactive=False),
+        dl.GeoJSON(id=f"{PAGE}-layer-blanches", url=info["blanches_url"], hideout=info["blanches"],
+                   filter=JS("uncoveredFilter"), style=JS("uncoveredStyle"), interactive=False),
+        dl.GeoJSON(id=f"{PAGE}-layer-cpts", url=info["cpts_url"], style=JS("cptsStyle"),
+                   onEachFeature=JS("cptsTooltip")),
+    ], name="carte-couches", style={"zIndex": 420})
+
+
 def _field(label: str, control, ident: str) -> html.Div:
     return html.Div([html.Label(label, htmlFor=ident), control], className="carte-field")
 
@@ -206,6 +266,9 @@ def layout(**query) -> html.Div:
         style=JS("style"), onEachFeature=JS("onEachFeature"),
         hoverStyle={"weight": 3, "color": "#000091", "dashArray": ""},
     ))
+    active = layers_from_query(query.get("couches"))
+    layer_info = map_layers.view(data, active, quarter, region)
+    layers.append(layer_components(layer_info))
     # structures in their own pane above the choropleth (whose shapes are re-added on each restyle)
     layers.append(dl.Pane(dl.GeoJSON(
         id=f"{PAGE}-structures", data=mapping.structures_geojson(data), cluster=True, zoomToBoundsOnClick=True,
@@ -220,7 +283,7 @@ def layout(**query) -> html.Div:
         # a short announcement of the selection (the whole panel would be too long to be read out)
         html.P(announce(data, state["selected"]), id=f"{PAGE}-announce", className="visually-hidden", role="status"),
         html.H1("Carte"),
-        html.P("Chaque indicateur du plan par territoire de la région, au trimestre choisi, avec les structures "
+        html.P(f"Chaque indicateur du plan par territoire {where(region)}, au trimestre choisi, avec les structures "
                "de soins. La géométrie est chargée une fois ; changer d'indicateur ou de trimestre ne recolore "
                "que les territoires.", className="lead"),
         html.Div(demo_banner(result["has_demo"]), id=f"{PAGE}-banner"),
@@ -246,13 +309,16 @@ def layout(**query) -> html.Div:
                        attributionControl=bool(conf.tile_url)),
                 html.Div(legend(result), id=f"{PAGE}-legend", className="carte-legend",
                          role="group", **{"aria-label": "Légende de la carte"}),
-                html.P(caption(result, level, quarter, mapping.shape_count(data, level, region)),
+                html.Div(layers_legend(layer_info), id=f"{PAGE}-layers-legend", className="carte-legend",
+                         role="group", **{"aria-label": "Légende des couches géographiques"}),
+                html.P(caption(result, level, quarter, mapping.shape_count(data, level, region), region),
                        id=f"{PAGE}-caption", className="carte-caption"),
             ], className="carte-map-col"),
             html.Aside(side_panel(data, state["selected"], level, quarter), id=f"{PAGE}-panel",
                        className="carte-panel", **{"aria-label": "Territoire sélectionné"}),
         ], className="carte-layout"),
         html.Div(structures_control(data), className="carte-structures"),
+        html.Div(layers_control(data, region, active), className="carte-structures carte-layers"),
         table_section(data, state["indicator"], level, quarter, region),
     ], className="carte-page")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import catalogue, store
+from dashboard import catalogue, settings, store
 
 from .components import demo_banner, download_button
 
@@ -44,7 +44,7 @@ def _export() -> html.Section:
 
 def layout(**_query) -> html.Div:
     data = store.get()
-    rows = catalogue.describe(data)
+    rows = catalogue.describe(data, settings.current().region)
     themes: dict[str, list] = {}
     for row in rows:
         themes.setdefault(row["theme"], []).append(row)

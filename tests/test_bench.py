@@ -32,3 +32,16 @@ def test_page_weight_budgets(built_store):
     assert {p for p, r in pages.items() if r["map_library"]} == {"/carte"}
     assert {p for p, r in pages.items() if r["plotly_bytes"]} == {"/", "/territoire/D15"}
     assert all(r["plotly_bytes"] < 450_000 for r in pages.values())          # the partial bundle, compressed
+
+
+def test_map_benchmark_prints_ours_floor_and_naive():
+    """bench/map.py runs (tiny size) and prints, side by side, our restyle, the values-only floor and the naive
+    figure (bytes and server times are read, not asserted)."""
+    proc = subprocess.run([sys.executable, "bench/map.py", "--sizes", "300", "--calls", "3", "--naive-calls", "2",
+                           "--workers", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert {"ours", "floor", "naive", "ours_vs_floor_p95"} <= set(result)
+    assert result["ours"]["values_sent"] == 300
+    for side in ("ours", "floor", "naive"):
+        assert {"bytes", "gzip_bytes", "p50_ms", "p95_ms"} <= set(result[side])

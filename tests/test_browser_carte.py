@@ -237,3 +237,73 @@ def test_carte_commune_table_pages_by_keyboard(region_communes_server, page, tmp
                          "'.leaflet-pane path.leaflet-interactive:not([tabindex=\"-1\"])').length") == 0
     assert axe_violations(page) == []
     assert open_first_dropdown(page) and axe_violations(page) == []
+
+
+# ---- geography layers on a store with the fictitious CPTS list and zoning decrees -----------------------------
+
+GEO = ROOT / "tests" / "fixtures" / "geo"
+
+
+@pytest.fixture(scope="module")
+def geo_server(tmp_path_factory):
+    from dashboard import store
+
+    out = tmp_path_factory.mktemp("store-geo-layers")
+    assert build([RAW, GEO], out, region="R84", echo=lambda _l: None).published
+    server = LiveServer(data_dir=out)
+    yield server, store.open_store(out)
+    server.stop()
+
+
+def count(page, selector: str) -> int:
+    return page.evaluate("(s) => document.querySelectorAll(s).length", selector)
+
+
+def test_carte_layers_uncovered_zoning_and_cpts_as_of_the_quarter(geo_server, page):
+    import json
+
+    from dashboard import map_layers, perimeters
+
+    server, data = geo_server
+    shapes = [f["properties"]["code"] for f in json.loads(data.geometry_file("commune").read_text())["features"]
+              if f["properties"]["code"] in set(data.territories.index[data.territories["region"] == "R84"])]
+    expected = perimeters.uncovered(data, shapes, "2023Q4")
+    assert 3000 < len(expected) < len(shapes)              # the fixture covers a few communes, not none, not all
+    page.goto(server.url + "/carte?trimestre=2023Q4")
+    wait_ready(page)
+    # switched on with the keyboard-reachable checkbox: one hatched path per uncovered commune, and only them
+    page.get_by_role("checkbox", name=map_layers.LAYERS["blanches"]).check()
+    page.wait_for_function("(n) => document.querySelectorAll('path.carte-blanche').length === n",
+                           arg=len(expected), timeout=60000)
+    wait_ready(page)
+    assert count(page, "path.carte-blanche") == len(expected)
+    assert f"{len(expected):,}".replace(",", "\u202f") in page.inner_text("#carte-layers-legend")
+    assert "couches=blanches" in page.url
+    assert axe_violations(page) == []
+
+    # zoning: under the 2022 decree at T4 2023, under the 2024 one (15/02/2024) at T1 2024
+    page.get_by_role("checkbox", name=map_layers.LAYERS["zonage"]).check()
+    page.wait_for_function("() => document.querySelectorAll('path.carte-zone').length === 7", timeout=20000)
+    legend = page.inner_text("#carte-layers-legend")
+    assert "arrêté du 15/03/2022" in legend and "zone d'intervention prioritaire (ZIP) (4)" in legend
+    assert count(page, "path.carte-zone-ZIP") == 4
+    page.get_by_role("checkbox", name=map_layers.LAYERS["cpts"]).check()
+    page.wait_for_function("() => document.querySelectorAll('path.carte-cpts').length === 4", timeout=20000)
+    wait_ready(page)
+    page.locator(".carte-map-col").screenshot(path=str(ROOT / "test-artifacts" / "carte-couches-2023T4.png"))
+    assert axe_violations(page) == []
+
+    choose(page, "carte-quarter", "T1 2024")
+    page.wait_for_function("() => document.querySelectorAll('path.carte-zone').length === 5", timeout=20000)
+    wait_ready(page)
+    assert "arrêté du 15/02/2024" in page.inner_text("#carte-layers-legend")
+    assert count(page, "path.carte-zone-ZIP") == 2
+    assert count(page, "path.carte-blanche") == len(perimeters.uncovered(data, shapes, "2024Q1"))
+    # a quarter before the first signature: no CPTS drawn, every commune a « zone blanche »
+    choose(page, "carte-quarter", "T4 2019")
+    page.wait_for_function("(n) => document.querySelectorAll('path.carte-blanche').length === n",
+                           arg=len(perimeters.uncovered(data, shapes, "2019Q4")), timeout=60000)
+    page.wait_for_function("() => !document.querySelector('path.carte-cpts, path.carte-zone')", timeout=20000)
+    wait_ready(page)
+    assert "aucun arrêté en vigueur" in page.inner_text("#carte-layers-legend")
+    assert not page.console_errors

@@ -36,13 +36,13 @@ def test_key_follows_the_store_version_not_its_identity(disk_settings, store_dat
 
 
 def test_describe_is_served_from_the_cache(disk_settings, store_data, monkeypatch):
-    first = catalogue.describe(store_data)
+    first = catalogue.describe(store_data, "R84")
 
     def must_not_run(*_a, **_k):
         raise AssertionError("recalculé")
 
     monkeypatch.setattr(catalogue.describe, "compute", must_not_run)
-    assert catalogue.describe(store_data) == first
+    assert catalogue.describe(store_data, "R84") == first
 
 
 def test_unhashable_arguments_are_refused(disk_settings):

@@ -88,15 +88,15 @@ def test_values_are_the_last_known_at_the_quarter(store_data):
 
 
 def test_normalise_falls_back_on_anything_unknown(store_data):
-    ok = mapping.normalise(store_data, "msp_count", "departement", "2023Q4", "D69")
+    ok = mapping.normalise(store_data, "msp_count", "departement", "2023Q4", "D69", "R84")
     assert ok == {"indicator": "msp_count", "level": "departement", "quarter": "2023Q4", "selected": "D69"}
-    bad = mapping.normalise(store_data, "<script>", "planete", "2099Q9", "D75")   # D75 not in the region
+    bad = mapping.normalise(store_data, "<script>", "planete", "2099Q9", "D75", "R84")   # D75 not in the region
     assert bad["level"] == "departement" and bad["indicator"] in mapping.indicators(store_data, "departement")
     assert bad["quarter"] == store.latest_quarter(store_data) and bad["selected"] is None
-    assert mapping.normalise(store_data, None, None, None, ["x"])["selected"] is None
-    view = mapping.view_from_query(store_data, {"zoom": "99", "lat": "abc"})
+    assert mapping.normalise(store_data, None, None, None, ["x"], "R84")["selected"] is None
+    view = mapping.view_from_query(store_data, {"zoom": "99", "lat": "abc"}, "R84")
     assert view["zoom"] is None and view["center"] is None
-    view = mapping.view_from_query(store_data, {"zoom": "8", "lat": "45.5", "lng": "4.8"})
+    view = mapping.view_from_query(store_data, {"zoom": "8", "lat": "45.5", "lng": "4.8"}, "R84")
     assert view["zoom"] == 8 and view["center"] == [45.5, 4.8]
 
 
@@ -109,7 +109,7 @@ def test_panel_and_table(store_data):
                                "valeur-desc")
     values = [r["value"] for r in rows if r["value"] is not None]
     assert values == sorted(values, reverse=True) and len(rows) == 12
-    shown = {c: v for c, v, *_ in zip(*(mapping.choropleth(store_data, "msp_count", "departement", q)["values"][k]
+    shown = {c: v for c, v, *_ in zip(*(mapping.choropleth(store_data, "msp_count", "departement", q, "R84")["values"][k]
                                         for k in ("code", "value")))}
     assert all(r["value"] == shown[r["code"]] for r in rows if r["value"] is not None)   # the map's values
 

@@ -277,7 +277,7 @@ def test_memoised_data_is_shared_through_redis(cluster, built_store, store_data,
             raise AssertionError("recalculé au lieu d'être lu dans Redis")
 
         monkeypatch.setattr(catalogue.describe, "compute", must_not_run)
-        rows = catalogue.describe(store.open_store(built_store))
+        rows = catalogue.describe(store.open_store(built_store), "R84")
         assert [r["id"] for r in rows] == list(store_data.indicators.index)
     finally:
         settings.use(previous)

@@ -33,7 +33,7 @@ def _parser(conf: settings.Settings) -> argparse.ArgumentParser:
     b.add_argument("--raw", action="append", type=Path,
                    help=f"dossier de données brutes (répétable ; défaut : {conf.raw_dir})")
     b.add_argument("--out", type=Path, default=conf.data_dir, help="dossier du stock publié")
-    b.add_argument("--region", default=conf.region, help="région suivie (84 ou R84 ; 'toutes' pour la France)")
+    b.add_argument("--region", default=conf.region, help="région suivie (53, R53… ; FR ou 'toutes' pour la France)")
     c = sub.add_parser("check", help="valide les données brutes sans rien publier")
     c.add_argument("--raw", action="append", type=Path)
     c.add_argument("--region", default=conf.region)

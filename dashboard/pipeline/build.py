@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import territory
 from ..schema import KEY, STATUS_LABELS, STATUSES, TABLES
+from .. import settings
 from ..settings import Settings
 from . import plausibility, publish
 from .contribution import Contribution
@@ -423,12 +424,13 @@ def read_databases(database_url: str | None, echo) -> list[Contribution]:
     return out
 
 
-def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", publish_it: bool = True,
+def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publish_it: bool = True,
           echo: Callable[[str], None] = _stderr, reference_date: dt.date | None = None,
           lock_wait: float = Settings.build_lock_wait, database_url: str | None = None) -> BuildResult:
     """Build (and publish unless ``publish_it`` is False) a store version from raw folders (and the
     validated entries of the saisie database at ``database_url``, when given).
 
+    ``region``: "" (default) the region of the settings (``ACCES_SOINS_REGION``), None or "FR" all of France.
     ``reference_date``: no observation may be dated after it (default: ``reference_date`` of
     sources.toml, else today). Publishing waits at most ``lock_wait`` seconds for a concurrent build
     (see publish.publish).
@@ -437,7 +439,8 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "R84", pu
     report: list[str] = []
     files, options = steps.run("Inventaire des fichiers", discover, [Path(d) for d in raw_dirs])
     try:
-        region = options["region"] if "region" in options else region_code(region)
+        region = options["region"] if "region" in options else region_code(
+            settings.current().region if region == "" else region)
     except ValueError:
         raise BuildError(f"région {region!r} invalide : attendu un code INSEE de région (84 ou R84) "
                          f"ou « toutes »") from None
