@@ -14,7 +14,7 @@ import time
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
 
-from dashboard import appraisal, pack, plan, store, validate
+from dashboard import appraisal, exports, pack, plan, store, validate
 from layouts import plan as page
 
 
@@ -123,7 +123,7 @@ def export_xlsx(n_clicks, quarter):
         return no_update
     data, conf, region, q, table = _export_table(quarter)
     readme = plan.export_readme(data.version, data.built_at, region, q, plan.thresholds_of(conf))
-    content = plan.to_xlsx(table, readme=readme)
+    content = plan.to_xlsx(table, readme=readme, definitions=exports.definitions(data, table["indicateur"].unique()))
     return dcc.send_bytes(content, f"suivi-plan-{region}-{q}.xlsx",
                           type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

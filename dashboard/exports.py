@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import periods, store
+from . import fmt, periods, store
 from .cache import memoize
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS
@@ -47,12 +47,56 @@ def all_values(data: store.Store) -> pd.DataFrame:
         "niveau": frame["level"].map(lambda lv: LEVEL_LABELS.get(lv, lv or "")),
         "periode": frame["period"],
         "trimestre": frame["period"].map(periods.label),
-        "valeur": frame["value"],
+        "valeur": [fmt.rounded(v, u) for v, u in zip(frame["value"], frame["unit"].fillna(""))],  # display precision
         "statut": frame["status"].map(lambda s: STATUS_LABELS.get(s, s)),
         "source": frame["source"].fillna(""),
         "note": frame["note"].fillna(""),
     })
     return out.reset_index(drop=True)[[c for c, _ in COLUMNS]]
+
+
+# the « Définitions » sheet of every XLSX: (column, catalogue field), in this order
+DEFINITION_COLUMNS = [("indicateur", "id"), ("libelle", "label"), ("unite", "unit"), ("frequence", "frequency"),
+                      ("definition", "definition"), ("source", "source")]
+DEFINITIONS_SHEET = "Définitions"
+MAX_WIDTH = 60          # characters: a longer column wraps its text instead of widening
+
+
+def definitions(data: store.Store, indicators=None) -> pd.DataFrame:
+    """The catalogue's definitions, units and sources of ``indicators`` (all by default), in catalogue order."""
+    ind = data.indicators.sort_values("order", kind="stable")
+    if indicators is not None:
+        ind = ind[ind["id"].isin(list(indicators))]
+    return pd.DataFrame({col: ind[field].fillna("").astype(str).to_numpy() for col, field in DEFINITION_COLUMNS})
+
+
+def to_xlsx(sheets: list[tuple[str, pd.DataFrame]]) -> bytes:
+    """An XLSX workbook, one sheet per ``(name, table)``, each ready to read: bold header row frozen, an
+    auto-filter over the table, columns as wide as their content (long text wraps at ``MAX_WIDTH``)."""
+    import io
+
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        for name, table in sheets:
+            table.to_excel(xl, sheet_name=name[:31], index=False)
+            ws = xl.sheets[name[:31]]
+            ws.freeze_panes = "A2"
+            if len(table.columns):
+                ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table) + 1}"
+            for cell in ws[1]:
+                cell.font = Font(bold=True)
+            for j, column in enumerate(table.columns, start=1):
+                sample = table[column].head(2000).map(lambda v: "" if v is None or v != v else str(v))
+                width = min(MAX_WIDTH, max([len(str(column)), *sample.map(len).tolist()]) + 2)
+                letter = get_column_letter(j)
+                ws.column_dimensions[letter].width = width
+                if width == MAX_WIDTH:
+                    for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return buf.getvalue()
 
 
 def to_csv(frame: pd.DataFrame) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import fmt, mapping, periods, queries, store
+from . import fmt, mapping, periods, queries, settings, store
 
 SLIDES = ("plan", "carte", "territoire", "trimestre", "source")
 SLIDE_LABELS = {"plan": "Le plan en chiffres", "carte": "Carte", "territoire": "Territoire à la une",
@@ -24,8 +24,11 @@ PAUSE_SECONDS = 60           # a touch, click or key pauses the rotation this lo
 POLL_SECONDS = 60            # /healthz is polled this often (new data version → reload)
 MIN_POLL, MAX_POLL = 2, 3600
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+#: A figure more than a year older than the newest published one is marked with its year (« donnée de 2018 »).
+OLD_AFTER_QUARTERS = 4
+#: Default of ``ACCES_SOINS_KIOSK_MAX_AGE_QUARTERS`` (defined in the settings): figures older than this many
+#: quarters before the newest published one are left out; 0: no limit.
+MAX_AGE_QUARTERS = settings.Settings.kiosk_max_age_quarters
 
 
 # ---- configuration (settings, then URL), validated -------------------------------------------
@@ -80,12 +83,51 @@ def config(settings_slides: str, settings_seconds: int, query: dict | None = Non
     )
 
 
-# ---- dates -------------------------------------------------------------------------------------
+# ---- dates and age of the figures -----------------------------------------------------------
 
 def data_date(data: store.Store) -> str | None:
-    """The date the figures describe: end of the latest quarter with a value (French)."""
+    """The date of the newest figures of the store: end of the latest quarter with a value (French)."""
     q = store.latest_quarter(data)
     return fmt.quarter_end(q) if q else None
+
+
+def dates_text(quarters) -> str | None:
+    """What a slide says of the date of its figures: « Données au 31 décembre 2023 » when they share a
+    quarter, « Données du 30 juin 2023 au 31 décembre 2023 » when they span several; None without figures."""
+    qs = sorted({q for q in quarters if q})
+    if not qs:
+        return None
+    if len(qs) == 1:
+        return f"Données au {fmt.quarter_end(qs[0])}"
+    return f"Données du {fmt.quarter_end(qs[0])} au {fmt.quarter_end(qs[-1])}"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """The age of a figure, in quarters before the newest figure of the store (``reference``)."""
+
+    reference: str | None
+    max_age: int = MAX_AGE_QUARTERS        # 0: no limit
+
+    @property
+    def oldest(self) -> str | None:
+        """The oldest quarter shown (None: no limit)."""
+        return periods.shift(self.reference, -self.max_age) if self.reference and self.max_age > 0 else None
+
+    def age(self, quarter: str) -> int:
+        return periods.index(self.reference) - periods.index(quarter) if self.reference else 0
+
+    def shown(self, quarter: str) -> bool:
+        """Whether a figure of ``quarter`` is recent enough for the screen."""
+        return self.max_age <= 0 or self.age(quarter) <= self.max_age
+
+    def mark(self, quarter: str) -> str | None:
+        """« donnée de 2018 » for a figure more than a year older than the newest one, else None."""
+        return f"donnée de {periods.parse(quarter)[0]}" if self.age(quarter) > OLD_AFTER_QUARTERS else None
+
+
+def freshness(data: store.Store, max_age: int = MAX_AGE_QUARTERS) -> Freshness:
+    return Freshness(store.latest_quarter(data), max_age)
 
 
 def built_date(data: store.Store) -> str | None:
@@ -103,24 +145,26 @@ def _change_text(change: queries.Change | None, unit: str) -> str | None:
     return f"{fmt.delta(change.delta, unit)} depuis le {fmt.quarter(change.since)}"
 
 
-@lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
-def plan_cards(data: store.Store, region: str) -> list[dict]:
+@lru_cache(maxsize=8)   # per (store version, region, max age): a Store is immutable
+def plan_cards(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> list[dict]:
     """Headline indicators of the plan (catalogue ``plan`` flag) with their latest regional value, its change
     since the previous observation and, when the plan sets one, the taux d'avancement toward the target
-    (the same rules as the plan page: :mod:`dashboard.queries`). Indicators with targets come first."""
+    (the same rules as the plan page: :mod:`dashboard.queries`). Indicators with targets come first.
+    Figures older than ``max_age`` quarters are left out, old ones carry ``old_text`` (« donnée de 2018 »)."""
+    fresh = freshness(data, max_age)
     cards = []
     for ident, row in data.indicators.iterrows():
         if not bool(row["plan"]):
             continue
         last = queries.latest(data, ident, region)
-        if last is None:
+        if last is None or not fresh.shown(last["period"]):
             continue
         unit = row["unit"]
         card = {
             "id": ident, "label": row["short_label"] or row["label"], "unit": unit,
             "value": last["value"], "value_text": fmt.value(last["value"], unit),
             "period": last["period"], "period_text": fmt.quarter(last["period"]),
-            "status": last["status"], "source": last["source"],
+            "old_text": fresh.mark(last["period"]), "status": last["status"], "source": last["source"],
             "change_text": _change_text(queries.change_since_previous(data, ident, region, last["period"]), unit),
             "target": None,
         }
@@ -143,15 +187,17 @@ def departements(data: store.Store, region: str) -> list[dict]:
     return [{"code": r["code"], "name": r["name"], "population": r["population"]} for _, r in rows.iterrows()]
 
 
-def map_indicator(data: store.Store, region: str) -> str | None:
-    """The indicator with the most départements valued at its latest period (ties: catalogue order)."""
+def map_indicator(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> str | None:
+    """The indicator with the most départements valued at its latest period (ties: catalogue order), among
+    those whose latest period is recent enough (``max_age``)."""
+    fresh = freshness(data, max_age)
     codes = {d["code"] for d in departements(data, region)}
     obs = data.observations
     obs = obs[obs["territory"].isin(codes)]
     best, best_n = None, 0
     for ident in data.indicators.index:
         sub = obs[obs["indicator"] == ident]
-        if not len(sub):
+        if not len(sub) or not fresh.shown(sub["period"].max()):
             continue
         n = int((sub["period"] == sub["period"].max()).sum())
         if n > best_n:
@@ -182,10 +228,10 @@ def classify(values: list[float], indicator: dict) -> tuple[list[int], list[tupl
     return classes, legend
 
 
-@lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
-def map_content(data: store.Store, region: str) -> dict | None:
+@lru_cache(maxsize=8)   # per (store version, region, max age): a Store is immutable
+def map_content(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> dict | None:
     """Values of the map indicator per département of the region (latest period), with classes."""
-    ident = map_indicator(data, region)
+    ident = map_indicator(data, region, max_age)
     if ident is None:
         return None
     ind = store.indicator(data, ident)
@@ -207,7 +253,8 @@ def map_content(data: store.Store, region: str) -> dict | None:
         items.append({**d, "value": v, "value_text": fmt.value(v, ind["unit"]), "status": r["status"],
                       "fill": colours[class_of[d["code"]]]})
     return {"indicator": ident, "label": ind["label"], "unit": ind["unit"], "period": period,
-            "period_text": fmt.quarter(period), "items": items, "legend": legend,
+            "period_text": fmt.quarter(period), "old_text": freshness(data, max_age).mark(period),
+            "items": items, "legend": legend,
             "has_demo": any(i["status"] == "demo" for i in items),
             "valued": sum(1 for i in items if i["value"] is not None)}
 
@@ -245,7 +292,9 @@ def map_svg(data: store.Store, content: dict, width: int = 900, height: int = 82
     def proj(p):
         return (pad + (p[0] * k - x0) * scale, pad + (-p[1] - y0) * scale)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+    # the picture is cropped to the region's extent, so the screen's box is filled by the map, not by margins
+    view_w, view_h = (max(xs) - min(xs)) * scale + 2 * pad, (max(ys) - min(ys)) * scale + 2 * pad
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {view_w:.0f} {view_h:.0f}" '
              f'font-family="Marianne, Arial, sans-serif">',
              '<defs><pattern id="h" width="12" height="12" patternUnits="userSpaceOnUse" '
              'patternTransform="rotate(45)"><rect width="12" height="12" fill="#f0f0f0"/>'
@@ -275,8 +324,8 @@ def map_svg(data: store.Store, content: dict, width: int = 900, height: int = 82
         value = _xml(item["value_text"] if item["value"] is not None else "–")
         labels.append(
             f'<g text-anchor="middle" fill="{ink}" stroke="{halo}" stroke-width="5" paint-order="stroke" '
-            f'stroke-linejoin="round"><text x="{cx:.0f}" y="{cy - 4:.0f}" font-size="25" font-weight="700">{name}</text>'
-            f'<text x="{cx:.0f}" y="{cy + 30:.0f}" font-size="32" font-weight="700">{value}</text></g>')
+            f'stroke-linejoin="round"><text x="{cx:.0f}" y="{cy - 4:.0f}" font-size="28" font-weight="700">{name}</text>'
+            f'<text x="{cx:.0f}" y="{cy + 32:.0f}" font-size="36" font-weight="700">{value}</text></g>')
     parts += labels + ["</svg>"]
     return "".join(parts)
 
@@ -285,10 +334,11 @@ def _xml(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-@lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
-def spotlights(data: store.Store, region: str) -> list[dict]:
-    """One sheet per département of the region: population, communes, EPCI, its latest values and a
-    local initiative, all from the store."""
+@lru_cache(maxsize=8)   # per (store version, region, max age): a Store is immutable
+def spotlights(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> list[dict]:
+    """One sheet per département of the region: population, communes, EPCI, its latest values recent
+    enough (``max_age``; old ones marked) with the date of its figures, and a local initiative."""
+    fresh = freshness(data, max_age)
     t = data.territories
     sheets = []
     deps = departements(data, region)
@@ -299,12 +349,12 @@ def spotlights(data: store.Store, region: str) -> list[dict]:
         facts = []
         for ident in data.indicators.index:
             last = queries.latest(data, ident, code)
-            if last is None:
+            if last is None or not fresh.shown(last["period"]):
                 continue
             ind = data.indicators.loc[ident]
             facts.append({"label": ind["short_label"] or ind["label"], "value_text": fmt.value(last["value"], ind["unit"]),
-                          "period_text": fmt.quarter(last["period"]), "status": last["status"],
-                          "note": last["note"]})
+                          "period": last["period"], "period_text": fmt.quarter(last["period"]),
+                          "old_text": fresh.mark(last["period"]), "status": last["status"], "note": last["note"]})
         ini = data.initiatives
         local = ini[(ini["territory"] == code) | ini["territory"].isin(communes["code"])]
         initiative = None
@@ -314,18 +364,21 @@ def spotlights(data: store.Store, region: str) -> list[dict]:
         sheets.append({"code": code, "name": d["name"],
                        "population_text": fmt.number(d["population"]) if d["population"] == d["population"] else "–",
                        "communes_text": fmt.number(len(communes)), "epci_text": fmt.number(len(epci)),
-                       "facts": facts[:4], "initiative": initiative})
+                       "facts": facts[:4], "dates_text": dates_text(f["period"] for f in facts[:4]),
+                       "initiative": initiative})
     return sheets
 
 
-@lru_cache(maxsize=4)   # per (store version, region): a Store is immutable
-def quarter_summary(data: store.Store, region: str, limit: int = 5) -> dict:
-    """« Ce trimestre » in plain French: the region's latest figures, most recent first, each with its date,
-    its change since the previous observation and its taux d'avancement (rules of :mod:`dashboard.queries`)."""
+@lru_cache(maxsize=8)   # per (store version, region, max age): a Store is immutable
+def quarter_summary(data: store.Store, region: str, limit: int = 5, max_age: int = MAX_AGE_QUARTERS) -> dict:
+    """« Ce trimestre » in plain French: the region's latest figures recent enough (``max_age``), most recent
+    first, each with its date, its change since the previous observation and its taux d'avancement (rules
+    of :mod:`dashboard.queries`); old ones carry ``old_text``."""
+    fresh = freshness(data, max_age)
     latest_rows = []
     for ident, row in data.indicators.iterrows():
         last = queries.latest(data, ident, region)
-        if last is not None:
+        if last is not None and fresh.shown(last["period"]):
             latest_rows.append((last["period"], -int(row["order"]), ident, row, last))
     latest_rows.sort(reverse=True)
     sentences = []
@@ -339,25 +392,32 @@ def quarter_summary(data: store.Store, region: str, limit: int = 5) -> dict:
         if prog is not None:
             text += (f" ; avancement {fmt.percent(prog.percent)} vers la cible de "
                      f"{fmt.target(prog.target['value'], unit)} au {fmt.quarter(prog.target['period'])}")
-        sentences.append({"text": text + ".", "status": last["status"], "period": last["period"]})
+        sentences.append({"text": text + ".", "status": last["status"], "period": last["period"],
+                          "old_text": fresh.mark(last["period"])})
     q = sentences[0]["period"] if sentences else None
     return {"quarter": q, "quarter_text": fmt.quarter(q) if q else None, "sentences": sentences}
 
 
-def shows_demo(data: store.Store, region: str, slides: tuple[str, ...]) -> bool:
+def shown_figures(data: store.Store, region: str, slides: tuple[str, ...],
+                  max_age: int = MAX_AGE_QUARTERS) -> list[tuple[str, str]]:
+    """``(status, quarter)`` of every figure these slides show."""
+    out: list[tuple[str, str]] = []
+    if "plan" in slides:
+        out += [(c["status"], c["period"]) for c in plan_cards(data, region, max_age)]
+    if "carte" in slides:
+        content = map_content(data, region, max_age)
+        out += [(i["status"], content["period"]) for i in content["items"] if i["value"] is not None] if content else []
+    if "territoire" in slides:
+        out += [(f["status"], f["period"]) for s in spotlights(data, region, max_age) for f in s["facts"]]
+    if "trimestre" in slides:
+        out += [(s["status"], s["period"]) for s in quarter_summary(data, region, max_age=max_age)["sentences"]]
+    return out
+
+
+def shows_demo(data: store.Store, region: str, slides: tuple[str, ...], max_age: int = MAX_AGE_QUARTERS) -> bool:
     """Whether one of these slides shows a demo value (the banner says so only then; never on the public
     instance, whose store holds observed values only)."""
-    statuses: set = set()
-    if "plan" in slides:
-        statuses |= {c["status"] for c in plan_cards(data, region)}
-    if "carte" in slides:
-        content = map_content(data, region)
-        statuses |= {i["status"] for i in content["items"]} if content else set()
-    if "territoire" in slides:
-        statuses |= {f["status"] for s in spotlights(data, region) for f in s["facts"]}
-    if "trimestre" in slides:
-        statuses |= {s["status"] for s in quarter_summary(data, region)["sentences"]}
-    return "demo" in statuses
+    return any(status == "demo" for status, _q in shown_figures(data, region, slides, max_age))
 
 
 def sources(data: store.Store, limit: int = 6) -> list[str]:

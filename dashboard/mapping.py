@@ -365,7 +365,8 @@ def export_frame(data: store.Store, indicator: str, level: str, quarter: str, re
     return pd.DataFrame({
         "territoire": [r["code"] for r in rows], "nom_territoire": [r["name"] for r in rows],
         "indicateur": indicator, "libelle_indicateur": ind.get("label", ""), "unite": ind.get("unit", ""),
-        "valeur": [fmt.rounded(r["value"], ind.get("unit", "")) for r in rows],      # display precision "statut": [r["status"] for r in rows],
+        "valeur": [fmt.rounded(r["value"], ind.get("unit", "")) for r in rows],      # display precision
+        "statut": [r["status"] for r in rows],                                     # observée / estimée / démo
         "trimestre_de_la_valeur": [r["period"] for r in rows], "source": [r["source"] for r in rows],
     })
 

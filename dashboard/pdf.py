@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -199,7 +200,7 @@ def _profile(pdf, sheet):
 
 
 def _trends(pdf, sheet):
-    _heading(pdf, SECTIONS[1], new_page=True)
+    _heading(pdf, SECTIONS[1])          # sections flow: no page left nearly blank before the charts
     if not sheet["trends"]:
         _text(pdf, "Aucune série des indicateurs du plan n'est disponible à ce niveau territorial.")
         return
@@ -242,7 +243,8 @@ def _chart(pdf, x, y, w, h, tr):
     xs = [p[0] for p in pts] + ([_x(target["period"])] if target else [])
     ys = [p[1] for p in pts] + ([float(target["value"])] if target else [])
     x0, x1 = int(min(xs)), int(max(xs)) + 1
-    y1 = max(ys) * 1.1 if max(ys) > 0 else 1.0
+    ticks = axis_ticks(max(ys), unit)
+    y1 = ticks[-1][0] * 1.05           # a little headroom above the top tick
     left, bottom = x + 12, y + h - 6
     width, height = w - 14, h - 10
 
@@ -256,11 +258,10 @@ def _chart(pdf, x, y, w, h, tr):
     pdf.set_line_width(0.2)
     pdf.set_font("DejaVu", "", 6)
     pdf.set_text_color(*GREY)
-    for frac in (0, 0.5, 1):
-        val = y1 / 1.1 * frac
+    for val, label in ticks:
         pdf.line(left, py(val), left + width, py(val))
         pdf.set_xy(x, py(val) - 1.5)
-        pdf.cell(11, 3, _t(fmt.value(val, unit, 0)), align="R")
+        pdf.cell(11, 3, _t(label), align="R")
     step = max(1, (x1 - x0) // 5)
     for year in range(x0, x1 + 1, step):
         pdf.set_xy(px(year) - 5, bottom + 0.5)
@@ -282,6 +283,21 @@ def _chart(pdf, x, y, w, h, tr):
         pdf.set_text_color(*ORANGE)
         pdf.set_xy(px(_x(target["period"])) - 22, py(float(target["value"])) - 4)
         pdf.cell(22, 3, _t(f"cible {fmt.value(target['value'], unit, 0)}"), align="R")
+
+
+def axis_ticks(top: float, unit: str, most: int = 4) -> list[tuple[float, str]]:
+    """Ticks of a value axis from 0 to at least ``top``: at most ``most`` + 1 positions on a nice step (1, 2, 2,5
+    or 5 × 10^k), each labelled with exactly its value — a count axis only has whole numbers (no « 2 » at 1,5),
+    a percentage or a rate shows the decimals its step needs."""
+    top = top if top and top > 0 else 1.0
+    raw = top / most
+    base = 10 ** math.floor(math.log10(raw))
+    step = next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw)
+    if fmt.decimals(unit) == 0 or unit == "nombre":
+        step = max(1.0, math.ceil(step))          # counts: whole numbers only
+    places = next(d for d in range(0, 6) if abs(round(step, d) - step) < 1e-9)   # 0,25 → 2 ; 2,5 → 1 ; 5 → 0
+    count = math.ceil(top / step - 1e-9)
+    return [(round(i * step, places), fmt.value(round(i * step, places), unit, places)) for i in range(count + 1)]
 
 
 def _runs(tr: dict) -> str:

@@ -464,7 +464,7 @@ def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds
                     "valeur": fmt.rounded(r["value"], unit), "trimestre_valeur": r["period"],
                     "statut_donnee": STATUS_LABELS.get(r["status"], r["status"]),
                     "source": r["source"], "note": r["note"],
-                    "cible": tgt["value"] if tgt else None, "echeance_cible": tgt["period"] if tgt else None,
+                    "cible": fmt.rounded(tgt["value"], unit) if tgt else None, "echeance_cible": tgt["period"] if tgt else None,
                     "avancement_pct": prog, "statut_plan": status,
                 })
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS)
@@ -475,16 +475,17 @@ def to_csv(table: pd.DataFrame) -> str:
     return exports.to_csv(table)
 
 
-def to_xlsx(table: pd.DataFrame, sheet: str = "Suivi du plan", readme: list[tuple[str, str]] | None = None) -> bytes:
-    """An XLSX workbook (openpyxl): the table, plus a « Lisez-moi » sheet (``readme`` key/value rows)."""
-    import io
-
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        table.to_excel(xl, sheet_name=sheet[:31], index=False)
-        if readme:
-            pd.DataFrame(readme, columns=["rubrique", "contenu"]).to_excel(xl, sheet_name="Lisez-moi", index=False)
-    return buf.getvalue()
+def to_xlsx(table: pd.DataFrame, sheet: str = "Suivi du plan", readme: list[tuple[str, str]] | None = None,
+            definitions: pd.DataFrame | None = None) -> bytes:
+    """An XLSX workbook: the table, a « Lisez-moi » sheet (``readme`` key/value rows) and a « Définitions » sheet
+    (the catalogue's definitions, units and sources: :func:`exports.definitions`), formatted by
+    :func:`exports.to_xlsx` (widths, frozen header, auto-filter)."""
+    sheets = [(sheet, table)]
+    if readme:
+        sheets.append(("Lisez-moi", pd.DataFrame(readme, columns=["rubrique", "contenu"])))
+    if definitions is not None:
+        sheets.append((exports.DEFINITIONS_SHEET, definitions))
+    return exports.to_xlsx(sheets)
 
 
 # ---------------------------------------------------------------------------------------------

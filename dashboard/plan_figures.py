@@ -5,6 +5,9 @@ Colours: Okabe–Ito palette (colour-blind safe); every meaning also carries a s
 """
 from __future__ import annotations
 
+import textwrap
+from dataclasses import dataclass
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -37,12 +40,61 @@ def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     return fig
 
 
+@dataclass(frozen=True)
+class Credit:
+    """What a chart must say by itself once saved as an image: where, when, from which sources, which data."""
+
+    place: str                    # the territory's name
+    quarter: str | None           # the quarter shown (« T4 2023 »)
+    sources: tuple[str, ...]      # the sources of the values drawn
+    version: str                  # the store version
+    built_at: str = ""
+
+    @classmethod
+    def of(cls, data, code: str, quarter: str | None, sources) -> "Credit":
+        """A chart's credit from the store: the territory's name, its version and build date."""
+        from . import queries
+
+        named = tuple(dict.fromkeys(str(x) for x in sources if isinstance(x, str) and x))
+        return cls(queries.name_of(data, code, code), quarter, named, data.version, data.built_at)
+
+
+SOURCE_WRAP = 120            # characters per source line at 10 px (plotly does not wrap text): a wide chart
+
+
+def sign(fig: go.Figure, credit: Credit | None, title: str | None = None, wrap: int = SOURCE_WRAP) -> go.Figure:
+    """The one title block of every chart (plan page, territory sheet): the title, « territory — quarter »,
+    « Source : … » and « Données : version … ». It is the figure's title, so plotly's PNG download keeps it
+    (a saved image says what, where, when and from what); at the top, it never collides with a legend set
+    below the plot."""
+    if credit is None:
+        return fig
+    head = title or (fig.layout.title.text if fig.layout.title and fig.layout.title.text else "")
+    where = credit.place + (f" — {fmt.quarter(credit.quarter)}" if credit.quarter else "")
+    lines = textwrap.wrap("Source : " + (" ; ".join(credit.sources) or "–"), wrap)
+    lines += textwrap.wrap(f"Données : version {credit.version}"
+                           + (f", construite le {fmt.short_date(credit.built_at)}" if credit.built_at else "")
+                           + " — tableau de bord Accès aux soins", wrap)
+    size = (fig.layout.title.font.size if fig.layout.title and fig.layout.title.font.size else 16)
+    block = (f"{head}<br>" if head else "") + f"<span style='font-size:{size - 3}px'>{where}</span><br>" + \
+        f"<span style='font-size:10px;color:{GREY}'>" + "<br>".join(lines) + "</span>"
+    # plotly gives every line of a title the title font's line height, whatever the span's size
+    height = round(size * 1.3 * ((2 if head else 1) + len(lines))) + size
+    old_top = fig.layout.margin.t or 0
+    fig.update_layout(title=dict(text=block, x=0, xanchor="left", xref="container", y=1, yanchor="top",
+                                 yref="container", pad=dict(t=size, l=8), font=dict(size=size)),
+                      margin=dict(t=height + 10))
+    if fig.layout.height:
+        fig.update_layout(height=fig.layout.height + height + 10 - old_top)     # the plot keeps its size
+    return fig
+
+
 def _unit_title(unit: str) -> str:
     return {"%": "% de la population", "nombre": "nombre"}.get(unit, unit)
 
 
 def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "nombre",
-                      as_of: str | None = None) -> go.Figure:
+                      as_of: str | None = None, credit: Credit | None = None) -> go.Figure:
     """Series (markers by provenance), target, required trajectory from the baseline and projection at the
     recent pace with its uncertainty band. ``df``: the indicator's observations (see plan.series)."""
     dec = fmt.decimals(unit)
@@ -109,10 +161,11 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
                          tickmode="array", tickvals=[c for c in cats if c.startswith("T4")] or cats)
     fig.update_yaxes(tickformat=f",.{dec}f", rangemode="tozero" if unit != "%" else "normal")
     title = label + (f" — au {fmt.quarter(as_of)}" if as_of else "")
-    return _layout(fig, title, _unit_title(unit))
+    return sign(_layout(fig, title, _unit_title(unit)), credit)
 
 
-def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_of: str) -> go.Figure:
+def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_of: str,
+                     credit: Credit | None = None) -> go.Figure:
     """Sorted horizontal bars: each département's contribution to the regional change since ``since``."""
     dec = fmt.decimals(unit)
     t = table.dropna(subset=["contribution"]).iloc[::-1]  # largest at the top
@@ -131,4 +184,4 @@ def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_
     fig = _layout(fig, title, "")
     fig.update_layout(xaxis_title=f"contribution à l'évolution régionale ({what})", showlegend=False,
                       hovermode="closest", height=max(320, 32 * len(t) + 120), margin=dict(l=180))
-    return fig
+    return sign(fig, credit)

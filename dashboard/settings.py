@@ -42,6 +42,9 @@ class Settings:
     frame_ancestors: str = ""            # sites allowed to embed the app (CSP frame-ancestors)
     kiosk_slides: str = "plan,carte,territoire,trimestre,source"
     kiosk_seconds: int = 12
+    # the kiosk leaves out figures more than this many quarters older than the newest published one (0: none):
+    # three years, so a public screen never shows a 2018 count as « le plan en chiffres » (docs/kiosque.md)
+    kiosk_max_age_quarters: int = 12
     status_on_track: float = 0.95        # share of expected progress for "en bonne voie"
     status_watch: float = 0.80           # ... for "à surveiller" (below: "en retard")
     build_lock_wait: float = 600.0       # seconds a build waits for a concurrent one before failing (exit 2)
@@ -76,6 +79,7 @@ def load() -> Settings:
         frame_ancestors=_env("FRAME_ANCESTORS"),
         kiosk_slides=_env("KIOSK_SLIDES", "plan,carte,territoire,trimestre,source"),
         kiosk_seconds=int(_env("KIOSK_SECONDS", "12")),
+        kiosk_max_age_quarters=int(_env("KIOSK_MAX_AGE_QUARTERS", str(Settings.kiosk_max_age_quarters))),
         status_on_track=float(_env("STATUS_ON_TRACK", "0.95")),
         status_watch=float(_env("STATUS_WATCH", "0.80")),
         build_lock_wait=float(_env("BUILD_LOCK_WAIT", "600")),

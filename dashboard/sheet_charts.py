@@ -4,10 +4,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from . import fmt, periods
+from .plan_figures import Credit, sign
 from .schema import STATUS_LABELS
 
 LINE = "#000091"       # bleu France: the territory
 TARGET = "#b34000"     # orange: the target (blue/orange stays distinct for colour-blind readers)
+CARD_WRAP = 60         # characters per source line: a sheet's chart is a card, not the page's width
 
 
 def x_of(quarter: str) -> float:
@@ -16,7 +18,16 @@ def x_of(quarter: str) -> float:
     return year + (q - 1) / 4 + 0.125
 
 
-def trend_figure(trend: dict) -> go.Figure:
+def credit_of(sheet: dict, trend: dict) -> Credit:
+    """The credit of a sheet's chart: the territory, the sheet's quarter, the sources of the values drawn."""
+    return Credit(sheet["territory"]["name"], sheet["quarter"],
+                  tuple(dict.fromkeys(x for x in trend["series"]["source"] if isinstance(x, str) and x)),
+                  sheet["version"], sheet["built_at"])
+
+
+def trend_figure(trend: dict, credit: Credit | None = None) -> go.Figure:
+    """The trend of one indicator in a territory, with its target; ``credit`` adds the title block and the
+    source line (:func:`dashboard.plan_figures.sign`)."""
     series = trend["series"]
     unit = trend["unit"]
     xs = [x_of(p) for p in series["period"]]
@@ -47,4 +58,6 @@ def trend_figure(trend: dict) -> go.Figure:
                "linecolor": "#929292"},
         yaxis={"rangemode": "tozero", "gridcolor": "#e5e5e5", "ticksuffix": "\u202f%" if unit == "%" else ""},
     )
-    return fig
+    if credit is not None:
+        fig.update_layout(title_font_size=13)      # a small card: a smaller title block
+    return sign(fig, credit, trend.get("short_label") or trend.get("label"), wrap=CARD_WRAP)

@@ -12,7 +12,7 @@ import base64
 import dash
 from dash import dcc, html
 
-from dashboard import kiosk, queries, settings, store
+from dashboard import fmt, kiosk, queries, settings, store
 
 from .components import status_badge
 
@@ -28,8 +28,18 @@ def _mark(status: str | None, source: str = "") -> list:
     return [" ", status_badge(status, source)] if status and status != "observed" else []
 
 
-def _plan_slide(data: store.Store, region: str) -> html.Div:
-    cards = kiosk.plan_cards(data, region)
+def _old(text: str | None) -> list:
+    """An old figure says its year (« donnée de 2018 »), in words, not only in colour."""
+    return [" ", html.Span(text, className="kiosque-old")] if text else []
+
+
+def _when(period: str, text: str, old: str | None = None, prefix: str = "en ") -> html.Span:
+    """The quarter of a figure; ``data-period`` lets the tests compare it with the slide's date."""
+    return html.Span([prefix + text, *_old(old)], className="kiosque-when", **{"data-period": period})
+
+
+def _plan_slide(data: store.Store, region: str, max_age: int) -> html.Div:
+    cards = kiosk.plan_cards(data, region, max_age)
     if not cards:
         return html.P("Aucun indicateur du plan n'a encore de valeur publiée.", className="kiosque-empty")
     big, small = [c for c in cards if c["target"]][:3], [c for c in cards if not c["target"]][:4]
@@ -40,8 +50,8 @@ def _plan_slide(data: store.Store, region: str) -> html.Div:
         t = c["target"]
         body = [html.H3(c["label"], className="kiosque-card-label"),
                 html.P([html.Span(c["value_text"], className="kiosque-big-number"), *_mark(c["status"], c["source"])]),
-                html.P([f"en {c['period_text']}", f" · {c['change_text']}" if c["change_text"] else ""],
-                       className="kiosque-card-when")]
+                html.P([_when(c["period"], c["period_text"], c["old_text"]),
+                        f" · {c['change_text']}" if c["change_text"] else ""], className="kiosque-card-when")]
         if t:
             body += [
                 html.Div(html.Div(className="kiosque-bar-fill", style={"width": f"{t['share'] * 100:.1f}%"}),
@@ -56,17 +66,17 @@ def _plan_slide(data: store.Store, region: str) -> html.Div:
         return html.Article([
             html.H3(c["label"], className="kiosque-card-label"),
             html.P([html.Span(c["value_text"], className="kiosque-mid-number"), *_mark(c["status"], c["source"])]),
-            html.P(f"en {c['period_text']}", className="kiosque-card-when"),
+            html.P(_when(c["period"], c["period_text"], c["old_text"]), className="kiosque-card-when"),
         ], className="kiosque-card")
 
     return html.Div([
         html.Div([big_card(c) for c in big], className="kiosque-cards-big"),
         html.Div([small_card(c) for c in small], className="kiosque-cards-small") if small else None,
-    ])
+    ], className="kiosque-body kiosque-plan")
 
 
-def _map_slide(data: store.Store, region: str) -> html.Div:
-    content = kiosk.map_content(data, region)
+def _map_slide(data: store.Store, region: str, max_age: int) -> html.Div:
+    content = kiosk.map_content(data, region, max_age)
     if content is None:
         return html.P("Aucune valeur départementale n'est encore publiée.", className="kiosque-empty")
     svg = kiosk.map_svg(data, content)
@@ -83,24 +93,29 @@ def _map_slide(data: store.Store, region: str) -> html.Div:
         html.Div(picture, className="kiosque-map"),
         html.Div([
             html.H3(content["label"], className="kiosque-map-title"),
-            html.P(f"Par département, {content['period_text']}", className="kiosque-card-when"),
+            html.P(["Par département, ", _when(content["period"], content["period_text"], content["old_text"], "")],
+                   className="kiosque-card-when"),
             html.Ul(legend, className="kiosque-legend", **{"aria-label": "Légende"}),
             html.P(f"{len(valued)} département{'s' if len(valued) > 1 else ''} sur {len(content['items'])} "
                    f"avec une valeur publiée.", className="kiosque-note"),
             html.P("Valeurs de démonstration (« démo ») : illustratives, pas des faits.",
                    className="kiosque-demo-note") if content["has_demo"] else None,
         ], className="kiosque-map-side"),
-    ], className="kiosque-map-layout")
+    ], className="kiosque-body kiosque-map-layout")
 
 
 def _spot(sheet: dict, first: bool) -> html.Article:
     facts = [html.Li([html.Span(f["label"], className="kiosque-fact-label"),
                       html.Span([f["value_text"], *_mark(f["status"])], className="kiosque-fact-value"),
-                      html.Span(f" en {f['period_text']}", className="kiosque-card-when")]) for f in sheet["facts"]]
+                      html.Span(_when(f["period"], f["period_text"], f["old_text"]), className="kiosque-card-when")])
+             for f in sheet["facts"]]
     ini = sheet["initiative"]
     return html.Article([
-        html.H3([sheet["name"], html.Span(f" ({sheet['code'][1:]})", className="kiosque-code")],
-                className="kiosque-spot-name"),
+        html.Div([
+            html.H3([sheet["name"], html.Span(f" ({sheet['code'][1:]})", className="kiosque-code")],
+                    className="kiosque-spot-name"),
+            html.P(sheet["dates_text"] or "", className="kiosque-slide-date"),
+        ], className="kiosque-spot-head"),
         html.Div([
             html.Div([
                 html.Dl([html.Dt("Habitants"), html.Dd(sheet["population_text"]),
@@ -116,45 +131,70 @@ def _spot(sheet: dict, first: bool) -> html.Article:
     ], className="kiosque-spot", hidden=not first)
 
 
-def _territory_slide(data: store.Store, region: str) -> html.Div:
-    sheets = kiosk.spotlights(data, region)
-    return html.Div([_spot(s, i == 0) for i, s in enumerate(sheets)], className="kiosque-spots")
+def _territory_slide(data: store.Store, region: str, max_age: int) -> html.Div:
+    sheets = kiosk.spotlights(data, region, max_age)
+    return html.Div([_spot(s, i == 0) for i, s in enumerate(sheets)], className="kiosque-body kiosque-spots")
 
 
-def _quarter_slide(data: store.Store, region: str) -> html.Div:
-    summary = kiosk.quarter_summary(data, region)
+def _quarter_slide(data: store.Store, region: str, max_age: int) -> html.Div:
+    summary = kiosk.quarter_summary(data, region, max_age=max_age)
     if not summary["sentences"]:
-        return html.P("Aucune valeur régionale publiée.", className="kiosque-empty")
+        return html.P("Aucune valeur régionale récente publiée.", className="kiosque-empty")
     return html.Div([
-        html.P(f"Derniers chiffres régionaux, le plus récent au {summary['quarter_text']}", className="kiosque-kicker"),
-        html.Ul([html.Li([s["text"], *_mark(s["status"])]) for s in summary["sentences"]],
+        html.P("Derniers chiffres régionaux, du plus récent au plus ancien", className="kiosque-kicker"),
+        html.Ul([html.Li([html.Span(s["text"], **{"data-period": s["period"]}), *_old(s["old_text"]),
+                          *_mark(s["status"])]) for s in summary["sentences"]],
                 className="kiosque-sentences"),
-    ])
+    ], className="kiosque-body")
 
 
-def _source_slide(data: store.Store) -> html.Div:
+def _source_slide(data: store.Store, shown: list[tuple[str, str]], max_age: int) -> html.Div:
+    """Sources and versions; ``shown``: (status, quarter) of the figures of the kiosk's other slides."""
     counts = kiosk.status_counts(data)
+    oldest = kiosk.freshness(data, max_age).oldest
     return html.Div([
-        html.P(["Données au ", html.Strong(kiosk.data_date(data) or "–")], className="kiosque-source-date"),
-        html.P(f"Version publiée le {kiosk.built_date(data) or '–'}.", className="kiosque-note"),
-        html.H3("Sources", className="kiosque-card-label"),
-        html.Ul([html.Li(s) for s in kiosk.sources(data)], className="kiosque-sources"),
-        html.P("Ce kiosque n'affiche que des valeurs observées, issues de sources nommées." if data.public else
-               f"Valeurs : {counts.get('observed', 0)} observées, {counts.get('estimated', 0)} estimées, "
-               f"{counts.get('demo', 0)} de démonstration.", className="kiosque-note"),
-        html.P(f"Tableau de bord libre de l'ARS {queries.name_of(data, queries.region_of(data) or '')} — suivi du plan "
-               "d'accès aux soins.",
-               className="kiosque-note"),
-    ])
+        html.Div([
+            html.P(f"Chiffres affichés : {(kiosk.dates_text(q for _s, q in shown) or 'aucun').lower()}.",
+                   className="kiosque-source-date"),
+            html.P(f"Version publiée le {kiosk.built_date(data) or '–'} ; chiffres les plus récents de la version au "
+                   f"{kiosk.data_date(data) or '–'}.", className="kiosque-note"),
+            html.P(f"Les chiffres antérieurs au {fmt.quarter(oldest)} ne sont pas affichés ; ceux de plus d'un an "
+                   "avant les plus récents portent leur année.", className="kiosque-note") if oldest else None,
+        ]),
+        html.Div([
+            html.H3("Sources", className="kiosque-card-label"),
+            html.Ul([html.Li(s) for s in kiosk.sources(data)], className="kiosque-sources"),
+        ]),
+        html.Div([
+            html.P("Ce kiosque n'affiche que des valeurs observées, issues de sources nommées." if data.public else
+                   f"Valeurs : {counts.get('observed', 0)} observées, {counts.get('estimated', 0)} estimées, "
+                   f"{counts.get('demo', 0)} de démonstration.", className="kiosque-note"),
+            html.P(f"Tableau de bord libre de l'ARS {queries.name_of(data, queries.region_of(data) or '')} — suivi du "
+                   "plan d'accès aux soins.", className="kiosque-note"),
+        ]),
+    ], className="kiosque-body")
 
 
 BUILDERS = {
-    "plan": lambda d, r: _plan_slide(d, r),
-    "carte": lambda d, r: _map_slide(d, r),
-    "territoire": lambda d, r: _territory_slide(d, r),
-    "trimestre": lambda d, r: _quarter_slide(d, r),
-    "source": lambda d, r: _source_slide(d),
+    "plan": _plan_slide,
+    "carte": _map_slide,
+    "territoire": _territory_slide,
+    "trimestre": _quarter_slide,
 }
+
+
+def _slide(data: store.Store, region: str, name: str, slides: tuple[str, ...], max_age: int) -> list:
+    """A slide's heading with the date of its own figures (the territory slide dates each département),
+    then its content."""
+    if name == "source":
+        shown = kiosk.shown_figures(data, region, tuple(s for s in slides if s != "source") or kiosk.SLIDES, max_age)
+        return [html.Div(html.H2(kiosk.SLIDE_LABELS[name], className="kiosque-slide-title"), className="kiosque-slide-head"),
+                _source_slide(data, shown, max_age)]
+    date = None if name == "territoire" else kiosk.dates_text(
+        q for _s, q in kiosk.shown_figures(data, region, (name,), max_age))
+    return [html.Div([html.H2(kiosk.SLIDE_LABELS[name], className="kiosque-slide-title"),
+                      html.P(date, className="kiosque-slide-date") if date else None], className="kiosque-slide-head"),
+            BUILDERS[name](data, region, max_age)]
 
 
 def layout(**query) -> html.Div:
@@ -166,23 +206,18 @@ def layout(**query) -> html.Div:
         return html.Div([html.H1("Accès aux soins", className="kiosque-title"),
                          html.P("Données momentanément indisponibles.", className="kiosque-empty")],
                         id=_id("root"), className="kiosque")
-    region = conf.region
+    region, max_age = conf.region, conf.kiosk_max_age_quarters
     region_name = queries.name_of(data, region, region)
-    shows_demo = kiosk.shows_demo(data, region, cfg.slides)
-    slides = []
-    for i, name in enumerate(cfg.slides):
-        slides.append(html.Section([
-            html.H2(kiosk.SLIDE_LABELS[name], className="kiosque-slide-title"),
-            BUILDERS[name](data, region),
-        ], id=_id(f"diapo-{name}"), className="kiosque-slide", hidden=i > 0, **{"data-slide": name}))
-    date = kiosk.data_date(data)
+    shows_demo = kiosk.shows_demo(data, region, cfg.slides, max_age)
+    slides = [html.Section(_slide(data, region, name, cfg.slides, max_age), id=_id(f"diapo-{name}"),
+                           className="kiosque-slide", hidden=i > 0, **{"data-slide": name})
+              for i, name in enumerate(cfg.slides)]
     return html.Div([
         dcc.Store(id=_id("config"), data={**cfg.as_data(), "version": data.version}),
         dcc.Store(id=_id("engine")),
         html.Header([
             html.H1(["Accès aux soins", html.Span(f" en {region_name}", className="kiosque-region")],
                     className="kiosque-title"),
-            html.P(f"Données au {date}" if date else "", id=_id("date"), className="kiosque-date"),
         ], className="kiosque-header"),
         html.Div("Certaines valeurs sont de démonstration (marquées « démo ») : elles ne sont pas des faits.",
                  className="kiosque-demo-banner", role="note") if shows_demo else None,

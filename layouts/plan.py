@@ -205,7 +205,8 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str, apprai
         return [html.P("Choisissez un indicateur.")]
     meta, c, facts, table, since, b = d["meta"], d["card"], d["facts"], d["table"], d["since"], d["breakdown"]
     a, unit, label = c.assessment, c.unit, c.label
-    fig = plan_figures.trajectory_figure(d["series"], a, label, unit, quarter)
+    fig = plan_figures.trajectory_figure(d["series"], a, label, unit, quarter,
+                                         plan_figures.Credit.of(data, region, quarter, d["series"]["source"]))
     fig.update_layout(meta={"filename": f"plan-{indicator}-{quarter}"})
     traj_cols = [("trimestre_libelle", "Trimestre", "text"), ("valeur", "Valeur", "num"), ("statut", "Statut", "text"),
                  ("trajectoire_requise", "Trajectoire requise", "num"), ("projection", "Projection", "num"),
@@ -214,7 +215,8 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str, apprai
     has_demo = d["has_demo"]
     if d["has_breakdown"]:
         dec = fmt.decimals(unit)
-        bfig = plan_figures.breakdown_figure(b, meta["short_label"], unit, since, quarter)
+        bfig = plan_figures.breakdown_figure(b, meta["short_label"], unit, since, quarter,
+                                             plan_figures.Credit.of(data, region, quarter, [meta.get("source")]))
         bfig.update_layout(meta={"filename": f"plan-{indicator}-departements-{quarter}"})
         breakdown = [
             html.P("Contribution de chaque département à l'évolution régionale"

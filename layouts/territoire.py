@@ -195,11 +195,12 @@ def _trend_card(s: dict, tr: dict, printing: bool = False) -> html.Article:
         rows.append(html.Tr([html.Td(f"Cible {fmt.quarter(tr['target']['period'])}"),
                              html.Td(fmt.target(tr["target"]["value"], tr["unit"]), className="num"),
                              html.Td("cible du plan")]))
+    fig = sheet_charts.trend_figure(tr, sheet_charts.credit_of(s, tr))
     return html.Article([
         html.H3(tr["short_label"]),
-        dcc.Graph(figure=sheet_charts.trend_figure(tr), config=graph_config(f"territoire-{tr['indicator']}", toolbar=False),
+        dcc.Graph(figure=fig, config=graph_config(f"territoire-{tr['indicator']}", toolbar=False),
                   className="territoire-graph",
-                  style={"height": "220px"},
+                  style={"height": f"{fig.layout.height}px"},
                   id=_id(f"graph-{tr['indicator']}")),
         _progress(tr),
         appraisal_block(tr["appraisal"], (tr.get("progress") or {}).get("status")) if tr.get("appraisal") else None,

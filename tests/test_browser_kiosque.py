@@ -144,11 +144,100 @@ def test_kiosk_slides_screenshots_and_accessibility(kiosk_server, page, slide):
 
 
 def test_internal_kiosk_marks_demo_values(live_server, page):
+    """An internal kiosk shows recent demo values (medical assistants, T4 2023) marked « démo », with the banner.
+    (The map no longer picks an indicator whose latest values are 2018 demo values: too old for the screen.)"""
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.goto(live_server.url + "/kiosque?diapos=carte")
+    page.goto(live_server.url + "/kiosque?diapos=plan")
     kiosk_ready(page)
     text = page.inner_text("#kiosque-root")
-    assert "démonstration" in text
+    assert "démonstration" in text and page.locator(".kiosque-slide .badge-demo").count() >= 1
     page.wait_for_timeout(800)
-    page.screenshot(path=str(SHOTS / "kiosque-interne-carte.png"))
+    page.screenshot(path=str(SHOTS / "kiosque-interne-plan.png"))
     assert axe_violations(page) == []
+
+
+# ---- every slide dates its own figures; portrait screens; type for 3 m ------------------------------------
+
+SLIDE_DATE = """() => {
+  const slide = [...document.querySelectorAll('.kiosque-slide')].find(e => e.offsetHeight > 0);
+  const scope = slide.querySelector('.kiosque-spot:not([hidden])') || slide;    // a département at a time
+  const date = scope.querySelector('.kiosque-slide-date');
+  return {date: date ? date.textContent : null,
+          periods: [...scope.querySelectorAll('[data-period]')].map(e => e.dataset.period)};
+}"""
+
+
+@pytest.mark.parametrize("slide", ["plan", "carte", "territoire", "trimestre"])
+def test_each_slide_says_the_date_of_its_own_figures(kiosk_server, page, slide):
+    """The date on a slide is the date of the figures it shows (their quarter's end; a span when they differ),
+    not the newest date of the whole store (the SAS figures of T3 2024, shown on no slide)."""
+    from dashboard import fmt
+
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(kiosk_server.url + f"/kiosque?diapos={slide}")
+    kiosk_ready(page)
+    shown = page.evaluate(SLIDE_DATE)
+    quarters = sorted(set(shown["periods"]))
+    assert quarters, shown
+    expected = (f"Données au {fmt.quarter_end(quarters[0])}" if len(quarters) == 1 else
+                f"Données du {fmt.quarter_end(quarters[0])} au {fmt.quarter_end(quarters[-1])}")
+    assert shown["date"] == expected
+    assert "2024Q3" not in quarters and "30 septembre 2024" not in page.inner_text(".kiosque-slide:not([hidden])")
+    # figures more than three years older than the newest (2017–2018) are left out by default
+    assert all(q >= "2021Q3" for q in quarters), quarters
+
+
+INK = """() => {
+  // the extent of what is drawn (text and pictures) in the visible slide, against the slide's box
+  const slide = [...document.querySelectorAll('.kiosque-slide')].find(e => e.offsetHeight > 0);
+  const box = slide.getBoundingClientRect();
+  let top = Infinity, bottom = -Infinity;
+  const walk = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const range = document.createRange(); range.selectNodeContents(n);
+    for (const r of range.getClientRects()) { if (r.height) { top = Math.min(top, r.top); bottom = Math.max(bottom, r.bottom); } }
+  }
+  for (const img of slide.querySelectorAll('img')) {
+    const r = img.getBoundingClientRect(); if (r.height) { top = Math.min(top, r.top); bottom = Math.max(bottom, r.bottom); }
+  }
+  const area = document.querySelector('.kiosque-slides');
+  return {share: (bottom - box.top) / box.height, overflow: area.scrollHeight > area.clientHeight + 2};
+}"""
+
+SIZES = """() => {
+  // the smallest font size of any text in the slides and in the footer (hidden slides included)
+  const smallest = (root) => {
+    let min = Infinity;
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (n.textContent.trim()) min = Math.min(min, parseFloat(getComputedStyle(n.parentElement).fontSize));
+    }
+    return min;
+  };
+  return {slides: smallest(document.querySelector('.kiosque-slides')),
+          footer: smallest(document.querySelector('.kiosque-footer'))};
+}"""
+
+
+@pytest.mark.parametrize("width,height", [(1920, 1080), (1080, 1920)])
+def test_kiosk_type_is_readable_at_three_metres(kiosk_server, page, width, height):
+    """docs/kiosque.md: at 1080p, every text of a slide ≥ 32 px, the footer ≥ 24 px, in both orientations."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(kiosk_server.url + "/kiosque")
+    kiosk_ready(page)
+    sizes = page.evaluate(SIZES)
+    assert sizes["slides"] >= 32 and sizes["footer"] >= 24, sizes
+
+
+@pytest.mark.parametrize("slide", ["plan", "carte", "territoire", "trimestre", "source"])
+def test_portrait_screen_uses_its_full_height(kiosk_server, page, slide):
+    """On a 1080×1920 screen the content spreads over the slide's height (it filled the top third) and
+    nothing overflows; screenshots in test-artifacts/kiosque-portrait-*.png."""
+    page.set_viewport_size({"width": 1080, "height": 1920})
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(kiosk_server.url + f"/kiosque?diapos={slide}")
+    kiosk_ready(page)
+    ink = page.evaluate(INK)
+    assert ink["share"] >= 0.75 and not ink["overflow"], ink
+    page.screenshot(path=str(SHOTS / f"kiosque-portrait-{slide}.png"))

@@ -115,6 +115,34 @@ def test_print_view_has_no_navigation(live_server, page):
     assert axe_violations(page) == []
 
 
+def test_printed_sheet_flows_without_blank_pages(live_server, page):
+    """Chromium's own print of the print view (what « Imprimer » gives on paper): sections flow one after the
+    other, so a département fits in at most five A4 pages, none of them blank (it was nine, one per section);
+    the charts are drawn at their paper width (no chart wider than its card). Pages as PNG in
+    test-artifacts/territoire-impression-*.png with `pdftoppm` when available."""
+    import shutil
+    import subprocess
+
+    from pypdf import PdfReader
+
+    _open(page, live_server, "/territoire/D15?impression=1")
+    page.wait_for_selector(".territoire-graph .main-svg")
+    page.emulate_media(media="print")
+    assert page.evaluate("() => [...document.querySelectorAll('.trend-card')].every(card => "
+                         "[...card.querySelectorAll('.main-svg')].every(svg => "
+                         "svg.getBoundingClientRect().width <= card.getBoundingClientRect().width + 1))")
+    path = ROOT / "test-artifacts" / "territoire-impression.pdf"
+    path.write_bytes(page.pdf(format="A4", print_background=True, prefer_css_page_size=True))
+    pages = PdfReader(str(path)).pages
+    texts = [p.extract_text().strip() for p in pages]
+    assert 1 <= len(pages) <= 5, len(pages)
+    assert all(len(t) > 200 for t in texts), [len(t) for t in texts]          # no blank or near-blank page
+    assert "Cantal" in texts[0] and "Provenance des données" in texts[-1]      # all sections, in order
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(ROOT / "test-artifacts" / "territoire-impression")],
+                       check=True, timeout=60)
+
+
 def test_pdf_and_csv_downloads(live_server, page, store_data):
     from pypdf import PdfReader
 

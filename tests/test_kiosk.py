@@ -128,3 +128,36 @@ def test_validators(public, internal):
     assert validate.integer(99, 0, 5) is None
     with pytest.raises(PreventUpdate):
         validate.no_update()
+
+
+def test_old_figures_are_marked_or_left_out(public):
+    """The newest figure of the default data is T3 2024: a figure more than a year older says its year, one
+    more than ``max_age`` quarters older is left out (default: three years, ACCES_SOINS_KIOSK_MAX_AGE_QUARTERS)."""
+    fresh = kiosk.freshness(public)
+    assert fresh.reference == "2024Q3" and fresh.oldest == "2021Q3"
+    assert fresh.mark("2023Q4") is None and fresh.mark("2023Q2") == "donnée de 2023"
+    assert fresh.shown("2021Q3") and not fresh.shown("2021Q2")
+    by_default = {c["id"]: c for c in kiosk.plan_cards(public, "R84")}
+    assert "cds_count" not in by_default                       # T1 2018: left out
+    assert by_default["msp_count"]["old_text"] is None
+    unlimited = {c["id"]: c for c in kiosk.plan_cards(public, "R84", max_age=0)}
+    assert unlimited["cds_count"]["period"] == "2018Q1" and unlimited["cds_count"]["old_text"] == "donnée de 2018"
+    sentences = kiosk.quarter_summary(public, "R84")["sentences"]
+    assert all(s["period"] >= "2021Q3" for s in sentences)
+    assert [s["old_text"] for s in sentences if s["period"] == "2023Q2"] == ["donnée de 2023"]
+    assert all(f["period"] >= "2021Q3" for s in kiosk.spotlights(public, "R84") for f in s["facts"])
+
+
+def test_slide_dates_say_the_quarter_or_the_span():
+    assert kiosk.dates_text(["2023Q4", "2023Q4"]) == "Données au 31 décembre 2023"
+    assert kiosk.dates_text(["2024Q2", "2023Q2", None]) == "Données du 30 juin 2023 au 30 juin 2024"
+    assert kiosk.dates_text([]) is None
+
+
+def test_max_age_setting(monkeypatch):
+    from dashboard import settings
+
+    monkeypatch.setenv("ACCES_SOINS_KIOSK_MAX_AGE_QUARTERS", "8")
+    assert settings.load().kiosk_max_age_quarters == 8
+    monkeypatch.delenv("ACCES_SOINS_KIOSK_MAX_AGE_QUARTERS")
+    assert settings.load().kiosk_max_age_quarters == kiosk.MAX_AGE_QUARTERS == 12

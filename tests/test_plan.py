@@ -190,3 +190,36 @@ def test_breakdown_figure(data):
     b = plan.breakdown(data, "msp_count", "nombre", "R84", "2023Q4", "2022Q4")
     fig = plan_figures.breakdown_figure(b, "MSP", "nombre", "2022Q4", "2023Q4")
     assert list(fig.data[0].x) == [-1, 10, 10]
+
+
+def test_chart_images_carry_title_territory_quarter_source_and_version(store_data):
+    """A downloaded PNG is the figure's layout drawn: the plan's two charts and the sheet's trend charts hold,
+    in their title block, the title, the territory, the quarter, the sources of the values and the data version."""
+    from dashboard import fmt, sheet, sheet_charts
+
+    data = store_data
+
+    def block(fig) -> str:
+        return fig.layout.title.text
+
+    df = queries.series(data, "msp_count", "R84", "2023Q4")
+    c = plan.card(data, _meta(data, "msp_count"), "R84", "2023Q4")
+    credit = plan_figures.Credit.of(data, "R84", "2023Q4", df["source"])
+    traj = plan_figures.trajectory_figure(df, c.assessment, "MSP", "nombre", "2023Q4", credit)
+    b = plan.breakdown(data, "msp_count", "nombre", "R84", "2023Q4", "2022Q4")
+    bars = plan_figures.breakdown_figure(b, "MSP", "nombre", "2022Q4", "2023Q4",
+                                         plan_figures.Credit.of(data, "R84", "2023Q4", [_meta(data, "msp_count")["source"]]))
+    fiche = sheet.assemble(data, "D15", "2023Q4")
+    trend = fiche["trends"][0]
+    small = sheet_charts.trend_figure(trend, sheet_charts.credit_of(fiche, trend))
+    region = queries.name_of(data, "R84")
+    for fig, place, sources in ((traj, region, set(df["source"])), (bars, region, {_meta(data, "msp_count")["source"]}),
+                                (small, "Cantal", set(trend["series"]["source"]))):
+        text = block(fig).replace("<br>", " ")
+        assert f"{place} — {fmt.quarter(fiche['quarter'] if fig is small else '2023Q4')}" in text
+        assert "Source : " in text and f"version {data.version}" in text
+        assert all(" ".join(src.split()) in " ".join(text.split()) for src in sources)
+        assert fig.layout.margin.t >= 60                       # room for the block above the plot
+    assert block(traj).startswith("MSP — au T4 2023") and block(small).startswith(trend["short_label"])
+    plain = plan_figures.trajectory_figure(df, c.assessment, "MSP", "nombre", "2023Q4")
+    assert "Source" not in plain.layout.title.text             # no credit, no block (tests, other uses)

@@ -153,3 +153,40 @@ def test_not_found_hook(app_settings, tmp_path):
     assert territoire.not_found("D15") is None
     response = territoire.not_found("D99")
     assert response.status_code == 404 and b"/territoire" in response.data
+
+
+@pytest.mark.parametrize("unit", ["nombre", "%", "consultations/hab./an"])
+def test_pdf_axis_ticks_are_labelled_with_their_own_value(unit):
+    """The PDF's value axes: every tick label is its position formatted (a count axis read « 0, 2, 3 » with
+    « 2 » drawn at 1,5), counts only on whole numbers, the top tick at or above the highest value."""
+    for top in (0, 0.3, 1, 2, 3, 3.65, 7, 14, 17, 57.3, 100, 383, 590, 2501):
+        ticks = pdf.axis_ticks(top, unit)
+        assert 2 <= len(ticks) <= 6 and ticks[0][0] == 0 and ticks[-1][0] >= top
+        steps = {round(b[0] - a[0], 9) for a, b in zip(ticks, ticks[1:])}
+        assert len(steps) == 1                                            # evenly spaced
+        for value, label in ticks:
+            places = len(label.split(",")[1].split("\u202f")[0]) if "," in label else 0
+            assert label == fmt.value(value, unit, places)
+            assert fmt.number(value, places) == fmt.number(round(value, places), places)
+            if unit == "nombre":
+                assert float(value).is_integer() and "," not in label
+
+
+def test_pdf_trend_ticks_of_the_cantal_and_its_target_in_words(store_data):
+    """Every chart of the D15 PDF gets exact ticks, and the text under each chart gives the département's own
+    target and status beside the regional context (not only a star on the chart)."""
+    from pypdf import PdfReader
+
+    s = sheet.assemble(store_data, "D15")
+    for tr in s["trends"]:
+        top = max([*tr["series"]["value"].astype(float), *([tr["target"]["value"]] if tr["target"] else [])])
+        for value, label in pdf.axis_ticks(top, tr["unit"]):
+            assert label in (fmt.value(value, tr["unit"], 0), fmt.value(value, tr["unit"], 1),
+                             fmt.value(value, tr["unit"], 2))
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.render(s))).pages).split())
+    own = [tr for tr in s["trends"] if tr["progress"] and tr["progress"]["own"] is not None]
+    assert own                                   # the Cantal has its own MSP target in the default data
+    for tr in own:
+        expected = " ".join(sheet.progress_text(tr).split())
+        assert expected.split(" — statut")[0] in text
+    assert "Cible de ce territoire" in text and "statut :" in text and "Contexte régional" in text

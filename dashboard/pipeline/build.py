@@ -18,7 +18,7 @@ from typing import Callable
 
 import pandas as pd
 
-from .. import territory
+from .. import fmt, territory
 from ..schema import KEY, STATUS_LABELS, STATUSES, TABLES
 from .. import settings
 from ..settings import Settings
@@ -275,7 +275,7 @@ def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame,
     winners["note"] = winners["note"].fillna("").astype(str)
     if len(losers):
         def describe(g: pd.DataFrame) -> str:
-            return " ; ".join(f"autre valeur {v:g} ({STATUS_LABELS[s]}, {src})"
+            return " ; ".join(f"autre valeur {fmt.pace(v)} ({STATUS_LABELS[s]}, {src})"   # French decimals
                               for v, s, src in zip(g["value"], g["status"], g["source"]))
         extra = losers.groupby(KEY, sort=False)[["value", "status", "source"]].apply(describe)
         extra.name = "_extra"
