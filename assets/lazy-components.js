@@ -4,16 +4,24 @@
  * Until a library's real bundle is loaded, window.<namespace> is a stand-in whose components load it on first
  * render and then render the real component with the same props. The stand-in stays what Dash sees afterwards
  * (the bundle's own assignment is captured), so a component keeps its identity across re-renders and a map or a
- * grid is never remounted. Each library is named by a <meta name="acces-soins-lazy" content="namespace url">.
+ * grid is never remounted. Each library is named by a <meta name="acces-soins-lazy" content="namespace url
+ * Component1,Component2… pages">, pages being "-" (stand-ins, any page) or the paths where it is loaded upfront.
  */
 (function () {
     "use strict";
     document.querySelectorAll('meta[name="acces-soins-lazy"]').forEach(function (meta) {
         var parts = (meta.getAttribute("content") || "").split(" ");
-        if (parts.length === 2) { lazy(parts[0], parts[1]); }
+        if (parts.length !== 4) { return; }
+        if (parts[3] === "-") { lazy(parts[0], parts[1], parts[2].split(",")); return; }
+        // A library that misbehaves when loaded late (dash-ag-grid) is loaded before the renderer starts, on its
+        // own pages only (links to them reload the page): a parser-inserted script runs before the next ones.
+        var here = window.location.pathname;
+        if (parts[3].split(",").some(function (page) { return here === page || here.indexOf(page + "/") === 0; })) {
+            document.write('<script src="' + parts[1] + '"><\/script>');
+        }
     });
 
-    function lazy(name, src) {
+    function lazy(name, src, components) {
     if (window[name]) { return; }
     var real = null;
     var loading = null;
@@ -48,10 +56,11 @@
 
     var namespace = new Proxy({}, {
         get: function (_target, type) {
-            if (typeof type !== "string" || type === "then") { return undefined; }
-            if (standIns[type]) { return standIns[type]; }     // a component already rendered keeps its identity
-            if (real) { return real[type]; }                   // anything else, once loaded, is the library's own
-            return (standIns[type] = standIn(type));
+            if (typeof type !== "string") { return undefined; }
+            // Only the library's components have stand-ins (a component keeps its identity once rendered);
+            // any other property (__esModule, chunk registries…) is the library's own, or absent before it loads.
+            if (components.indexOf(type) < 0) { return real ? real[type] : undefined; }
+            return standIns[type] || (standIns[type] = standIn(type));
         }
     });
     Object.defineProperty(window, name, {

@@ -6,6 +6,7 @@ import os
 import sys
 
 import dash
+from dash.development.base_component import Component
 from dash.fingerprint import build_fingerprint
 
 from . import appraisal, jobs
@@ -53,9 +54,12 @@ def create_app(conf: Settings) -> dash.Dash:
 
 
 LAZY_META = "acces-soins-lazy"
-# (module, main bundle, window namespace): component libraries used by one page only
-ON_DEMAND = (("dash_leaflet", "dash_leaflet.js", "dash_leaflet"),       # « Carte »
-             ("dash_ag_grid", "dash_ag_grid.min.js", "dash_ag_grid"))   # « Saisie »
+# (module, main bundle, window namespace, pages): component libraries used by one page only. dash-leaflet is
+# loaded by stand-ins on first render (any page may draw a map); dash-ag-grid misbehaves when loaded after the
+# renderer started (its grid never draws), so it is loaded upfront on the pages that use it, and links to them
+# reload the page (layouts/shell.py FULL_LOAD).
+ON_DEMAND = (("dash_leaflet", "dash_leaflet.js", "dash_leaflet", ()),                 # « Carte »
+             ("dash_ag_grid", "dash_ag_grid.min.js", "dash_ag_grid", ("/saisie",)))  # « Saisie »
 
 
 def _load_on_demand(app: dash.Dash) -> None:
@@ -67,7 +71,7 @@ def _load_on_demand(app: dash.Dash) -> None:
     of its components loads the bundle on first render, then renders the real component. The bundle's
     fingerprinted URL travels in a <meta> tag (the Content-Security-Policy forbids inline scripts).
     """
-    for name, bundle, namespace in ON_DEMAND:
+    for name, bundle, namespace, pages in ON_DEMAND:
         module = sys.modules.get(name)
         if module is None:               # the public instance never imports them: nothing to do
             continue
@@ -76,6 +80,9 @@ def _load_on_demand(app: dash.Dash) -> None:
         modified = int(os.stat(os.path.join(os.path.dirname(module.__file__), bundle)).st_mtime)
         url = (f"{app.config.requests_pathname_prefix}_dash-component-suites/{name}/"
                f"{build_fingerprint(bundle, module.__version__, modified)}")
+        components = ",".join(sorted(n for n, o in vars(module).items()
+                                     if isinstance(o, type) and issubclass(o, Component)
+                                     and o.__module__.startswith(name)))
         app.index_string = app.index_string.replace(
             "{%metas%}", f'{{%metas%}}\n        <meta name="{LAZY_META}" content="{html.escape(namespace)} '
-                         f'{html.escape(url)}">', 1)
+                         f'{html.escape(url)} {html.escape(components)} {html.escape(",".join(pages) or "-")}">', 1)

@@ -9,6 +9,8 @@ from dashboard import queries, settings, store
 from .components import data_version_line
 from .search import search_box
 
+# pages whose links reload the page: they need a component library loaded before Dash starts (dashboard/webapp.py)
+FULL_LOAD = {"/saisie"}
 NAV = [("Suivi du plan", "/"), ("Carte", "/carte"), ("Territoires", "/territoire"), ("Kiosque", "/kiosque"),
        ("Indicateurs", "/indicateurs"), ("Saisie", "/saisie")]
 
@@ -28,7 +30,7 @@ def _nav(public: bool) -> html.Nav:
     registered = {p["path"] for p in dash.page_registry.values()}
     if "/saisie" in registered and not _may_enter():
         registered.discard("/saisie")
-    links = [html.Li(dcc.Link(label, href=href, className="nav-link")) for label, href in NAV
+    links = [html.Li(dcc.Link(label, href=href, className="nav-link", refresh=href in FULL_LOAD)) for label, href in NAV
              if href in registered or (href == "/territoire" and "/territoire/<code>" in
                                        {p.get("path_template") for p in dash.page_registry.values()})]
     return html.Nav(html.Ul(links, className="nav-list"), className="site-nav", **{"aria-label": "Navigation principale"})

@@ -1,8 +1,10 @@
 """« Carte » in headless Chromium: polygons drawn, restyle without refetching geometry, side panel, axe."""
+import json
 import shutil
 
 import pytest
 
+from dashboard.pipeline import publish
 from dashboard.pipeline.build import build
 
 from .conftest import RAW
@@ -129,6 +131,12 @@ def structures_server(built_store, tmp_path_factory):
                            "address": f"{k} rue de l'Essai", "commune": "C69123", "opening_date": "2020-01-15",
                            "lon": lon, "lat": lat, "source": "essai"} for k, (c, lab, lat, lon) in enumerate(rows)])
     frame.to_parquet(out / version / "structures.parquet")
+    # the version's manifest vouches for each file (the app refuses a file that does not match its checksum)
+    manifest_path = out / version / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["checksums"]["structures.parquet"] = publish.sha256(out / version / "structures.parquet")
+    manifest["tables"]["structures"] = len(frame)
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     server = LiveServer(data_dir=out)
     yield server
     server.stop()
