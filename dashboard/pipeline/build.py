@@ -11,7 +11,6 @@ import hashlib
 import re
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -100,13 +99,7 @@ def read_sources_toml(path: Path) -> dict:
     """Options of a ``sources.toml``, checked: an unknown key or a bad value names its line and key."""
     from .readers import _common
 
-    text = _common.decode_utf8(path, _common.read_bytes(path), "=")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+), column (\d+)", str(exc))
-        raise InputError(path, f"TOML invalide : {exc}", int(m.group(1)) if m else None,
-                         int(m.group(2)) if m else None) from None
+    text, doc = _common.read_toml(path)
 
     def line_of(key: str) -> int | None:
         return next((i + 1 for i, l in enumerate(text.splitlines())

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy import select, update
 
-from .. import fmt, periods, queries, store
+from .. import fmt, periods, queries
 from ..pipeline import plausibility
 from ..pipeline.errors import InputError
 from ..security import Account

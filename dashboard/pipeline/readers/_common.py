@@ -50,6 +50,20 @@ def decode_utf8(path: Path, data: bytes, separator: str = ",", header: list[str]
                                f"en UTF-8 (réenregistrer en « CSV UTF-8 »)", row, column) from None
 
 
+def read_toml(path: Path) -> tuple[str, dict]:
+    """(text, document) of a TOML file (strict UTF-8); a syntax error is an InputError at its line and column."""
+    import re
+    import tomllib
+
+    text = decode_utf8(path, read_bytes(path), "=")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+), column (\d+)", str(exc))
+        raise InputError(path, f"TOML invalide : {exc}", int(m.group(1)) if m else None,
+                         int(m.group(2)) if m else None) from None
+
+
 def read_bytes(path: Path) -> bytes:
     try:
         return Path(path).read_bytes()

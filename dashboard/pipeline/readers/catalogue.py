@@ -9,7 +9,6 @@ DEFAULT_JUMP_FACTOR). They are columns of the indicators frame, not of the publi
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -60,13 +59,7 @@ def _line_of(text: str, ident: str, key: str | None = None) -> int | None:
 
 
 def read(path: Path, options: dict | None = None) -> Contribution:
-    text = _common.decode_utf8(path, _common.read_bytes(path), "=")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+), column (\d+)", str(exc))
-        raise InputError(path, f"TOML invalide : {exc}", int(m.group(1)) if m else None,
-                         int(m.group(2)) if m else None) from None
+    text, doc = _common.read_toml(path)
     items = doc.get("indicator")
     if not items or not isinstance(items, list):
         raise InputError(path, "aucun bloc [[indicator]] : catalogue vide")
