@@ -241,6 +241,29 @@ def cover_lines(pack: dict) -> list[str]:
 # PPTX (python-pptx)
 
 
+def draw(pack: dict, page: dict, text, demo, line_chart, bar_chart) -> None:
+    """Lay out one page on a surface (the PPTX slide or the PDF page): the same boxes, type sizes and content for
+    both, through four drawing functions ``text(box, paragraphs, bold_prefix)``, ``demo(box)``,
+    ``line_chart(box, chart)``, ``bar_chart(box, breakdown)``."""
+    text(TITLE, [(page["title"], 30 if page["kind"] != "cover" else 40, True, TITLE_BLUE)], False)
+    if page["kind"] == "cover":
+        text(Box(0.5, 2.2, 12.3, 3.5), [(t, 24 if i == 0 else 20, i == 0, DARK)
+                                        for i, t in enumerate(cover_lines(pack))], False)
+        if pack["has_demo"]:
+            demo(Box(0.5, 5.8, 12.3, 0.9))
+    elif page["kind"] == "bullets":
+        text(BODY, [("• " + t, 18, False, DARK) for t in page["items"]], False)
+    elif page["kind"] == "list":
+        text(BODY, [(f"{h} : {t}", 18, False, DARK) for h, t in page["items"]], True)
+    else:
+        text(TEXT, fact_paragraphs(page), True)
+        if page["chart"]:
+            line_chart(CHART_TOP if page["breakdown"] else CHART_FULL, page["chart"])
+        if page["breakdown"]:
+            bar_chart(CHART_BOTTOM, page["breakdown"])
+    text(FOOTER, [(footer(pack, page), 11, False, GREY)], False)
+
+
 def pptx_bytes(pack: dict) -> bytes:
     from pptx import Presentation
     from pptx.util import Inches
@@ -252,23 +275,11 @@ def pptx_bytes(pack: dict) -> bytes:
     blank = prs.slide_layouts[6]
     for page in pages(pack):
         slide = prs.slides.add_slide(blank)
-        _pptx_text(slide, TITLE, [(page["title"], 30 if page["kind"] != "cover" else 40, True, TITLE_BLUE)])
-        if page["kind"] == "cover":
-            _pptx_text(slide, Box(0.5, 2.2, 12.3, 3.5), [(t, 24 if i == 0 else 20, i == 0, DARK)
-                                                          for i, t in enumerate(cover_lines(pack))])
-            if pack["has_demo"]:
-                _pptx_demo(slide, Box(0.5, 5.8, 12.3, 0.9))
-        elif page["kind"] == "bullets":
-            _pptx_text(slide, BODY, [("• " + t, 18, False, DARK) for t in page["items"]])
-        elif page["kind"] == "list":
-            _pptx_text(slide, BODY, [(f"{h} : {t}", 18, False, DARK) for h, t in page["items"]], bold_prefix=True)
-        else:
-            _pptx_text(slide, TEXT, fact_paragraphs(page), bold_prefix=True)
-            if page["chart"]:
-                _pptx_line_chart(slide, CHART_TOP if page["breakdown"] else CHART_FULL, page["chart"])
-            if page["breakdown"]:
-                _pptx_bar_chart(slide, CHART_BOTTOM, page["breakdown"])
-        _pptx_text(slide, FOOTER, [(footer(pack, page), 11, False, GREY)])
+        draw(pack, page,
+             text=lambda box, paragraphs, bold_prefix, slide=slide: _pptx_text(slide, box, paragraphs, bold_prefix),
+             demo=lambda box, slide=slide: _pptx_demo(slide, box),
+             line_chart=lambda box, chart, slide=slide: _pptx_line_chart(slide, box, chart),
+             bar_chart=lambda box, b, slide=slide: _pptx_bar_chart(slide, box, b))
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
@@ -427,27 +438,18 @@ def pdf_bytes(pack: dict) -> bytes:
     for page in pages(pack):
         doc.add_page()
         doc.start_section(_pdf_safe(page["title"]))
-        _pdf_text(doc, TITLE, [(page["title"], 30 if page["kind"] != "cover" else 40, True, TITLE_BLUE)])
-        if page["kind"] == "cover":
-            _pdf_text(doc, Box(0.5, 2.2, 12.3, 3.5), [(t, 24 if i == 0 else 20, i == 0, DARK)
-                                                       for i, t in enumerate(cover_lines(pack))])
-            if pack["has_demo"]:
-                box = Box(0.5, 5.8, 12.3, 0.9)
-                doc.set_fill_color(*_hex(DEMO_BG))
-                doc.rect(box.x, box.y, box.w, box.h, style="F")
-                _pdf_text(doc, Box(box.x + 0.1, box.y + 0.1, box.w - 0.2, box.h), [(DEMO_TEXT, 16, True, DEMO_FG)])
-        elif page["kind"] == "bullets":
-            _pdf_text(doc, BODY, [("• " + t, 18, False, DARK) for t in page["items"]])
-        elif page["kind"] == "list":
-            _pdf_text(doc, BODY, [(f"{h} : {t}", 18, False, DARK) for h, t in page["items"]], bold_prefix=True)
-        else:
-            _pdf_text(doc, TEXT, fact_paragraphs(page), bold_prefix=True)
-            if page["chart"]:
-                _pdf_line_chart(doc, CHART_TOP if page["breakdown"] else CHART_FULL, page["chart"])
-            if page["breakdown"]:
-                _pdf_bar_chart(doc, CHART_BOTTOM, page["breakdown"])
-        _pdf_text(doc, FOOTER, [(footer(pack, page), 11, False, GREY)])
+        draw(pack, page,
+             text=lambda box, paragraphs, bold_prefix: _pdf_text(doc, box, paragraphs, bold_prefix),
+             demo=lambda box: _pdf_demo(doc, box),
+             line_chart=lambda box, chart: _pdf_line_chart(doc, box, chart),
+             bar_chart=lambda box, b: _pdf_bar_chart(doc, box, b))
     return bytes(doc.output())
+
+
+def _pdf_demo(doc, box: Box):
+    doc.set_fill_color(*_hex(DEMO_BG))
+    doc.rect(box.x, box.y, box.w, box.h, style="F")
+    _pdf_text(doc, Box(box.x + 0.1, box.y + 0.1, box.w - 0.2, box.h), [(DEMO_TEXT, 16, True, DEMO_FG)])
 
 
 def _hex(h: str) -> tuple[int, int, int]:
