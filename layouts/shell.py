@@ -48,7 +48,7 @@ def _footer() -> html.Footer:
     return html.Footer(html.Div([
         html.Div([
             html.Div(html.P(["République", html.Br(), "Française"], className="fr-logo"),
-                     className="fr-footer__brand fr-enlarge-link"),
+                     className="fr-footer__brand"),
             html.Div([
                 html.P(line, id="app-data-version", className="fr-footer__content-desc"),
                 html.P(["Sources : DREES (APL, FINESS), Baromètre des résultats de l'action publique, agence "
@@ -79,7 +79,7 @@ def _header(public: bool) -> html.Header:
                      title="Accueil — Accès aux soins"),
             html.P(_tagline(), className="fr-header__service-tagline site-tagline"),
         ], className="fr-header__service"),
-    ], className="fr-header__brand fr-enlarge-link")
+    ], className="fr-header__brand")    # no fr-enlarge-link: the link keeps its own 3 px focus ring
     tools = html.Div(html.Div(None if public else search_box(), id="app-search-slot",
                               className="fr-header__search search-slot"), className="fr-header__tools")
     return html.Header([
