@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8050
 RAW_FILES := $(shell find data/raw -type f ! -name '*.md' 2>/dev/null)
 
-.PHONY: run test data kiosk serve worker bench clean system-deps
+.PHONY: run test data kiosk serve worker bench clean system-deps vendor-dsfr
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ system-deps:
 node_modules/.installed: package.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The State design system (DSFR) is shipped in vendor/dsfr/ (subset, licence, version): `make run` needs no Node.js.
+# To update it: bump @gouvfr/dsfr in package.json, then `make vendor-dsfr` and commit vendor/dsfr/.
+vendor-dsfr: node_modules/.installed
+	$(BIN)/python scripts/vendor_dsfr.py node_modules/@gouvfr/dsfr
 
 test: $(BIN)/.installed system-deps node_modules/.installed data
 	$(BIN)/python -m pytest

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import fmt, periods, trajectory
+from .figure_theme import NAME as TEMPLATE, SEPARATORS, thin
 from .schema import STATUS_LABELS
 from .trajectory import Assessment
 
@@ -23,15 +24,13 @@ PROVENANCE_MARKERS = {
     "demo": dict(symbol="diamond-open", color=PURPLE, size=11, line=dict(width=2)),
 }
 STATUS_COLOURS = {trajectory.ON_TRACK: BLUE, trajectory.WATCH: ORANGE, trajectory.LATE: VERMILLION}
-SEPARATORS = ",\u202f"  # decimal comma, narrow no-break space for thousands
 
 
 def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
         separators=SEPARATORS,
-        template="simple_white",
-        font=dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#1a1a1a"),
+        template=TEMPLATE,
         margin=dict(l=60, r=20, t=60, b=50),
         legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
         hovermode="x unified",
@@ -157,8 +156,9 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
     if all_q:
         lo, hi = min(map(periods.index, all_q)), max(map(periods.index, all_q))
         cats = [periods.label(periods.from_index(i)) for i in range(lo, hi + 1)]
-        fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats,
-                         tickmode="array", tickvals=[c for c in cats if c.startswith("T4")] or cats)
+        # ticks at the series' quarters (« T4 2023 »), one per year at most, thinned for narrow screens
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats, tickangle=0,
+                         tickmode="array", tickvals=thin([c for c in cats if c.startswith("T4")] or cats))
     fig.update_yaxes(tickformat=f",.{dec}f", rangemode="tozero" if unit != "%" else "normal")
     title = label + (f" — au {fmt.quarter(as_of)}" if as_of else "")
     return sign(_layout(fig, title, _unit_title(unit)), credit)

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 SESSION_HOURS = 8
 LOGIN_PATH, LOGOUT_PATH = "/connexion", "/deconnexion"
 # reachable without a session: the login page itself, its stylesheet, the health check (kiosk polling)
-_OPEN = re.compile(r"^/(connexion|deconnexion|healthz|assets/style\.css|_favicon\.ico)$")
+_OPEN = re.compile(r"^/(connexion|deconnexion|healthz|assets/style\.css|dsfr/[\w./-]+|_favicon\.ico)$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MAX_CALLBACK_BYTES = 2 * 1024 * 1024
 _DATA_PREFIXES = ("/geometrie/", "/export/")
@@ -286,19 +286,22 @@ def content_security_policy(conf: Settings, script_hashes: list[str]) -> str:
 def _login_page(error: str = "", status: int = 200, next_url: str = "/") -> Response:
     token = session.get("csrf") or secrets.token_urlsafe(32)
     session["csrf"] = token
-    err = f"<p class='demo-banner' role='alert'>{html_escape.escape(error)}</p>" if error else ""
+    err = f"<p class='fr-error-text login-error' role='alert'>{html_escape.escape(error)}</p>" if error else ""
+    from .server import DSFR_URL
     body = f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Connexion – Accès aux soins</title>
-<link rel="stylesheet" href="/assets/style.css"></head><body><main class="site-main" id="contenu">
+<link rel="stylesheet" href="{DSFR_URL}"><link rel="stylesheet" href="/assets/style.css"></head>
+<body><main class="site-main fr-container" id="contenu">
 <h1>Connexion</h1><p class="lead">Tableau de bord interne de l'agence régionale de santé : identifiez-vous.</p>{err}
 <form method="post" action="{LOGIN_PATH}" class="login-form">
 <input type="hidden" name="csrf" value="{html_escape.escape(token)}">
 <input type="hidden" name="suivant" value="{html_escape.escape(next_url)}">
-<p><label for="connexion-nom">Nom d'utilisateur</label><br>
-<input id="connexion-nom" name="nom" autocomplete="username" required maxlength="64"></p>
-<p><label for="connexion-mdp">Mot de passe</label><br>
-<input id="connexion-mdp" name="mot_de_passe" type="password" autocomplete="current-password" required maxlength="1024"></p>
-<p><button class="btn btn-primary" type="submit">Se connecter</button></p>
+<div class="fr-input-group"><label class="fr-label" for="connexion-nom">Nom d'utilisateur</label>
+<input class="fr-input" id="connexion-nom" name="nom" autocomplete="username" required maxlength="64"></div>
+<div class="fr-input-group"><label class="fr-label" for="connexion-mdp">Mot de passe</label>
+<input class="fr-input" id="connexion-mdp" name="mot_de_passe" type="password" autocomplete="current-password" required
+ maxlength="1024"></div>
+<p><button class="fr-btn" type="submit">Se connecter</button></p>
 </form></main></body></html>"""
     resp = Response(body, status=status, mimetype="text/html")
     resp.headers["Cache-Control"] = "no-store"

@@ -15,7 +15,7 @@ from .settings import ROOT, Settings
 
 # Routes Dash and Flask serve themselves (components, assets, callbacks).
 # (kiosque branch: + the login/logout routes of dashboard/security.py)
-_INTERNAL = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|healthz|geometrie/|export/|connexion$|deconnexion$)")
+_INTERNAL = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|dsfr/|healthz|geometrie/|export/|connexion$|deconnexion$)")
 
 
 def _template_regex(template: str) -> re.Pattern:
@@ -40,7 +40,7 @@ def page_for(path: str) -> tuple[dict, dict] | None:
 def friendly_page(title: str, message: str, status: int, links: list[tuple[str, str]] = ()) -> Response:
     items = "".join(f'<li><a href="{html_escape.escape(h)}">{html_escape.escape(t)}</a></li>' for t, h in links)
     body = (f"<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>{html_escape.escape(title)}</title>"
-            f"<link rel='stylesheet' href='/assets/style.css'></head><body><main class='site-main'>"
+            f"<link rel='stylesheet' href='{DSFR_URL}'><link rel='stylesheet' href='/assets/style.css'></head><body><main class='site-main'>"
             f"<h1>{html_escape.escape(title)}</h1><p>{html_escape.escape(message)}</p>"
             f"{'<ul>' + items + '</ul>' if items else ''}<p><a href='/'>Retour à l'accueil</a></p></main></body></html>")
     return Response(body, status=status, mimetype="text/html")
@@ -58,7 +58,7 @@ def _failed(failure) -> dict:
     return {"failed_version": failure.version, "error": failure.error} if failure else {}
 
 
-_STATIC = re.compile(r"^/(_dash-component-suites|assets)/")
+_STATIC = re.compile(r"^/(_dash-component-suites|assets|dsfr)/")
 STATIC_CACHE_ENTRIES = 256
 
 
@@ -120,10 +120,27 @@ def _install_partial_plotly(server) -> None:
         return None
 
 
+# The State design system (DSFR), the subset built by scripts/vendor_dsfr.py: served from the repository (``make run``
+# needs no Node.js), under a URL carrying its version so that browsers may keep it a year.
+DSFR_DIR = ROOT / "vendor" / "dsfr"
+DSFR_VERSION = (DSFR_DIR / "VERSION").read_text(encoding="utf-8").strip()
+DSFR_URL = f"/dsfr/dsfr.min.css?v={DSFR_VERSION}"
+
+
+def _install_dsfr(server) -> None:
+    from flask import send_from_directory
+
+    @server.route("/dsfr/<path:name>")
+    def dsfr(name):
+        # fonts and icons are named by the stylesheet without the version: a day, then revalidated
+        return send_from_directory(DSFR_DIR, name, max_age=31536000 if request.args.get("v") else 86400)
+
+
 def install(app: dash.Dash, conf: Settings) -> None:
     server = app.server
     _install_static_gzip(server)
     _install_partial_plotly(server)
+    _install_dsfr(server)
     if not conf.public:  # the public instance serves the kiosk only: no map route to probe
         mapping.install_routes(server, conf)  # /geometrie/<level>.geojson: the map's geometry, cached and gzipped
         map_layers.install_routes(server, conf)  # /geometrie/cpts.geojson: dissolved CPTS perimeters per quarter

@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 
 from . import fmt, periods
 from .plan_figures import Credit, sign
+from .figure_theme import NAME as TEMPLATE, SEPARATORS, thin
 from .schema import STATUS_LABELS
 
 LINE = "#000091"       # bleu France: the territory
@@ -48,15 +49,13 @@ def trend_figure(trend: dict, credit: Credit | None = None) -> go.Figure:
                                                 f"{fmt.value(target['value'], unit, 0)}"], hoverinfo="text"))
         years.append(int(tx))
     first, last = min(years), max(years) + 1
-    step = max(1, (last - first) // 6)
-    ticks = list(range(first, last + 1, step))
+    ticks = thin(list(range(first, last + 1)), 4)     # whole years, at most 4: readable in a 390 px card
     fig.update_layout(
-        height=220, margin={"l": 50, "r": 10, "t": 10, "b": 30}, showlegend=bool(target),
-        legend={"orientation": "h", "y": -0.25, "x": 0}, separators=", ", plot_bgcolor="#fff",
-        font={"family": "Marianne, Arial, sans-serif", "size": 12, "color": "#161616"},
+        template=TEMPLATE, height=220, margin={"l": 50, "r": 10, "t": 10, "b": 30}, showlegend=bool(target),
+        legend={"orientation": "h", "y": -0.25, "x": 0}, separators=SEPARATORS, font={"size": 12},
         xaxis={"tickvals": ticks, "ticktext": [str(t) for t in ticks], "range": [first, last], "showgrid": False,
-               "linecolor": "#929292"},
-        yaxis={"rangemode": "tozero", "gridcolor": "#e5e5e5", "ticksuffix": "\u202f%" if unit == "%" else ""},
+               "tickangle": 0},
+        yaxis={"rangemode": "tozero", "ticksuffix": "\u202f%" if unit == "%" else ""},
     )
     if credit is not None:
         fig.update_layout(title_font_size=13)      # a small card: a smaller title block

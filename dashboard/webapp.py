@@ -7,6 +7,7 @@ import sys
 
 import dash
 from dash.development.base_component import Component
+import flask
 from dash.fingerprint import build_fingerprint
 
 from . import appraisal, jobs
@@ -46,11 +47,32 @@ def create_app(conf: Settings) -> dash.Dash:
     layouts.register(public=conf.public)
     callbacks.register(public=conf.public)
     _load_on_demand(app)
+    _link_dsfr(app, conf)
     app.layout = shell.layout
     server_mod.install(app, conf)
     # Kiosk/security branch: authentication, security headers, no tracebacks, callback request checks.
     security.install(app, conf)
     return app
+
+
+def _link_dsfr(app: dash.Dash, conf: Settings) -> None:
+    """The State design system's stylesheet (vendor/dsfr/, served by dashboard/server.py) on every page but the kiosk.
+
+    The kiosk keeps its own wall-screen look (assets/kiosque.css): its page is served without the DSFR, and the
+    navigation reaches it by a full page load (layouts/shell.py). The public instance serves the kiosk only.
+    """
+    if conf.public:
+        return
+    original = app.interpolate_index
+    link = f'<link rel="stylesheet" href="{app.config.requests_pathname_prefix}{server_mod.DSFR_URL.lstrip("/")}">'
+    kiosk = f"{app.config.requests_pathname_prefix}kiosque"
+
+    def interpolate_index(**kwargs):
+        if not flask.request.path.rstrip("/").startswith(kiosk):
+            kwargs["css"] = f"{link}\n{kwargs.get('css', '')}"
+        return original(**kwargs)
+
+    app.interpolate_index = interpolate_index
 
 
 LAZY_META = "acces-soins-lazy"

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import dash
 import dash_leaflet as dl
-import pandas as pd
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from dashboard import fmt, map_layers, mapping, search, settings, store
-from dashboard.schema import STATUS_LABELS
+from dashboard import fmt, map_layers, mapping, settings, store
 from dashboard import territory
 from dashboard.territory import LEVEL_LABELS
 
-from .components import demo_banner, download_button, memoize_render, status_badge
+from .components import demo_banner, download_button, status_badge
 
 PAGE = "carte"
 JS = Namespace("carte", "map")   # functions of assets/carte.js
@@ -135,10 +133,12 @@ def table_section(data: store.Store, indicator, level: str, quarter, region: str
         ], className="carte-table-tools"),
         html.P(first["status"], id=f"{PAGE}-table-status", className="carte-table-status", role="status"),
         # focusable, so that Page suivante / Page précédente work from the table itself (assets/carte.js)
-        html.Div(first["table"], id=f"{PAGE}-table", className="carte-table-wrap", tabIndex="0", role="region",
-                 **{"aria-labelledby": f"{PAGE}-table-title {PAGE}-table-status"}),
+        html.Div(html.Div(html.Div(
+            html.Div(first["table"], id=f"{PAGE}-table", className="fr-table__content carte-table-wrap", tabIndex="0",
+                     role="region", **{"aria-labelledby": f"{PAGE}-table-title {PAGE}-table-status"}),
+            className="fr-table__container"), className="fr-table__wrapper"), className="fr-table fr-table--sm"),
         html.Nav([html.Button(label, id=f"{PAGE}-table-{key}", n_clicks=0, type="button",
-                              className="btn btn-secondary btn-small",
+                              className="fr-btn fr-btn--secondary fr-btn--sm",
                               **{"aria-disabled": "true" if disabled[key] else "false"})
                   for key, label in pager],
                  className="carte-pager", **{"aria-label": "Pages du tableau"}),
@@ -165,7 +165,7 @@ def side_panel(data: store.Store, code: str | None, level: str, quarter: str) ->
         html.P(f"{info['level']} — code {info['code']} — population {info['population']}"),
         html.H3(f"Chiffres clés, {fmt.quarter(quarter)}"),
         html.Ul(figures, className="carte-figures") if figures else html.P("Aucune valeur pour ce territoire."),
-        dcc.Link("Voir la fiche du territoire", href=info["href"], className="btn btn-primary carte-sheet-link"),
+        dcc.Link("Voir la fiche du territoire", href=info["href"], className="fr-btn carte-sheet-link"),
     ]
 
 

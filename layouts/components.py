@@ -26,11 +26,22 @@ def page_id(page: str, what: str) -> str:
     return f"{page}-{what}"
 
 
+# DSFR badges of provenance (colour variants without icon: the word says it). ``badge badge-<status>`` stay as
+# hooks: the kiosk, drawn without the DSFR, styles them itself, and tests find the provenance by them.
+STATUS_BADGE_CLASSES = {
+    "observed": "fr-badge--blue-cumulus",
+    "estimated": "fr-badge--yellow-tournesol",
+    "demo": "fr-badge--purple-glycine",
+}
+
+
 def status_badge(status: str, source: str = "") -> html.Span:
     title = STATUS_HELP.get(status, "")
     if source:
         title = f"{title}. Source : {source}"
-    return html.Span(STATUS_LABELS.get(status, status), className=f"badge badge-{status}", title=title)
+    variant = STATUS_BADGE_CLASSES.get(status, "")
+    return html.Span(STATUS_LABELS.get(status, status), title=title,
+                     className=f"fr-badge fr-badge--sm {variant} badge badge-{status}".replace("  ", " "))
 
 
 def value_with_status(value: float | None, unit: str, status: str | None, source: str = "",
@@ -57,14 +68,26 @@ def appraisal_block(ap, status: str | None) -> html.Div:
 
 
 def demo_banner(show: bool = True) -> html.Div | None:
+    """A compact DSFR notice (two lines on a phone): the explanation is one click away, not on the first screen."""
     if not show:
         return None
-    return html.Div(
-        [html.Strong("Données de démonstration. "),
-         "Cette page contient des valeurs illustratives (marquées « démo ») produites pour faire fonctionner "
-         "l'outil là où aucune donnée réelle n'est encore chargée. Elles ne doivent pas être lues comme des faits."],
-        className="demo-banner", role="note",
-    )
+    return html.Div(html.Div(html.Div([
+        html.P([html.Span("Données de démonstration", className="fr-notice__title"),
+                html.Span(" : des valeurs illustratives, marquées « démo ».", className="fr-notice__desc")]),
+        html.Details([html.Summary("En savoir plus"),
+                      html.P("Elles sont produites pour faire fonctionner l'outil là où aucune donnée réelle n'est "
+                             "encore chargée, et ne doivent pas être lues comme des faits.")],
+                     className="demo-details"),
+    ], className="fr-notice__body"), className="fr-container"),
+        className="fr-notice fr-notice--info demo-banner", role="note")
+
+
+def dsfr_table(table: html.Table, variant: str = "", content_class: str = "", **content) -> html.Div:
+    """A table in the DSFR's frame: it scrolls inside its box, never the page. ``variant``: e.g. ``fr-table--sm``;
+    ``content_class`` and ``content`` (e.g. ``tabIndex``, ``role``) go to the box that scrolls."""
+    inner = html.Div(table, className=f"fr-table__content {content_class}".strip(), **content)
+    return html.Div(html.Div(html.Div(inner, className="fr-table__container"), className="fr-table__wrapper"),
+                    className=f"fr-table {variant}".strip())
 
 
 def definition(indicator: dict) -> html.Details:
@@ -110,7 +133,8 @@ def graph_config(filename: str, toolbar: bool = True) -> dict:
 
 
 def download_button(component_id: str, label: str) -> html.Button:
-    return html.Button(label, id=component_id, className="btn btn-secondary", n_clicks=0, type="button")
+    return html.Button(label, id=component_id, n_clicks=0, type="button",
+                       className="fr-btn fr-btn--secondary fr-btn--sm fr-btn--icon-left fr-icon-download-line")
 
 
 def memoize_render(maxsize: int = 64):
@@ -160,4 +184,5 @@ def memoize_render(maxsize: int = 64):
 
 
 __all__ = ["memoize_render", "dcc", "html", "page_id", "status_badge", "value_with_status", "demo_banner", "definition",
+           "dsfr_table",
            "data_version_line", "download_button", "graph_config"]

@@ -21,13 +21,14 @@ def _card(row: dict) -> html.Article:
         ("Dernière valeur", row["last_label"]),
         ("Diffusion", row["public_label"]),
     ]
-    return html.Article([
-        html.H3(row["label"], id=f"{PAGE}-{row['id']}"),
-        html.P(row["definition"]),
+    # a DSFR card without link (fr-card--no-arrow): the definition is the content
+    return html.Article(html.Div(html.Div([
+        html.H3(row["label"], id=f"{PAGE}-{row['id']}", className="fr-card__title"),
+        html.P(row["definition"], className="fr-card__desc"),
         html.Dl([item for k, v in facts for item in (html.Dt(k), html.Dd(v))], className="facts"),
         html.P([html.Strong("Source : "), row["source"]], className="source"),
         html.P([html.Strong("Identifiant : "), html.Code(row["id"])], className="ident"),
-    ], className="indicator-card")
+    ], className="fr-card__content"), className="fr-card__body"), className="fr-card fr-card--no-arrow indicator-card")
 
 
 def _export() -> html.Section:

@@ -14,17 +14,19 @@ import dash
 from dash import dcc, html
 
 from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, settings, store, trajectory, validate
-from dashboard.schema import STATUS_LABELS
 
-from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, graph_config,
+from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, dsfr_table,
+                         graph_config,
                          memoize_render, status_badge)
 
 PAGE = "plan"
 log = logging.getLogger(__name__)
 CARD = "plan-card"  # pattern-matching id type of the card selection buttons
 
-STATUS_CLASSES = {trajectory.ON_TRACK: "on-track", trajectory.WATCH: "watch", trajectory.LATE: "late"}
-STATUS_ICONS = {trajectory.ON_TRACK: "✓", trajectory.WATCH: "!", trajectory.LATE: "✗"}
+# DSFR system badges: each has its own icon (✓, !, ✗ shapes) beside the word, so a status never rests on colour.
+STATUS_CLASSES = {trajectory.ON_TRACK: "fr-badge--success", trajectory.WATCH: "fr-badge--warning",
+                  trajectory.LATE: "fr-badge--error"}
+NEUTRAL_BADGE = "fr-badge fr-badge--sm fr-badge--no-icon status-none"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -52,17 +54,17 @@ def cards_for(data, conf, region: str, quarter: str) -> list[plan.Card]:
 
 def status_pill(c: plan.Card) -> html.Span:
     if c.target_value is None:
-        return html.Span("sans cible", className="status status-none", title="Le plan ne fixe pas de cible chiffrée")
+        return html.Span("sans cible", className=NEUTRAL_BADGE, title="Le plan ne fixe pas de cible chiffrée")
     if c.target_met:
-        return html.Span(["✓ ", "cible atteinte"], className="status status-on-track")
+        return html.Span("cible atteinte", className="fr-badge fr-badge--sm fr-badge--success")
     if c.status is None:
-        return html.Span("trop tôt pour juger", className="status status-none",
+        return html.Span("trop tôt pour juger", className=NEUTRAL_BADGE,
                          title="Aucune progression n'est encore attendue à cette date")
     title = c.progress_text if c.progress is not None else "échéance dépassée"
     if c.assessed_on_demo:
         title += " (calculé sur des valeurs de démonstration)"
-    return html.Span([STATUS_ICONS[c.status] + " ", c.status] + ([" (démo)"] if c.assessed_on_demo else []),
-                     className=f"status status-{STATUS_CLASSES[c.status]}", title=title)
+    return html.Span([c.status] + ([" (démo)"] if c.assessed_on_demo else []),
+                     className=f"fr-badge fr-badge--sm {STATUS_CLASSES[c.status]}", title=title)
 
 
 def progress_bar(c: plan.Card) -> html.Div | None:
@@ -99,7 +101,6 @@ def alerts_section(items: list[alerts.Alert]) -> list:
 
 
 def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appraisal | None = None) -> html.Article:
-    a = c.assessment
     value_line = [
         html.Span(c.value_text, className="card-value" + (" is-demo" if c.provenance == "demo" else "")),
         " ",
@@ -109,7 +110,7 @@ def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appra
         value_line += [html.Span(f" valeur du {fmt.quarter(c.period)}", className="card-period")]
     badges = [status_pill(c)]
     if c.stale:
-        badges.append(html.Span("donnée ancienne", className="status status-stale",
+        badges.append(html.Span("donnée ancienne", className="fr-badge fr-badge--sm fr-badge--new status-stale",
                                 title=f"Dernière valeur au {fmt.quarter(c.period) if c.period else '–'} : plus "
                                       f"ancienne que ne le permet sa fréquence ({c.frequency})"))
     return html.Article([
@@ -183,18 +184,19 @@ def _cell(value, kind: str = "text", unit: str = "nombre", decimals: int | None 
 
 
 def data_table(df, columns: list[tuple[str, str, str]], caption: str, unit: str = "nombre", table_id: str | None = None,
-               decimals: int | None = None) -> html.Table:
+               decimals: int | None = None) -> html.Div:
     """A plain accessible table: ``columns`` = [(column, header, kind)] with kind text|num|signed|share|status|quarter."""
     head = html.Thead(html.Tr([html.Th(h, scope="col", className="num" if k in ("num", "signed", "share") else None)
                                for _, h, k in columns]))
     body = html.Tbody([html.Tr([_cell(r.get(col), k, unit, decimals) for col, _, k in columns])
                        for r in df.to_dict("records")])
-    return html.Table([html.Caption(caption), head, body], id=table_id, className="data-table")
+    return dsfr_table(html.Table([html.Caption(caption), head, body], id=table_id, className="data-table"),
+                      "fr-table--sm fr-table--multiline")
 
 
 def png_button(graph_id: str) -> html.Button:
     return html.Button("Télécharger l'image (PNG)", id=f"{graph_id}-png", n_clicks=0, type="button",
-                       className="btn btn-secondary btn-small no-print")
+                       className="fr-btn fr-btn--tertiary fr-btn--sm no-print")
 
 
 @memoize_render()

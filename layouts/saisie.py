@@ -143,10 +143,10 @@ def layout(**_query) -> html.Div:
         grid(),
         html.P(id="saisie-message", role="status", **{"aria-live": "polite"}, className="saisie-message"),
         html.Div([
-            html.Button("Soumettre à validation", id="saisie-submit", n_clicks=0, className="btn btn-primary",
+            html.Button("Soumettre à validation", id="saisie-submit", n_clicks=0, className="fr-btn",
                         type="button"),
             html.Button("Télécharger le modèle (CSV)", id="saisie-template", n_clicks=0,
-                        className="btn btn-secondary", type="button"),
+                        className="fr-btn fr-btn--secondary", type="button"),
             dcc.Download(id="saisie-template-download"),
             # a <label> around the upload zone names its file input for screen readers
             html.Label(dcc.Upload(html.Span("Déposer un fichier CSV ou XLSX (format du tableau de suivi)"),
@@ -198,13 +198,13 @@ def submission_card(data, sub: db.Submission, effects: list[dict]) -> html.Artic
         effect_block(effects, names),
         html.Div([
             html.Button("Approuver et publier", id={"type": "saisie-approve", "index": sub.id}, n_clicks=0,
-                        className="btn btn-primary", type="button"),
+                        className="fr-btn", type="button"),
             # pattern-matching ids are JSON in the DOM: the label wraps its field instead of naming its id
             html.Label(["Commentaire (obligatoire pour rejeter) ",
                         dcc.Textarea(id={"type": "saisie-comment", "index": sub.id}, value="", rows=2,
                                      className="saisie-comment")]),
             html.Button("Rejeter", id={"type": "saisie-reject", "index": sub.id}, n_clicks=0,
-                        className="btn btn-secondary", type="button"),
+                        className="fr-btn fr-btn--secondary", type="button"),
         ], className="saisie-decision"),
     ], className="saisie-submission")
 
@@ -266,7 +266,7 @@ def history_layout(**_query) -> html.Div:
                       dcc.Dropdown(id="historique-action", options=ACTIONS, placeholder="toutes",
                                    style={"minWidth": "220px"})]),
         ], className="saisie-filters"),
-        html.Button("Exporter en CSV", id="historique-export", n_clicks=0, className="btn btn-secondary",
+        html.Button("Exporter en CSV", id="historique-export", n_clicks=0, className="fr-btn fr-btn--secondary",
                     type="button"),
         dcc.Download(id="historique-download"),
         *([html.H2("Retrait et retour à une version (administrateurs)"),

@@ -13,7 +13,7 @@ from dashboard import appraisal, fmt, search, settings, sheet, sheet_charts, sto
 from dashboard.schema import STATUS_LABELS
 from dashboard.server import friendly_page
 
-from .components import (appraisal_block, data_version_line, demo_banner, graph_config, memoize_render, status_badge,
+from .components import (appraisal_block, demo_banner, dsfr_table, graph_config, memoize_render, status_badge,
                          value_with_status)
 from .search import search_box
 
@@ -117,19 +117,19 @@ def _toolbar(s: dict, options: list[dict], printing: bool) -> html.Div:
     return html.Div([
         # A plain GET form: the quarter is in the URL (a permalink), works with the keyboard and without JS.
         html.Form([
-            html.Label("Trimestre", htmlFor=_id("quarter")),
+            html.Label("Trimestre", htmlFor=_id("quarter"), className="fr-label"),
             html.Select([html.Option(o["label"], value=o["value"], selected=o["value"] == s["quarter"])
-                         for o in options], id=_id("quarter"), name="trimestre", className="territoire-quarter"),
+                         for o in options], id=_id("quarter"), name="trimestre", className="fr-select territoire-quarter"),
             *([dcc.Input(type="hidden", name="impression", value="1", id=_id("print-flag"))] if printing else []),
-            html.Button("Afficher", type="submit", className="btn btn-secondary", id=_id("quarter-submit")),
-        ], action=f"/territoire/{s['code']}", method="get", className="territoire-quarter-field"),
-        (dcc.Link("Retour à la fiche", href=base, className="btn btn-secondary") if printing else
-         dcc.Link("Version imprimable", href=base + "&impression=1", className="btn btn-secondary",
+            html.Button("Afficher", type="submit", className="fr-btn fr-btn--secondary", id=_id("quarter-submit")),
+        ], action=f"/territoire/{s['code']}", method="get", className="territoire-quarter-field fr-select-group"),
+        (dcc.Link("Retour à la fiche", href=base, className="fr-btn fr-btn--secondary") if printing else
+         dcc.Link("Version imprimable", href=base + "&impression=1", className="fr-btn fr-btn--secondary",
                   id=_id("print-link"))),
-        html.Button("Imprimer", id=_id("print"), className="btn btn-secondary", n_clicks=0, type="button"),
-        html.Button("PDF", id=_id("pdf"), className="btn btn-primary", n_clicks=0, type="button",
+        html.Button("Imprimer", id=_id("print"), className="fr-btn fr-btn--secondary", n_clicks=0, type="button"),
+        html.Button("PDF", id=_id("pdf"), className="fr-btn", n_clicks=0, type="button",
                     title="Télécharger la fiche en PDF"),
-        html.Button("CSV", id=_id("csv"), className="btn btn-secondary", n_clicks=0, type="button",
+        html.Button("CSV", id=_id("csv"), className="fr-btn fr-btn--secondary", n_clicks=0, type="button",
                     title="Télécharger le tableau des valeurs avec leur provenance"),
         html.Span("Génération du PDF en cours…", id=_id("pdf-progress"), className="territoire-status", hidden=True),
         html.Span(id=_id("pdf-status"), className="territoire-status", role="status"),
@@ -160,15 +160,17 @@ def _profile(s: dict) -> html.Section:
     rows = []
     for r in s["profile"]:
         own = r["own"]
+        # data-label: on a phone each row is drawn as a list (territoire.css), the cell says its column
         rows.append(html.Tr([
             html.Th([r["label"], html.Span(_when(own, s["quarter"]), className="when")], scope="row"),
-            html.Td(_value(own, r["unit"]), className="num"),
+            html.Td(_value(own, r["unit"]), className="num", **{"data-label": "Ce territoire"}),
             *[html.Td([_value(r["comparators"][c["code"]], r["unit"]),
                        html.Span(_when(r["comparators"][c["code"]], s["quarter"]), className="when")],
-                      className="num") for c in comps],
-            html.Td(_spine(r["peers"], r["assessment"])),
+                      className="num", **{"data-label": c["name"]}) for c in comps],
+            html.Td(_spine(r["peers"], r["assessment"]), **{"data-label": "Position parmi ses pairs"}),
             html.Td(html.Span(r["assessment_label"],
-                              className=f"cmp {ASSESSMENT_CLASS.get(r['assessment'], 'cmp-none')}")),
+                              className=f"cmp {ASSESSMENT_CLASS.get(r['assessment'], 'cmp-none')}"),
+                    **{"data-label": "Comparaison"}),
         ]))
     bench = next((c["name"] for c in comps if c["code"] == (s["profile"][0]["benchmark"] if s["profile"] else "")),
                  None)
@@ -179,10 +181,11 @@ def _profile(s: dict) -> html.Section:
                 "les effectifs sont comparés pour 100 000 habitants ; un effectif inférieur à "
                 f"{sheet.SMALL_COUNT} n'est pas comparé ; la couleur suit le sens de l'indicateur "
                 "(bleu : plus favorable, orange : moins favorable) et le texte le dit aussi."], className="note"),
-        html.Div(html.Table([html.Caption(f"Profil de {s['territory']['name']}", className="visually-hidden"),
-                             html.Thead(head), html.Tbody(rows)], className="territoire-profile"),
-                 className="table-scroll", tabIndex="0", role="region",
-                 **{"aria-label": "Tableau du profil des indicateurs"}),
+        dsfr_table(html.Table([html.Caption(f"Profil de {s['territory']['name']}"),
+                               html.Thead(head), html.Tbody(rows)], className="territoire-profile"),
+                   "fr-table--sm fr-table--multiline fr-table--no-caption territoire-profile-frame",
+                   content_class="table-scroll", tabIndex="0", role="region",
+                   **{"aria-label": "Tableau du profil des indicateurs"}),
     ], className="territoire-section", id=_id("profil"))
 
 
@@ -205,10 +208,11 @@ def _trend_card(s: dict, tr: dict, printing: bool = False) -> html.Article:
         _progress(tr),
         appraisal_block(tr["appraisal"], (tr.get("progress") or {}).get("status")) if tr.get("appraisal") else None,
         html.Details([html.Summary("Tableau des valeurs"),
-                      html.Table([html.Thead(html.Tr([html.Th("Trimestre", scope="col"),
-                                                      html.Th("Valeur", scope="col", className="num"),
-                                                      html.Th("Statut", scope="col")])),
-                                  html.Tbody(rows)])], className="chart-table", open=printing),
+                      dsfr_table(html.Table([html.Thead(html.Tr([html.Th("Trimestre", scope="col"),
+                                                                 html.Th("Valeur", scope="col", className="num"),
+                                                                 html.Th("Statut", scope="col")])),
+                                             html.Tbody(rows)]), "fr-table--sm")],
+                     className="chart-table", open=printing),
     ], className="trend-card")
 
 
@@ -236,12 +240,13 @@ def _changes(s: dict) -> html.Section:
                      html.Td(sheet.change_text(c["year"], c["unit"]), className="num")]) for c in s["changes"]]
     return html.Section([
         html.H2(sheet.SECTIONS[2]),
-        html.Table([html.Thead(html.Tr([html.Th("Indicateur", scope="col"),
-                                        html.Th(s["quarter_label"], scope="col", className="num"),
-                                        html.Th("Depuis l'observation précédente", scope="col", className="num"),
-                                        html.Th(f"Depuis le {fmt.quarter(s['year_before'])}", scope="col",
-                                                className="num")])),
-                    html.Tbody(rows)]),
+        dsfr_table(html.Table([html.Thead(html.Tr([html.Th("Indicateur", scope="col"),
+                                                   html.Th(s["quarter_label"], scope="col", className="num"),
+                                                   html.Th("Depuis l'observation précédente", scope="col",
+                                                           className="num"),
+                                                   html.Th(f"Depuis le {fmt.quarter(s['year_before'])}", scope="col",
+                                                           className="num")])),
+                               html.Tbody(rows)]), "fr-table--sm fr-table--multiline"),
     ], className="territoire-section", id=_id("changements"))
 
 
@@ -252,12 +257,12 @@ def _structures(s: dict) -> html.Section:
     elif not len(frame):
         body = [html.P("Aucune structure (MSP, centre de santé, CPTS) enregistrée dans ce territoire.")]
     else:
-        body = [_structures_map(frame), html.Table([
+        body = [_structures_map(frame), dsfr_table(html.Table([
             html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Catégorie", "Nom", "Adresse", "Ouverture",
                                                                   "Source")])),
             html.Tbody([html.Tr([html.Td(r.category_label), html.Td(r.name), html.Td(r.address or ""),
                                  html.Td(_date(str(r.opening_date)) if r.opening_date else "–"), html.Td(r.source)])
-                        for r in frame.itertuples()])])]
+                        for r in frame.itertuples()])]), "fr-table--sm fr-table--multiline")]
     return html.Section([html.H2(sheet.SECTIONS[3]), *body], className="territoire-section", id=_id("structures"))
 
 
@@ -292,10 +297,11 @@ def _zoning(s: dict) -> html.Section:
         html.P("Zonage des médecins généralistes (ZIP, ZAC) et part de la population dont l'APL est inférieure à "
                "2,5 consultations par habitant et par an, avec tous les médecins puis sans ceux de plus de 65 ans.",
                className="note"),
-        html.Table([html.Thead(html.Tr([html.Th("Indicateur", scope="col"),
-                                        html.Th(s["territory"]["name"], scope="col", className="num"),
-                                        *[html.Th(c["name"], scope="col", className="num") for c in comps]])),
-                    html.Tbody(rows)]),
+        dsfr_table(html.Table([html.Thead(html.Tr([html.Th("Indicateur", scope="col"),
+                                                   html.Th(s["territory"]["name"], scope="col", className="num"),
+                                                   *[html.Th(c["name"], scope="col", className="num")
+                                                     for c in comps]])),
+                               html.Tbody(rows)]), "fr-table--sm fr-table--multiline"),
     ], className="territoire-section", id=_id("zonage"))
 
 

@@ -220,7 +220,8 @@ def test_card_values_equal_the_cli(cb, built_store, store_data, indicator, quart
     value_span = find(card, lambda c: "card-value" in (getattr(c, "className", "") or "").split())[0]
     unit = store_data.indicators.loc[indicator, "unit"]
     assert value_span.children == fmt.value(cli["observation"]["value"], unit)
-    badge = find(card, lambda c: (getattr(c, "className", "") or "").startswith("badge "))[0]
-    assert badge.className == f"badge badge-{cli['observation']['status']}"
+    badge = find(card, lambda c: "badge" in (getattr(c, "className", "") or "").split())[0]
+    assert f"badge-{cli['observation']['status']}" in badge.className.split()
+    assert "fr-badge" in badge.className.split()            # drawn by the DSFR
     if "target" in cli:
         assert fmt.target(cli["target"]["value"], unit) in text_of(card)

@@ -1,0 +1,46 @@
+"""A phone (390×844): every page usable without sideways scrolling, the DSFR frame drawn, the demo notice compact,
+the territory profile read as one block per indicator. Screenshots in test-artifacts/phone-*.png."""
+import pytest
+
+from .helpers import ROOT, wait_ready
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/", "/carte", "/territoire/D15", "/indicateurs"]
+
+
+def at_phone_size(page, url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(url)
+    wait_ready(page)
+    page.wait_for_timeout(500)                       # charts and map settle their size
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_sideways_scroll_at_390_px(live_server, page, path):
+    at_phone_size(page, live_server.url + path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # the DSFR is there: the bloc-marque and the main navigation, the links visible without opening a menu
+    assert page.locator(".fr-header .fr-logo").is_visible()
+    assert page.locator("nav.fr-nav a.fr-nav__link[href='/carte']").is_visible()
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / f"phone-{path.strip('/').replace('/', '_') or 'plan'}.png"))
+
+
+def test_demo_notice_leaves_the_first_screen_to_the_page(live_server, page):
+    at_phone_size(page, live_server.url + "/")
+    notice = page.locator(".demo-banner")
+    if notice.count() == 0:
+        pytest.skip("aucune valeur de démonstration dans ce jeu de données")
+    assert notice.bounding_box()["height"] <= 844 / 5
+    assert page.locator("#plan-quarter").bounding_box()["y"] < 844          # the first control is on screen 1
+
+
+def test_profile_is_a_list_per_indicator_on_a_phone(live_server, page):
+    at_phone_size(page, live_server.url + "/territoire/D15")
+    rows = page.locator(".territoire-profile tbody tr")
+    first, second = rows.nth(0).bounding_box(), rows.nth(1).bounding_box()
+    assert first["width"] <= 390 and second["y"] >= first["y"] + first["height"]     # blocks, one under the other
+    cell = page.locator(".territoire-profile tbody tr td").first
+    assert page.evaluate("e => getComputedStyle(e, '::before').content", cell.element_handle()) == '"Ce territoire"'
