@@ -28,6 +28,9 @@ BUDGETS = {"/": 1_000_000, "/carte": 600_000}
 PAGES = ["/", "/carte", "/territoire/D15", "/indicateurs", "/kiosque"]
 
 
+LARGEST = 6
+
+
 def measure(browser: Browser, url: str) -> dict:
     """Open ``url`` in a fresh context and sum the bytes of every response until the network is idle."""
     page = browser.new_page()
@@ -45,7 +48,7 @@ def measure(browser: Browser, url: str) -> dict:
     wait_ready(page)
     errors = list(page.console_errors)
     page.context.close()
-    largest = sorted(((urlparse(urls.get(k, "?")).path, v) for k, v in sizes.items()), key=lambda x: -x[1])[:6]
+    largest = sorted(((urlparse(urls.get(k, "?")).path, v) for k, v in sizes.items()), key=lambda x: -x[1])[:LARGEST]
     total = sum(sizes.values())
     paths = {k: urlparse(u).path for k, u in urls.items()}
     return {"bytes": total, "kb": round(total / 1000, 1), "requests": len(sizes),

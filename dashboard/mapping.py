@@ -449,6 +449,8 @@ def geometry_bytes(data: store.Store, level: str, region: str) -> tuple[bytes, b
     if level != CONTEXT:
         keep = set(region_codes(data, level, region))
         doc["features"] = [f for f in doc["features"] if f.get("properties", {}).get("code") in keep]
+    else:
+        doc["features"] = [_backdrop(f) for f in doc["features"]]
     raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     packed = gzip.compress(raw, compresslevel=6, mtime=0)
     etag = '"' + hashlib.sha1(f"{data.version}:{level}:{region}".encode()).hexdigest()[:16] + '"'
@@ -457,6 +459,18 @@ def geometry_bytes(data: store.Store, level: str, region: str) -> tuple[bytes, b
             del _GEO_CACHE[old]
         _GEO_CACHE[key] = (raw, packed, etag)
     return raw, packed, etag
+
+
+CONTEXT_TOLERANCE = 0.02      # degrees (about 2 km): the backdrop is drawn grey and thin, under the data
+CONTEXT_GRID = 0.005          # coordinates on a 500 m grid
+
+
+def _backdrop(feature: dict) -> dict:
+    """A département of the background, simplified and rounded (a third of the bytes: the map page's budget)."""
+    geom = shapely.geometry.shape(feature["geometry"]).simplify(CONTEXT_TOLERANCE, preserve_topology=True)
+    geom = shapely.set_precision(geom, CONTEXT_GRID)
+    return {"type": "Feature", "properties": {k: feature.get("properties", {}).get(k) for k in ("code", "name")},
+            "geometry": shapely.geometry.mapping(geom)}
 
 
 _BOUNDS: dict[tuple, list] = {}

@@ -28,6 +28,7 @@ def create_app(conf: Settings) -> dash.Dash:
         use_pages=True,
         pages_folder="",                 # pages are registered explicitly: the public instance registers fewer
         assets_folder=str(settings_mod.ROOT / "assets"),
+        assets_ignore=KIOSK_ASSETS,      # the kiosk's own look and engine: on its page only (_page_styles)
         title="Accès aux soins – suivi du plan",
         update_title=None,
         compress=True,
@@ -47,7 +48,7 @@ def create_app(conf: Settings) -> dash.Dash:
     layouts.register(public=conf.public)
     callbacks.register(public=conf.public)
     _load_on_demand(app)
-    _link_dsfr(app, conf)
+    _page_styles(app, conf)
     app.layout = shell.layout
     server_mod.install(app, conf)
     # Kiosk/security branch: authentication, security headers, no tracebacks, callback request checks.
@@ -55,21 +56,32 @@ def create_app(conf: Settings) -> dash.Dash:
     return app
 
 
-def _link_dsfr(app: dash.Dash, conf: Settings) -> None:
-    """The State design system's stylesheet (vendor/dsfr/, served by dashboard/server.py) on every page but the kiosk.
+KIOSK_ASSETS = r"kiosque\.(css|js)$"
 
-    The kiosk keeps its own wall-screen look (assets/kiosque.css): its page is served without the DSFR, and the
-    navigation reaches it by a full page load (layouts/shell.py). The public instance serves the kiosk only.
+
+def _page_styles(app: dash.Dash, conf: Settings) -> None:
+    """The State design system's stylesheet (vendor/dsfr/, served by dashboard/server.py) on every page but the
+    kiosk; the kiosk's own stylesheet and engine (assets/kiosque.*) on the kiosk only.
+
+    The kiosk keeps its own wall-screen look: its page is served without the DSFR, and the navigation reaches it by
+    a full page load (layouts/shell.py). The public instance serves the kiosk only. Each page then loads only what
+    it uses (the first-load budgets, bench/weight.py).
     """
-    if conf.public:
-        return
     original = app.interpolate_index
-    link = f'<link rel="stylesheet" href="{app.config.requests_pathname_prefix}{server_mod.DSFR_URL.lstrip("/")}">'
-    kiosk = f"{app.config.requests_pathname_prefix}kiosque"
+    prefix = app.config.requests_pathname_prefix
+    dsfr = f'<link rel="stylesheet" href="{prefix}{server_mod.DSFR_URL.lstrip("/")}">'
+    kiosk_css = f'<link rel="stylesheet" href="{app.get_asset_url("kiosque.css")}">'
+    kiosk_js = f'<script src="{app.get_asset_url("kiosque.js")}"></script>'
+    kiosk = f"{prefix}kiosque"
 
     def interpolate_index(**kwargs):
-        if not flask.request.path.rstrip("/").startswith(kiosk):
-            kwargs["css"] = f"{link}\n{kwargs.get('css', '')}"
+        if conf.public or flask.request.path.rstrip("/").startswith(kiosk):
+            # before the other stylesheets, where Dash put it when it loaded every asset everywhere (the page
+            # stylesheets that follow carry print and screen rules the kiosk's type sizes were tuned against)
+            kwargs["css"] = f"{kiosk_css}\n{kwargs.get('css', '')}"
+            kwargs["scripts"] = f"{kwargs.get('scripts', '')}\n{kiosk_js}"
+        else:
+            kwargs["css"] = f"{dsfr}\n{kwargs.get('css', '')}"
         return original(**kwargs)
 
     app.interpolate_index = interpolate_index

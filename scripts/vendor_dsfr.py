@@ -55,6 +55,19 @@ def _icon_rules(dist: Path) -> str:
     return "".join(rules)
 
 
+# French text only: Basic Latin, Latin-1 (accents, « »), Œ œ Ÿ, – — ‘ ’ “ ” …, the narrow no-break space, €, →, −,
+# ≤ ≥ — a third of each Marianne file, which every page loads (the first-load budgets, bench/weight.py).
+FONT_UNICODES = ("U+0020-007E,U+00A0-00FF,U+0152-0153,U+0178,U+2013-2014,U+2018-2019,U+201C-201D,U+2026,U+202F,"
+                 "U+20AC,U+2192,U+2212,U+2264-2265")
+
+
+def _subset_font(source: Path, target: Path) -> None:
+    from fontTools import subset     # a dependency of fpdf2, already pinned
+
+    subset.main([str(source), f"--unicodes={FONT_UNICODES}", "--layout-features=kern,liga", "--flavor=woff2",
+                 f"--output-file={target}"])
+
+
 def build(package: Path) -> Path:
     dist = package / "dist"
     version = json.loads((package / "package.json").read_text(encoding="utf-8"))["version"]
@@ -70,7 +83,10 @@ def build(package: Path) -> Path:
         if kind == "fonts" and not name.endswith(".woff2"):
             continue
         (TARGET / kind / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, TARGET / kind / name)
+        if kind == "fonts":
+            _subset_font(source, TARGET / kind / name)
+        else:
+            shutil.copyfile(source, TARGET / kind / name)
     css = _URL.sub(lambda m: f"url({m.group(1)}/{m.group(2)})", css)
     header = f"/*! DSFR v{version} (@gouvfr/dsfr), sous-ensemble : scripts/vendor_dsfr.py | Licence Etalab 2.0 */\n"
     (TARGET / "dsfr.min.css").write_text(header + css, encoding="utf-8")
