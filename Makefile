@@ -46,8 +46,9 @@ system-deps:
 	  else echo "Paquets manquants (installation impossible sans root/apt-get) :$$missing"; fi; \
 	fi
 
+# --ignore-scripts: @gouvfr/dsfr's preinstall expects a DSFR project setup; we only read its dist files (scripts/vendor_dsfr.py)
 node_modules/.installed: package.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The State design system (DSFR) is shipped in vendor/dsfr/ (subset, licence, version): `make run` needs no Node.js.
