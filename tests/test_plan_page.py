@@ -198,7 +198,7 @@ def test_export_xlsx_opens_with_openpyxl(cb, store_data):
     out = cb.export_xlsx(1, "2023Q2")
     assert out["filename"] == "suivi-plan-R84-2023Q2.xlsx" and out["base64"]
     wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(out["content"])))
-    assert wb.sheetnames == ["Suivi du plan", "Lisez-moi"]
+    assert wb.sheetnames == ["Suivi du plan", "Lisez-moi", "Définitions"]
     ws = wb["Suivi du plan"]
     header = [c.value for c in ws[1]]
     assert header == plan.EXPORT_COLUMNS + appraisal.EXPORT_COLUMNS   # the appraisal beside the status

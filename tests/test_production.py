@@ -265,7 +265,7 @@ def test_memoised_data_is_shared_through_redis(cluster, built_store, store_data,
 
     _render_page(cluster["a"], "/indicateurs")              # process A computes the catalogue rows
     client = redis.Redis.from_url(cluster["redis"])
-    key = catalogue.describe.cache_key(store_data)
+    key = catalogue.describe.cache_key(store_data, "R84")    # the page asks for the followed region's rows
     assert client.exists(key), "la valeur mémoïsée n'est pas dans Redis"
     assert client.ttl(key) > 0
 
