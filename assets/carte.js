@@ -1,7 +1,8 @@
 /* Carte: clientside functions of the map (dash-leaflet GeoJSON style / onEachFeature / points).
  *
- * The geometry is loaded once from /geometrie/<level>.geojson; the server only sends
- * hideout = {values: {code: [class, value, status]}, colors, nodata, decimals, suffix, ...}.
+ * The geometry is loaded once from /geometrie/<level>.pbf (geobuf); the server only sends
+ * hideout = {values: "code,class,value,status;…", colors, nodata, decimals, suffix, ...}
+ * (dashboard/mapping.pack_values), unpacked here once per new string.
  * Everything here reads the hideout, so changing indicator or quarter never refetches shapes.
  */
 window.carte = window.carte || {};
@@ -69,8 +70,24 @@ window.carte = window.carte || {};
         return "url(#" + id + ")";
     }
 
+    // The last packed string and its table: every shape of a rendering reads the same string.
+    let packed = null;
+    let table = new Map();
+    function unpack(text) {
+        if (text !== packed) {
+            table = new Map();
+            for (const row of (text || "").split(";")) {
+                if (!row) { continue; }
+                const f = row.split(",");
+                table.set(f[0], [Number(f[1]), Number(f[2]), f[3]]);
+            }
+            packed = text;
+        }
+        return table;
+    }
+
     function entry(feature, hideout) {
-        return ((hideout && hideout.values) || {})[feature.properties.code];
+        return unpack(hideout && hideout.values).get(feature.properties.code);
     }
 
     function style(feature, context) {

@@ -1,10 +1,12 @@
 """The map's pure logic: which levels and indicators can be mapped, class breaks, palettes,
 the hideout payload (values only, never geometry), the legend, the table and the side panel.
 
-The geometry of a level is served once by a cached, compressed Flask route
-(``/geometrie/<level>.geojson``, see ``install_routes``); a change of indicator or quarter
-only sends ``{code: [class, value, status]}`` through the GeoJSON ``hideout`` and the
-clientside style function of ``assets/carte.js`` colours the shapes.
+The geometry of a level is served once by a cached, compressed Flask route, as geobuf for the map
+(``/geometrie/<level>.pbf``: 35 000 communes in about 1 MB) and as GeoJSON for other uses
+(``/geometrie/<level>.geojson``), see ``install_routes``. A change of indicator or quarter only sends
+the values, packed in one string (``code,class,value,status;…``, see ``pack_values``) through the
+GeoJSON ``hideout``; the clientside style function of ``assets/carte.js`` unpacks it once and colours
+the shapes.
 """
 from __future__ import annotations
 
@@ -236,9 +238,8 @@ def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, reg
     # values at display precision (the class is computed from full precision): fewer bytes to encode and send
     raw = vals["value"].to_numpy(dtype=float)
     rounded = raw.round().astype(np.int64).tolist() if dec == 0 else np.round(raw, dec).tolist()
-    payload = dict(zip(vals["code"].tolist(), map(list, zip(classes.tolist(), rounded, statuses))))
     hideout = {
-        "values": payload,
+        "values": pack_values(vals["code"].tolist(), classes.tolist(), rounded, statuses),
         "colors": colours,
         "nodata": NO_DATA_COLOR,
         "decimals": dec,
@@ -250,6 +251,26 @@ def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, reg
     }
     return {"hideout": hideout, "edges": edges, "colors": colours, "values": vals, "indicator": ind,
             "has_demo": bool((vals["status"] == "demo").any()), "codes": codes}
+
+
+# One string rather than a {code: [class, value, status]} object: Dash encodes a string of 600 KB in about
+# a millisecond, where 35 000 small lists took 30 to 200 ms (bench/map.py), and the browser unpacks it once.
+ROW_SEP, FIELD_SEP = ";", ","
+
+
+def pack_values(codes: list, classes: list, values: list, statuses: list) -> str:
+    """``code,class,value,status;…`` (class -1: no data). Codes never hold the separators (see territory.is_code)."""
+    return ROW_SEP.join(f"{c}{FIELD_SEP}{k}{FIELD_SEP}{v}{FIELD_SEP}{s}"
+                        for c, k, v, s in zip(codes, classes, values, statuses))
+
+
+def unpack_values(packed: str) -> dict[str, list]:
+    """``{code: [class, value, status]}``: what ``assets/carte.js`` reads from the packed string."""
+    out = {}
+    for row in filter(None, (packed or "").split(ROW_SEP)):
+        code, cls, value, status = row.split(FIELD_SEP)
+        out[code] = [int(cls), float(value), status]
+    return out
 
 
 def legend_items(edges: list[float], colours: list[str], unit: str) -> list[dict]:
@@ -429,18 +450,44 @@ def structure_counts(data: store.Store) -> dict[str, int]:
 
 _GEO_LOCK = threading.Lock()
 _GEO_CACHE: dict[tuple, tuple[bytes, bytes, str]] = {}
+_GEO_COUNT: dict[tuple, int] = {}     # shapes per (root, version, level, region): the caption's count
 CONTEXT = "contexte"   # all départements of France, drawn as background when there are no tiles
 
 
-def geometry_bytes(data: store.Store, level: str, region: str) -> tuple[bytes, bytes, str] | None:
-    """(raw, gzipped, etag) of the GeoJSON of ``level`` restricted to the region, memoised per version.
+GEOBUF_PRECISION = 4   # decimal digits kept in the geobuf: 0,0001° ≈ 11 m, far below the contours' simplification
+FORMATS = {"geojson": "application/geo+json", "pbf": "application/x-protobuf"}
+
+
+def geometry_bytes(data: store.Store, level: str, region: str, form: str = "geojson") -> tuple[bytes, bytes, str] | None:
+    """(raw, gzipped, etag) of the shapes of ``level`` restricted to the region, memoised per version, as
+    GeoJSON (``form="geojson"``) or geobuf (``form="pbf"``: the map's format, a quarter of the bytes).
 
     Only ``code`` and ``name`` travel as properties; the values come through the hideout.
     """
-    key = (data.root, data.version, level, region)
+    key = (data.root, data.version, level, region, form)
     hit = _GEO_CACHE.get(key)
     if hit:
         return hit
+    doc = _geometry_doc(data, level, region)
+    if doc is None:
+        return None
+    if form == "pbf":
+        import geobuf   # dash-leaflet's own dependency, which its geobuf reader decodes
+
+        raw = geobuf.encode(doc, GEOBUF_PRECISION)
+    else:
+        raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    packed = gzip.compress(raw, compresslevel=6, mtime=0)
+    etag = '"' + hashlib.sha1(f"{data.version}:{level}:{region}:{form}".encode()).hexdigest()[:16] + '"'
+    with _GEO_LOCK:
+        for old in [k for k in _GEO_CACHE if k[0] == data.root and k[1] != data.version]:
+            del _GEO_CACHE[old]
+        _GEO_CACHE[key] = (raw, packed, etag)
+        _GEO_COUNT[key[:4]] = len(doc["features"])
+    return raw, packed, etag
+
+
+def _geometry_doc(data: store.Store, level: str, region: str) -> dict | None:
     file_level = "departement" if level == CONTEXT else level
     path = data.geometry_file(file_level)
     if path is None or not path.exists():
@@ -451,14 +498,7 @@ def geometry_bytes(data: store.Store, level: str, region: str) -> tuple[bytes, b
         doc["features"] = [f for f in doc["features"] if f.get("properties", {}).get("code") in keep]
     else:
         doc["features"] = [_backdrop(f) for f in doc["features"]]
-    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    packed = gzip.compress(raw, compresslevel=6, mtime=0)
-    etag = '"' + hashlib.sha1(f"{data.version}:{level}:{region}".encode()).hexdigest()[:16] + '"'
-    with _GEO_LOCK:
-        for old in [k for k in _GEO_CACHE if k[0] == data.root and k[1] != data.version]:
-            del _GEO_CACHE[old]
-        _GEO_CACHE[key] = (raw, packed, etag)
-    return raw, packed, etag
+    return doc
 
 
 CONTEXT_TOLERANCE = 0.02      # degrees (about 2 km): the backdrop is drawn grey and thin, under the data
@@ -509,29 +549,32 @@ def fit_view(bounds: list[list[float]], width_px: int = 800, height_px: int = 52
 def shape_count(data: store.Store, level: str, region: str) -> int:
     """Number of contours of ``level`` published for the region (may be fewer than its territories)."""
     def compute():
-        got = geometry_bytes(data, level, region)
-        return len(json.loads(got[0])["features"]) if got else 0
+        # counted while the map's geobuf is built (the route would build it anyway): no second parse
+        got = geometry_bytes(data, level, region, "pbf")
+        return _GEO_COUNT.get((data.root, data.version, level, region), 0) if got else 0
     return _memo(data, ("shapes", level, region), compute)
 
 
 def geometry_url(data: store.Store, level: str) -> str:
-    """Versioned URL: a new store version gets a new URL, so the response can be cached for long."""
-    return f"/geometrie/{level}.geojson?v={data.version}"
+    """The map's (geobuf) URL, versioned: a new store version gets a new URL, so the response can be cached
+    for long. The GeoJSON components that load it say ``format="geobuf"``."""
+    return f"/geometrie/{level}.pbf?v={data.version}"
 
 
 def install_routes(server, conf) -> None:
-    """Register ``/geometrie/<level>.geojson`` on the Flask server (called from dashboard.server.install)."""
+    """Register ``/geometrie/<level>.geojson`` and ``.pbf`` on the Flask server (from dashboard.server.install)."""
     from flask import Response, abort, request
 
-    @server.route("/geometrie/<level>.geojson")
-    def carte_geometrie(level: str):
+    @server.route("/geometrie/<level>.geojson", defaults={"form": "geojson"})
+    @server.route("/geometrie/<level>.pbf", defaults={"form": "pbf"})
+    def carte_geometrie(level: str, form: str):
         if level not in (*MAP_LEVELS, CONTEXT):
             abort(404)
         try:
             data = store.get()
         except store.StoreUnavailable:
             abort(503)
-        got = geometry_bytes(data, level, conf.region)
+        got = geometry_bytes(data, level, conf.region, form)
         if got is None:
             abort(404)
         raw, packed, etag = got
@@ -539,6 +582,5 @@ def install_routes(server, conf) -> None:
         if request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers=headers)
         if "gzip" in request.headers.get("Accept-Encoding", ""):
-            return Response(packed, mimetype="application/geo+json",
-                            headers={**headers, "Content-Encoding": "gzip"})
-        return Response(raw, mimetype="application/geo+json", headers=headers)
+            return Response(packed, mimetype=FORMATS[form], headers={**headers, "Content-Encoding": "gzip"})
+        return Response(raw, mimetype=FORMATS[form], headers=headers)

@@ -228,9 +228,9 @@ def layer_components(info: dict) -> dl.Pane:
     """The three layers, in their own pane above the colours and under the structures; their URLs stay
     empty (nothing fetched) until the layer is switched on."""
     return dl.Pane([
-        dl.GeoJSON(id=f"{PAGE}-layer-zonage", url=info["zonage_url"], hideout=info["zonage"],
+        dl.GeoJSON(id=f"{PAGE}-layer-zonage", url=info["zonage_url"], hideout=info["zonage"], format="geobuf",
                    filter=JS("zoneFilter"), style=JS("zoneStyle"), interactive=False),
-        dl.GeoJSON(id=f"{PAGE}-layer-blanches", url=info["blanches_url"], hideout=info["blanches"],
+        dl.GeoJSON(id=f"{PAGE}-layer-blanches", url=info["blanches_url"], hideout=info["blanches"], format="geobuf",
                    filter=JS("uncoveredFilter"), style=JS("uncoveredStyle"), interactive=False),
         dl.GeoJSON(id=f"{PAGE}-layer-cpts", url=info["cpts_url"], style=JS("cptsStyle"),
                    onEachFeature=JS("cptsTooltip")),
@@ -259,10 +259,10 @@ def layout(**query) -> html.Div:
         # no basemap: every département of France as a plain background (served once, cached)
         # in its own pane under the overlay pane: whichever layer loads last, the colours stay on top
         layers.append(dl.Pane(dl.GeoJSON(id=f"{PAGE}-context", url=mapping.geometry_url(data, mapping.CONTEXT),
-                                         style=CONTEXT_STYLE, interactive=False),
+                                         format="geobuf", style=CONTEXT_STYLE, interactive=False),
                               name="carte-fond", style={"zIndex": 350}))
     layers.append(dl.GeoJSON(
-        id=f"{PAGE}-geojson", url=mapping.geometry_url(data, level), hideout=result["hideout"],
+        id=f"{PAGE}-geojson", url=mapping.geometry_url(data, level), format="geobuf", hideout=result["hideout"],
         style=JS("style"), onEachFeature=JS("onEachFeature"),
         hoverStyle={"weight": 3, "color": "#000091", "dashArray": ""},
     ))

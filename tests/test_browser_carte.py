@@ -40,7 +40,7 @@ def test_carte_departements_restyle_panel_and_a11y(live_server, page, store_data
     # plain background (no tiles): every département of France, in its own pane under the colours
     page.wait_for_function("() => document.querySelectorAll('.leaflet-carte-fond-pane path').length === 101")
     loaded = list(geometry)
-    assert any("/geometrie/departement.geojson" in u for u in loaded)
+    assert any("/geometrie/departement.pbf" in u for u in loaded)          # geobuf: a quarter of the bytes
     before = fills(page)
     assert not any(f.startswith("url(#carte-hatch-") for f in before)     # real MSP counts: plain colours
     assert page.locator(".demo-banner").count() == 0
@@ -98,7 +98,7 @@ def test_carte_communes_from_real_contours(live_server, page):
     page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 4000")
     n = page.locator(CHOROPLETH_PATHS).count()
     assert n >= 4000                                      # the region's communes (IGN contours, data/raw/opendata)
-    assert [u for u in geometry if "commune.geojson" in u]
+    assert [u for u in geometry if "commune.pbf" in u]
     # the default indicator at this level is the APL by commune (DREES): communes are coloured
     assert "indicateur=apl_mg_mean" in page.url
     assert sum(not f.startswith("url(") for f in fills(page)) >= 4000
@@ -111,7 +111,7 @@ def test_carte_communes_from_real_contours(live_server, page):
     page.click("label:has-text('EPCI')")
     page.wait_for_function(f"(n) => document.querySelectorAll('{CHOROPLETH_PATHS}').length !== n", arg=n)
     wait_ready(page)
-    assert any("epci.geojson" in u for u in geometry[len(loaded):])
+    assert any("epci.pbf" in u for u in geometry[len(loaded):])
     assert "niveau=epci" in page.url
     page.screenshot(path=str(ROOT / "test-artifacts" / "carte-epci.png"))
     assert axe_violations(page) == []

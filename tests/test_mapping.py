@@ -69,15 +69,24 @@ def test_hideout_payload_holds_values_only(store_data):
     hideout = result["hideout"]
     assert set(hideout) >= {"values", "colors", "nodata", "decimals", "label", "selected"}
     assert "geometry" not in json.dumps(hideout) and "coordinates" not in json.dumps(hideout)
-    # every value comes from the store; class in range, status letter
-    for code, (cls, value, status) in hideout["values"].items():
+    # one packed string (Dash encodes it in a millisecond); every value comes from the store; class in range
+    assert isinstance(hideout["values"], str)
+    values = mapping.unpack_values(hideout["values"])
+    for code, (cls, value, status) in values.items():
         got = queries.value_at(data, "msp_count", code, quarter)
-        assert value == round(got["value"]) and isinstance(value, int)     # counts: integers at display precision
+        assert value == round(got["value"]) and value.is_integer()     # counts: integers at display precision
         assert status == mapping.STATUS_CODES[got["status"]]
         assert 0 <= cls < len(hideout["colors"])
-    assert set(hideout["values"]) <= set(mapping.region_codes(data, "departement", "R84"))
-    assert len(hideout["values"]) == 12
-    assert result["has_demo"] == any(s == "d" for _c, _v, s in hideout["values"].values())
+    assert set(values) <= set(mapping.region_codes(data, "departement", "R84"))
+    assert len(values) == 12
+    assert result["has_demo"] == any(s == "d" for _c, _v, s in values.values())
+
+
+def test_packed_values_round_trip():
+    packed = mapping.pack_values(["D15", "C69123"], [2, -1], [3.25, 12], ["o", "d"])
+    assert packed == "D15,2,3.25,o;C69123,-1,12,d"
+    assert mapping.unpack_values(packed) == {"D15": [2, 3.25, "o"], "C69123": [-1, 12.0, "d"]}
+    assert mapping.unpack_values("") == {}
 
 
 def test_values_are_the_last_known_at_the_quarter(store_data):
