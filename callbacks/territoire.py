@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from dash import Input, Output, State, callback, clientside_callback, no_update
 
-from dashboard import pdf, periods, settings, sheet, store, territory
+from dashboard import appraisal, pdf, periods, settings, sheet, store, territory
 
 ERROR = "Fiche indisponible : territoire ou trimestre inconnu."
 
@@ -22,12 +22,18 @@ def _params(params) -> tuple[str, str] | None:
     return code, quarter
 
 
+def _assemble(code: str, quarter: str) -> dict:
+    """The sheet as the page shows it, the team's appraisals included on the internal instance."""
+    appraisals = appraisal.of_territory(code, quarter) if appraisal.enabled() else None
+    return sheet.assemble(store.get(), code, quarter, settings.current().region, appraisals)
+
+
 def csv_download(n_clicks, params):
     checked = _params(params)
     if not n_clicks or checked is None:
         return no_update
     try:
-        s = sheet.assemble(store.get(), checked[0], checked[1], settings.current().region)
+        s = _assemble(*checked)
     except (sheet.SheetError, store.StoreUnavailable):
         return no_update
     return {"content": sheet.csv_text(s), "filename": sheet.csv_filename(s), "type": "text/csv"}
@@ -41,7 +47,7 @@ def pdf_download(n_clicks, params, href, set_progress=lambda _p: None):
     start = time.perf_counter()
     set_progress(("Assemblage des données…",))
     try:
-        s = sheet.assemble(store.get(), checked[0], checked[1], settings.current().region)
+        s = _assemble(*checked)
     except (sheet.SheetError, store.StoreUnavailable):
         return no_update, ERROR
     set_progress(("Mise en page du PDF…",))

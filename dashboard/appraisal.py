@@ -100,6 +100,11 @@ def appraisals_for(quarter: str | None) -> dict[tuple[str, str], Appraisal]:
     return {(a.indicator, a.territory): a for a in items if a.quarter == quarter}
 
 
+def of_territory(code: str, quarter: str | None) -> dict[tuple[str, str], Appraisal]:
+    """The appraisals of one territory for a quarter: its sheet's page, CSV and PDF (empty with no provider)."""
+    return {key: a for key, a in appraisals_for(quarter).items() if key[1] == code}
+
+
 # ---- disagreement ---------------------------------------------------------------------------------
 
 #: The strong disagreements (appraisal level, computed status): the team is confident while the figures say
@@ -122,6 +127,13 @@ def disagreement(level: str | None, status: str | None) -> str | None:
 EXPORT_COLUMNS = ["appreciation", "appreciation_auteur", "appreciation_date", "appreciation_synthese", "desaccord"]
 
 
+def export_row(ap: Appraisal | None, status: str | None) -> list:
+    """The values of EXPORT_COLUMNS for one appraisal beside its computed status (all None without one)."""
+    if ap is None:
+        return [None] * len(EXPORT_COLUMNS)
+    return [ap.label, ap.author, ap.date.isoformat(), ap.synthesis, disagreement(ap.level, status) or ""]
+
+
 def with_appraisals(table, lookup: Callable[[str], dict]):
     """The plan's export table (plan.quarterly_table) with each row's appraisal beside its ``statut_plan``:
     level, author, date, synthesis and the strong disagreement, if any. ``lookup``: :func:`appraisals_for`."""
@@ -131,8 +143,23 @@ def with_appraisals(table, lookup: Callable[[str], dict]):
     for ind, code, q, status in zip(table["indicateur"], table["territoire"], table["trimestre"], table["statut_plan"]):
         a = found.get(q, {}).get((ind, code))
         computed = next((s for s in trajectory.STATUSES if isinstance(status, str) and status.startswith(s)), None)
-        rows.append([a.label, a.author, a.date.isoformat(), a.synthesis, disagreement(a.level, computed) or ""]
-                    if a else [None] * len(EXPORT_COLUMNS))
+        rows.append(export_row(a, computed))
+    return _columns(table, rows)
+
+
+def _columns(table, rows: list[list]):
     for i, column in enumerate(EXPORT_COLUMNS):
         table[column] = [r[i] for r in rows]
     return table
+
+
+def with_sheet_appraisals(table, code: str, trends: list[dict]):
+    """The territory sheet's table (dashboard.sheet.table) with the appraisal of each plan indicator on the rows
+    of the territory's own values (comparators' rows stay empty): the same columns as the plan's export."""
+    table = table.copy()
+    found = {tr["indicator"]: export_row(tr["appraisal"], (tr.get("progress") or {}).get("status"))
+             for tr in trends if tr.get("appraisal")}
+    empty = export_row(None, None)
+    rows = [found.get(ind, empty) if terr == code else empty
+            for ind, terr in zip(table["indicateur"], table["territoire"])]
+    return _columns(table, rows)

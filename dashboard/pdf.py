@@ -16,7 +16,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from . import fmt, periods
+from . import appraisal, fmt, periods
 from .schema import STATUS_LABELS
 from .sheet import SECTIONS, SMALL_COUNT, change_text, progress_text
 
@@ -230,6 +230,14 @@ def _trends(pdf, sheet):
             pdf.set_x(x)
             pdf.set_text_color(*BLUE)
             pdf.multi_cell(w, 3, _t(text), new_x="LEFT", new_y="NEXT")
+        ap = tr.get("appraisal")
+        if ap is not None:          # the team's appraisal, beside (never instead of) the computed status
+            clash = appraisal.disagreement(ap.level, (tr.get("progress") or {}).get("status"))
+            pdf.set_x(x)
+            pdf.set_text_color(22, 22, 22)
+            text = f"Appréciation de l'équipe : {ap.label} ({ap.byline})"
+            text += f". ▲ Désaccord avec le statut calculé : {clash}" if clash else ""
+            pdf.multi_cell(w, 3, _t(text + (f". {ap.synthesis}" if ap.synthesis else "")), new_x="LEFT", new_y="NEXT")
         below = max(below, pdf.get_y())
         if col == 1 or i == len(sheet["trends"]) - 1:
             pdf.set_xy(pdf.l_margin, below + 3)

@@ -20,7 +20,7 @@ import math
 
 import pandas as pd
 
-from . import exports, fmt, periods, perimeters, plan, queries, store
+from . import appraisal, exports, fmt, periods, perimeters, plan, queries, store
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
@@ -453,6 +453,8 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
     records = [{"status": v["status"], "source": v["source"], "period": v["period"]}
                for item in prof + zon for v in [item["own"], *item["comparators"].values()] if v]
     trend = trends(data, terr, q, region, appraisals)
+    if appraisals is not None:          # internal instance: the team's appraisals go with the figures
+        flat = appraisal.with_sheet_appraisals(flat, code, trend)
     for tr in trend:
         records += [{"status": s, "source": src, "period": p}
                     for s, src, p in zip(tr["series"]["status"], tr["series"]["source"], tr["series"]["period"])]

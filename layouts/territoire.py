@@ -363,7 +363,7 @@ def sheet_appraisals(code, trimestre) -> tuple:
         quarter = sheet.resolve_quarter(store.get(), str(code), trimestre)[0]
     except store.StoreUnavailable:
         return ()
-    return tuple(sorted((key, a) for key, a in appraisal.appraisals_for(quarter).items() if key[1] == code))
+    return tuple(sorted(appraisal.of_territory(code, quarter).items()))
 
 
 def layout(code=None, trimestre=None, impression=None, **_query) -> html.Div:

@@ -132,6 +132,37 @@ def test_the_plan_page_and_the_sheet_show_the_appraisal_beside_the_status(app, s
                                                                        sheet.quarter_options(store_data)))
 
 
+def test_the_sheet_csv_and_pdf_carry_the_appraisal(app, store_data, tmp_path):
+    """What the sheet's page shows, its downloads carry: the CSV has the plan export's appraisal columns on the
+    territory's own rows, the PDF writes the appraisal under its chart; on the public instance neither does."""
+    import base64
+    import csv as csvlib
+    import io
+
+    from pypdf import PdfReader
+
+    from callbacks import territoire as callbacks
+
+    url = f"sqlite:///{tmp_path / 'saisie.sqlite3'}"
+    appraisals.save(url, store_data, VAL, "R84", Q, "msp_count", "D15", "compromis", PARTS, None)
+    appraisal.register(lambda q: appraisals.for_quarter(url, q))
+    params = {"code": "D15", "quarter": Q}
+    csv = callbacks.csv_download(1, params)["content"]
+    header, *rows = list(csvlib.reader(io.StringIO(csv.lstrip("\ufeff")), delimiter=";"))
+    assert header[-len(appraisal.EXPORT_COLUMNS):] == appraisal.EXPORT_COLUMNS
+    at = {name: i for i, name in enumerate(header)}
+    own = [r for r in rows if r[at["indicateur"]] == "msp_count" and r[at["territoire"]] == "D15"]
+    assert own and all(r[at["appreciation"]] == "objectif compromis" and r[at["appreciation_auteur"]] == "vera"
+                       for r in own)
+    assert all(r[at["appreciation"]] == "" for r in rows if r[at["territoire"]] != "D15")   # comparators: none
+    download, _status = callbacks.pdf_download(1, params, "http://127.0.0.1/territoire/D15")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(base64.b64decode(download["content"]))).pages)
+    text = " ".join(text.split())
+    assert "Appréciation de l'équipe : objectif compromis (vera," in text
+    appraisal.register(None)                     # public instance: no provider, no appraisal columns
+    assert "appreciation" not in callbacks.csv_download(1, params)["content"].splitlines()[0]
+
+
 def test_plan_page_shows_the_completeness_and_the_entered_value_source(app, store_data, tmp_path):
     """An approved and published entry: the plan page's completeness line counts it, the detail names its
     entry and its validator."""
