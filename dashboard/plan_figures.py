@@ -125,7 +125,7 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
             x=[x_of(a.target_period)], y=[a.target_value], mode="markers+text", name="cible",
             marker=dict(symbol="star", size=16, color=ORANGE, line=dict(color="#1a1a1a", width=1)),
             text=[f"cible {fmt.value(a.target_value, unit, 0 if float(a.target_value).is_integer() else None)}"],
-            textposition="top left",
+            textposition="top left", cliponaxis=False,          # the label may rise above the plot area
             hovertemplate=f"cible : %{{y:,.{dec}f}}<extra></extra>"))
     until = None
     if a.target_period and a.projected_period and not a.target_met:

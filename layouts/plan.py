@@ -224,7 +224,8 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str, apprai
             html.P("Contribution de chaque département à l'évolution régionale"
                    + (" (en points de pourcentage régionaux : évolution du département pondérée par sa part de la "
                       "population)" if unit == "%" else "") + ".", className="hint"),
-            dcc.Graph(id="plan-breakdown", figure=bfig, config=graph_config(f"plan-{indicator}-departements-{quarter}")),
+            dcc.Graph(id="plan-breakdown", figure=bfig, config=graph_config(f"plan-{indicator}-departements-{quarter}"),
+                      className="chart-fit-narrow"),
             png_button("plan-breakdown"),
             data_table(b, [("nom", "Département", "text"), ("valeur", f"Valeur au {fmt.quarter(quarter)}", "num"),
                            ("statut", "Statut", "status"), ("valeur_depart", f"Valeur au {fmt.quarter(since)}", "num"),
@@ -246,7 +247,8 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str, apprai
                 "type de la pente, ou ±25 % du rythme quand elle repose sur deux valeurs)."]
                + ([html.Strong(" Ce graphique contient des valeurs de démonstration.")] if has_demo else []),
                className="hint"),
-        dcc.Graph(id="plan-trajectory", figure=fig, config=graph_config(f"plan-{indicator}-{quarter}")),
+        dcc.Graph(id="plan-trajectory", figure=fig, config=graph_config(f"plan-{indicator}-{quarter}"),
+                  className="chart-fit-narrow"),
         png_button("plan-trajectory"),
         html.Details([html.Summary("Tableau des données du graphique"),
                       data_table(table, traj_cols, f"{label} : valeurs, trajectoire requise et projection", unit,

@@ -44,3 +44,29 @@ def test_profile_is_a_list_per_indicator_on_a_phone(live_server, page):
     assert first["width"] <= 390 and second["y"] >= first["y"] + first["height"]     # blocks, one under the other
     cell = page.locator(".territoire-profile tbody tr td").first
     assert page.evaluate("e => getComputedStyle(e, '::before').content", cell.element_handle()) == '"Ce territoire"'
+
+
+def test_plan_charts_fit_a_phone_and_widen_back(live_server, page):
+    """Plotly never wraps a title: on a phone the plan's charts get their title block re-wrapped to their width
+    (every word kept) and fewer x ticks (assets/charts-narrow.js); widened again, the server's layout is back."""
+    at_phone_size(page, live_server.url + "/")
+    page.wait_for_selector("#plan-trajectory .gtitle")
+    page.wait_for_timeout(500)
+    measure = """(id) => {
+        const gd = document.querySelector(id + ' .js-plotly-plot');
+        const box = gd.getBoundingClientRect();
+        const title = gd.querySelector('.gtitle');
+        const ticks = [...gd.querySelectorAll('.xtick text')].map(t => t.getBoundingClientRect())
+            .filter(r => r.width > 0).sort((a, b) => a.left - b.left);
+        return {right: box.right, titleRight: title.getBoundingClientRect().right,
+                words: title.textContent.replace(/\\s+/g, ''), ticks: ticks.length,
+                overlap: ticks.some((r, i) => i && r.left < ticks[i - 1].right + 4)};
+    }"""
+    narrow = page.evaluate(measure, "#plan-trajectory")
+    assert narrow["titleRight"] <= narrow["right"] + 1, narrow
+    assert not narrow["overlap"] and narrow["ticks"] >= 2, narrow
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.wait_for_timeout(1000)
+    wide = page.evaluate(measure, "#plan-trajectory")
+    assert wide["words"] == narrow["words"]                     # the same text, only the line breaks differ
+    assert wide["ticks"] > narrow["ticks"] and not wide["overlap"]
