@@ -169,6 +169,18 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
+def structures_list(opened, categories):
+    """The list of structures, drawn once first opened (Dash does not follow a <details>' open state: its
+    summary's clicks do), then redrawn with the category filter."""
+    if not opened:
+        return no_update
+    return view.structures_table(mapping.structure_rows(store.get(), categories))
+
+
+callback(Output(f"{PAGE}-structures-list", "children"), Input(f"{PAGE}-structures-summary", "n_clicks"),
+         Input(f"{PAGE}-structures-toggle", "value"), prevent_initial_call=True)(structures_list)
+
+
 # The view state goes into the address bar with replaceState: a permalink, without a page reload and
 # without Dash Pages re-rendering the layout (which a dcc.Location update of `search` would trigger).
 clientside_callback(

@@ -421,24 +421,40 @@ def _text(value) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
+def _opening(value) -> str:
+    if pd.isna(value) or not str(value).strip():
+        return ""
+    try:
+        return fmt.short_date(pd.Timestamp(value).date())
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def _structure(row) -> dict:
+    """One structure's properties: the map's popup and the list of structures show the same text."""
+    cat = str(row.category)
+    return {"cat": cat, "name": _text(row.name), "address": _text(row.address), "opening": _opening(row.opening_date),
+            "finess": _text(row.id), "category": _text(row.category_label) or STRUCTURE_CATEGORIES.get(cat, cat)}
+
+
 def structures_geojson(data: store.Store) -> dict:
     """The structures as one FeatureCollection of points (clustered on the map, filtered by hideout)."""
     s = data.structures
     s = s[s["lon"].notna() & s["lat"].notna()]
-    features = []
-    for row in s.itertuples(index=False):
-        cat = str(row.category)
-        opening = ""
-        if pd.notna(row.opening_date) and str(row.opening_date).strip():
-            try:
-                opening = fmt.short_date(pd.Timestamp(row.opening_date).date())
-            except (ValueError, TypeError):
-                opening = str(row.opening_date)
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(row.lon), float(row.lat)]},
-                         "properties": {"cat": cat, "name": _text(row.name), "address": _text(row.address),
-                                        "opening": opening, "finess": _text(row.id),
-                                        "category": _text(row.category_label) or STRUCTURE_CATEGORIES.get(cat, cat)}})
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(row.lon), float(row.lat)]},
+                 "properties": _structure(row)} for row in s.itertuples(index=False)]
     return {"type": "FeatureCollection", "features": features}
+
+
+def structure_rows(data: store.Store, categories) -> list[dict]:
+    """The structures of the chosen categories as rows (the keyboard's and screen reader's way to the map's
+    points), by commune then name; with the commune's name from the store."""
+    keep = {str(c) for c in categories or []}
+    s = data.structures
+    s = s[s["category"].astype(str).isin(keep)]
+    rows = [{**_structure(row), "commune": queries.name_of(data, _text(row.commune), _text(row.commune))}
+            for row in s.itertuples(index=False)]
+    return sorted(rows, key=lambda r: (search.normalise(r["commune"]), search.normalise(r["name"])))
 
 
 def structure_counts(data: store.Store) -> dict[str, int]:

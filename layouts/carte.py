@@ -15,7 +15,7 @@ from dashboard import fmt, map_layers, mapping, settings, store
 from dashboard import territory
 from dashboard.territory import LEVEL_LABELS
 
-from .components import demo_banner, download_button, status_badge
+from .components import demo_banner, download_button, dsfr_table, status_badge
 
 PAGE = "carte"
 JS = Namespace("carte", "map")   # functions of assets/carte.js
@@ -180,7 +180,25 @@ def structures_control(data: store.Store) -> list:
         html.Legend("Structures affichées"),
         dcc.Checklist(id=f"{PAGE}-structures-toggle", options=options, value=[o["value"] for o in options],
                       inline=True, className="carte-checklist"),
-    ], className="carte-fieldset")]
+    ], className="carte-fieldset"),
+        # the points are not tab stops (a cluster hides them anyway): their list is the keyboard's way to them,
+        # drawn when first opened (a click or Enter on the summary), then kept in step with the filter
+        html.Details([html.Summary("Liste des structures affichées", id=f"{PAGE}-structures-summary", n_clicks=0),
+                      html.Div(id=f"{PAGE}-structures-list")],
+                     id=f"{PAGE}-structures-details", className="carte-structures-details")]
+
+
+def structures_table(rows: list[dict]) -> html.Div:
+    """The structures shown on the map, as a table (same text as their popups)."""
+    if not rows:
+        return html.P("Aucune structure de ces catégories.")
+    head = html.Thead(html.Tr([html.Th(t, scope="col") for t in
+                               ("Structure", "Catégorie", "Commune", "Adresse", "Ouverture", "FINESS")]))
+    body = html.Tbody([html.Tr([html.Td(r["name"]), html.Td(r["category"]), html.Td(r["commune"]),
+                                html.Td(r["address"]), html.Td(r["opening"]), html.Td(r["finess"])]) for r in rows])
+    caption = html.Caption(f"Structures affichées sur la carte : {fmt.number(len(rows))}")
+    return dsfr_table(html.Table([caption, head, body]), "fr-table--sm", tabIndex="0", role="region",
+                      **{"aria-label": "Liste des structures"})
 
 
 def layers_from_query(value) -> list[str]:

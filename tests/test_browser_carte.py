@@ -164,6 +164,18 @@ def test_carte_structures_clustered_and_filtered(structures_server, page):
     # Leaflet fades the popup in: measure contrast on what the user ends up seeing, not mid-fade.
     page.wait_for_function("() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     assert axe_violations(page) == []
+    # the keyboard's way to the points: their list, opened with Enter, filtered like the map
+    page.click(".leaflet-popup-close-button")
+    page.wait_for_function("() => !document.querySelector('.leaflet-popup')")
+    page.focus("#carte-structures-details summary")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#carte-structures-list table")
+    assert "Structures affichées sur la carte : 2" in page.inner_text("#carte-structures-list caption")
+    listed = page.inner_text("#carte-structures-list tbody")
+    assert "Structure 6" in listed and "Lyon" in listed and "Structure 0" not in listed      # MSP hidden above
+    page.click("label:has-text('MSP')")                         # MSP back: in the list too
+    page.wait_for_function("() => document.querySelector('#carte-structures-list caption').innerText.endsWith(': 8')")
+    assert axe_violations(page) == []
 
 
 def test_carte_keyboard_path_and_announced_selection(live_server, page):
