@@ -86,8 +86,16 @@ def test_default_store_has_apl_by_commune_and_its_aggregates(store_data):
     apl = obs[obs["indicator"] == "apl_mg_mean"]
     communes = apl[apl["territory"].str.startswith("C")]
     assert set(communes["period"]) == {"2022Q4", "2023Q4"}
-    # observed as published, except Lyon as a whole, rolled up from its arrondissements
-    assert set(communes.loc[communes["status"] != "observed", "territory"]) == {"C69123"}
+    # observed as published, except Lyon as a whole, rolled up from its arrondissements, and the communes
+    # nouvelles whose former communes the file still lists (6 of the 7 successors of its 8 merged communes,
+    # by DREES' rule; Porte des Pierres Dorées 69114 has one former commune in the file: its value, renamed)
+    merged = store_data.manifest["facts"]["merged_communes"]["apl_mg.xlsx"]
+    assert len(merged) == 8 and len(set(merged.values())) == 7
+    estimated = communes[communes["status"] != "observed"]
+    combined = estimated["source"].str.contains("communes fusionnées")
+    assert set(estimated.loc[~combined, "territory"]) == {"C69123"}
+    assert set(estimated.loc[combined, "territory"]) == set(merged.values()) - {"C69114"}
+    assert not communes["territory"].isin(merged).any()
     assert communes["territory"].nunique() > 4000          # every commune of the region
     levels = set(apl.loc[apl["status"] == "estimated", "territory"].str[0])
     assert {"E", "D", "R"} <= levels                        # EPCI, départements, region by DREES' rule

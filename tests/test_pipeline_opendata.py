@@ -83,11 +83,20 @@ def test_barometre_acceptance_values(built):
     assert target and target[0]["value"] == 590 and target[0]["period"] == "2026Q4"
 
 
-def test_merged_communes_are_reported(built):
+def test_merged_communes_are_mapped_to_their_successor_and_reported(built):
+    # The 2022 APL lists 8 communes merged since (table of changes in data/raw/communes_fusionnees/): each is
+    # rattachée to its commune nouvelle, e.g. Pierre-Bénite 69152 to Oullins-Pierre-Bénite 69149.
     _raw, out, log = built
-    assert "absente(s) du référentiel territorial" in log
+    assert "apl_mg_2022_ara.xlsx : 8 communes fusionnées rattachées à 7 communes nouvelles (01330→01187" in log
+    assert "absente(s) du référentiel territorial" not in log
     manifest = json.loads((out / publish.current(out) / "manifest.json").read_text(encoding="utf-8"))
-    assert "apl_unknown_communes" in json.dumps(manifest)
+    assert manifest["facts"]["merged_communes"]["apl_mg_2022_ara.xlsx"]["C69152"] == "C69149"
+    assert manifest["facts"]["apl_unknown_communes"]["count"] == 0
+    # DREES' rule over the two former communes (sheet values: APL 3.212 and 7.508, standardised populations
+    # 26 483.868 and 9 898.735)
+    oullins = observation(out, "apl_mg_mean", "C69149", "2022Q4")
+    assert oullins["value"] == pytest.approx((3.212 * 26483.868 + 7.508 * 9898.735) / (26483.868 + 9898.735))
+    assert oullins["status"] == "estimated" and "communes fusionnées (69149, 69152)" in oullins["source"]
 
 
 SNIFFED = [c for c in cases() if c["sniffed"] == "yes"]

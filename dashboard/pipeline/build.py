@@ -320,19 +320,64 @@ def validate_references(obs: pd.DataFrame, indicators: pd.DataFrame, territories
     return obs
 
 
-def remap_perimeters(contributions: list[Contribution], territories: pd.DataFrame, report: list[str]) -> None:
-    """CPTS perimeters and zoning name communes as they were when the file was written: a commune merged since
-    then is mapped to its successor (official table of changes, data/raw/communes_fusionnees/), in place."""
-    from . import perimeters
+def remap_merged_communes(contributions: list[Contribution], territories: pd.DataFrame, indicators: pd.DataFrame,
+                          report: list[str]) -> None:
+    """Files name communes as they were at their millésime: a commune merged since then is mapped to its
+    successor (official table of changes, data/raw/communes_fusionnees/) before aggregation, in place, by the
+    one rule of :mod:`.fusions`: CPTS and zoning memberships and FINESS structures take the successor's code,
+    contours are dissolved, commune values combined (counts summed, averages weighted by population). One
+    report line per file, the remapped codes per file in the manifest (facts « merged_communes »). Then each
+    zoning decree applies until the next one."""
+    from . import fusions, perimeters
 
     frames = [c.successors for c in contributions if c.successors is not None]
     successors = pd.concat(frames, ignore_index=True) if frames else None
-    known = set(territories.loc[territories["level"] == "commune", "code"])
+    communes = territories[territories["level"] == "commune"]
+    known = set(communes["code"])
+    names = dict(zip(communes["code"], communes["name"].fillna("")))
+    population = dict(zip(communes["code"], pd.to_numeric(communes["population"], errors="coerce")))
+    sums = set(indicators.loc[indicators["unit"].isin(fusions.SUM_UNITS), "id"])
     for c in contributions:
+        if c.successors is not None:
+            continue
+        name = Path(c.file).name
+        codes = set()
+        if c.perimeters is not None:
+            codes |= set(c.perimeters["commune"])
+        if c.structures is not None and len(c.structures):
+            codes |= set(c.structures["commune"])
+        if c.observations is not None and len(c.observations):
+            codes |= set(fusions.commune_codes(c.observations["territory"].unique()))
+        if "commune" in c.geometry:
+            codes |= set(c.geometry["commune"]["code"])
+        mapping, _unknown = fusions.successor_map(codes, successors, known)
+        remapped = {}
         if c.perimeters is not None and len(c.perimeters):
             c.perimeters, done = perimeters.remap_successors(c.perimeters, successors, known)
-            report.extend(perimeters.report_remap(f"{c.source} ({Path(c.file).name})", done))
-            c.facts.setdefault("merged_communes", {})[Path(c.file).name] = done["remapped"]
+            remapped.update(done["remapped"])
+            report.extend(perimeters.report_remap(name, done))
+        if not mapping:
+            continue
+        if c.structures is not None and len(c.structures):
+            hit = c.structures["commune"].isin(mapping)
+            remapped.update({old: mapping[old] for old in c.structures.loc[hit, "commune"]})
+            c.structures = fusions.remap_column(c.structures, "commune", mapping)
+        if "commune" in c.geometry:
+            shapes = c.geometry["commune"]
+            remapped.update({old: mapping[old] for old in shapes["code"] if old in mapping})
+            c.geometry["commune"] = fusions.dissolve(shapes, mapping, names)
+        if c.observations is not None and len(c.observations):
+            c.observations, done = fusions.combine(c.observations, mapping, sums, c.weights, population)
+            remapped.update(done["remapped"])
+            if done["unweighted"]:
+                report.append(f"⚠ {name} : {len(done['unweighted'])} commune(s) fusionnée(s) sans population pour "
+                              f"pondérer leurs valeurs, non rattachée(s) : "
+                              f"{', '.join(code[1:] for code in done['unweighted'][:10])}")
+        c.merged = {old: new for old, new in mapping.items() if old in remapped}
+        if remapped:
+            if not (c.perimeters is not None and len(c.perimeters)):   # perimeters: report_remap said it
+                report.append(fusions.report_line(name, remapped))
+            c.facts.setdefault("merged_communes", {})[name] = remapped
     decrees = [c for c in contributions if c.perimeters is not None and (c.perimeters["kind"] == "zonage").any()]
     for c, chained in zip(decrees, perimeters.chain_decrees([c.perimeters for c in decrees], territories)):
         c.perimeters = chained
@@ -452,7 +497,8 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
               raw_values(contributions, "observations"), indicators, reference_date)
     plausibility.check_targets(raw_values(contributions, "targets"), indicators)
 
-    steps.run("Communes fusionnées et arrêtés successifs (CPTS, zonage)", remap_perimeters, contributions, territories, report)
+    steps.run("Communes fusionnées (contours, valeurs, CPTS, zonage) et arrêtés successifs", remap_merged_communes,
+              contributions, territories, indicators, report)
 
     def finalize():
         for c in contributions:

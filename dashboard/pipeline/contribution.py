@@ -36,6 +36,12 @@ class Contribution:
     perimeters: pd.DataFrame | None = None
     # former INSEE commune codes -> successor (official table of changes): columns old, new (store codes)
     successors: pd.DataFrame | None = None
+    # population weights of commune values that are averages (columns indicator, territory, period, weight,
+    # basis, e.g. the APL's « population standardisée »): how the file's values of merged communes combine
+    # (dashboard.pipeline.fusions.combine); without them, the reference population
+    weights: pd.DataFrame | None = None
+    # communes merged since the file, mapped by the build before ``finalize``: {old store code: successor}
+    merged: dict = field(default_factory=dict)
     # geometry per level: {"commune": GeoDataFrame[code (store code, e.g. C15014), name, geometry]}
     geometry: dict = field(default_factory=dict)
     # human-readable lines for the build report (joins, mismatches, warnings)

@@ -141,29 +141,24 @@ def all_regions(territories: pd.DataFrame) -> set[str]:
 
 
 def remap_successors(perimeters: pd.DataFrame, successors: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, dict]:
-    """Communes merged since the file was written → their successor (official table of changes).
+    """Communes merged since the file was written → their successor (official table of changes, the rule of
+    :func:`.fusions.successor_map`); memberships of communes still unknown are dropped (and reported).
 
     Returns the remapped frame and what was done: {"remapped": {old: new}, "unknown": [codes]}."""
+    from . import fusions
+
     if perimeters.empty:
         return perimeters, {"remapped": {}, "unknown": []}
-    table = dict(zip(successors["old"], successors["new"])) if successors is not None and len(successors) else {}
-    codes = perimeters["commune"]
-    stale = codes[~codes.isin(known)].unique()
-    remapped = {c: table[c] for c in stale if c in table and table[c] in known}
-    out = perimeters.copy()
-    out["commune"] = codes.map(lambda c: remapped.get(c, c))
-    unknown = sorted(set(stale) - set(remapped))
+    remapped, unknown = fusions.successor_map(perimeters["commune"].unique(), successors, known)
+    out = fusions.remap_column(perimeters, "commune", remapped)
     out = out[out["commune"].isin(known)].drop_duplicates().reset_index(drop=True)
     return out, {"remapped": remapped, "unknown": unknown}
 
 
 def report_remap(what: str, done: dict) -> list[str]:
-    lines = []
-    if done["remapped"]:
-        pairs = ", ".join(f"{a[1:]}→{b[1:]}" for a, b in sorted(done["remapped"].items())[:10])
-        more = " …" if len(done["remapped"]) > 10 else ""
-        lines.append(f"  {what} : {len(done['remapped'])} commune(s) fusionnée(s) depuis le fichier, rattachée(s) "
-                     f"à la commune nouvelle ({pairs}{more})")
+    from . import fusions
+
+    lines = [fusions.report_line(what, done["remapped"])] if done["remapped"] else []
     if done["unknown"]:
         codes = ", ".join(c[1:] for c in done["unknown"][:10]) + (" …" if len(done["unknown"]) > 10 else "")
         lines.append(f"⚠ {what} : {len(done['unknown'])} commune(s) hors du référentiel ou de la région "

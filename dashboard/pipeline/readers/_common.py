@@ -150,3 +150,20 @@ def departement_coverage(territories: pd.DataFrame, present: set[str]) -> dict[s
     for region, g in d[d["region"].fillna("") != ""].groupby("region"):
         out[region] = float(g["hit"].sum() / g["w"].sum())
     return out
+
+
+def weighted_mean(frame: pd.DataFrame, value: str, weight: str, by: list[str]) -> pd.DataFrame:
+    """Mean of ``value`` weighted by ``weight`` per group of ``by`` columns: DREES' rule for averaging
+    commune values over a territory (APL weighted by the standardised population; the share of the
+    population under a threshold is the mean of a 0/1 flag weighted by the total population).
+
+    Rows missing the value or the weight are left out; a group whose weights add up to 0 has no mean.
+    Returns the ``by`` columns, ``value`` and ``weight`` (the group's total weight), sorted by ``by``."""
+    ok = frame[value].notna() & frame[weight].notna()
+    parts = frame[by].copy()
+    parts["_wsum"] = (frame[value] * frame[weight]).where(ok, 0.0)
+    parts["_w"] = frame[weight].where(ok, 0.0)
+    sums = parts.groupby(by, sort=True).sum().reset_index()
+    sums = sums[sums["_w"] > 0]
+    return sums.assign(value=sums["_wsum"] / sums["_w"], weight=sums["_w"])[by + ["value", "weight"]] \
+        .reset_index(drop=True)

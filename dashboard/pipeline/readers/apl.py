@@ -246,12 +246,23 @@ def commune_observations(communes: pd.DataFrame, path: Path) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def commune_weights(communes: pd.DataFrame) -> pd.DataFrame:
+    """The weight of each commune's APL in a mean (DREES rule: the standardised population), for the
+    build to combine the values of communes merged since the file (dashboard.pipeline.fusions)."""
+    parts = [pd.DataFrame({"indicator": mean_id, "territory": "C" + communes["code"],
+                           "period": communes["millesime"].map(period_of), "weight": communes["pop_std"],
+                           "basis": "population standardisée"})
+             for mean_id, _share_id in INDICATORS.values()]
+    return pd.concat(parts, ignore_index=True)
+
+
 def read(path: Path, options: dict | None = None) -> Contribution:
     path = Path(path)
     communes = read_communes(path)
     years = sorted(communes["millesime"].unique())
     c = Contribution(source=SOURCE, file=str(path), millesime=",".join(str(y) for y in years),
-                     rows=len(communes), priority=PRIORITY, observations=commune_observations(communes, path))
+                     rows=len(communes), priority=PRIORITY, observations=commune_observations(communes, path),
+                     weights=commune_weights(communes))
     missing = int(communes[["apl", "apl65", "pop_std", "pop_tot"]].isna().any(axis=1).sum())
     c.report.append(f"APL DREES : {len(communes)} lignes communales, millésime(s) {c.millesime}")
     if missing:
@@ -277,19 +288,23 @@ def _coverage(parents: pd.DataFrame, present: set[str]) -> pd.Series:
     return long.groupby("territory")["hit"].mean()
 
 
-def aggregate(communes: pd.DataFrame, territories: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Roll commune APL up to cities, EPCI, départements, régions and France (DREES rule).
+def aggregate(communes: pd.DataFrame, territories: pd.DataFrame,
+              merged: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Roll commune APL up to cities, EPCI, départements, régions and France (DREES rule,
+    :func:`_common.weighted_mean`).
 
     Returns (observations with status ``estimated``, INSEE codes absent from ``territories``,
-    report lines). Communes absent from the territories table still count in their
-    département (from the code), its région and France. A territory is skipped (and
-    reported) when the file holds less than 95 % of its communes, so that a regional extract
-    never yields a "France" value.
+    report lines). ``merged``: store codes of communes merged since the file → their successor
+    (applied by the build): such a commune counts in its successor's EPCI. Communes absent from
+    the territories table still count in their département (from the code), its région and
+    France. A territory is skipped (and reported) when the file holds less than 95 % of its
+    communes, so that a regional extract never yields a "France" value.
     """
     parents = _common.commune_parents(territories)
     dep_region = _common.department_regions(territories)
     c = communes.reset_index(drop=True)
-    tcode = "C" + c["code"]
+    merged = merged or {}
+    tcode = ("C" + c["code"]).map(lambda code: merged.get(code, code))
     p = parents.reindex(tcode.to_numpy()).reset_index(drop=True).fillna("")
     known = tcode.isin(parents.index).to_numpy()
     unknown = sorted(set(c.loc[~known, "code"]))
@@ -299,59 +314,51 @@ def aggregate(communes: pd.DataFrame, territories: pd.DataFrame) -> tuple[pd.Dat
     levels = {"city": city, "epci": p["epci"], "departement": dep, "region": region,
               "pays": pd.Series("FR", index=c.index)}
 
-    numbers = {}
-    for col in INDICATORS:
-        ok_mean = c[col].notna() & c["pop_std"].notna()
-        ok_share = c[col].notna() & c["pop_tot"].notna()
-        numbers[f"{col}_wsum"] = (c[col] * c["pop_std"]).where(ok_mean, 0.0)
-        numbers[f"{col}_wden"] = c["pop_std"].where(ok_mean, 0.0)
-        numbers[f"{col}_under"] = c["pop_tot"].where(ok_share & (c[col] < THRESHOLD), 0.0)
-        numbers[f"{col}_pop"] = c["pop_tot"].where(ok_share, 0.0)
-    numbers = pd.DataFrame(numbers)
-    numbers["millesime"] = c["millesime"]
-
+    numbers = c[["millesime", "pop_std", "pop_tot", *INDICATORS]].copy()
+    for col in INDICATORS:   # share under the threshold = mean of this flag weighted by the total population
+        numbers[f"{col}_under"] = (c[col] < THRESHOLD).astype(float).where(c[col].notna())
+    by = ["millesime", "level", "territory"]
     long = pd.concat([numbers.assign(territory=codes.to_numpy(), level=level) for level, codes in levels.items()],
                      ignore_index=True)
     long = long[long["territory"] != ""]
-    sums = long.groupby(["millesime", "level", "territory"], sort=True).sum(numeric_only=True).reset_index()
 
     report: list[str] = []
-    keep = pd.Series(True, index=sums.index)
-    for year in sums["millesime"].unique():
-        present = set("C" + c.loc[c["millesime"] == year, "code"]) | set(city[c["millesime"] == year]) - {""}
+    keys = long[by].drop_duplicates().sort_values(by).reset_index(drop=True)
+    low_keys = []
+    for year in keys["millesime"].unique():
+        this = (c["millesime"] == year).to_numpy()
+        present = set(tcode[this]) | set(city[this]) - {""}
         cov = _coverage(parents, present)
-        deps = set(dep[c["millesime"] == year])
+        deps = set(dep[this])
         for code, share in _common.departement_coverage(territories, deps).items():
             cov[code] = min(share, cov.get(code, 1.0))
-        rows = (sums["millesime"] == year) & (sums["level"] != "city")
-        share = sums.loc[rows, "territory"].map(cov).fillna(1.0)  # territories unknown to the table: no check
+        rows = keys[(keys["millesime"] == year) & (keys["level"] != "city")]
+        share = rows["territory"].map(cov).fillna(1.0)  # territories unknown to the table: no check
         low = share[share < COVERAGE_MIN]
-        keep[low.index] = False
+        low_keys += [(year, keys.at[i, "level"], keys.at[i, "territory"]) for i in low.index]
         if len(low):
-            listed = ", ".join(f"{sums.at[i, 'territory']} ({share[i]:.0%})" for i in low.index[:10])
+            listed = ", ".join(f"{keys.at[i, 'territory']} ({share[i]:.0%})" for i in low.index[:10])
             report.append(f"APL {year} : agrégat non calculé pour {len(low)} territoire(s) dont le fichier couvre "
                           f"moins de {COVERAGE_MIN:.0%} des communes : {listed}{' …' if len(low) > 10 else ''}")
-    sums = sums[keep]
+    if low_keys:
+        long = long[~pd.MultiIndex.from_frame(long[by]).isin(low_keys)]
 
     parts = []
     for col, (mean_id, share_id) in INDICATORS.items():
-        src = sums["millesime"].map(source_label).astype(str)
-        ok = sums[f"{col}_wden"] > 0
-        d = sums[ok]
+        d = _common.weighted_mean(long, col, "pop_std", by)
         parts.append(pd.DataFrame({
             "indicator": mean_id, "territory": d["territory"], "period": d["millesime"].map(period_of),
-            "value": d[f"{col}_wsum"] / d[f"{col}_wden"], "status": "estimated",
+            "value": d["value"], "status": "estimated",
             "source": "calcul selon la règle DREES (moyenne des APL communaux pondérée par la population "
-                      "standardisée) à partir de " + src[ok],
+                      "standardisée) à partir de " + d["millesime"].map(source_label).astype(str),
             "note": "",
         }))
-        ok = (sums[f"{col}_pop"] > 0) & (sums["level"] != "city")
-        d = sums[ok]
+        d = _common.weighted_mean(long[long["level"] != "city"], f"{col}_under", "pop_tot", by)
         parts.append(pd.DataFrame({
             "indicator": share_id, "territory": d["territory"], "period": d["millesime"].map(period_of),
-            "value": 100.0 * d[f"{col}_under"] / d[f"{col}_pop"], "status": "estimated",
+            "value": 100.0 * d["value"], "status": "estimated",
             "source": "calcul selon la règle DREES (part de la population totale vivant dans une commune où "
-                      "l'APL est inférieur à 2,5) à partir de " + src[ok],
+                      "l'APL est inférieur à 2,5) à partir de " + d["millesime"].map(source_label).astype(str),
             "note": "",
         }))
     obs = pd.concat(parts, ignore_index=True)
@@ -378,7 +385,7 @@ def check_weights(communes: pd.DataFrame, path: Path) -> None:
 
 
 def _finalize(communes: pd.DataFrame, contribution: Contribution, territories: pd.DataFrame) -> None:
-    aggregated, unknown, report = aggregate(communes, territories)
+    aggregated, unknown, report = aggregate(communes, territories, contribution.merged)
     obs = contribution.observations
     if unknown:
         listed = ", ".join(unknown[:20]) + (" …" if len(unknown) > 20 else "")

@@ -12,8 +12,9 @@ Options (from sources.toml):
 The level is deduced from the code: 2-3 characters (01, 2A, 971) département, 5 commune,
 9 digits EPCI (SIREN). Geometry is stored per level, in EPSG:4326, simplified for display.
 ``finalize`` dissolves EPCI outlines from the communes when no EPCI file was given, and
-reports codes the territorial reference does not know (communes merged since the contours'
-year): never silently dropped.
+reports codes the territorial reference does not know: never silently dropped. (Communes merged
+since the contours' year are dissolved into their commune nouvelle by the build before
+``finalize``, see dashboard.pipeline.fusions; what is left here has no known successor.)
 """
 from __future__ import annotations
 
