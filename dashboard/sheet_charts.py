@@ -11,6 +11,8 @@ from .schema import STATUS_LABELS
 LINE = "#000091"       # bleu France: the territory
 TARGET = "#b34000"     # orange: the target (blue/orange stays distinct for colour-blind readers)
 CARD_WRAP = 60         # characters per source line: a sheet's chart is a card, not the page's width
+PAPER_WRAP = 36        # the print view's cards, three per row on A4 (a 205 px chart): no line cut at its edge
+HEIGHT, PAPER_HEIGHT = 220, 190   # the plot's height (the title block adds its own)
 
 
 def x_of(quarter: str) -> float:
@@ -26,9 +28,11 @@ def credit_of(sheet: dict, trend: dict) -> Credit:
                   sheet["version"], sheet["built_at"])
 
 
-def trend_figure(trend: dict, credit: Credit | None = None) -> go.Figure:
+def trend_figure(trend: dict, credit: Credit | None = None, paper: bool = False) -> go.Figure:
     """The trend of one indicator in a territory, with its target; ``credit`` adds the title block and the
-    source line (:func:`dashboard.plan_figures.sign`)."""
+    source line (:func:`dashboard.plan_figures.sign`). ``paper``: for the print view's narrower card, the block's
+    lines wrap shorter and leave out the indicator's name (the card's heading says it, right above; a long name
+    would be cut at the chart's edge), and the plot is a little lower."""
     series = trend["series"]
     unit = trend["unit"]
     xs = [x_of(p) for p in series["period"]]
@@ -51,7 +55,8 @@ def trend_figure(trend: dict, credit: Credit | None = None) -> go.Figure:
     first, last = min(years), max(years) + 1
     ticks = thin(list(range(first, last + 1)), 4)     # whole years, at most 4: readable in a 390 px card
     fig.update_layout(
-        template=TEMPLATE, height=220, margin={"l": 50, "r": 10, "t": 10, "b": 30}, showlegend=bool(target),
+        template=TEMPLATE, height=PAPER_HEIGHT if paper else HEIGHT, margin={"l": 50, "r": 10, "t": 10, "b": 30},
+        showlegend=bool(target),
         legend={"orientation": "h", "y": -0.25, "x": 0}, separators=SEPARATORS, font={"size": 12},
         xaxis={"tickvals": ticks, "ticktext": [str(t) for t in ticks], "range": [first, last], "showgrid": False,
                "tickangle": 0},
@@ -59,4 +64,5 @@ def trend_figure(trend: dict, credit: Credit | None = None) -> go.Figure:
     )
     if credit is not None:
         fig.update_layout(title_font_size=13)      # a small card: a smaller title block
-    return sign(fig, credit, trend.get("short_label") or trend.get("label"), wrap=CARD_WRAP)
+    return sign(fig, credit, None if paper else trend.get("short_label") or trend.get("label"),
+                wrap=PAPER_WRAP if paper else CARD_WRAP)

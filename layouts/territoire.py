@@ -198,7 +198,7 @@ def _trend_card(s: dict, tr: dict, printing: bool = False) -> html.Article:
         rows.append(html.Tr([html.Td(f"Cible {fmt.quarter(tr['target']['period'])}"),
                              html.Td(fmt.target(tr["target"]["value"], tr["unit"]), className="num"),
                              html.Td("cible du plan")]))
-    fig = sheet_charts.trend_figure(tr, sheet_charts.credit_of(s, tr))
+    fig = sheet_charts.trend_figure(tr, sheet_charts.credit_of(s, tr), paper=printing)
     return html.Article([
         html.H3(tr["short_label"]),
         dcc.Graph(figure=fig, config=graph_config(f"territoire-{tr['indicator']}", toolbar=False),

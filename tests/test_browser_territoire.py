@@ -115,8 +115,6 @@ def test_print_view_has_no_navigation(live_server, page):
     assert axe_violations(page) == []
 
 
-@pytest.mark.xfail(strict=True, reason="régression connue depuis le passage au DSFR : l'impression de D15 fait 6 pages "
-                                       "A4 (5 avant) ; tableaux et cartes d'évolution à resserrer dans assets/print.css")
 def test_printed_sheet_flows_without_blank_pages(live_server, page):
     """Chromium's own print of the print view (what « Imprimer » gives on paper): sections flow one after the
     other, so a département fits in at most five A4 pages, none of them blank (it was nine, one per section);

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import openpyxl
 import pandas as pd
@@ -221,5 +222,10 @@ def test_chart_images_carry_title_territory_quarter_source_and_version(store_dat
         assert all(" ".join(src.split()) in " ".join(text.split()) for src in sources)
         assert fig.layout.margin.t >= 60                       # room for the block above the plot
     assert block(traj).startswith("MSP — au T4 2023") and block(small).startswith(trend["short_label"])
+    # the print view's narrower card: the same block, without the name its heading gives, in lines that fit
+    paper = sheet_charts.trend_figure(trend, sheet_charts.credit_of(fiche, trend), paper=True)
+    lines = [re.sub("<[^>]+>", "", line) for line in block(paper).split("<br>")]
+    assert lines[0] == f"Cantal — {fmt.quarter(fiche['quarter'])}" and "Source : " in block(paper)
+    assert all(len(line) <= sheet_charts.PAPER_WRAP for line in lines)
     plain = plan_figures.trajectory_figure(df, c.assessment, "MSP", "nombre", "2023Q4")
     assert "Source" not in plain.layout.title.text             # no credit, no block (tests, other uses)
