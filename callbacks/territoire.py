@@ -76,6 +76,12 @@ def _pdf(set_progress, n_clicks, params, href):
 
 
 clientside_callback(
-    """function(n) { if (n) { window.print(); } return window.dash_clientside.no_update; }""",
+    """function(n) {
+        if (n) {
+            const url = document.getElementById('territoire-print').dataset.printUrl;
+            if (url) { window.location.assign(url); } else { window.print(); }
+        }
+        return window.dash_clientside.no_update;
+    }""",
     Output("territoire-print", "title"), Input("territoire-print", "n_clicks"), prevent_initial_call=True,
 )

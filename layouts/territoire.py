@@ -126,7 +126,10 @@ def _toolbar(s: dict, options: list[dict], printing: bool) -> html.Div:
         (dcc.Link("Retour à la fiche", href=base, className="fr-btn fr-btn--secondary") if printing else
          dcc.Link("Version imprimable", href=base + "&impression=1", className="fr-btn fr-btn--secondary",
                   id=_id("print-link"))),
-        html.Button("Imprimer", id=_id("print"), className="fr-btn fr-btn--secondary", n_clicks=0, type="button"),
+        # on the screen page, « Imprimer » prints the print view (charts drawn at their paper width: plotly does
+        # not redraw a chart for paper, so the screen page's charts would be cut at their card's edge)
+        html.Button("Imprimer", id=_id("print"), className="fr-btn fr-btn--secondary", n_clicks=0, type="button",
+                    **{"data-print-url": "" if printing else base + "&impression=1&imprimer=1"}),
         html.Button("PDF", id=_id("pdf"), className="fr-btn", n_clicks=0, type="button",
                     title="Télécharger la fiche en PDF"),
         html.Button("CSV", id=_id("csv"), className="fr-btn fr-btn--secondary", n_clicks=0, type="button",

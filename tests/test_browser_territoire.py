@@ -115,6 +115,21 @@ def test_print_view_has_no_navigation(live_server, page):
     assert axe_violations(page) == []
 
 
+def test_print_button_prints_the_print_view(live_server, page):
+    """« Imprimer » on the screen page prints the print view (its charts are drawn at paper width), once its
+    charts are drawn; the address then no longer asks to print (a reload does not print again)."""
+    page.add_init_script("window.__printed = 0; window.print = () => { window.__printed += 1; };")
+    _open(page, live_server, "/territoire/D15")
+    page.click("#territoire-print")
+    page.wait_for_url("**impression=1**")
+    page.wait_for_function("() => window.__printed === 1")
+    assert page.locator(".territoire-print-view").count() == 1
+    assert page.locator(".territoire-graph .main-svg").count() >= 1
+    assert "imprimer" not in page.url
+    page.click("#territoire-print")                       # in the print view, the button prints directly
+    page.wait_for_function("() => window.__printed === 2")
+
+
 def test_printed_sheet_flows_without_blank_pages(live_server, page):
     """Chromium's own print of the print view (what « Imprimer » gives on paper): sections flow one after the
     other, so a département fits in at most five A4 pages, none of them blank (it was nine, one per section);
