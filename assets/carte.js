@@ -1,8 +1,10 @@
 /* Carte: clientside functions of the map (dash-leaflet GeoJSON style / onEachFeature / points).
  *
- * The geometry is loaded once from /geometrie/<level>.pbf (geobuf); the server only sends
- * hideout = {values: "code,class,value,status;…", colors, nodata, decimals, suffix, ...}
- * (dashboard/mapping.pack_values), unpacked here once per new string.
+ * The geometry is loaded once from /geometrie/<level>.pbf (geobuf); the server only sends the view
+ * {values: "code,class,value,status;…", colors, nodata, decimals, suffix, ...} (dashboard/mapping.pack_values),
+ * unpacked here once per new string, into the page's dcc.Store `carte-view`; `repaint` restyles the drawn shapes
+ * in place. The GeoJSON's own hideout is only its first view: a new hideout would make dash-leaflet remove and
+ * re-create every shape (about 3 s at 35 000 communes), where setStyle on each takes a fraction of it.
  * Everything here reads the hideout, so changing indicator or quarter never refetches shapes.
  */
 window.carte = window.carte || {};
@@ -90,11 +92,18 @@ window.carte = window.carte || {};
         return unpack(hideout && hideout.values).get(feature.properties.code);
     }
 
+    // The view shown (from repaint), else the GeoJSON's first hideout; and the drawn shapes by code.
+    let current = null;
+    const drawn = new Map();
+    function view(context) {
+        return current || (context && context.hideout) || {};
+    }
+
     function style(feature, context) {
-        const h = (context && context.hideout) || {};
+        const h = view(context);
         const v = entry(feature, h);
         const selected = h.selected && h.selected === feature.properties.code;
-        const st = {weight: selected ? 3.5 : 0.7, color: selected ? "#000091" : "#4d4d4d", opacity: 1,
+        const st = {weight: selected ? 3.5 : (h.outline || 0.7), color: selected ? "#000091" : "#4d4d4d", opacity: 1,
                     fillOpacity: 0.92, dashArray: null};
         if (!v || v[0] < 0) {
             // no data: light grey, grey hatch and a dashed outline: never mistaken for a low value
@@ -121,8 +130,20 @@ window.carte = window.carte || {};
     }
 
     function onEachFeature(feature, layer, context) {
-        // a function: the tooltip is computed when shown, from the hideout of this rendering
-        layer.bindTooltip(() => tooltip(feature, (context && context.hideout) || {}), {sticky: true});
+        drawn.set(feature.properties.code, layer);
+        // a function: the tooltip is computed when shown, from the view shown then
+        layer.bindTooltip(() => tooltip(feature, view(context)), {sticky: true});
+    }
+
+    // A new view (indicator, quarter, level or selection): restyle the shapes where they are.
+    function repaint(next) {
+        if (!next || !next.values && next.values !== "") { return window.dash_clientside.no_update; }
+        current = next;
+        for (const [code, layer] of drawn) {
+            if (!layer._map) { drawn.delete(code); continue; }     // a shape of a level no longer shown
+            layer.setStyle(style(layer.feature, null));
+        }
+        return String(drawn.size);
     }
 
     // ---- structures (one clustered point layer, filtered by category through the hideout) ----
@@ -224,6 +245,6 @@ window.carte = window.carte || {};
         if (button) { event.preventDefault(); button.click(); }
     });
 
-    window.carte.map = {style, onEachFeature, structureFilter, pointToLayer, clusterToLayer, structurePopup,
+    window.carte.map = {style, onEachFeature, repaint, structureFilter, pointToLayer, clusterToLayer, structurePopup,
                         number, uncoveredFilter, uncoveredStyle, zoneFilter, zoneStyle, cptsStyle, cptsTooltip};
 })();

@@ -1,7 +1,9 @@
 """Callbacks of « Carte ». Thin: validate inputs, call dashboard.mapping and the layout builders.
 
-Geometry never travels here: the restyle returns the hideout (values only) and a URL string that
-only changes with the level (dash-leaflet refetches only when the URL string changes).
+Geometry never travels here: the restyle returns the view (values only, into the dcc.Store ``carte-view``,
+repainted in place by ``assets/carte.js``) and a URL string that only changes with the level (dash-leaflet
+refetches only when the URL string changes). The GeoJSON's hideout is never changed after the first drawing:
+dash-leaflet re-creates every shape on a new hideout.
 """
 from __future__ import annotations
 
@@ -26,12 +28,13 @@ def restyle(level, indicator, quarter, selected):
         return (no_update,) * 5
     result = mapping.choropleth(data, st["indicator"], st["level"], st["quarter"], region, st["selected"])
     return (mapping.geometry_url(data, st["level"]), result["hideout"], view.legend(result),
-            view.caption(result, st["level"], st["quarter"], mapping.shape_count(data, st["level"], region), region),
+            view.caption(result, st["level"], st["quarter"], mapping.shape_count(data, st["level"], region), region,
+                         mapping.arrondissement_count(data, st["level"], region)),
             view.demo_banner(result["has_demo"]))
 
 
 callback(
-    Output(f"{PAGE}-geojson", "url"), Output(f"{PAGE}-geojson", "hideout"), Output(f"{PAGE}-legend", "children"),
+    Output(f"{PAGE}-geojson", "url"), Output(f"{PAGE}-view", "data"), Output(f"{PAGE}-legend", "children"),
     Output(f"{PAGE}-caption", "children"), Output(f"{PAGE}-banner", "children"),
     Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"), Input(f"{PAGE}-quarter", "value"),
     State(f"{PAGE}-territory", "value"),
@@ -102,13 +105,13 @@ def click_territory(feature, level):
 
 
 @callback(
-    Output(f"{PAGE}-panel", "children"), Output(f"{PAGE}-geojson", "hideout", allow_duplicate=True),
+    Output(f"{PAGE}-panel", "children"), Output(f"{PAGE}-view", "data", allow_duplicate=True),
     Output(f"{PAGE}-announce", "children"),
     Input(f"{PAGE}-territory", "value"), Input(f"{PAGE}-quarter", "value"), State(f"{PAGE}-level", "value"),
     prevent_initial_call=True,
 )
 def show_territory(selected, quarter, level):
-    """Side panel of the selected territory, announced by name; only the ``selected`` key of the hideout is patched."""
+    """Side panel of the selected territory, announced by name; only the ``selected`` key of the view is patched."""
     data, st, _region = _state(level, None, quarter, selected)
     patch = Patch()
     patch["selected"] = st["selected"]
@@ -161,6 +164,12 @@ def export_table(n_clicks, level, indicator, quarter, query, sort):
     return {"content": exports.to_csv(frame), "filename": view.export_filename(st["indicator"], st["level"],
                                                                               st["quarter"]), "type": "text/csv"}
 
+
+# A new view: the shapes are restyled where they are (assets/carte.js: repaint).
+clientside_callback(
+    "function(view) { return window.carte.map.repaint(view); }",
+    Output(f"{PAGE}-repainted", "data"), Input(f"{PAGE}-view", "data"),
+)
 
 # Structures: the category filter is applied in the browser through the layer's hideout (nothing resent).
 clientside_callback(

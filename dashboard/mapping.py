@@ -30,6 +30,7 @@ from .schema import STATUS_LABELS
 MAP_LEVELS = ("departement", "epci", "commune")
 DEFAULT_LEVEL = "departement"
 MAX_CLASSES = 5
+DENSE_SHAPES = 10_000            # above this many shapes, outlines are drawn thin
 APL_THRESHOLD = 2.5              # the plan's definition of low accessibility: always a class break
 # Percentages: fixed classes, comparable from one quarter to the next: tens when the data span few of
 # them (64-100 % gives 70, 80, 90), else the coarse set.
@@ -248,6 +249,8 @@ def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, reg
         "unit_text": UNIT_TEXT.get((ind or {}).get("unit", ""), ""),
         "label": (ind or {}).get("label", ""),
         "selected": None,
+        # thinner outlines when shapes are many: at 35 000 communes 0,7 px outlines hide the colours
+        "outline": 0.7 if len(codes) <= DENSE_SHAPES else 0.25,
     }
     return {"hideout": hideout, "edges": edges, "colors": colours, "values": vals, "indicator": ind,
             "has_demo": bool((vals["status"] == "demo").any()), "codes": codes}
@@ -536,6 +539,10 @@ DEFAULT_BOUNDS = [[41.3, -5.2], [51.1, 9.6]]   # metropolitan France, used when 
 def region_bounds(data: store.Store, region: str) -> list[list[float]]:
     """[[south, west], [north, east]] of the region's shapes (memoised per version)."""
     key = (data.root, data.version, region)
+    if region == territory.FRANCE:
+        # metropolitan France: the bounds of every shape would reach the overseas départements (a view
+        # centred on the Atlantic); overseas territories are reached by the list, the table or panning
+        return DEFAULT_BOUNDS
     if key not in _BOUNDS:
         out = DEFAULT_BOUNDS
         for level in levels(data):
@@ -569,6 +576,17 @@ def shape_count(data: store.Store, level: str, region: str) -> int:
         got = geometry_bytes(data, level, region, "pbf")
         return _GEO_COUNT.get((data.root, data.version, level, region), 0) if got else 0
     return _memo(data, ("shapes", level, region), compute)
+
+
+def arrondissement_count(data: store.Store, level: str, region: str) -> int:
+    """Municipal arrondissements (Paris, Lyon, Marseille) among the level's territories: communes in the
+    reference, with no contour of their own (their city is drawn)."""
+    def compute():
+        if level != "commune":
+            return 0
+        parents = data.territories.reindex(region_codes(data, level, region))["commune"]
+        return int(parents.notna().sum())
+    return _memo(data, ("arrondissements", level, region), compute)
 
 
 def geometry_url(data: store.Store, level: str) -> str:

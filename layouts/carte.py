@@ -51,15 +51,19 @@ def where(region: str) -> str:
     return "de France" if region == territory.FRANCE else "de la région"
 
 
-def caption(result: dict, level: str, quarter: str, shapes: int | None = None, region: str = "") -> str:
+def caption(result: dict, level: str, quarter: str, shapes: int | None = None, region: str = "",
+            arrondissements: int = 0) -> str:
     ind = result["indicator"] or {}
     n_values = len(result["values"])
     n_codes = len(result["codes"])
     text = (f"{ind.get('label', '')} — {LEVEL_PLURALS.get(level, level)} {where(region)}, {fmt.quarter(quarter)} "
             f"(dernière valeur connue à cette date) : {fmt.number(n_values)} territoire(s) avec une valeur "
             f"sur {fmt.number(n_codes)}.")
-    if shapes is not None and shapes < n_codes:
+    if shapes is not None and shapes + arrondissements < n_codes:
         text += f" Contours chargés pour {fmt.number(shapes)} d'entre eux seulement."
+    elif shapes is not None and shapes < n_codes:
+        text += (f" Les {fmt.number(n_codes - shapes)} arrondissements municipaux (Paris, Lyon, Marseille) n'ont pas "
+                 "de contour propre : leur commune est dessinée.")
     return text
 
 
@@ -298,6 +302,8 @@ def layout(**query) -> html.Div:
     quarters = store.quarters(data)
     return html.Div([
         dcc.Store(id=f"{PAGE}-query"),
+        # the view shown (values, classes, selection): restyled in place by assets/carte.js
+        dcc.Store(id=f"{PAGE}-view", data=result["hideout"]), dcc.Store(id=f"{PAGE}-repainted"),
         # a short announcement of the selection (the whole panel would be too long to be read out)
         html.P(announce(data, state["selected"]), id=f"{PAGE}-announce", className="visually-hidden", role="status"),
         html.H1("Carte"),
@@ -329,7 +335,8 @@ def layout(**query) -> html.Div:
                          role="group", **{"aria-label": "Légende de la carte"}),
                 html.Div(layers_legend(layer_info), id=f"{PAGE}-layers-legend", className="carte-legend",
                          role="group", **{"aria-label": "Légende des couches géographiques"}),
-                html.P(caption(result, level, quarter, mapping.shape_count(data, level, region), region),
+                html.P(caption(result, level, quarter, mapping.shape_count(data, level, region), region,
+                               mapping.arrondissement_count(data, level, region)),
                        id=f"{PAGE}-caption", className="carte-caption"),
             ], className="carte-map-col"),
             html.Aside(side_panel(data, state["selected"], level, quarter), id=f"{PAGE}-panel",

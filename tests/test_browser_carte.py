@@ -45,6 +45,8 @@ def test_carte_departements_restyle_panel_and_a11y(live_server, page, store_data
     assert not any(f.startswith("url(#carte-hatch-") for f in before)     # real MSP counts: plain colours
     assert page.locator(".demo-banner").count() == 0
 
+    # each shape is restyled where it is, never re-created (35 000 communes took 3 s to re-create)
+    page.evaluate(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').forEach(e => e.dataset.kept = '1')")
     label = store_data.indicators.at["cpts_coverage_pct", "label"]
     choose(page, "carte-indicator", label)
     page.wait_for_function("(b) => JSON.stringify(Array.from(document.querySelectorAll("
@@ -52,6 +54,7 @@ def test_carte_departements_restyle_panel_and_a11y(live_server, page, store_data
                            arg=__import__("json").dumps(before))
     wait_ready(page)
     assert fills(page) != before
+    assert page.locator(f"{CHOROPLETH_PATHS}[data-kept='1']").count() == 12
     assert geometry == loaded, "changer d'indicateur ne doit pas recharger la géométrie"
     assert "indicateur=cpts_coverage_pct" in page.url
     assert "%" in page.inner_text("#carte-legend")

@@ -155,9 +155,9 @@ def test_crafted_callback_request_is_not_a_500(app):
     client = app.server.test_client()
     client.get("/carte")
     body = {
-        "output": "..carte-geojson.url...carte-geojson.hideout...carte-legend.children..."
+        "output": "..carte-geojson.url...carte-view.data...carte-legend.children..."
                   "carte-caption.children...carte-banner.children..",
-        "outputs": [{"id": "carte-geojson", "property": "url"}, {"id": "carte-geojson", "property": "hideout"},
+        "outputs": [{"id": "carte-geojson", "property": "url"}, {"id": "carte-view", "property": "data"},
                     {"id": "carte-legend", "property": "children"}, {"id": "carte-caption", "property": "children"},
                     {"id": "carte-banner", "property": "children"}],
         "inputs": [{"id": "carte-level", "property": "value", "value": "commune'; DROP"},

@@ -298,3 +298,18 @@ def test_write_geojson_compact(tmp_path):
     data = json.loads(text)
     assert data["features"][0]["properties"] == {"code": "C15014", "name": "Aurillac"}
     assert data["features"][0]["geometry"]["coordinates"][0][0] == [2.12346, 44.1]
+
+
+def test_a_ring_smaller_than_the_grid_does_not_crash_the_build():
+    """A tiny island collapses to two points once rounded to 1e-5°: it is dropped, the shape kept (GEOS used to
+    raise « Invalid number of points in LinearRing », an unexpected error for the user)."""
+    import shapely
+
+    from dashboard.pipeline import geometry
+
+    island = shapely.Polygon([(2.000001, 45.000001), (2.000004, 45.000001), (2.000002, 45.000004)])
+    commune = shapely.MultiPolygon([shapely.box(2.0, 45.0, 2.1, 45.1), island])
+    rounded = geometry.round_coordinates(commune)
+    assert rounded.is_valid and abs(rounded.area - 0.01) < 1e-9
+    alone = geometry.round_coordinates(island)                  # nothing left once rounded: kept as it was
+    assert not alone.is_empty

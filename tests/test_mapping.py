@@ -167,3 +167,19 @@ def test_structures_as_one_point_collection(store_data):
     assert first["geometry"]["coordinates"] == [5.22, 46.2] and first["properties"]["opening"] == "01/03/2019"
     assert doc["features"][1]["properties"]["address"] == "" and doc["features"][1]["properties"]["cat"] == "124"
     assert mapping.structure_counts(data) == {"603": 1, "124": 1, "604": 1}
+
+
+def test_france_opens_on_metropolitan_france_and_arrondissements_are_not_missing_shapes(app, store_data):
+    """A national instance opens on metropolitan France (the bounds of every shape would centre the view on
+    the Atlantic); the municipal arrondissements, communes without a contour of their own, are not reported as
+    missing contours."""
+    from layouts import carte
+
+    assert mapping.region_bounds(store_data, "FR") == mapping.DEFAULT_BOUNDS
+    assert mapping.fit_view(mapping.region_bounds(store_data, "FR"))["center"][0] > 45
+    assert mapping.arrondissement_count(store_data, "commune", "R84") == 9           # Lyon's
+    assert mapping.arrondissement_count(store_data, "departement", "R84") == 0
+    result = {"indicator": {"label": "APL"}, "values": [1] * 10, "codes": list(range(4030))}
+    assert "seulement" not in carte.caption(result, "commune", "2023Q4", 4021, "R84", 9)
+    assert "Les 9 arrondissements municipaux" in carte.caption(result, "commune", "2023Q4", 4021, "R84", 9)
+    assert "Contours chargés pour 4" in carte.caption(result, "commune", "2023Q4", 4000, "R84", 9)

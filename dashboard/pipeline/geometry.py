@@ -64,7 +64,13 @@ def round_coordinates(geom, digits: int = DIGITS):
     if geom is None:
         return None
     rounded = shapely.transform(geom, lambda xy: np.round(xy, digits))
-    return shapely.remove_repeated_points(rounded)
+    try:
+        return shapely.remove_repeated_points(rounded)
+    except shapely.errors.GEOSException:
+        # a ring smaller than the grid collapsed to two points (a tiny island): snap the shape to the grid,
+        # which drops collapsed parts; a shape that collapses whole keeps its unrounded coordinates
+        snapped = shapely.set_precision(geom, 10.0 ** -digits)
+        return geom if snapped.is_empty else snapped
 
 
 def geojson_text(gdf, digits: int = DIGITS, name_key: str = "name") -> str:
