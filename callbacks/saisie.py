@@ -414,6 +414,21 @@ def _confirmed(kind: str):
     return trigger.get("index")
 
 
+def _admin_action(run, refused: str, unchanged: str, refresh, builds: bool = False):
+    """(message, refresh) of an admin action ``run()`` → its success message: a refusal answers 403 (the service
+    has audited it), a bad request changes nothing; a failed build (``builds``) publishes nothing."""
+    try:
+        return run(), (refresh or 0) + 1
+    except service.Refused:
+        raise Forbidden(refused) from None
+    except InputError as exc:
+        return f"{unchanged} : {exc.message}", no_update
+    except Exception as exc:  # noqa: BLE001 — a failed build publishes nothing; say so
+        if not builds:
+            raise
+        return f"Échec de la publication, rien n'a été publié : {exc}", (refresh or 0) + 1
+
+
 @callback(Output("historique-admin-message", "children"),
           Output("historique-admin-refresh", "data", allow_duplicate=True),
           Input({"type": "historique-withdraw", "index": ALL}, "submit_n_clicks"),
@@ -423,15 +438,11 @@ def withdraw(_clicks, refresh):
     ident = _confirmed("historique-withdraw")
     if not isinstance(ident, int) or isinstance(ident, bool):
         raise PreventUpdate
-    try:
+
+    def run():
         version = service.withdraw(_url(), settings.current(), who, ident)
-    except service.Refused:
-        raise Forbidden("retrait refusé") from None
-    except InputError as exc:
-        return f"Rien n'a été retiré : {exc.message}", no_update
-    except Exception as exc:  # noqa: BLE001 — a failed build publishes nothing; say so
-        return f"Échec de la publication, rien n'a été publié : {exc}", (refresh or 0) + 1
-    return f"Valeur n° {ident} retirée : version {version} publiée sans elle.", (refresh or 0) + 1
+        return f"Valeur n° {ident} retirée : version {version} publiée sans elle."
+    return _admin_action(run, "retrait refusé", "Rien n'a été retiré", refresh, builds=True)
 
 
 @callback(Output("historique-admin-message", "children", allow_duplicate=True),
@@ -441,13 +452,11 @@ def withdraw(_clicks, refresh):
 def rollback(_clicks, refresh):
     who = _guard("admin", "republier une version antérieure")
     version = _confirmed("historique-rollback")
-    try:
+
+    def run():
         service.rollback(_url(), settings.current(), who, version)
-    except service.Refused:
-        raise Forbidden("retour refusé") from None
-    except InputError as exc:
-        return f"Rien n'a été changé : {exc.message}", no_update
-    return f"Version {version} servie de nouveau.", (refresh or 0) + 1
+        return f"Version {version} servie de nouveau."
+    return _admin_action(run, "retour refusé", "Rien n'a été changé", refresh)
 
 
 def _guard_publication_requests():
