@@ -4,7 +4,6 @@ or serves an earlier version again (403 for a valideur, audited)."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -13,7 +12,8 @@ from dashboard.pipeline import publish as pub
 from dashboard.saisie import appraisals, service
 
 from .helpers import ROOT, LiveServer
-from .test_saisie_security import PASSWORD, body, saisie_callbacks
+from .saisie_support import PASSWORD, saisie_server
+from .test_saisie_security import body, saisie_callbacks
 from .test_security import call, login_opener, parse_outputs, payloads
 
 Q = "2023Q4"
@@ -78,19 +78,9 @@ def test_the_public_instance_reveals_no_appraisal(public_with_appraisals):
 
 @pytest.fixture(scope="module")
 def internal(built_store, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("appraisal-internal")
-    shutil.copytree(built_store, folder / "processed")
-    users = folder / "users"
-    security.add_user(users, "alice", PASSWORD, "contributeur", "D15")
-    security.add_user(users, "vera", PASSWORD, "valideur")
-    security.add_user(users, "adam", PASSWORD, "admin")
-    url = f"sqlite:///{folder / 'saisie.sqlite3'}"
-    srv = LiveServer(data_dir=folder / "processed", extra_env={
-        "ACCES_SOINS_USERS_FILE": str(users), "ACCES_SOINS_DATABASE_URL": url,
-        "ACCES_SOINS_SECRET_KEY": "clef-de-test-appreciation-01234"})
-    srv.database_url, srv.data_dir = url, folder / "processed"
-    yield srv
-    srv.stop()
+    with saisie_server(built_store, tmp_path_factory.mktemp("appraisal-internal"),
+                       {"alice": ("contributeur", "D15"), "vera": ("valideur",), "adam": ("admin",)}) as srv:
+        yield srv
 
 
 def _appraisal_save(deps):

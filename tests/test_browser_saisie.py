@@ -4,43 +4,24 @@ territory sheet show the value (the sheet with its source and validator); the hi
 screenshots kept in test-artifacts/ (saisie.png, saisie_revue.png, saisie_historique.png)."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from dashboard import queries, security, store
 from dashboard.saisie import service
 
-from .helpers import ROOT, LiveServer, axe_violations, wait_ready
+from .helpers import ROOT, axe_violations, wait_ready
+from .saisie_support import saisie_server as live_saisie
+from .saisie_support import sign_in
 
 pytestmark = pytest.mark.browser
-PASSWORD = "un mot de passe assez long"
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 def saisie_server(built_store, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("saisie-live")
-    shutil.copytree(built_store, folder / "processed")
-    users = folder / "users"
-    security.add_user(users, "alice", PASSWORD, "contributeur", "D15")
-    security.add_user(users, "vera", PASSWORD, "valideur")
-    url = f"sqlite:///{folder / 'saisie.sqlite3'}"
-    server = LiveServer(data_dir=folder / "processed", extra_env={
-        "ACCES_SOINS_USERS_FILE": str(users), "ACCES_SOINS_DATABASE_URL": url,
-        "ACCES_SOINS_SECRET_KEY": "clef-de-test-saisie-0123456789"})
-    server.database_url, server.data_dir = url, folder / "processed"
-    yield server
-    server.stop()
-
-
-def sign_in(page, base, name, target="/saisie"):
-    page.goto(f"{base}/deconnexion")
-    page.goto(f"{base}/connexion?suivant={target}")
-    page.fill("#connexion-nom", name)
-    page.fill("#connexion-mdp", PASSWORD)
-    page.click("button[type=submit]")
-    wait_ready(page)
+    with live_saisie(built_store, tmp_path_factory.mktemp("saisie-live"),
+                     {"alice": ("contributeur", "D15"), "vera": ("valideur",)}) as server:
+        yield server
 
 
 def edit(page, row_index: str, column: str, text: str) -> None:
