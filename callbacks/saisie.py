@@ -229,6 +229,8 @@ def approve(_clicks, refresh):
     ident = _decision("saisie-approve")
     try:
         service.decide(_url(), who, ident, approve=True)
+    except service.SelfDecision as exc:
+        return str(exc), no_update, no_update
     except (service.Conflict, InputError) as exc:
         return f"Rien n'a été changé : {exc}", no_update, (refresh or 0) + 1
     token = _serializer().dumps({"user": who.name, "submission": ident})
@@ -249,6 +251,8 @@ def reject(_clicks, comments, refresh):
             comment = state.get("value") or ""
     try:
         service.decide(_url(), who, ident, approve=False, comment=comment if isinstance(comment, str) else "")
+    except service.SelfDecision as exc:
+        return str(exc), no_update
     except (service.Conflict, InputError) as exc:
         return f"Rien n'a été changé : {getattr(exc, 'message', exc)}", no_update
     return f"Soumission n° {ident} rejetée et renvoyée à son auteur.", (refresh or 0) + 1

@@ -139,9 +139,10 @@ def test_only_an_admin_withdraws_a_value_or_rolls_back_from_the_history(internal
                              database_url=url, secret_key="t")
     q = "2024Q2"
     before = service.last_known(store_data, "mcs_count", "D15", q)
-    service.save_draft(url, store_data, VAL, q, "mcs_count", "D15", int(before["value"]) + 1, "Bilan SAMU 15", "",
+    author = security.Account("victor", "valideur")                       # four eyes: vera validates
+    service.save_draft(url, store_data, author, q, "mcs_count", "D15", int(before["value"]) + 1, "Bilan SAMU 15", "",
                        None)
-    ident = service.submit(url, store_data, VAL, q, "R84")
+    ident = service.submit(url, store_data, author, q, "R84")
     service.decide(url, VAL, ident, approve=True)
     first = service.publish(url, conf, VAL)
     item = service.get_submission(url, ident).items[0].id

@@ -1,5 +1,6 @@
 """The saisie journey in headless Chromium: a contributor for D15 enters and submits the MCS count, a valideur
-sees it with its effect on the plan page and approves; the background job publishes; the plan page and the
+sees it with its effect on the plan page and approves; she cannot approve her own regional figure (four eyes:
+another valideur does); the background job publishes; the plan page and the
 territory sheet show the value (the sheet with its source and validator); the history lists each step. axe on each view;
 screenshots kept in test-artifacts/ (saisie.png, saisie_revue.png, saisie_historique.png)."""
 from __future__ import annotations
@@ -20,7 +21,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="module")
 def saisie_server(built_store, tmp_path_factory):
     with live_saisie(built_store, tmp_path_factory.mktemp("saisie-live"),
-                     {"alice": ("contributeur", "D15"), "vera": ("valideur",)}) as server:
+                     {"alice": ("contributeur", "D15"), "vera": ("valideur",),
+                      "victor": ("valideur",)}) as server:
         yield server
 
 
@@ -30,6 +32,14 @@ def edit(page, row_index: str, column: str, text: str) -> None:
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
     page.keyboard.press("Enter")
+
+
+def approve(page, ident: int) -> None:
+    """Approve submission ``ident`` on /saisie and wait for the background job to publish it."""
+    page.locator(".saisie-submission", has_text=f"Soumission n° {ident} ").locator(
+        'button:has-text("Approuver et publier")').click()
+    page.wait_for_function(f"() => document.querySelector('#saisie-publish-result').innerText"
+                           f".includes('(soumission n° {ident})')", timeout=120000)
 
 
 def test_contributor_enters_validator_approves_value_is_published(saisie_server, page, store_data):
@@ -78,11 +88,17 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     assert "Effet sur la page du plan" in review and f"→ {new_value}" in review
     assert axe_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "saisie_revue.png"), full_page=True)
-    for n in (ident, own):
-        page.locator(".saisie-submission", has_text=f"Soumission n° {n} ").locator(
-            'button:has-text("Approuver et publier")').click()
-        page.wait_for_function(f"() => document.querySelector('#saisie-publish-result').innerText"
-                               f".includes('(soumission n° {n})')", timeout=120000)
+    approve(page, ident)
+    # four eyes: her own submission waits for another valideur
+    page.locator(".saisie-submission", has_text=f"Soumission n° {own} ").locator(
+        'button:has-text("Approuver et publier")').click()
+    page.wait_for_function("() => document.querySelector('#saisie-publish-result').innerText"
+                           ".includes('Vous ne pouvez pas valider votre propre saisie : un autre valideur doit le "
+                           "faire.')")
+    assert service.get_submission(saisie_server.database_url, own).status == "submitted"
+    sign_in(page, base, "victor")
+    page.wait_for_selector(".saisie-submission", timeout=20000)
+    approve(page, own)
 
     # 3. published: the plan page and the territory sheet show the value, its source and its validator
     data = store.open_store(saisie_server.data_dir)
@@ -102,7 +118,7 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     wait_ready(page)
     page.wait_for_selector(".saisie-audit", timeout=20000)
     history = page.inner_text("#historique-table")
-    for action in ("connexion", "brouillon", "soumission", "approbation", "publication"):
+    for action in ("connexion", "brouillon", "soumission", "approbation", "publication", "tentative refusée"):
         assert action in history, action
     assert axe_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "saisie_historique.png"), full_page=True)
