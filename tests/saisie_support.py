@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import glob
 import itertools
+import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -116,3 +118,34 @@ def sign_in(page, base: str, name: str, target: str = "/saisie") -> None:
     page.fill("#connexion-mdp", PASSWORD)
     page.click("button[type=submit]")
     wait_ready(page)
+
+
+def run_job(base: str, opener, dep: dict, inputs: list[dict], state: list[dict] = (), page: str = "/saisie",
+            timeout: float = 180) -> tuple[int, dict | None, list[str]]:
+    """Run the background callback ``dep`` over HTTP as dash-renderer does: start it with the signed ``endId`` of
+    ``page``, then poll its handles until it answers. (status, answer, progress texts seen); the status is the
+    first one other than 200 (a refused start or poll), with no answer."""
+    from .test_security import call, parse_outputs
+
+    _status, _h, html = call(base, page, opener=opener, method="GET")
+    config = re.search(r'<script id="_dash-config" type="application/json"[^>]*>(.*?)</script>', html, re.S)
+    end_id = json.loads(config.group(1)).get("end_id", "") if config else ""
+    outs = parse_outputs(dep["output"])
+    payload = {"output": dep["output"], "outputs": outs if len(outs) > 1 else outs[0], "inputs": inputs,
+               "state": list(state), "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    status, _h, text = call(base, f"/_dash-update-component?endId={end_id}", payload, opener=opener)
+    if status != 200:
+        return status, None, []
+    started = json.loads(text)
+    query = f"endId={end_id}&cacheKey={started['cacheKey']}&job={started['job']}"
+    deadline, progress = time.time() + timeout, []
+    while time.time() < deadline:
+        status, _h, text = call(base, f"/_dash-update-component?{query}", payload, opener=opener)
+        if status not in (200, 204):
+            return status, None, progress
+        answer = json.loads(text) if text.strip() else {}
+        progress += [str(v) for v in (answer.get("progress") or {}).values()]
+        if "response" in answer:
+            return 200, answer, progress
+        time.sleep(0.5)
+    raise AssertionError(f"la tâche de fond n'a pas abouti en {timeout} s")
