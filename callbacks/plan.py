@@ -23,6 +23,12 @@ def _clean(data, quarter, indicator=None):
     return validate.quarter(None, quarter), validate.indicator(data, indicator)
 
 
+def _view(quarter, indicator=None):
+    """(store, settings, region, state) of the page for the inputs as the client sent them."""
+    data, conf, region = page.context()
+    return data, conf, region, page.state_for(data, region, *_clean(data, quarter, indicator))
+
+
 @callback(
     Output("plan-indicator", "data"),
     Input({"type": page.CARD, "index": ALL}, "n_clicks"),
@@ -48,33 +54,22 @@ def select_indicator(_clicks, current):
     prevent_initial_call=True,
 )
 def update_quarter(quarter, indicator):
-    data, conf, region = page.context()
-    state = page.state_for(data, region, *_clean(data, quarter, indicator))
+    data, conf, region, state = _view(quarter, indicator)
     over = page.overview(data, conf, region, state.quarter, state.indicator, page.appraisals_of(conf, state.quarter))
     return over["cards"], over["summary"], over["banner"], over["heading"]
 
 
 @callback(
     Output("plan-completeness", "children"),
-    Input("plan-quarter", "value"),
-    prevent_initial_call=True,
-)
-def update_completeness(quarter):
-    data, conf, region = page.context()
-    state = page.state_for(data, region, _clean(data, quarter)[0])
-    return page.completeness_line(conf, data, region, state.quarter)
-
-
-@callback(
     Output("plan-alerts", "children"),
     Input("plan-quarter", "value"),
     prevent_initial_call=True,
 )
-def update_alerts(quarter):
-    data, conf, region = page.context()
-    state = page.state_for(data, region, _clean(data, quarter)[0])
-    return page.overview(data, conf, region, state.quarter, state.indicator,
-                         page.appraisals_of(conf, state.quarter))["alerts"]
+def update_completeness_and_alerts(quarter):
+    """The saisie's completeness line and the alerts of the quarter (neither depends on the indicator)."""
+    data, conf, region, state = _view(quarter)
+    over = page.overview(data, conf, region, state.quarter, state.indicator, page.appraisals_of(conf, state.quarter))
+    return page.completeness_line(conf, data, region, state.quarter), over["alerts"]
 
 
 @callback(
@@ -84,15 +79,13 @@ def update_alerts(quarter):
     prevent_initial_call=True,
 )
 def update_detail(quarter, indicator):
-    data, conf, region = page.context()
-    state = page.state_for(data, region, *_clean(data, quarter, indicator))
+    data, conf, region, state = _view(quarter, indicator)
     return page.detail_section(data, conf, region, state.quarter, state.indicator,
                                page.appraisals_of(conf, state.quarter))
 
 
 def _export_table(quarter):
-    data, conf, region = page.context()
-    state = page.state_for(data, region, _clean(data, quarter)[0])
+    data, conf, region, state = _view(quarter)
     table = plan.store_quarterly_table(data, region, state.quarter, conf.status_on_track, conf.status_watch)
     if not conf.public:
         table = appraisal.with_appraisals(table, appraisal.appraisals_for)

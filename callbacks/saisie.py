@@ -229,9 +229,11 @@ def approve(_clicks, refresh):
     ident = _decision("saisie-approve")
     try:
         service.decide(_url(), who, ident, approve=True)
+    except service.SelfDecision as exc:
+        return str(exc), no_update, no_update
     except (service.Conflict, InputError) as exc:
         return f"Rien n'a été changé : {exc}", no_update, (refresh or 0) + 1
-    token = _serializer().dumps({"user": who.name, "submission": ident})
+    token = _serializer().dumps({"action": "approve", "user": who.name, "submission": ident})
     return f"Soumission n° {ident} approuvée : publication en cours…", token, (refresh or 0) + 1
 
 
@@ -249,9 +251,36 @@ def reject(_clicks, comments, refresh):
             comment = state.get("value") or ""
     try:
         service.decide(_url(), who, ident, approve=False, comment=comment if isinstance(comment, str) else "")
+    except service.SelfDecision as exc:
+        return str(exc), no_update
     except (service.Conflict, InputError) as exc:
         return f"Rien n'a été changé : {getattr(exc, 'message', exc)}", no_update
     return f"Soumission n° {ident} rejetée et renvoyée à son auteur.", (refresh or 0) + 1
+
+
+def _claim(token, *actions: str) -> dict:
+    """The signed request of a background job (who asked, what), checked: a job runs outside the request, with no
+    session; the caller's role was checked when the request was signed and the service checks it again."""
+    if not isinstance(token, str):
+        raise PreventUpdate
+    try:
+        claim = _serializer().loads(token, max_age=PUBLISH_TOKEN_SECONDS)
+    except BadSignature:
+        raise Forbidden("jeton invalide") from None
+    if not isinstance(claim, dict) or claim.get("action", "approve") not in actions:
+        raise Forbidden("jeton invalide")
+    return claim
+
+
+def _progress(set_progress):
+    """The build's echo → « Publication : étape n — … » in the job's progress line."""
+    steps = []
+
+    def echo(line: str) -> None:
+        if line.startswith("▶"):
+            steps.append(line.strip("▶… "))
+            set_progress(f"Publication : étape {len(steps)} — {steps[-1]}")
+    return echo
 
 
 @callback(Output("saisie-publish-result", "children", allow_duplicate=True),
@@ -260,22 +289,11 @@ def reject(_clicks, comments, refresh):
 def publish_job(set_progress, token):
     """The publication in a background job. It runs outside the request (no session there): the approving
     valideur is carried by a token signed with the secret key, and its role re-checked."""
-    if not isinstance(token, str):
-        raise PreventUpdate
-    try:
-        claim = _serializer().loads(token, max_age=PUBLISH_TOKEN_SECONDS)
-    except BadSignature:
-        raise Forbidden("jeton invalide") from None
+    claim = _claim(token, "approve")
     conf = settings.current()
     who = security.account_of(conf, claim.get("user"))
-    steps = []
-
-    def echo(line: str) -> None:
-        if line.startswith("▶"):
-            steps.append(line.strip("▶… "))
-            set_progress(f"Publication : étape {len(steps)} — {steps[-1]}")
     try:
-        version = service.publish(_url(), conf, who, echo=echo)
+        version = service.publish(_url(), conf, who, echo=_progress(set_progress))
     except service.Refused:
         raise Forbidden("publication refusée") from None
     except Exception as exc:  # noqa: BLE001 — a failed build publishes nothing; say so
@@ -414,49 +432,86 @@ def _confirmed(kind: str):
     return trigger.get("index")
 
 
-@callback(Output("historique-admin-message", "children"),
-          Output("historique-admin-refresh", "data", allow_duplicate=True),
-          Input({"type": "historique-withdraw", "index": ALL}, "submit_n_clicks"),
-          State("historique-admin-refresh", "data"), prevent_initial_call=True)
-def withdraw(_clicks, refresh):
+def _admin_action(run, refused: str, unchanged: str, refresh, builds: bool = False):
+    """(message, refresh) of an admin action ``run()`` → its success message: a refusal answers 403 (the service
+    has audited it), a bad request changes nothing; a failed build (``builds``) publishes nothing."""
+    try:
+        return run(), (refresh or 0) + 1
+    except service.Refused:
+        raise Forbidden(refused) from None
+    except InputError as exc:
+        return f"{unchanged} : {exc.message}", no_update
+    except Exception as exc:  # noqa: BLE001 — a failed build publishes nothing; say so
+        if not builds:
+            raise
+        return f"Échec de la publication, rien n'a été publié : {exc}", (refresh or 0) + 1
+
+
+@callback(Output("historique-admin-message", "children"), Output("historique-admin-request", "data"),
+          Input({"type": "historique-withdraw", "index": ALL}, "submit_n_clicks"), prevent_initial_call=True)
+def withdraw(_clicks):
+    """Withdraw a published value: the new version is built by the background job (as an approval's)."""
     who = _guard("admin", "retirer une valeur publiée")
     ident = _confirmed("historique-withdraw")
     if not isinstance(ident, int) or isinstance(ident, bool):
         raise PreventUpdate
-    try:
-        version = service.withdraw(_url(), settings.current(), who, ident)
-    except service.Refused:
-        raise Forbidden("retrait refusé") from None
-    except InputError as exc:
-        return f"Rien n'a été retiré : {exc.message}", no_update
-    except Exception as exc:  # noqa: BLE001 — a failed build publishes nothing; say so
-        return f"Échec de la publication, rien n'a été publié : {exc}", (refresh or 0) + 1
-    return f"Valeur n° {ident} retirée : version {version} publiée sans elle.", (refresh or 0) + 1
+    return (f"Retrait de la valeur n° {ident} : publication en cours…",
+            _serializer().dumps({"action": "withdraw", "user": who.name, "item": ident}))
 
 
 @callback(Output("historique-admin-message", "children", allow_duplicate=True),
-          Output("historique-admin-refresh", "data", allow_duplicate=True),
-          Input({"type": "historique-rollback", "index": ALL}, "submit_n_clicks"),
-          State("historique-admin-refresh", "data"), prevent_initial_call=True)
-def rollback(_clicks, refresh):
+          Output("historique-admin-request", "data", allow_duplicate=True),
+          Input({"type": "historique-rollback", "index": ALL}, "submit_n_clicks"), prevent_initial_call=True)
+def rollback(_clicks):
+    """Serve an earlier version again, through the same background job."""
     who = _guard("admin", "republier une version antérieure")
     version = _confirmed("historique-rollback")
-    try:
-        service.rollback(_url(), settings.current(), who, version)
-    except service.Refused:
-        raise Forbidden("retour refusé") from None
-    except InputError as exc:
-        return f"Rien n'a été changé : {exc.message}", no_update
-    return f"Version {version} servie de nouveau.", (refresh or 0) + 1
+    return (f"Retour à la version {version} en cours…",
+            _serializer().dumps({"action": "rollback", "user": who.name, "version": version}))
+
+
+@callback(Output("historique-admin-refresh", "data", allow_duplicate=True),
+          Output("historique-admin-message", "children", allow_duplicate=True),
+          Input("historique-admin-request", "data"), State("historique-admin-refresh", "data"),
+          prevent_initial_call=True, background=True, progress=Output("historique-admin-progress", "children"))
+def admin_job(set_progress, token, refresh):
+    """A withdrawal (a build: ~10 s) or a rollback in a background job, with the approval's progress line; the
+    admin is carried by the signed request and its role re-checked by the service (which audits)."""
+    claim = _claim(token, "withdraw", "rollback")
+    conf = settings.current()
+    who, echo = security.account_of(conf, claim.get("user")), _progress(set_progress)
+    if claim["action"] == "withdraw":
+        ident = claim.get("item")
+
+        def run():
+            version = service.withdraw(_url(), conf, who, ident, echo=echo)
+            return f"Valeur n° {ident} retirée : version {version} publiée sans elle."
+        message, refresh = _admin_action(run, "retrait refusé", "Rien n'a été retiré", refresh, builds=True)
+    else:
+        version = claim.get("version")
+
+        def run():
+            echo(f"▶ retour à la version {version}…")
+            service.rollback(_url(), conf, who, version)
+            return f"Version {version} servie de nouveau."
+        message, refresh = _admin_action(run, "retour refusé", "Rien n'a été changé", refresh)
+    return refresh, message
+
+
+JOBS = {  # a background job's output → (role, what) checked before Dash creates the job or answers a poll
+    "saisie-publish-result.children@": ("valideur", "lancer une publication"),
+    "..historique-admin-refresh.data@": ("admin", "lancer un retrait ou un retour à une version"),
+}
 
 
 def _guard_publication_requests():
-    """The publication job runs outside the request: refuse starting it (or polling it) unless the caller is a
-    valideur, before Dash creates the job."""
+    """The background jobs run outside the request: refuse starting one (or polling it) unless the caller has
+    its role (:data:`JOBS`), before Dash creates the job."""
     if request.path.startswith("/_dash-update-component") and request.method == "POST":
         output = (request.get_json(silent=True) or {}).get("output", "")
-        if isinstance(output, str) and output.startswith("saisie-publish-result.children@"):
-            _guard("valideur", "lancer une publication")
+        for prefix, (role, what) in JOBS.items():
+            if isinstance(output, str) and output.startswith(prefix):
+                _guard(role, what)
     return None
 
 

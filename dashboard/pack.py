@@ -88,7 +88,7 @@ def _chart(data: Store, c: plan.Card) -> dict | None:
              for n, vals, col, dash in series]
     demo = [s == STATUS_LABELS["demo"] for s in t["statut"]]
     return {"categories": [periods.label(q) for q in t.index], "series": clean, "demo_points": demo,
-            "decimals": fmt.decimals(c.unit)}
+            "decimals": fmt.decimals(c.unit), "unit": c.unit}
 
 
 def _breakdown(b: pd.DataFrame, unit: str, since: str, quarter: str) -> dict | None:
@@ -491,20 +491,13 @@ def _pdf_text(doc, box: Box, paragraphs, bold_prefix: bool = False):
         doc.set_y(doc.get_y() + size / 72 * 0.35)
 
 
-def _ticks(lo: float, hi: float) -> list[float]:
-    span = hi - lo or abs(hi) or 1.0
-    raw = span / 4
-    mag = 10 ** len(str(int(raw))) / 10 if raw >= 1 else 10 ** -len(str(f"{raw:.10f}").split(".")[1].lstrip("0"))
-    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=raw)
-    first = (lo // step) * step
-    return [first + i * step for i in range(int((hi - first) / step) + 2)]
-
-
 def _pdf_line_chart(doc, box: Box, chart: dict):
     values = [v for _n, vals, _c, _d in chart["series"] for v in vals if v is not None]
     if not values:
         return
-    ticks = _ticks(min(values), max(values))
+    from .pdf import axis_steps          # the sheet's tick rule: labels show each tick exactly
+
+    ticks, places = axis_steps(max(values), chart["unit"], bottom=min(values))
     lo, hi = ticks[0], ticks[-1]
     left, right, top, bottom = box.x + 0.8, box.x + box.w - 0.1, box.y + 0.1, box.y + box.h - 0.95
     n = len(chart["categories"])
@@ -522,7 +515,7 @@ def _pdf_line_chart(doc, box: Box, chart: dict):
     for t in ticks:
         doc.line(left, py(t), right, py(t))
         doc.set_xy(box.x, py(t) - 0.1)
-        doc.cell(0.75, 0.2, _pdf_safe(fmt.number(t, chart["decimals"] if t != int(t) else 0)), align="R")
+        doc.cell(0.75, 0.2, _pdf_safe(fmt.number(t, places)), align="R")
     skip = max(1, n // 6)
     for i in range(0, n, skip):
         doc.set_xy(px(i) - 0.5, bottom + 0.05)

@@ -293,19 +293,28 @@ def _chart(pdf, x, y, w, h, tr):
         pdf.cell(22, 3, _t(f"cible {fmt.value(target['value'], unit, 0)}"), align="R")
 
 
-def axis_ticks(top: float, unit: str, most: int = 4) -> list[tuple[float, str]]:
-    """Ticks of a value axis from 0 to at least ``top``: at most ``most`` + 1 positions on a nice step (1, 2, 2,5
-    or 5 × 10^k), each labelled with exactly its value — a count axis only has whole numbers (no « 2 » at 1,5),
-    a percentage or a rate shows the decimals its step needs."""
-    top = top if top and top > 0 else 1.0
-    raw = top / most
+def axis_steps(top: float, unit: str, most: int = 4, bottom: float = 0.0) -> tuple[list[float], int]:
+    """The tick rule of every PDF value axis (the territory sheet's, the committee pack's): positions from
+    ``bottom`` (rounded down to the step; 0 by default) to at least ``top``, at most ``most`` + 1 of them on a nice
+    step (1, 2, 2,5 or 5 × 10^k), and the decimals that show each position exactly — a count axis only has whole
+    numbers (no « 2 » at 1,5), a percentage or a rate shows the decimals its step needs."""
+    if not (top and top > bottom):                 # no value, or a flat series: a little room above it
+        top = bottom + (abs(bottom) / most or 1.0)
+    raw = (top - bottom) / most
     base = 10 ** math.floor(math.log10(raw))
     step = next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw)
     if fmt.decimals(unit) == 0 or unit == "nombre":
         step = max(1.0, math.ceil(step))          # counts: whole numbers only
     places = next(d for d in range(0, 6) if abs(round(step, d) - step) < 1e-9)   # 0,25 → 2 ; 2,5 → 1 ; 5 → 0
-    count = math.ceil(top / step - 1e-9)
-    return [(round(i * step, places), fmt.value(round(i * step, places), unit, places)) for i in range(count + 1)]
+    first = math.floor(bottom / step + 1e-9) * step
+    count = math.ceil((top - first) / step - 1e-9)
+    return [round(first + i * step, places) for i in range(count + 1)], places
+
+
+def axis_ticks(top: float, unit: str, most: int = 4, bottom: float = 0.0) -> list[tuple[float, str]]:
+    """:func:`axis_steps`, each position labelled with exactly its value and unit."""
+    values, places = axis_steps(top, unit, most, bottom)
+    return [(v, fmt.value(v, unit, places)) for v in values]
 
 
 def _runs(tr: dict) -> str:

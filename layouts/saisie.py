@@ -272,6 +272,8 @@ def history_layout(**_query) -> html.Div:
         *([html.H2("Retrait et retour à une version (administrateurs)"),
            html.P("Chaque action demande une confirmation et s'inscrit à l'historique."),
            html.P(id="historique-admin-message", role="status", **{"aria-live": "polite"}, className="saisie-message"),
+           html.P(id="historique-admin-progress", role="status", **{"aria-live": "polite"}),
+           dcc.Store(id="historique-admin-request"),
            dcc.Store(id="historique-admin-refresh", data=0),
            dcc.Loading(html.Div(id="historique-admin"), type="dot")] if who.at_least("admin") else []),
         html.H2("Actions"),

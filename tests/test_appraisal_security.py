@@ -4,7 +4,6 @@ or serves an earlier version again (403 for a valideur, audited)."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -13,7 +12,8 @@ from dashboard.pipeline import publish as pub
 from dashboard.saisie import appraisals, service
 
 from .helpers import ROOT, LiveServer
-from .test_saisie_security import PASSWORD, body, saisie_callbacks
+from .saisie_support import PASSWORD, run_job, saisie_server
+from .test_saisie_security import body, saisie_callbacks
 from .test_security import call, login_opener, parse_outputs, payloads
 
 Q = "2023Q4"
@@ -78,19 +78,9 @@ def test_the_public_instance_reveals_no_appraisal(public_with_appraisals):
 
 @pytest.fixture(scope="module")
 def internal(built_store, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("appraisal-internal")
-    shutil.copytree(built_store, folder / "processed")
-    users = folder / "users"
-    security.add_user(users, "alice", PASSWORD, "contributeur", "D15")
-    security.add_user(users, "vera", PASSWORD, "valideur")
-    security.add_user(users, "adam", PASSWORD, "admin")
-    url = f"sqlite:///{folder / 'saisie.sqlite3'}"
-    srv = LiveServer(data_dir=folder / "processed", extra_env={
-        "ACCES_SOINS_USERS_FILE": str(users), "ACCES_SOINS_DATABASE_URL": url,
-        "ACCES_SOINS_SECRET_KEY": "clef-de-test-appreciation-01234"})
-    srv.database_url, srv.data_dir = url, folder / "processed"
-    yield srv
-    srv.stop()
+    with saisie_server(built_store, tmp_path_factory.mktemp("appraisal-internal"),
+                       {"alice": ("contributeur", "D15"), "vera": ("valideur",), "adam": ("admin",)}) as srv:
+        yield srv
 
 
 def _appraisal_save(deps):
@@ -139,7 +129,7 @@ def _confirm_payload(deps, kind, index):
     outs = parse_outputs(dep["output"])
     return {"output": dep["output"], "outputs": outs,
             "inputs": [[{"id": ident, "property": "submit_n_clicks", "value": 1}]],
-            "state": [{"id": "historique-admin-refresh", "property": "data", "value": 0}],
+            "state": [{"id": st["id"], "property": st["property"], "value": 0} for st in dep.get("state", [])],
             "changedPropIds": [json.dumps(ident, separators=(",", ":"), sort_keys=True) + ".submit_n_clicks"]}
 
 
@@ -149,9 +139,10 @@ def test_only_an_admin_withdraws_a_value_or_rolls_back_from_the_history(internal
                              database_url=url, secret_key="t")
     q = "2024Q2"
     before = service.last_known(store_data, "mcs_count", "D15", q)
-    service.save_draft(url, store_data, VAL, q, "mcs_count", "D15", int(before["value"]) + 1, "Bilan SAMU 15", "",
+    author = security.Account("victor", "valideur")                       # four eyes: vera validates
+    service.save_draft(url, store_data, author, q, "mcs_count", "D15", int(before["value"]) + 1, "Bilan SAMU 15", "",
                        None)
-    ident = service.submit(url, store_data, VAL, q, "R84")
+    ident = service.submit(url, store_data, author, q, "R84")
     service.decide(url, VAL, ident, approve=True)
     first = service.publish(url, conf, VAL)
     item = service.get_submission(url, ident).items[0].id
@@ -166,21 +157,38 @@ def test_only_an_admin_withdraws_a_value_or_rolls_back_from_the_history(internal
     assert status == 200 and f"Retirer la valeur n° {item}" in readable(text) and "Republier" in text
     assert call(internal.url, "/_dash-update-component", body(panel, 0), opener=vera)[0] == 403
 
+    job = next(d for d in deps if d["output"].startswith("..historique-admin-refresh.data@"))
+
+    def run(request, opener, refresh=0):
+        """The admin's confirmed request (a signed token), then the background job it starts."""
+        inputs = [{"id": "historique-admin-request", "property": "data", "value": request}]
+        state = [{"id": "historique-admin-refresh", "property": "data", "value": refresh}]
+        return run_job(internal.url, opener, job, inputs, state, page="/saisie/historique")
+
     withdraw = _confirm_payload(deps, "historique-withdraw", item)
     assert call(internal.url, "/_dash-update-component", withdraw, opener=vera)[0] == 403
-    assert not service.get_submission(url, ident).items[0].withdrawn
     status, _h, text = call(internal.url, "/_dash-update-component", withdraw, opener=adam)
-    assert status == 200 and f"Valeur n° {item} retirée" in readable(text), text[:300]
+    assert status == 200 and f"Retrait de la valeur n° {item} : publication en cours" in readable(text), text[:300]
+    assert not service.get_submission(url, ident).items[0].withdrawn      # nothing done in the request
+    token = json.loads(text)["response"]["historique-admin-request"]["data"]
+    assert run(token, vera)[0] == 403                    # a valideur cannot start (nor poll) the admin's job
+    status, answer, progress = run(token, adam)
+    assert status == 200 and f"Valeur n° {item} retirée" in readable(json.dumps(answer)), answer
+    assert any(p.startswith("Publication : étape") for p in progress), progress    # the approval's feedback
     assert service.get_submission(url, ident).items[0].withdrawn
     second = pub.current(internal.data_dir)
     assert second != first
     assert store.open_store(internal.data_dir).version == second
+    status, answer, _p = run(token, adam, refresh=1)     # the same request again changes nothing
+    assert status == 200 and "Rien n'a été retiré" in readable(json.dumps(answer)), answer
 
     rollback = _confirm_payload(deps, "historique-rollback", first)
     assert call(internal.url, "/_dash-update-component", rollback, opener=vera)[0] == 403
     status, _h, text = call(internal.url, "/_dash-update-component", rollback, opener=adam)
-    assert status == 200 and f"Version {first} servie de nouveau" in readable(text), text[:300]
+    assert status == 200, text[:300]
+    status, answer, _p = run(json.loads(text)["response"]["historique-admin-request"]["data"], adam)
+    assert status == 200 and f"Version {first} servie de nouveau" in readable(json.dumps(answer)), answer
     assert pub.current(internal.data_dir) == first
     log = service.audit_rows(url)
-    assert {"retrait", "retour à une version"} <= set(log.loc[log["user"] == "adam", "action"])
-    assert (log.loc[log["user"] == "vera", "action"] == "tentative refusée").sum() >= 3
+    assert {"retrait", "publication", "retour à une version"} <= set(log.loc[log["user"] == "adam", "action"])
+    assert (log.loc[log["user"] == "vera", "action"] == "tentative refusée").sum() >= 4

@@ -175,8 +175,9 @@ def test_plan_page_shows_the_completeness_and_the_entered_value_source(app, stor
     before = service.last_known(store_data, "mcs_count", "R84", q)
     value = int(before["value"]) + 2
     assert plan_page.completeness_line(conf, store_data, "R84", q) is None       # no database yet: no line
-    service.save_draft(url, store_data, VAL, q, "mcs_count", "R84", value, "Bilan régional des SAMU", "", None)
-    service.decide(url, VAL, service.submit(url, store_data, VAL, q, "R84"), approve=True)
+    author = security.Account("victor", "valideur")                       # four eyes: vera validates
+    service.save_draft(url, store_data, author, q, "mcs_count", "R84", value, "Bilan régional des SAMU", "", None)
+    service.decide(url, VAL, service.submit(url, store_data, author, q, "R84"), approve=True)
     service.publish(url, conf, VAL)
     data = store.open_store(conf.data_dir)
     expected = service.quarter_completeness(url, data, "R84", q)["total"]

@@ -3,15 +3,13 @@ the MSP of the region on /saisie; the plan card and the detail on ``/`` show it 
 form reloads it pre-filled. axe on the form; screenshot kept in test-artifacts/saisie_appreciation.png."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from dashboard import plan, security
+from dashboard import plan
 from dashboard.saisie import appraisals
 
-from .helpers import ROOT, LiveServer, axe_violations, wait_ready
-from .test_browser_saisie import PASSWORD, sign_in
+from .helpers import ROOT, axe_violations, wait_ready
+from .saisie_support import saisie_server, sign_in
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -21,17 +19,8 @@ RISKS = "Départs de médecins dans le Cantal"
 
 @pytest.fixture(scope="module")
 def appraisal_server(built_store, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("appraisal-live")
-    shutil.copytree(built_store, folder / "processed")
-    users = folder / "users"
-    security.add_user(users, "vera", PASSWORD, "valideur")
-    url = f"sqlite:///{folder / 'saisie.sqlite3'}"
-    server = LiveServer(data_dir=folder / "processed", extra_env={
-        "ACCES_SOINS_USERS_FILE": str(users), "ACCES_SOINS_DATABASE_URL": url,
-        "ACCES_SOINS_SECRET_KEY": "clef-de-test-appreciation-0123456"})
-    server.database_url = url
-    yield server
-    server.stop()
+    with saisie_server(built_store, tmp_path_factory.mktemp("appraisal-live"), {"vera": ("valideur",)}) as server:
+        yield server
 
 
 def test_validator_records_an_appraisal_shown_beside_the_status(appraisal_server, page, store_data):

@@ -1,46 +1,29 @@
 """The saisie journey in headless Chromium: a contributor for D15 enters and submits the MCS count, a valideur
-sees it with its effect on the plan page and approves; the background job publishes; the plan page and the
+sees it with its effect on the plan page and approves; she cannot approve her own regional figure (four eyes:
+another valideur does); the background job publishes; the plan page and the
 territory sheet show the value (the sheet with its source and validator); the history lists each step. axe on each view;
 screenshots kept in test-artifacts/ (saisie.png, saisie_revue.png, saisie_historique.png)."""
 from __future__ import annotations
-
-import shutil
 
 import pytest
 
 from dashboard import queries, security, store
 from dashboard.saisie import service
 
-from .helpers import ROOT, LiveServer, axe_violations, wait_ready
+from .helpers import ROOT, axe_violations, wait_ready
+from .saisie_support import saisie_server as live_saisie
+from .saisie_support import sign_in
 
 pytestmark = pytest.mark.browser
-PASSWORD = "un mot de passe assez long"
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 def saisie_server(built_store, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("saisie-live")
-    shutil.copytree(built_store, folder / "processed")
-    users = folder / "users"
-    security.add_user(users, "alice", PASSWORD, "contributeur", "D15")
-    security.add_user(users, "vera", PASSWORD, "valideur")
-    url = f"sqlite:///{folder / 'saisie.sqlite3'}"
-    server = LiveServer(data_dir=folder / "processed", extra_env={
-        "ACCES_SOINS_USERS_FILE": str(users), "ACCES_SOINS_DATABASE_URL": url,
-        "ACCES_SOINS_SECRET_KEY": "clef-de-test-saisie-0123456789"})
-    server.database_url, server.data_dir = url, folder / "processed"
-    yield server
-    server.stop()
-
-
-def sign_in(page, base, name, target="/saisie"):
-    page.goto(f"{base}/deconnexion")
-    page.goto(f"{base}/connexion?suivant={target}")
-    page.fill("#connexion-nom", name)
-    page.fill("#connexion-mdp", PASSWORD)
-    page.click("button[type=submit]")
-    wait_ready(page)
+    with live_saisie(built_store, tmp_path_factory.mktemp("saisie-live"),
+                     {"alice": ("contributeur", "D15"), "vera": ("valideur",),
+                      "victor": ("valideur",)}) as server:
+        yield server
 
 
 def edit(page, row_index: str, column: str, text: str) -> None:
@@ -49,6 +32,14 @@ def edit(page, row_index: str, column: str, text: str) -> None:
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
     page.keyboard.press("Enter")
+
+
+def approve(page, ident: int) -> None:
+    """Approve submission ``ident`` on /saisie and wait for the background job to publish it."""
+    page.locator(".saisie-submission", has_text=f"Soumission n° {ident} ").locator(
+        'button:has-text("Approuver et publier")').click()
+    page.wait_for_function(f"() => document.querySelector('#saisie-publish-result').innerText"
+                           f".includes('(soumission n° {ident})')", timeout=120000)
 
 
 def test_contributor_enters_validator_approves_value_is_published(saisie_server, page, store_data):
@@ -97,11 +88,17 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     assert "Effet sur la page du plan" in review and f"→ {new_value}" in review
     assert axe_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "saisie_revue.png"), full_page=True)
-    for n in (ident, own):
-        page.locator(".saisie-submission", has_text=f"Soumission n° {n} ").locator(
-            'button:has-text("Approuver et publier")').click()
-        page.wait_for_function(f"() => document.querySelector('#saisie-publish-result').innerText"
-                               f".includes('(soumission n° {n})')", timeout=120000)
+    approve(page, ident)
+    # four eyes: her own submission waits for another valideur
+    page.locator(".saisie-submission", has_text=f"Soumission n° {own} ").locator(
+        'button:has-text("Approuver et publier")').click()
+    page.wait_for_function("() => document.querySelector('#saisie-publish-result').innerText"
+                           ".includes('Vous ne pouvez pas valider votre propre saisie : un autre valideur doit le "
+                           "faire.')")
+    assert service.get_submission(saisie_server.database_url, own).status == "submitted"
+    sign_in(page, base, "victor")
+    page.wait_for_selector(".saisie-submission", timeout=20000)
+    approve(page, own)
 
     # 3. published: the plan page and the territory sheet show the value, its source and its validator
     data = store.open_store(saisie_server.data_dir)
@@ -121,7 +118,7 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     wait_ready(page)
     page.wait_for_selector(".saisie-audit", timeout=20000)
     history = page.inner_text("#historique-table")
-    for action in ("connexion", "brouillon", "soumission", "approbation", "publication"):
+    for action in ("connexion", "brouillon", "soumission", "approbation", "publication", "tentative refusée"):
         assert action in history, action
     assert axe_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "saisie_historique.png"), full_page=True)

@@ -244,3 +244,21 @@ def test_pack_pdf_has_the_same_slides(pack_files):
     for page, slide in zip(reader.pages, prs.slides):
         first = slide.shapes[0].text_frame.text.split()[0]
         assert first in page.extract_text()
+
+
+@pytest.mark.parametrize("lo, hi, unit", [(155, 590, "nombre"), (223, 223, "nombre"), (14.6, 19.2, "%"),
+                                          (2.31, 2.45, "consultations/hab./an"), (0.2, 0.9, "nombre"),
+                                          (57, 161, "%"), (0, 0, "%")])
+def test_pack_pdf_axes_follow_the_sheet_tick_rule(lo, hi, unit):
+    """The pack's PDF charts use the territory sheet's rule (one definition): evenly spaced ticks around the
+    values, each labelled with exactly its own value (not « 2,3 » drawn at 2,345), counts on whole numbers."""
+    from dashboard import pdf
+
+    ticks, places = pdf.axis_steps(hi, unit, bottom=lo)
+    assert 2 <= len(ticks) <= 6 and ticks[0] <= lo and ticks[-1] >= hi
+    assert len({round(b - a, 9) for a, b in zip(ticks, ticks[1:])}) == 1
+    for t in ticks:
+        assert fmt.number(t, places) == fmt.number(round(t, places), places)
+        assert round(t, places) == t
+        if unit == "nombre":
+            assert float(t).is_integer()

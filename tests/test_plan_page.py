@@ -136,6 +136,7 @@ def test_callbacks_never_fail_on_forged_inputs(cb, bad):
     detail = cb.update_detail(bad, bad)
     assert "Maisons de santé" in text_of(by_id(detail, "plan-detail-title"))
     assert cb.export_csv(1, bad)["filename"] == "suivi-plan-R84-2023Q4.csv"
+    assert cb.update_completeness_and_alerts(bad) == cb.update_completeness_and_alerts("2023Q4")
 
 
 def test_detail_follows_quarter_and_indicator(cb):

@@ -27,6 +27,7 @@ Q = "2024Q2"
 ALICE = security.Account("alice", "contributeur", ("D15",))
 BOB = security.Account("bob", "contributeur", ("D15", "D43"))
 VAL = security.Account("vera", "valideur")
+VICTOR = security.Account("victor", "valideur")
 ADMIN = security.Account("adam", "admin")
 READER = security.Account("lea", "lecteur")
 
@@ -51,6 +52,20 @@ def test_migrations_create_the_schema_from_an_empty_database(database_url):
     assert head == ScriptDirectory.from_config(cfg).get_current_head()
     db._UPGRADED.discard(database_url)
     db.upgrade(database_url)                       # idempotent
+
+
+def test_the_migrations_build_exactly_the_models(database_url):
+    """What Alembic creates is what the models declare (autogenerate finds nothing to change): the models may be
+    refactored (the EntryRow mixin) without a migration only while this holds."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    db.upgrade(database_url)
+    with db.engine(database_url).connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        assert compare_metadata(context, db.Base.metadata) == []
+    assert [c.name for c in db.Draft.__table__.columns] == [
+        "id", "indicator", "territory", "quarter", "value", "source", "note", "author", "updated_at", "revision"]
 
 
 # ---- drafts ----------------------------------------------------------------------------------
@@ -181,6 +196,30 @@ def test_withdraw_and_rollback_publish_new_versions(database_url, store_data, tm
     assert {"retrait", "retour à une version"} <= set(audit(database_url)["action"])
 
 
+def test_four_eyes_nobody_decides_on_their_own_submission(database_url, store_data):
+    """The author of a submission cannot approve or reject it, an admin neither (refused and audited); another
+    valideur can."""
+    service.save_draft(database_url, store_data, VAL, Q, "mcs_count", "R84", 120, "Bilan régional", "", None)
+    own = service.submit(database_url, store_data, VAL, Q, "R84")
+    with pytest.raises(service.SelfDecision, match="^Vous ne pouvez pas valider votre propre saisie : un autre "
+                                                   "valideur doit le faire.$"):
+        service.decide(database_url, VAL, own, approve=True)
+    with pytest.raises(service.Refused):                 # a SelfDecision is a refusal (CLI exit 3)
+        service.decide(database_url, VAL, own, approve=False, comment="je me ravise")
+    assert service.get_submission(database_url, own).status == db.SUBMITTED
+    service.save_draft(database_url, store_data, ADMIN, Q, "mcs_count", "D15", 9, "Bilan SAMU 15", "", None)
+    admins = service.submit(database_url, store_data, ADMIN, Q, "R84")
+    with pytest.raises(service.SelfDecision):
+        service.decide(database_url, ADMIN, admins, approve=True)
+    refused = audit(database_url).query("action == 'tentative refusée'")
+    assert list(refused["user"])[::-1] == ["vera", "vera", "adam"]
+    assert list(refused["submission_id"])[::-1] == [str(own), str(own), str(admins)]
+    assert "approuver sa propre soumission" in refused["detail"].iloc[-1]
+    # another valideur decides; an admin may decide on someone else's submission
+    assert service.decide(database_url, VICTOR, own, approve=True).decided_by == "victor"
+    assert service.decide(database_url, VAL, admins, approve=True).decided_by == "vera"
+
+
 # ---- completeness --------------------------------------------------------------------------------
 
 def test_completeness_counts_validated_expected_entries():
@@ -290,6 +329,21 @@ def test_cli_import_outside_scope_exits_3_publishes_nothing_and_is_audited(cli_e
     assert service.drafts(url, Q, ["D15", "D69"]).empty and not service.submissions(url)
     log = audit(url)
     assert list(log["action"]) == ["tentative refusée"] and log["territory"].iloc[0] == "D69"
+
+
+def test_cli_approving_ones_own_submission_exits_3_and_publishes_nothing(cli_env, tmp_path):
+    before = (tmp_path / "processed" / "CURRENT").read_text()
+    good = write(tmp_path, "t2.csv", ["mcs_count,R84,2024Q2,120,observed,Bilan régional,"])
+    proc = run_cli(["dashboard.saisie", "import", str(good), "--user", "vera", "--quarter", Q], cli_env)
+    assert proc.returncode == 0, proc.stderr
+    ident = proc.stdout.strip().splitlines()[-1]
+    proc = run_cli(["dashboard.saisie", "approve", ident, "--user", "vera"], cli_env)
+    assert proc.returncode == 3, proc.stderr
+    assert "Vous ne pouvez pas valider votre propre saisie : un autre valideur doit le faire." in proc.stderr
+    assert (tmp_path / "processed" / "CURRENT").read_text() == before
+    url = cli_env["ACCES_SOINS_DATABASE_URL"]
+    assert service.get_submission(url, int(ident)).status == db.SUBMITTED
+    assert list(audit(url)["action"])[0] == "tentative refusée"
 
 
 @pytest.mark.parametrize("row, where", [

@@ -3,35 +3,24 @@ and without a session (403/401, audited); « /saisie » does not exist on the pu
 from __future__ import annotations
 
 import http.cookiejar
-import shutil
 import urllib.request
 
 import pytest
 
-from dashboard import security
 from dashboard.saisie import service
 
 from .helpers import LiveServer
+from .saisie_support import PASSWORD, saisie_server
 from .test_security import NoRedirect, call, login_opener, parse_outputs
 
-PASSWORD = "un mot de passe assez long"
 Q = "2024Q2"
 
 
 @pytest.fixture(scope="module")
 def server(built_store, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("saisie-sec")
-    shutil.copytree(built_store, folder / "processed")
-    users = folder / "users"
-    security.add_user(users, "lea", PASSWORD, "lecteur")
-    security.add_user(users, "alice", PASSWORD, "contributeur", "D15")
-    url = f"sqlite:///{folder / 'saisie.sqlite3'}"
-    srv = LiveServer(data_dir=folder / "processed", extra_env={
-        "ACCES_SOINS_USERS_FILE": str(users), "ACCES_SOINS_DATABASE_URL": url,
-        "ACCES_SOINS_SECRET_KEY": "clef-de-test-saisie-securite-0123"})
-    srv.database_url = url
-    yield srv
-    srv.stop()
+    with saisie_server(built_store, tmp_path_factory.mktemp("saisie-sec"),
+                       {"lea": ("lecteur",), "alice": ("contributeur", "D15")}) as srv:
+        yield srv
 
 
 def saisie_callbacks(base, opener):

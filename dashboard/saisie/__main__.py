@@ -1,7 +1,7 @@
 """Command line of the saisie: ``python -m dashboard.saisie import|approve|reject|publish|withdraw|rollback|audit|migrate``.
 
 Exit codes: 0 done, 2 bad file or request (``file:row:column: …`` on stderr; a conflict too), 3 refused
-permission (audited). ``import`` drafts and submits, and prints the submission's id alone on its last line;
+permission (audited), deciding on one's own submission included (four eyes). ``import`` drafts and submits, and prints the submission's id alone on its last line;
 ``approve`` approves then publishes a new store version (the pipeline build, with the database).
 """
 from __future__ import annotations

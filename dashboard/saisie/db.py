@@ -24,7 +24,8 @@ from pathlib import Path
 from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine,
                         event)
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, declared_attr, mapped_column, relationship,
+                            sessionmaker)
 
 from ..settings import ROOT, Settings
 
@@ -46,19 +47,28 @@ class Base(DeclarativeBase):
     pass
 
 
-class Draft(Base):
+class EntryRow:
+    """Columns of a row kept per (indicator, territory, quarter) — a draft, an appraisal: its key (unique, named
+    ``uq_<table>_key``), its author, when it last changed and its ``revision`` (optimistic locking)."""
+    # sort_order: the key first and the bookkeeping last, around each table's own columns (as the migrations)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-4)
+    indicator: Mapped[str] = mapped_column(String(64), sort_order=-3)
+    territory: Mapped[str] = mapped_column(String(16), sort_order=-2)
+    quarter: Mapped[str] = mapped_column(String(6), index=True, sort_order=-1)
+    author: Mapped[str] = mapped_column(String(256), sort_order=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, sort_order=2)
+    revision: Mapped[int] = mapped_column(Integer, default=1, sort_order=3)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        return (UniqueConstraint("indicator", "territory", "quarter", name=f"uq_{cls.__tablename__}_key"),)
+
+
+class Draft(EntryRow, Base):
     __tablename__ = "drafts"
-    __table_args__ = (UniqueConstraint("indicator", "territory", "quarter", name="uq_drafts_key"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    indicator: Mapped[str] = mapped_column(String(64))
-    territory: Mapped[str] = mapped_column(String(16))
-    quarter: Mapped[str] = mapped_column(String(6), index=True)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     source: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
-    author: Mapped[str] = mapped_column(String(256))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    revision: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Submission(Base):
@@ -91,20 +101,12 @@ class Item(Base):
     submission: Mapped[Submission] = relationship(back_populates="items")
 
 
-class AppraisalRow(Base):
+class AppraisalRow(EntryRow, Base):
     __tablename__ = "appraisals"
-    __table_args__ = (UniqueConstraint("indicator", "territory", "quarter", name="uq_appraisals_key"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    indicator: Mapped[str] = mapped_column(String(64))
-    territory: Mapped[str] = mapped_column(String(16))
-    quarter: Mapped[str] = mapped_column(String(6), index=True)
     level: Mapped[str] = mapped_column(String(16))
     happened: Mapped[str] = mapped_column(Text, default="")
     risks: Mapped[str] = mapped_column(Text, default="")
     next_actions: Mapped[str] = mapped_column(Text, default="")
-    author: Mapped[str] = mapped_column(String(256))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    revision: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class AuditEvent(Base):

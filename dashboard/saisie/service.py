@@ -44,6 +44,13 @@ class Refused(Exception):
     """Role or scope does not allow the action (audited)."""
 
 
+class SelfDecision(Refused):
+    """Four eyes: nobody decides on a submission of their own, whatever their role (audited)."""
+
+
+SELF_DECISION = "Vous ne pouvez pas valider votre propre saisie : un autre valideur doit le faire."
+
+
 class Conflict(Exception):
     """The value or the submission was changed by someone else in the meantime."""
 
@@ -88,11 +95,12 @@ def record(url: str, user: str, action: str, **fields) -> None:
 
 
 def refuse(url: str, account: Account | None, what: str, territory: str = "", indicator: str = "",
-           quarter: str = "") -> Refused:
+           quarter: str = "", submission_id: int | None = None) -> Refused:
     """Audit a refused attempt and return the exception to raise."""
     name = account.name if account else "(anonyme)"
     record(url, name, "refused", territory=str(territory)[:16], indicator=str(indicator)[:64],
-           quarter=str(quarter)[:6], detail=f"{what} (rôle {account.role if account else 'aucun'})")
+           quarter=str(quarter)[:6], detail=f"{what} (rôle {account.role if account else 'aucun'})",
+           submission_id=submission_id)
     return Refused(f"Action non autorisée : {what}.")
 
 
@@ -461,13 +469,18 @@ def get_submission(url: str, ident: int) -> db.Submission | None:
 
 
 def decide(url: str, account: Account | None, ident: int, approve: bool, comment: str = "") -> db.Submission:
-    """Approve, or reject with a comment (its items go back to drafts for the contributor)."""
+    """Approve, or reject with a comment (its items go back to drafts for the contributor). Four eyes: the
+    author of a submission never decides on it, admins included (:class:`SelfDecision`, audited)."""
     what = "approuver" if approve else "rejeter"
     require(url, account, "valideur", f"{what} une soumission")
     comment = str(comment or "").strip()[:2000]
     if not approve and not comment:
         raise InputError(GRID, "commentaire attendu pour un rejet (ce que le contributeur doit corriger)", None,
                          "commentaire")
+    own = get_submission(url, int(ident))
+    if own is not None and own.author == account.name:       # an author never changes: checked before writing
+        refuse(url, account, f"{what} sa propre soumission n° {own.id}", quarter=own.quarter, submission_id=own.id)
+        raise SelfDecision(SELF_DECISION)
     with db.session(url) as s, s.begin():
         sub = s.get(db.Submission, int(ident))
         if sub is None:
