@@ -44,10 +44,7 @@ def _city(data: store.Store) -> pd.Series:
 
 def shape_codes(data: store.Store, region: str) -> list[str]:
     """Codes of the commune contours drawn for the region (what the layers can show)."""
-    def compute():
-        got = mapping.geometry_bytes(data, LEVEL, region)
-        return [f["properties"]["code"] for f in json.loads(got[0])["features"]] if got else []
-    return mapping._memo(data, ("layer-shapes", region), compute)
+    return mapping.shape_codes(data, LEVEL, region)
 
 
 def available(data: store.Store, region: str) -> dict[str, bool]:

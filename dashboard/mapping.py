@@ -317,15 +317,17 @@ TERRITORY_MATCHES = 50
 def territory_options(data: store.Store, level: str, region: str, typed=None, selected=None) -> list[dict]:
     """Options of the « Territoire » list, by name: all of them for a short list, else those whose name or code
     contains what was typed (accents ignored; at most TERRITORY_MATCHES), plus the selected territory."""
-    codes = region_codes(data, level, region)
-    names = data.territories["name"].reindex(codes).tolist()
-    pairs = sorted(zip(codes, names), key=lambda x: (search.normalise(x[1]), x[0]))
-    if len(pairs) > TERRITORY_LIST_MAX:
+    def compute():     # sorted by name once per store version (35 000 names take 0,4 s to normalise)
+        codes = region_codes(data, level, region)
+        names = data.territories["name"].reindex(codes).tolist()
+        keyed = [(search.normalise(n), c, n) for c, n in zip(codes, names)]
+        return [(c, n, f"{k} {c.lower()}") for k, c, n in sorted(keyed)]
+    rows = _memo(data, ("territory-list", level, region), compute)
+    if len(rows) > TERRITORY_LIST_MAX:
         wanted = search.normalise(typed[:QUERY_MAX]) if isinstance(typed, str) else ""
-        pairs = [(c, n) for c, n in pairs
-                 if c == selected or (len(wanted) >= 2 and wanted in f"{search.normalise(n)} {c.lower()}")]
-        pairs = pairs[:TERRITORY_MATCHES + 1]
-    return [{"label": n, "value": c} for c, n in pairs]
+        rows = [r for r in rows if r[0] == selected or (len(wanted) >= 2 and wanted in r[2])]
+        rows = rows[:TERRITORY_MATCHES + 1]
+    return [{"label": n, "value": c} for c, n, _key in rows]
 
 
 @lru_cache(maxsize=16)   # per (store version, view): a Store is immutable
@@ -469,7 +471,7 @@ def structure_counts(data: store.Store) -> dict[str, int]:
 
 _GEO_LOCK = threading.Lock()
 _GEO_CACHE: dict[tuple, tuple[bytes, bytes, str]] = {}
-_GEO_COUNT: dict[tuple, int] = {}     # shapes per (root, version, level, region): the caption's count
+_GEO_CODES: dict[tuple, list] = {}    # codes of the shapes per (root, version, level, region): counts, layers
 CONTEXT = "contexte"   # all départements of France, drawn as background when there are no tiles
 
 
@@ -493,7 +495,10 @@ def geometry_bytes(data: store.Store, level: str, region: str, form: str = "geoj
     if form == "pbf":
         import geobuf   # dash-leaflet's own dependency, which its geobuf reader decodes
 
-        raw = geobuf.encode(doc, GEOBUF_PRECISION)
+        # many shapes (France's communes): 0,001° (≈ 100 m) still sits below the contours' 0,004° simplification
+        # and keeps 35 000 communes to 1,6 MB gzipped (2,3 MB at 0,0001°): the first map load's budget
+        digits = GEOBUF_PRECISION if len(doc["features"]) <= DENSE_SHAPES else GEOBUF_PRECISION - 1
+        raw = geobuf.encode(doc, digits)
     else:
         raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     packed = gzip.compress(raw, compresslevel=6, mtime=0)
@@ -502,7 +507,7 @@ def geometry_bytes(data: store.Store, level: str, region: str, form: str = "geoj
         for old in [k for k in _GEO_CACHE if k[0] == data.root and k[1] != data.version]:
             del _GEO_CACHE[old]
         _GEO_CACHE[key] = (raw, packed, etag)
-        _GEO_COUNT[key[:4]] = len(doc["features"])
+        _GEO_CODES[key[:4]] = [f.get("properties", {}).get("code") for f in doc["features"]]
     return raw, packed, etag
 
 
@@ -569,13 +574,18 @@ def fit_view(bounds: list[list[float]], width_px: int = 800, height_px: int = 52
             "zoom": max(3.0, min(14.0, math.floor(2 * min(zoom_x, zoom_y)) / 2))}   # the map snaps to half zooms
 
 
+def shape_codes(data: store.Store, level: str, region: str) -> list[str]:
+    """Codes of the contours of ``level`` published for the region (may be fewer than its territories)."""
+    def compute():
+        # noted while the map's geobuf is built (the route would build it anyway): no second parse
+        got = geometry_bytes(data, level, region, "pbf")
+        return _GEO_CODES.get((data.root, data.version, level, region), []) if got else []
+    return _memo(data, ("shapes", level, region), compute)
+
+
 def shape_count(data: store.Store, level: str, region: str) -> int:
     """Number of contours of ``level`` published for the region (may be fewer than its territories)."""
-    def compute():
-        # counted while the map's geobuf is built (the route would build it anyway): no second parse
-        got = geometry_bytes(data, level, region, "pbf")
-        return _GEO_COUNT.get((data.root, data.version, level, region), 0) if got else 0
-    return _memo(data, ("shapes", level, region), compute)
+    return len(shape_codes(data, level, region))
 
 
 def arrondissement_count(data: store.Store, level: str, region: str) -> int:
@@ -595,9 +605,29 @@ def geometry_url(data: store.Store, level: str) -> str:
     return f"/geometrie/{level}.pbf?v={data.version}"
 
 
+def warm(region: str) -> None:
+    """What the map's first visitor would otherwise wait for, prepared in the background at start: each level's
+    geometry (geobuf, counted) and its default view's values and table — seconds at 35 000 communes."""
+    import logging
+
+    try:
+        data = store.get()
+        qs = quarters(data)
+        for level in levels(data):
+            shape_count(data, level, region)
+            territory_options(data, level, region)
+            ind = default_indicator(data, level)
+            if ind and qs:
+                table_rows(data, ind, level, qs[-1], region)
+    except Exception:  # a warm-up only saves time: whatever fails here fails again, and is reported, on request
+        logging.getLogger(__name__).debug("préparation de la carte interrompue", exc_info=True)
+
+
 def install_routes(server, conf) -> None:
     """Register ``/geometrie/<level>.geojson`` and ``.pbf`` on the Flask server (from dashboard.server.install)."""
     from flask import Response, abort, request
+
+    threading.Thread(target=warm, args=(conf.region,), name="carte-warm", daemon=True).start()
 
     @server.route("/geometrie/<level>.geojson", defaults={"form": "geojson"})
     @server.route("/geometrie/<level>.pbf", defaults={"form": "pbf"})
