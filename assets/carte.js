@@ -2,9 +2,9 @@
  *
  * The geometry is loaded once from /geometrie/<level>.pbf (geobuf); the server only sends the view
  * {values: "code,class,value,status;…", colors, nodata, decimals, suffix, ...} (dashboard/mapping.pack_values),
- * unpacked here once per new string, into the page's dcc.Store `carte-view`; `repaint` restyles the drawn shapes
- * in place. The GeoJSON's own hideout is only its first view: a new hideout would make dash-leaflet remove and
- * re-create every shape (about 3 s at 35 000 communes), where setStyle on each takes a fraction of it.
+ * unpacked here once per new string, from the page's dcc.Store `carte-view`; `repaint` restyles the drawn shapes
+ * in place. The choropleth GeoJSON has no hideout: a new hideout would make dash-leaflet remove and re-create
+ * every shape (about 3 s at 35 000 communes), where setStyle on each takes a fraction of it.
  * Everything here reads the hideout, so changing indicator or quarter never refetches shapes.
  */
 window.carte = window.carte || {};
@@ -101,9 +101,13 @@ window.carte = window.carte || {};
 
     function style(feature, context) {
         const h = view(context);
+        if (!h.values && h.values !== "") {
+            // drawn before the page's view reached repaint (rare): invisible until then, never a false "no data"
+            return {weight: 0, opacity: 0, fillOpacity: 0};
+        }
         const v = entry(feature, h);
         const selected = h.selected && h.selected === feature.properties.code;
-        const st = {weight: selected ? 3.5 : (h.outline || 0.7), color: selected ? "#000091" : "#4d4d4d", opacity: 1,
+        const st = {weight: selected ? 3.5 : (h.outline || 0.7), color: selected ? "#000091" : (h.outline_color || "#4d4d4d"), opacity: 1,
                     fillOpacity: 0.92, dashArray: null};
         if (!v || v[0] < 0) {
             // no data: light grey, grey hatch and a dashed outline: never mistaken for a low value
@@ -139,9 +143,17 @@ window.carte = window.carte || {};
     function repaint(next) {
         if (!next || !next.values && next.values !== "") { return window.dash_clientside.no_update; }
         current = next;
+        const table = unpack(next.values);
+        const styles = new Map();       // one style per (class, status): 35 000 shapes share about a dozen
         for (const [code, layer] of drawn) {
             if (!layer._map) { drawn.delete(code); continue; }     // a shape of a level no longer shown
-            const st = style(layer.feature, null);
+            const v = table.get(code);
+            const key = code === next.selected ? "selected:" + code : (v ? v[0] + v[2] : "none");
+            let st = styles.get(key);
+            if (!st) {
+                st = style(layer.feature, null);
+                styles.set(key, st);
+            }
             const o = layer.options;
             if (o.weight === st.weight && o.color === st.color && o.dashArray === st.dashArray && layer._path) {
                 // most changes only change the fill: one attribute, not Leaflet's seven (35 000 shapes)

@@ -191,7 +191,7 @@ def upload(contents, filename, quarter, refresh):
 
 @callback(Output("saisie-review", "children"), Input("saisie-quarter", "value"), Input("saisie-refresh", "data"))
 def review(quarter, _refresh):
-    _guard("valideur", "afficher les soumissions à valider")
+    reviewer = _guard("valideur", "afficher les soumissions à valider")
     quarter, data, conf = _quarter(quarter), store.get(), settings.current()
     from dashboard import plan
 
@@ -203,7 +203,7 @@ def review(quarter, _refresh):
     for sub in pending:
         items = [{"indicator": i.indicator, "territory": i.territory, "quarter": i.quarter, "value": i.value,
                   "note": i.note} for i in sub.items]
-        cards.append(page.submission_card(data, sub, preview.effect(data, items, thresholds)))
+        cards.append(page.submission_card(data, sub, preview.effect(data, items, thresholds), reviewer.name))
     return cards
 
 

@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import math
+import os
 import threading
 import warnings
 from functools import lru_cache
@@ -249,8 +250,9 @@ def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, reg
         "unit_text": UNIT_TEXT.get((ind or {}).get("unit", ""), ""),
         "label": (ind or {}).get("label", ""),
         "selected": None,
-        # thinner outlines when shapes are many: at 35 000 communes 0,7 px outlines hide the colours
-        "outline": 0.7 if len(codes) <= DENSE_SHAPES else 0.25,
+        # thin, light outlines when shapes are many: at 35 000 communes dark 0,7 px outlines hide the colours
+        "outline": 0.7 if len(codes) <= DENSE_SHAPES else 0.3,
+        "outline_color": "#4d4d4d" if len(codes) <= DENSE_SHAPES else "#ffffff",
     }
     return {"hideout": hideout, "edges": edges, "colors": colours, "values": vals, "indicator": ind,
             "has_demo": bool((vals["status"] == "demo").any()), "codes": codes}
@@ -470,6 +472,15 @@ def structure_counts(data: store.Store) -> dict[str, int]:
 # ---- the geometry route ------------------------------------------------------------------------
 
 _GEO_LOCK = threading.Lock()
+
+
+def _new_locks() -> None:
+    """In a forked child (a background job), locks held by a thread of the parent would never be released."""
+    global _GEO_LOCK, _META_LOCK
+    _GEO_LOCK, _META_LOCK = threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_locks)
 _GEO_CACHE: dict[tuple, tuple[bytes, bytes, str]] = {}
 _GEO_CODES: dict[tuple, list] = {}    # codes of the shapes per (root, version, level, region): counts, layers
 CONTEXT = "contexte"   # all départements of France, drawn as background when there are no tiles
@@ -497,7 +508,8 @@ def geometry_bytes(data: store.Store, level: str, region: str, form: str = "geoj
 
         # many shapes (France's communes): 0,001° (≈ 100 m) still sits below the contours' 0,004° simplification
         # and keeps 35 000 communes to 1,6 MB gzipped (2,3 MB at 0,0001°): the first map load's budget
-        digits = GEOBUF_PRECISION if len(doc["features"]) <= DENSE_SHAPES else GEOBUF_PRECISION - 1
+        # the backdrop is already on a 0,005° grid (CONTEXT_GRID): three decimals hold it exactly
+        digits = GEOBUF_PRECISION if len(doc["features"]) <= DENSE_SHAPES and level != CONTEXT else GEOBUF_PRECISION - 1
         raw = geobuf.encode(doc, digits)
     else:
         raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -605,6 +617,9 @@ def geometry_url(data: store.Store, level: str) -> str:
     return f"/geometrie/{level}.pbf?v={data.version}"
 
 
+_WARMED: dict[str, int] = {}
+
+
 def warm(region: str) -> None:
     """What the map's first visitor would otherwise wait for, prepared in the background at start: each level's
     geometry (geobuf, counted) and its default view's values and table — seconds at 35 000 communes."""
@@ -627,7 +642,13 @@ def install_routes(server, conf) -> None:
     """Register ``/geometrie/<level>.geojson`` and ``.pbf`` on the Flask server (from dashboard.server.install)."""
     from flask import Response, abort, request
 
-    threading.Thread(target=warm, args=(conf.region,), name="carte-warm", daemon=True).start()
+    @server.before_request
+    def _warm_once():
+        # on a web process's first request, never at import: a Celery worker or a forked job imports the app
+        # too, and a child forked while this thread holds a lock would wait for it forever
+        if _WARMED.get("pid") != os.getpid():
+            _WARMED["pid"] = os.getpid()
+            threading.Thread(target=warm, args=(conf.region,), name="carte-warm", daemon=True).start()
 
     @server.route("/geometrie/<level>.geojson", defaults={"form": "geojson"})
     @server.route("/geometrie/<level>.pbf", defaults={"form": "pbf"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -65,6 +66,15 @@ class Store:
 
 
 _LOCK = threading.Lock()
+
+
+def _new_lock() -> None:
+    """In a forked child (a background job), a lock held by a thread of the parent would never be released."""
+    global _LOCK
+    _LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock)
 _SERVED: dict[tuple[str, bool], Store] = {}       # (root, public) -> the last version loaded successfully
 _FAILED: dict[tuple[str, bool], "Failure"] = {}   # (root, public) -> the newer CURRENT that could not be loaded
 _LOGGED: set[tuple[str, str | None]] = set()      # (root, version) already logged: once per bad version

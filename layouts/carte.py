@@ -284,7 +284,8 @@ def layout(**query) -> html.Div:
                                          format="geobuf", style=CONTEXT_STYLE, interactive=False),
                               name="carte-fond", style={"zIndex": 350}))
     layers.append(dl.GeoJSON(
-        id=f"{PAGE}-geojson", url=mapping.geometry_url(data, level), format="geobuf", hideout=result["hideout"],
+        # no hideout: the view lives in the dcc.Store `carte-view` (sent once, not twice: 160 kB at 35 000 communes)
+        id=f"{PAGE}-geojson", url=mapping.geometry_url(data, level), format="geobuf",
         style=JS("style"), onEachFeature=JS("onEachFeature"),
         hoverStyle={"weight": 3, "color": "#000091", "dashArray": ""},
     ))

@@ -116,7 +116,7 @@ def graph_config(filename: str, toolbar: bool = True) -> dict:
     """The one plotly config of every chart: French, no logo, no cloud or Chart Studio link.
 
     ``toolbar=False`` for small multiples (the territory sheet), whose table and figures say it all; the
-    toolbar, when shown, appears on hover and its buttons are labelled in French (assets/plotly-locale-fr.js).
+    toolbar, when shown, appears on hover and its buttons are labelled in French (assets/charts.js).
     """
     return {
         "locale": "fr",

@@ -187,7 +187,8 @@ def effect_block(effects: list[dict], names: dict) -> html.Div:
     return html.Div(parts, className="saisie-effect")
 
 
-def submission_card(data, sub: db.Submission, effects: list[dict]) -> html.Article:
+def submission_card(data, sub: db.Submission, effects: list[dict], reviewer: str = "") -> html.Article:
+    """One submission to review; its author sees why they cannot decide on it (the server refuses it anyway)."""
     names = data.territories["name"].to_dict()
     head = html.Thead(html.Tr([html.Th(t, scope="col") for t in
                                ("Indicateur", "Territoire", "Avant", "Nouvelle valeur", "Source", "Note")]))
@@ -196,7 +197,7 @@ def submission_card(data, sub: db.Submission, effects: list[dict]) -> html.Artic
                 f"({fmt.quarter(sub.quarter)})"),
         html.Table([head, html.Tbody(item_rows(data, sub))], className="data-table"),
         effect_block(effects, names),
-        html.Div([
+        html.P(service.SELF_DECISION, className="fr-hint-text saisie-own") if sub.author == reviewer else html.Div([
             html.Button("Approuver et publier", id={"type": "saisie-approve", "index": sub.id}, n_clicks=0,
                         className="fr-btn", type="button"),
             # pattern-matching ids are JSON in the DOM: the label wraps its field instead of naming its id

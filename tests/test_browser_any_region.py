@@ -40,13 +40,17 @@ def served(tmp_path_factory):
         out = tmp_path_factory.mktemp(f"store-{region}")
         assert pipeline_main(["build", "--raw", str(raw), "--out", str(out), "--region", region]) == 0
         servers[region] = LiveServer(data_dir=out, extra_env={"ACCES_SOINS_REGION": region})
+    # one whole-France build, served for one region: the instance shows that region only
+    servers["FR-53"] = LiveServer(data_dir=out, extra_env={"ACCES_SOINS_REGION": "53"})
     yield servers
     for server in servers.values():
         server.stop()
 
 
-def test_bretagne_named_with_its_departements_never_auvergne(served, page):
-    server = served["53"]
+@pytest.mark.parametrize("build", ["53", "FR-53"])
+def test_bretagne_named_with_its_departements_never_auvergne(served, page, build):
+    """Built for Bretagne, or for all of France and served for Bretagne: the same Bretagne-only instance."""
+    server = served[build]
     page.goto(server.url + "/")
     wait_ready(page)
     text = page.inner_text("body")

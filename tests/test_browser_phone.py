@@ -48,7 +48,7 @@ def test_profile_is_a_list_per_indicator_on_a_phone(live_server, page):
 
 def test_plan_charts_fit_a_phone_and_widen_back(live_server, page):
     """Plotly never wraps a title: on a phone the plan's charts get their title block re-wrapped to their width
-    (every word kept) and fewer x ticks (assets/charts-narrow.js); widened again, the server's layout is back."""
+    (every word kept) and fewer x ticks (assets/charts.js); widened again, the server's layout is back."""
     at_phone_size(page, live_server.url + "/")
     page.wait_for_selector("#plan-trajectory .gtitle")
     page.wait_for_timeout(500)

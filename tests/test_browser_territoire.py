@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from dashboard import fmt, sheet
+from dashboard import appraisal, fmt, sheet
 from dashboard import store as store_mod
 
 from .helpers import ROOT, axe_violations, wait_ready
@@ -180,7 +180,8 @@ def test_pdf_and_csv_downloads(live_server, page, store_data):
     with page.expect_download() as info:
         page.click("#territoire-csv")
     csv = open(info.value.path(), encoding="utf-8-sig").read()
-    assert csv.splitlines()[0].split(";") == sheet.TABLE_COLUMNS
+    # the internal instance: the team's appraisal columns follow the values (tests/test_appraisals.py)
+    assert csv.splitlines()[0].split(";") == sheet.TABLE_COLUMNS + appraisal.EXPORT_COLUMNS
     assert "démo" in csv and "observée" in csv            # French statuses, as in the plan CSV
 
 
