@@ -107,7 +107,7 @@ window.carte = window.carte || {};
         }
         const v = entry(feature, h);
         const selected = h.selected && h.selected === feature.properties.code;
-        const st = {weight: selected ? 3.5 : (h.outline || 0.7), color: selected ? "#000091" : (h.outline_color || "#4d4d4d"), opacity: 1,
+        const st = {weight: selected ? 3.5 : (h.outline || 0.7), color: selected ? "#000091" : "#4d4d4d", opacity: selected ? 1 : (h.outline_opacity || 1),
                     fillOpacity: 0.92, dashArray: null};
         if (!v || v[0] < 0) {
             // no data: light grey, grey hatch and a dashed outline: never mistaken for a low value
@@ -155,7 +155,8 @@ window.carte = window.carte || {};
                 styles.set(key, st);
             }
             const o = layer.options;
-            if (o.weight === st.weight && o.color === st.color && o.dashArray === st.dashArray && layer._path) {
+            if (o.weight === st.weight && o.color === st.color && o.dashArray === st.dashArray &&
+                    o.opacity === st.opacity && layer._path) {
                 // most changes only change the fill: one attribute, not Leaflet's seven (35 000 shapes)
                 if (o.fillColor !== st.fillColor) {
                     o.fillColor = st.fillColor;

@@ -252,7 +252,7 @@ def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, reg
         "selected": None,
         # thin, light outlines when shapes are many: at 35 000 communes dark 0,7 px outlines hide the colours
         "outline": 0.7 if len(codes) <= DENSE_SHAPES else 0.3,
-        "outline_color": "#4d4d4d" if len(codes) <= DENSE_SHAPES else "#ffffff",
+        "outline_opacity": 1 if len(codes) <= DENSE_SHAPES else 0.35,
     }
     return {"hideout": hideout, "edges": edges, "colors": colours, "values": vals, "indicator": ind,
             "has_demo": bool((vals["status"] == "demo").any()), "codes": codes}
