@@ -124,7 +124,9 @@ def table_section(data: store.Store, indicator, level: str, quarter, region: str
         dcc.Store(id=f"{PAGE}-table-page", data=first["page"]),
         html.Div([
             _field("Filtrer par nom ou code",
-                   dcc.Input(id=f"{PAGE}-table-filter", type="search", debounce=0.3, maxLength=mapping.QUERY_MAX,
+                   # no timed debounce: Dash 4's Input re-renders a stale value under quick typing and scrambles
+                   # the letters (« rouget » became « rugeto »); filtering a page of rows per keystroke is cheap
+                   dcc.Input(id=f"{PAGE}-table-filter", type="search", debounce=False, maxLength=mapping.QUERY_MAX,
                              autoComplete="off", placeholder="ex. Aurillac, 15014"),
                    f"{PAGE}-table-filter"),
             _field("Trier par", dcc.Dropdown(id=f"{PAGE}-table-sort", value=mapping.DEFAULT_SORT, clearable=False,
