@@ -92,15 +92,15 @@ window.carte = window.carte || {};
         return unpack(hideout && hideout.values).get(feature.properties.code);
     }
 
-    // The view shown (from repaint), else the GeoJSON's first hideout; and the drawn shapes by code.
+    // The view shown (set by repaint: the choropleth GeoJSON has no hideout) and the drawn shapes by code.
     let current = null;
     const drawn = new Map();
-    function view(context) {
-        return current || (context && context.hideout) || {};
+    function view() {
+        return current || {};
     }
 
-    function style(feature, context) {
-        const h = view(context);
+    function style(feature) {
+        const h = view();
         if (!h.values && h.values !== "") {
             // drawn before the page's view reached repaint (rare): invisible until then, never a false "no data"
             return {weight: 0, opacity: 0, fillOpacity: 0};
@@ -133,10 +133,10 @@ window.carte = window.carte || {};
             "<br>Valeur " + (STATUS[v[2]] || "");
     }
 
-    function onEachFeature(feature, layer, context) {
+    function onEachFeature(feature, layer) {
         drawn.set(feature.properties.code, layer);
         // a function: the tooltip is computed when shown, from the view shown then
-        layer.bindTooltip(() => tooltip(feature, view(context)), {sticky: true});
+        layer.bindTooltip(() => tooltip(feature, view()), {sticky: true});
     }
 
     // A new view (indicator, quarter, level or selection): restyle the shapes where they are.
@@ -151,7 +151,7 @@ window.carte = window.carte || {};
             const key = code === next.selected ? "selected:" + code : (v ? v[0] + v[2] : "none");
             let st = styles.get(key);
             if (!st) {
-                st = style(layer.feature, null);
+                st = style(layer.feature);
                 styles.set(key, st);
             }
             const o = layer.options;

@@ -103,18 +103,14 @@
         return style ? lines.map(l => "<span style='" + style + "'>" + l + "</span>") : lines;
     }
 
-    function narrowLayout(gd, wide, width) {
+    function narrowLayout(wide, width) {
         const update = {};
         if (wide.title) {
             const size = wide.size;
             // spans that hold several <br>-separated lines are split into one span per line first
-            const segments = [];
-            for (const part of wide.title.split(/<br>/)) {
-                segments.push(part);
-            }
             const fixed = [];
             let open = null;
-            for (let part of segments) {
+            for (let part of wide.title.split(/<br>/)) {
                 if (open) { part = "<span style='" + open + "'>" + part; }
                 const m = part.match(/^<span style='([^']*)'>/);
                 if (m && !/<\/span>$/.test(part)) { open = m[1]; part += "</span>"; }
@@ -161,7 +157,7 @@
         const wide = gd.__wide;
         const update = key === "wide" ? {
             "title.text": wide.title, "margin.t": wide.top, ...(wide.ticks ? {"xaxis.tickvals": wide.ticks} : {}),
-        } : narrowLayout(gd, wide, width);
+        } : narrowLayout(wide, width);
         const box = gd.closest(".chart-fit-narrow");
         if (box) { box.style.height = update.__boxHeight ? update.__boxHeight + "px" : ""; }
         delete update.__boxHeight;

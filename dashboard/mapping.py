@@ -4,9 +4,8 @@ the hideout payload (values only, never geometry), the legend, the table and the
 The geometry of a level is served once by a cached, compressed Flask route, as geobuf for the map
 (``/geometrie/<level>.pbf``: 35 000 communes in about 1 MB) and as GeoJSON for other uses
 (``/geometrie/<level>.geojson``), see ``install_routes``. A change of indicator or quarter only sends
-the values, packed in one string (``code,class,value,status;…``, see ``pack_values``) through the
-GeoJSON ``hideout``; the clientside style function of ``assets/carte.js`` unpacks it once and colours
-the shapes.
+the view: the values packed in one string (``code,class,value,status;…``, see ``pack_values``), into the
+page's dcc.Store ``carte-view``; ``assets/carte.js`` unpacks it once and restyles the drawn shapes in place.
 """
 from __future__ import annotations
 
@@ -31,7 +30,7 @@ from .schema import STATUS_LABELS
 MAP_LEVELS = ("departement", "epci", "commune")
 DEFAULT_LEVEL = "departement"
 MAX_CLASSES = 5
-DENSE_SHAPES = 10_000            # above this many shapes, outlines are drawn thin
+DENSE_SHAPES = 10_000            # above this many shapes: thin outlines, geobuf at 0,001°
 APL_THRESHOLD = 2.5              # the plan's definition of low accessibility: always a class break
 # Percentages: fixed classes, comparable from one quarter to the next: tens when the data span few of
 # them (64-100 % gives 70, 80, 90), else the coarse set.
@@ -518,6 +517,7 @@ def geometry_bytes(data: store.Store, level: str, region: str, form: str = "geoj
     with _GEO_LOCK:
         for old in [k for k in _GEO_CACHE if k[0] == data.root and k[1] != data.version]:
             del _GEO_CACHE[old]
+            _GEO_CODES.pop(old[:4], None)
         _GEO_CACHE[key] = (raw, packed, etag)
         _GEO_CODES[key[:4]] = [f.get("properties", {}).get("code") for f in doc["features"]]
     return raw, packed, etag
