@@ -198,7 +198,7 @@ def review(quarter, _refresh):
     pending = service.submissions(_url(), status=db.SUBMITTED)
     if not pending:
         return html.P("Aucune soumission à valider.")
-    thresholds = plan.thresholds_of(conf)
+    thresholds = conf.thresholds
     cards = []
     for sub in pending:
         items = [{"indicator": i.indicator, "territory": i.territory, "quarter": i.quarter, "value": i.value,

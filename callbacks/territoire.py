@@ -25,7 +25,8 @@ def _params(params) -> tuple[str, str] | None:
 def _assemble(code: str, quarter: str) -> dict:
     """The sheet as the page shows it, the team's appraisals included on the internal instance."""
     appraisals = appraisal.of_territory(code, quarter) if appraisal.enabled() else None
-    return sheet.assemble(store.get(), code, quarter, settings.current().region, appraisals)
+    conf = settings.current()
+    return sheet.assemble(store.get(), code, quarter, conf.region, appraisals, conf.thresholds)
 
 
 def csv_download(n_clicks, params):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from . import appraisal, fmt, periods, plan, queries, trajectory
+from . import appraisal, fmt, periods, plan, queries, settings, trajectory
 from .store import Store
 from .trajectory import Thresholds
 
@@ -86,10 +86,9 @@ def _card_alerts(data: Store, c: plan.Card, name: str, entries: bool = True) -> 
     return out
 
 
-def computed(data: Store, region: str, quarter: str, on_track: float, watch: float) -> list[Alert]:
+def computed(data: Store, region: str, quarter: str, thresholds: Thresholds) -> list[Alert]:
     """Every alert that depends on the data only (not on appraisals), in indicator order. Not memoised here: the
     plan page's builder (layouts.plan.overview) is, on the store version; the pack computes it once."""
-    thresholds = Thresholds(on_track, watch)
     deps = plan.departements_of(data, region)[["code", "name"]].to_dict("records")
     out: list[Alert] = []
     for meta in plan.plan_indicators(data.indicators).to_dict("records"):
@@ -135,12 +134,13 @@ def appraisal_alerts(data: Store, region: str, quarter: str,
     return out
 
 
-def alerts_for(data: Store, region: str, quarter: str, thresholds: Thresholds = Thresholds(),
+def alerts_for(data: Store, region: str, quarter: str, thresholds: Thresholds | None = None,
                appraisals: dict | None = None) -> list[Alert]:
     """Every alert of the quarter, grouped by kind (KINDS order), then by indicator as in the plan."""
     if appraisals is None:
         appraisals = appraisal.appraisals_for(quarter)
-    found = computed(data, region, quarter, thresholds.on_track, thresholds.watch)
+    thresholds = thresholds or settings.current().thresholds
+    found = computed(data, region, quarter, thresholds)
     found = found + appraisal_alerts(data, region, quarter, appraisals)
     order = list(KINDS)
     return sorted(found, key=lambda a: order.index(a.kind))      # stable: indicator order kept within a kind

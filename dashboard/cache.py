@@ -14,6 +14,7 @@ warning logged. Values are pickled: Redis must be private to the application (se
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -95,6 +96,8 @@ def _part(value) -> str:
         return f"<store {value.version} public={int(value.public)}>"
     if isinstance(value, _SIMPLE):
         return repr(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:
+        return repr(value)          # a frozen value object such as the settings' Thresholds: its repr is its value
     if isinstance(value, (tuple, list)):
         return "[" + ",".join(_part(v) for v in value) + "]"
     if isinstance(value, dict):

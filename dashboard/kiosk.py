@@ -188,7 +188,7 @@ def departements(data: store.Store, region: str) -> list[dict]:
 
 
 def map_indicator(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> str | None:
-    """The indicator with the most départements valued at its latest period (ties: catalogue order), among
+    """The indicator with the most départements valued as of its latest period (ties: catalogue order), among
     those whose latest period is recent enough (``max_age``)."""
     fresh = freshness(data, max_age)
     codes = {d["code"] for d in departements(data, region)}
@@ -199,7 +199,7 @@ def map_indicator(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTER
         sub = obs[obs["indicator"] == ident]
         if not len(sub) or not fresh.shown(sub["period"].max()):
             continue
-        n = int((sub["period"] == sub["period"].max()).sum())
+        n = int(sub.loc[sub["value"].notna(), "territory"].nunique())    # value as of the latest: any before
         if n > best_n:
             best, best_n = ident, n
     return best
@@ -230,16 +230,17 @@ def classify(values: list[float], indicator: dict) -> tuple[list[int], list[tupl
 
 @lru_cache(maxsize=8)   # per (store version, region, max age): a Store is immutable
 def map_content(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> dict | None:
-    """Values of the map indicator per département of the region (latest period), with classes."""
+    """Values of the map indicator per département of the region as of its latest period (each département's
+    last observation at or before it, as every page reads a quarter), with classes."""
     ident = map_indicator(data, region, max_age)
     if ident is None:
         return None
     ind = store.indicator(data, ident)
     deps = departements(data, region)
     obs = data.observations
-    sub = obs[(obs["indicator"] == ident) & obs["territory"].isin([d["code"] for d in deps])]
-    period = sub["period"].max()
-    at = {r["territory"]: r for _, r in sub[sub["period"] == period].iterrows()}
+    codes = [d["code"] for d in deps]
+    period = obs.loc[(obs["indicator"] == ident) & obs["territory"].isin(codes), "period"].max()
+    at = {r["code"]: r for r in queries.values_at(data, ident, codes, period).to_dict("records")}
     classes, legend = classify([float(r["value"]) for r in at.values()], ind)
     class_of = dict(zip(at, classes))
     colours = [colour for colour, _ in legend]
@@ -251,6 +252,7 @@ def map_content(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS)
             continue
         v = float(r["value"])
         items.append({**d, "value": v, "value_text": fmt.value(v, ind["unit"]), "status": r["status"],
+                      "period": r["period"], "period_text": fmt.quarter(r["period"]),     # its own date
                       "fill": colours[class_of[d["code"]]]})
     return {"indicator": ident, "label": ind["label"], "unit": ind["unit"], "period": period,
             "period_text": fmt.quarter(period), "old_text": freshness(data, max_age).mark(period),

@@ -140,7 +140,7 @@ def indicator_slide(data: Store, c: plan.Card, quarter: str, ap: appraisal.Appra
             "demo": c.provenance == "demo" or c.assessed_on_demo or bool(b and "démo" in b["title"])}
 
 
-def assemble(data: Store, region: str, quarter: str, thresholds: Thresholds = Thresholds(),
+def assemble(data: Store, region: str, quarter: str, thresholds: Thresholds | None = None,
              appraisals: dict | None = None, generated_at: dt.datetime | None = None, progress=lambda _t: None
              ) -> dict:
     """Everything the pack shows, as plain data (both renderers draw it)."""
@@ -595,7 +595,7 @@ def filenames(region: str, quarter: str) -> tuple[str, str]:
     return f"{base}.pptx", f"{base}.pdf"
 
 
-def build(data: Store, region: str, quarter: str, thresholds: Thresholds = Thresholds(),
+def build(data: Store, region: str, quarter: str, thresholds: Thresholds | None = None,
           progress=lambda _t: None) -> tuple[bytes, bytes]:
     """(PPTX, PDF) of a quarter's pack."""
     pack = assemble(data, region, quarter, thresholds, progress=progress)
@@ -632,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{quarter!r}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    pptx, pdf = build(data, conf.region, quarter, plan.thresholds_of(conf),
+    pptx, pdf = build(data, conf.region, quarter, conf.thresholds,
                       progress=lambda t: print(t, file=sys.stderr))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -174,7 +174,7 @@ class Card:
         return f"{fmt.pace(pace)}{unit} par trimestre"
 
 
-def assess(data: Store, meta: dict, territory: str, as_of: str, thresholds: Thresholds = Thresholds(),
+def assess(data: Store, meta: dict, territory: str, as_of: str, thresholds: Thresholds | None = None,
            baseline_quarter: str = BASELINE_QUARTER) -> Assessment:
     """Where a series stands against its target as of ``as_of`` (baseline: :func:`queries.baseline_of`)."""
     tgt = queries.target_of(data, meta["id"], territory)
@@ -189,7 +189,7 @@ def assess(data: Store, meta: dict, territory: str, as_of: str, thresholds: Thre
     )
 
 
-def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresholds: Thresholds = Thresholds(),
+def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresholds: Thresholds | None = None,
          baseline_quarter: str = BASELINE_QUARTER) -> Card:
     """The card of one indicator (``meta``: its catalogue row) in ``territory`` as of ``as_of``."""
     meta = dict(meta)
@@ -233,7 +233,7 @@ def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresh
     )
 
 
-def cards(data: Store, territory: str, as_of: str, thresholds: Thresholds = Thresholds(),
+def cards(data: Store, territory: str, as_of: str, thresholds: Thresholds | None = None,
           public_only: bool = False) -> list[Card]:
     """One card per plan indicator, in catalogue order."""
     return [card(data, meta, territory, as_of, thresholds)
@@ -379,7 +379,7 @@ def breakdown(data: Store, indicator: str, unit: str, region: str, as_of: str, s
     return out.sort_values(["_k", "territoire"], ascending=[False, True]).drop(columns="_k").reset_index(drop=True)
 
 
-def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thresholds = Thresholds()) -> dict | None:
+def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thresholds | None = None) -> dict | None:
     """Everything the detail of one indicator shows (the layout only renders it): its card, key facts in
     French, the series up to ``as_of`` (for the chart), the chart's table, the breakdown by département."""
     meta = data.indicators.loc[indicator].to_dict() if indicator in data.indicators.index else None
@@ -430,7 +430,7 @@ EXPORT_COLUMNS = [
 ]
 
 
-def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds = Thresholds(),
+def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds | None = None,
                     public_only: bool = False, baseline_quarter: str = BASELINE_QUARTER) -> pd.DataFrame:
     """The export table: one row per plan indicator × territory (region, its départements) × quarter, from
     the indicator's first value in that territory up to ``as_of``, at display precision.
@@ -530,7 +530,7 @@ def search_for(quarter: str | None, indicator: str | None) -> str:
 
 def thresholds_of(conf) -> Thresholds:
     """Status thresholds from the settings (``ACCES_SOINS_STATUS_ON_TRACK`` / ``_WATCH``)."""
-    return Thresholds(on_track=conf.status_on_track, watch=conf.status_watch)
+    return conf.thresholds
 
 
 def breakdown_since(a: Assessment, as_of: str) -> str:
@@ -568,12 +568,12 @@ def export_readme(version: str, built_at: str, region: str, as_of: str, threshol
 
 
 @memoize()
-def store_cards(data, region: str, as_of: str, on_track: float, watch: float) -> list[Card]:
+def store_cards(data, region: str, as_of: str, thresholds: Thresholds) -> list[Card]:
     """:func:`cards` of a Store (the plan's headline indicators in ``region`` as of ``as_of``)."""
-    return cards(data, region, as_of, Thresholds(on_track, watch))
+    return cards(data, region, as_of, thresholds)
 
 
 @memoize()
-def store_quarterly_table(data, region: str, as_of: str, on_track: float, watch: float) -> pd.DataFrame:
+def store_quarterly_table(data, region: str, as_of: str, thresholds: Thresholds) -> pd.DataFrame:
     """:func:`quarterly_table` of a Store."""
-    return quarterly_table(data, region, as_of, Thresholds(on_track, watch))
+    return quarterly_table(data, region, as_of, thresholds)

@@ -9,6 +9,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import territory
+from .thresholds import Thresholds
+
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "ACCES_SOINS_"
 
@@ -45,17 +48,27 @@ class Settings:
     # the kiosk leaves out figures more than this many quarters older than the newest published one (0: none):
     # three years, so a public screen never shows a 2018 count as « le plan en chiffres » (docs/kiosque.md)
     kiosk_max_age_quarters: int = 12
-    status_on_track: float = 0.95        # share of expected progress for "en bonne voie"
+    status_on_track: float = 0.95        # share of expected progress for "en bonne voie" (the one default)
     status_watch: float = 0.80           # ... for "à surveiller" (below: "en retard")
     build_lock_wait: float = 600.0       # seconds a build waits for a concurrent one before failing (exit 2)
 
+    @property
+    def thresholds(self) -> Thresholds:
+        """The status thresholds every rule is given (pages, sheet, pack, alerts, saisie preview)."""
+        return Thresholds(on_track=self.status_on_track, watch=self.status_watch)
 
-def region_code(text: str) -> str:
-    """``84``, ``R84`` → ``R84``; ``FR``, ``France``, ``toutes`` → ``FR`` (a national instance); else as given."""
-    value = str(text).strip().upper()
-    if value.lower() in ("fr", "france", "toutes", "all"):
-        return "FR"
-    return f"R{value}" if value.isdigit() and len(value) == 2 else value
+
+class SettingsError(ValueError):
+    """An ACCES_SOINS_* variable that cannot be read; the message names it, in French."""
+
+
+def _parsed(name: str, parse, default):
+    text = _env(name, str(default))
+    try:
+        return parse(text)
+    except ValueError as exc:
+        detail = str(exc) if parse is territory.parse_region else f"attendu un nombre, reçu {text!r}"
+        raise SettingsError(f"{PREFIX}{name} : {detail}") from None
 
 
 def load() -> Settings:
@@ -64,9 +77,9 @@ def load() -> Settings:
         raw_dir=Path(_env("RAW_DIR") or ROOT / "data" / "raw"),
         data_dir=Path(_env("DATA_DIR") or ROOT / "data" / "processed"),
         host=_env("HOST", "127.0.0.1"),
-        port=int(_env("PORT", "8050")),
+        port=_parsed("PORT", int, Settings.port),
         public=_flag("PUBLIC"),
-        region=region_code(_env("REGION", "R84")),
+        region=_parsed("REGION", territory.parse_region, Settings.region),
         secret_key=secret,
         cache_dir=Path(_env("CACHE_DIR") or ROOT / ".cache"),
         redis_url=_env("REDIS_URL"),
@@ -78,11 +91,11 @@ def load() -> Settings:
         database_url=_env("DATABASE_URL"),
         frame_ancestors=_env("FRAME_ANCESTORS"),
         kiosk_slides=_env("KIOSK_SLIDES", "plan,carte,territoire,trimestre,source"),
-        kiosk_seconds=int(_env("KIOSK_SECONDS", "12")),
-        kiosk_max_age_quarters=int(_env("KIOSK_MAX_AGE_QUARTERS", str(Settings.kiosk_max_age_quarters))),
-        status_on_track=float(_env("STATUS_ON_TRACK", "0.95")),
-        status_watch=float(_env("STATUS_WATCH", "0.80")),
-        build_lock_wait=float(_env("BUILD_LOCK_WAIT", "600")),
+        kiosk_seconds=_parsed("KIOSK_SECONDS", int, Settings.kiosk_seconds),
+        kiosk_max_age_quarters=_parsed("KIOSK_MAX_AGE_QUARTERS", int, Settings.kiosk_max_age_quarters),
+        status_on_track=_parsed("STATUS_ON_TRACK", float, Settings.status_on_track),
+        status_watch=_parsed("STATUS_WATCH", float, Settings.status_watch),
+        build_lock_wait=_parsed("BUILD_LOCK_WAIT", float, Settings.build_lock_wait),
     )
 
 

@@ -236,7 +236,8 @@ def profile(data: store.Store, terr: dict, quarter: str, comps: list[dict]) -> l
     return rows
 
 
-def trends(data: store.Store, terr: dict, quarter: str, region: str, appraisals: dict | None = None) -> list[dict]:
+def trends(data: store.Store, terr: dict, quarter: str, region: str, appraisals: dict | None = None,
+           thresholds=None) -> list[dict]:
     """Plan indicators with values here: the series up to ``quarter``, the target, the taux d'avancement, and
     the team's appraisal of this territory when given (``{(indicator, territory): Appraisal}``, internal only)."""
     appraisals = appraisals or {}
@@ -251,12 +252,13 @@ def trends(data: store.Store, terr: dict, quarter: str, region: str, appraisals:
         out.append({"indicator": ident, "label": ind["label"], "short_label": ind["short_label"],
                     "unit": ind["unit"], "polarity": ind["polarity"], "series": series,
                     "target": queries.target_of(data, ident, terr["code"]),
-                    "progress": progress(data, ident, terr, quarter, region, ind),
+                    "progress": progress(data, ident, terr, quarter, region, ind, thresholds),
                     "appraisal": appraisals.get((ident, terr["code"]))})
     return out
 
 
-def progress(data: store.Store, ident: str, terr: dict, quarter: str, region: str, ind: dict) -> dict | None:
+def progress(data: store.Store, ident: str, terr: dict, quarter: str, region: str, ind: dict,
+             thresholds=None) -> dict | None:
     """The territory's own target and taux d'avancement (:func:`queries.progress_of`), and the region's as
     context; None when neither has a target."""
     own = queries.progress_of(data, ident, terr["code"], quarter)
@@ -265,7 +267,7 @@ def progress(data: store.Store, ident: str, terr: dict, quarter: str, region: st
         return None
     status = None
     if own is not None:
-        status = plan.assess(data, {**ind, "id": ident}, terr["code"], quarter).status
+        status = plan.assess(data, {**ind, "id": ident}, terr["code"], quarter, thresholds).status
     return {"own": own, "region": reg, "region_name": queries.name_of(data, region, region), "status": status,
             "quarter": quarter, "is_region": terr["code"] == region}
 
@@ -435,9 +437,10 @@ def table(data: store.Store, terr: dict, quarter: str, prof: list[dict], zon: li
 
 
 def assemble(data: store.Store, code: object, quarter: object = None, region: str | None = None,
-             appraisals: dict | None = None) -> dict:
+             appraisals: dict | None = None, thresholds=None) -> dict:
     """The whole sheet; raises SheetError for an unknown territory (an unknown quarter falls back, with a message).
-    ``appraisals``: the quarter's appraisals (:func:`dashboard.appraisal.appraisals_for`; internal instance only)."""
+    ``appraisals``: the quarter's appraisals (:func:`dashboard.appraisal.appraisals_for`; internal instance only).
+    ``thresholds``: the settings' (``Settings.thresholds``, the plan page's), also when not given."""
     if not is_code(code) or store.territory(data, code) is None:
         raise SheetError(f"territoire inconnu : {str(code)[:20]!r}")
     region = region or queries.region_of(data) or "FR"
@@ -452,7 +455,7 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
     flat = table(data, terr, q, prof, zon, comps)
     records = [{"status": v["status"], "source": v["source"], "period": v["period"]}
                for item in prof + zon for v in [item["own"], *item["comparators"].values()] if v]
-    trend = trends(data, terr, q, region, appraisals)
+    trend = trends(data, terr, q, region, appraisals, thresholds)
     if appraisals is not None:          # internal instance: the team's appraisals go with the figures
         flat = appraisal.with_sheet_appraisals(flat, code, trend)
     for tr in trend:

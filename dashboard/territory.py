@@ -24,6 +24,24 @@ _CODE_RE = re.compile(
 
 
 FRANCE = "FR"           # the country's code; also « the region followed » of a national instance
+_REGION_RE = re.compile(r"^R?(\d{2})$")
+_ALL_REGIONS = ("fr", "france", "toutes", "all")
+REGION_EXPECTED = "un code INSEE de région (84 ou R84), ou FR / « toutes » pour la France entière"
+
+
+def parse_region(value: object) -> str:
+    """The one reading of a region (settings, sources.toml, the CLI): ``84``, ``"84"``, ``"R84"`` → ``"R84"``;
+    ``FR``, ``France``, ``toutes`` → ``"FR"`` (a national instance). Anything else: ValueError in French."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100:
+        value = f"{value:02d}"           # a TOML integer (region = 84)
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and text.lower() in _ALL_REGIONS:
+        return FRANCE
+    m = _REGION_RE.match(text.upper()) if text is not None else None
+    if m is None:
+        raise ValueError(f"région {str(value)[:40]!r} invalide : attendu {REGION_EXPECTED}")
+    return "R" + m.group(1)
+
 
 def is_code(text: object) -> bool:
     return isinstance(text, str) and len(text) <= 12 and bool(_CODE_RE.match(text))

@@ -33,47 +33,16 @@ from typing import Iterable, Mapping, NamedTuple, Union
 
 import pandas as pd
 
-from . import periods
+from . import periods, settings
 
-ON_TRACK = "en bonne voie"
-WATCH = "à surveiller"
-LATE = "en retard"
-STATUSES = (ON_TRACK, WATCH, LATE)
-#: what the UI says when the recent pace never reaches the target
-NOT_AT_THIS_PACE = "pas à ce rythme"
+from .texts import LATE, NOT_AT_THIS_PACE, ON_TRACK, STATUSES, WATCH  # noqa: F401  (re-exported)
+from .thresholds import Thresholds  # noqa: F401  (re-exported)
 
 RECENT_WINDOW = 4  # quarters before the latest observation included in the recent pace
 FALLBACK_BAND_SHARE = 0.25  # band = ± this share of the pace when the slope has no standard error
 
 Observation = tuple[str, float]
 SeriesLike = Union[pd.Series, Mapping[str, float], Iterable[Observation]]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Status thresholds, on the share of expected progress achieved (see :func:`assess`).
-
-    - share ≥ ``on_track`` (default 0,95) → « en bonne voie »;
-    - ``watch`` (default 0,8) ≤ share < ``on_track`` → « à surveiller »;
-    - share < ``watch`` → « en retard ».
-
-    Whatever the share, a target already met is « en bonne voie » (and ``target_met`` is true), and a
-    target whose quarter has come without being met is « en retard ».
-    """
-
-    on_track: float = 0.95
-    watch: float = 0.8
-
-    def __post_init__(self):
-        if not (0 <= self.watch <= self.on_track):
-            raise ValueError(f"seuils incohérents : il faut 0 ≤ watch ({self.watch}) ≤ on_track ({self.on_track})")
-
-    def status(self, share: float) -> str:
-        if share >= self.on_track:
-            return ON_TRACK
-        if share >= self.watch:
-            return WATCH
-        return LATE
 
 
 @dataclass(frozen=True)
@@ -233,7 +202,7 @@ def assess(
     target: Observation | None = None,
     as_of: str | None = None,
     polarity: str | None = "higher",
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds | None = None,
 ) -> Assessment:
     """Assess a series against its target, as of a quarter.
 
@@ -248,6 +217,7 @@ def assess(
     (or target not after the baseline) without meeting it → « en retard »; latest observation not after
     the baseline → None (nothing expected yet); otherwise :class:`Thresholds` on the progress share.
     """
+    thresholds = thresholds or settings.current().thresholds
     all_obs = to_observations(series)
     obs = cut(all_obs, as_of)
     base = _pair(baseline, all_obs, "référence")

@@ -45,7 +45,7 @@ def state_for(data, region: str, quarter=None, indicator=None) -> plan.State:
 
 
 def cards_for(data, conf, region: str, quarter: str) -> list[plan.Card]:
-    return plan.store_cards(data, region, quarter, conf.status_on_track, conf.status_watch)
+    return plan.store_cards(data, region, quarter, conf.thresholds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def png_button(graph_id: str) -> html.Button:
 @memoize_render()
 def detail_section(data, conf, region: str, quarter: str, indicator: str, appraisals: tuple = ()) -> list:
     """The selected indicator: key paces, trajectory chart and its table, breakdown by département."""
-    d = plan.detail(data, region, quarter, indicator, plan.thresholds_of(conf)) if indicator else None
+    d = plan.detail(data, region, quarter, indicator, conf.thresholds) if indicator else None
     if d is None:
         return [html.P("Choisissez un indicateur.")]
     meta, c, facts, table, since, b = d["meta"], d["card"], d["facts"], d["table"], d["since"], d["breakdown"]
@@ -271,7 +271,7 @@ def overview(data, conf, region: str, quarter: str, indicator: str | None, appra
     """Cards, summary, alerts and banner of a quarter (shared by the layout and the quarter callback)."""
     cards = cards_for(data, conf, region, quarter) if quarter else []
     demo = any(c.provenance == "demo" for c in cards)
-    found = alerts.alerts_for(data, region, quarter, plan.thresholds_of(conf), dict(appraisals)) if quarter else []
+    found = alerts.alerts_for(data, region, quarter, conf.thresholds, dict(appraisals)) if quarter else []
     return {
         "alerts": alerts_section(found),
         "cards": cards_section(cards, indicator, data, dict(appraisals)),

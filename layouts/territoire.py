@@ -382,7 +382,8 @@ def _page(code, trimestre, impression, appraisals: tuple = ()) -> html.Div:
     if code is None:
         return landing(data)
     try:
-        s = sheet.assemble(data, code, trimestre, settings.current().region, dict(appraisals))
+        conf = settings.current()
+        s = sheet.assemble(data, code, trimestre, conf.region, dict(appraisals), conf.thresholds)
     except sheet.SheetError:
         return _unknown(data, code)
     return render(s, sheet.quarter_options(data), printing=impression in ("1", "oui", "true"))

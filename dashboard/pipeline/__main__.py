@@ -98,7 +98,11 @@ def _show(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    conf = settings.load()
+    try:
+        conf = settings.load()
+    except settings.SettingsError as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return EXIT_INVALID
     args = _parser(conf).parse_args(argv)
     try:
         if args.command == "show":

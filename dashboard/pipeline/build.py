@@ -30,7 +30,7 @@ IGNORED_NAMES = {"sources.toml", ".gitkeep", "modele.csv"}
 IGNORED_SUFFIXES = {".md", ".txt"}
 # The keys of sources.toml, and what each takes (the readers read them from ``options``).
 OPTION_KEYS = {
-    "region": "région suivie : code INSEE de région (\"84\" ou \"R84\") ou \"toutes\"",
+    "region": f"région suivie : {territory.REGION_EXPECTED}",
     "reference_date": "date de référence du build (\"AAAA-MM-JJ\") : aucune observation après elle",
     "mapping": "chemin de la table de correspondance du baromètre",
     "millesime": "millésime du référentiel territorial",
@@ -42,8 +42,6 @@ OPTION_KEYS = {
     "zonage": "table [zonage] : noms des colonnes de l'arrêté de zonage (commune, zone, date_arrete) et "
               "[zonage.dates] \"fichier.csv\" = \"AAAA-MM-JJ\" (voir docs/cpts-zonage.md)",
 }
-REGION_RE = re.compile(r"^R?(\d{2})$")
-ALL_REGIONS = ("toutes", "all", "fr", "france")
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 
 
@@ -141,15 +139,11 @@ def read_sources_toml(path: Path) -> dict:
 
 
 def region_code(value) -> str | None:
-    """``84``, ``"84"``, ``"R84"`` -> ``"R84"``; ``"toutes"`` -> None (all of France); ValueError otherwise."""
-    if value is None or str(value).strip().lower() in ALL_REGIONS:
+    """The build's region: :func:`territory.parse_region`, with all of France as None; ValueError otherwise."""
+    if value is None:
         return None
-    if isinstance(value, bool):
-        raise ValueError(value)
-    m = REGION_RE.match(str(value).strip().upper().zfill(2) if isinstance(value, int) else str(value).strip().upper())
-    if not m:
-        raise ValueError(value)
-    return "R" + m.group(1)
+    code = territory.parse_region(value)
+    return None if code == territory.FRANCE else code
 
 
 def check_region(region: str | None, territories_all: pd.DataFrame, origin: str) -> None:
@@ -479,9 +473,8 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
     try:
         region = options["region"] if "region" in options else region_code(
             settings.current().region if region == "" else region)
-    except ValueError:
-        raise BuildError(f"région {region!r} invalide : attendu un code INSEE de région (84 ou R84) "
-                         f"ou « toutes »") from None
+    except ValueError as exc:
+        raise BuildError(str(exc)) from None
     reference_date = reference_date or options.get("reference_date") or dt.date.today()
     known, unknown = steps.run("Reconnaissance par le contenu", recognise, files, registry())
     for path in unknown:

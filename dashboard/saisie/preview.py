@@ -28,7 +28,7 @@ def _card_facts(c: plan.Card | None) -> dict:
     return {"valeur": c.value_text, "statut": c.status_text, "projection": c.projection_text, "progression": pct}
 
 
-def effect(data, items: list[dict], thresholds: plan.Thresholds = plan.Thresholds()) -> list[dict]:
+def effect(data, items: list[dict], thresholds: plan.Thresholds | None = None) -> list[dict]:
     """Per (territory, quarter) of the items: the plan cards of the submitted indicators before → after, and
     the summary sentences that appear or disappear."""
     preview = store.from_frames(data.territories.reset_index(drop=True), data.indicators.reset_index(drop=True),

@@ -1,0 +1,111 @@
+"""Each rule once (issue 20): the places that used to disagree now read the same rule.
+
+- thresholds: the sheet's status is the plan page's under custom ``ACCES_SOINS_STATUS_*`` settings;
+- value as of a quarter: the kiosk map keeps every département coloured after one of them is entered for a new
+  quarter;
+- region: one parser for the settings, sources.toml, the build and the CLI, one French error.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from dashboard import kiosk, periods, settings, store, territory
+from dashboard.pipeline import build as build_mod
+from dashboard.pipeline.__main__ import main
+from dashboard.saisie import preview
+
+from .test_plan_page import text_of
+
+QUARTER = "2023Q4"
+
+
+@pytest.fixture
+def custom_thresholds(app, app_settings):
+    """The app's settings with thresholds low enough that the MSP of ARA (67 % of the expected progress at the
+    end of 2023, « en retard » by default) is « en bonne voie »."""
+    conf = settings.use(dataclasses.replace(app_settings, status_on_track=0.6, status_watch=0.5))
+    yield conf
+    settings.use(app_settings)
+
+
+def test_sheet_status_is_the_plan_status_under_custom_thresholds(custom_thresholds, store_data):
+    from layouts import plan as plan_layout
+    from layouts import territoire as territoire_layout
+
+    region = custom_thresholds.region
+    card = next(c for c in plan_layout.cards_for(store_data, custom_thresholds, region, QUARTER)
+                if c.indicator == "msp_count")
+    assert card.assessment.status == "en bonne voie"            # the plan page applies the settings
+    page = text_of(territoire_layout.layout(code=region, trimestre=QUARTER))
+    assert f"statut : {card.assessment.status}" in page
+    assert "statut : en retard" not in page
+
+
+def test_thresholds_come_from_the_settings_only():
+    conf = settings.Settings(status_on_track=0.7, status_watch=0.4)
+    assert (conf.thresholds.on_track, conf.thresholds.watch) == (0.7, 0.4)
+    with pytest.raises(TypeError):
+        settings.Thresholds()                                   # no default of its own: the settings' only
+
+
+def _with_entry(data: store.Store, indicator: str, code: str, quarter: str, value: float) -> store.Store:
+    """The store as it is once one value entered through /saisie is published (same observations)."""
+    obs = preview.overlay(data.observations, [{"indicator": indicator, "territory": code, "quarter": quarter,
+                                               "value": value}])
+    return store.from_frames(data.territories.reset_index(drop=True), data.indicators.reset_index(drop=True),
+                             data.targets, obs, data.structures, data.initiatives, root=data.root,
+                             version=f"{data.version}+saisie", manifest=data.manifest, public=data.public)
+
+
+def test_kiosk_map_keeps_every_departement_after_one_entry(built_store):
+    public = store.open_store(built_store, public=True)
+    before = kiosk.map_content(public, "R84")
+    assert before["valued"] == 12
+    ident, period = before["indicator"], before["period"]
+    value = next(i["value"] for i in before["items"] if i["code"] == "D01")
+    after = kiosk.map_content(_with_entry(public, ident, "D01", periods.shift(period, 1), value + 1), "R84")
+    assert after["indicator"] == ident and after["period"] == periods.shift(period, 1)
+    items = {i["code"]: i for i in after["items"]}
+    assert after["valued"] == 12 and all(i["fill"] for i in items.values())
+    assert items["D01"]["value"] == value + 1
+    # the others show their own, older observation with its date
+    assert items["D15"]["value"] == {i["code"]: i["value"] for i in before["items"]}["D15"]
+    assert items["D15"]["period"] == period and items["D15"]["period_text"] == periods.label(period)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("84", "R84"), ("R84", "R84"), (" r84 ", "R84"), (84, "R84"), (1, "R01"), ("FR", "FR"), ("france", "FR"),
+    ("toutes", "FR"), ("Toutes", "FR"),
+])
+def test_region_parsing(text, expected):
+    assert territory.parse_region(text) == expected
+
+
+@pytest.mark.parametrize("text", ["5", "R5", "R840", "Auvergne", "", "D15", True, None, 3.5])
+def test_a_bad_region_is_one_french_error(text):
+    with pytest.raises(ValueError, match="attendu un code INSEE de région"):
+        territory.parse_region(text)
+
+
+def test_settings_and_build_read_the_region_the_same_way(monkeypatch):
+    for text, expected in [("84", "R84"), ("FR", "FR"), ("toutes", "FR")]:
+        monkeypatch.setenv("ACCES_SOINS_REGION", text)
+        assert settings.load().region == expected
+        assert build_mod.region_code(text) == (None if expected == "FR" else expected)
+    monkeypatch.setenv("ACCES_SOINS_REGION", "5")
+    with pytest.raises(settings.SettingsError, match="ACCES_SOINS_REGION : région '5' invalide"):
+        settings.load()
+    with pytest.raises(ValueError, match="région '5' invalide"):
+        build_mod.region_code("5")
+
+
+def test_cli_says_the_same_error_for_a_bad_region(capsys, monkeypatch):
+    assert main(["check", "--region", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "région '5' invalide : attendu un code INSEE de région" in err and "Traceback" not in err
+    monkeypatch.setenv("ACCES_SOINS_REGION", "Auvergne")
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert "ACCES_SOINS_REGION : région 'Auvergne' invalide" in err and "Traceback" not in err
