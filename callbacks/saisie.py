@@ -89,7 +89,10 @@ def _number(value):
         raise ValueError(value)
     if isinstance(value, (int, float)):
         return float(value)
-    return float(str(value).replace(",", ".").replace("\u00a0", "").replace(" ", ""))
+    number = fmt.parse_number(value)      # the pipeline's reader: a figure copied from a page reads back
+    if number is None:
+        raise ValueError(value)
+    return number
 
 
 @callback(Output("saisie-grid", "rowData", allow_duplicate=True), Output("saisie-message", "children"),

@@ -89,6 +89,29 @@ def pace(value: float | None) -> str:
     return text.rstrip("0").rstrip(",") if "," in text else text
 
 
+_SPACES = str.maketrans("", "", f" {NBSP}\u00a0\u2009\t\r\n")   # thousands separators a page or a sheet writes
+
+
+def parse_number(text: str) -> float | None:
+    """The one number reader, the inverse of :func:`number`, :func:`value`, :func:`signed` and :func:`percent`:
+    « 1 234,5 » (narrow or plain no-break space, plain space), « 1234.5 », « −0,42 » (minus sign), « +23 »,
+    « ±0 », « 16,9 % » → float; empty → None. ValueError on anything else (a word, NaN, infinity). The
+    pipeline's readers (decimal point or comma) and the saisie grid call it: a figure copied from a page can be
+    typed back."""
+    text = str(text).translate(_SPACES)
+    if not text:
+        return None
+    if text.endswith("%"):
+        text = text[:-1]            # a share is stored as shown: « 16,9 % » is 16.9
+        if not text:
+            raise ValueError("%")
+    if text[0] in "−±":
+        text = ("-" if text[0] == "−" else "") + text[1:]
+    if not (text[-1].isdigit() or text[-1] in ".,") or "_" in text:
+        raise ValueError(text)      # float() would take « 1_000 », « nan », « inf »
+    return float(text.replace(",", "."))
+
+
 def quarter(q: str | None) -> str:
     return periods.label(q) if q else "–"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ... import schema
+from ... import fmt, schema
 from ..errors import InputError
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -72,14 +72,9 @@ def read_bytes(path: Path) -> bytes:
 
 
 def parse_number(text: str) -> float | None:
-    """``"155.0"``, ``"155,0"``, ``"1 234"`` -> float; ``""`` -> None; raises ValueError otherwise."""
-    text = text.strip().replace("\u00a0", "").replace(" ", "")
-    if not text:
-        return None
-    value = float(text.replace(",", "."))
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(text)
-    return value
+    """``"155.0"``, ``"155,0"``, ``"1 234"``, what a page shows (« 1 234,5 ») -> float; ``""`` -> None; raises
+    ValueError otherwise: :func:`dashboard.fmt.parse_number`, the one number reader."""
+    return fmt.parse_number(text)
 
 
 def frame(table: str, records: list[dict]) -> pd.DataFrame:
