@@ -1,4 +1,14 @@
-"""Memoisation of DATA functions (never of callbacks), shared by workers.
+"""The one caching mechanism of the app: memoisation of DATA functions (never of callbacks), two tiers.
+
+* :func:`per_version` — in this process, a bounded LRU per function, keyed on the store (its root, version,
+  public flag and a token of the Store object, never the Store itself: an old version is not kept alive) and
+  the other arguments; for cheap-to-hold structures read many times a request (columns as lists, the map's
+  choropleth, page components);
+* :func:`memoize` — shared by workers, for results worth computing once per version for everyone.
+
+Both are fork-safe: the locks are renewed in a forked child (``os.register_at_fork``), where a lock held by a
+thread of the parent would never be released, and the shared backends reopened (a Redis or SQLite connection
+must not cross a fork).
 
 ``@memoize()`` caches a function's result under a key made of the function (module, name and a hash of its
 source: a new release never reads an old release's values), the store version when an argument is a
@@ -18,9 +28,13 @@ import dataclasses
 import functools
 import hashlib
 import inspect
+import itertools
 import logging
+import os
 import pickle
 import threading
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 
 from . import settings as settings_mod
@@ -71,6 +85,76 @@ class RedisBackend:
 
 _BACKENDS: dict[tuple, object] = {}
 _LOCK = threading.Lock()
+_PER_VERSION: list[dict] = []         # the state of every per_version function (its LRU and its lock)
+_TOKENS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # Store -> its token (dies with it)
+_COUNTER = itertools.count()
+
+
+def _after_fork() -> None:
+    global _LOCK
+    _LOCK = threading.Lock()
+    _BACKENDS.clear()
+    for state in _PER_VERSION:
+        state["lock"] = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def store_key(data) -> tuple:
+    """What identifies a Store's content in a key: root, version, public flag and the Store object's token (two
+    in-memory stores may share a version string: a preview, a test's variant). Holds no reference to it."""
+    token = _TOKENS.get(data)
+    if token is None:
+        with _LOCK:
+            token = _TOKENS.setdefault(data, next(_COUNTER))
+    return (str(data.root), data.version, bool(data.public), token)
+
+
+def per_version(maxsize: int = 64, current_store: bool = False):
+    """Decorator: a bounded in-process LRU of a pure function of (store, hashable values).
+
+    The first argument, a Store, is keyed by :func:`store_key`. With ``current_store`` (page builders whose
+    first argument is not a Store), the served store (``store.get()``) is keyed instead, and a missing store
+    or an unhashable argument computes without caching."""
+    def decorate(fn):
+        state = {"cache": OrderedDict(), "lock": threading.Lock()}
+        _PER_VERSION.append(state)
+        cache = state["cache"]
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            from . import store
+
+            if args and isinstance(args[0], store.Store):
+                key = (store_key(args[0]), args[1:], tuple(sorted(kwargs.items())))
+            elif current_store:
+                try:
+                    key = (store_key(store.get()), args, tuple(sorted(kwargs.items())))
+                except store.StoreUnavailable:
+                    return fn(*args, **kwargs)
+            else:
+                raise TypeError(f"per_version : {fn.__qualname__} attend un Store en premier argument")
+            try:
+                hit = cache.get(key, _MISS)        # a read without the lock: a dict lookup is atomic
+            except TypeError:                      # an unhashable argument: computed, not kept
+                return fn(*args, **kwargs)
+            if hit is not _MISS:
+                with state["lock"]:
+                    if key in cache:
+                        cache.move_to_end(key)
+                return hit
+            result = fn(*args, **kwargs)
+            with state["lock"]:
+                cache[key] = result
+                while len(cache) > maxsize:
+                    cache.popitem(last=False)
+            return result
+
+        wrapper.cache_clear = cache.clear
+        wrapper.cache_len = lambda: len(cache)
+        return wrapper
+    return decorate
 
 
 def backend():

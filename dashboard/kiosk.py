@@ -8,13 +8,14 @@ instance, values that are not ``observed`` carry their status so the page can ma
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from . import fmt, mapping, periods, queries, settings, store
+from .cache import per_version
 
 SLIDES = ("plan", "carte", "territoire", "trimestre", "source")
 SLIDE_LABELS = {"plan": "Le plan en chiffres", "carte": "Carte", "territoire": "Territoire à la une",
@@ -145,7 +146,7 @@ def _change_text(change: queries.Change | None, unit: str) -> str | None:
     return f"{fmt.delta(change.delta, unit)} depuis le {fmt.quarter(change.since)}"
 
 
-@lru_cache(maxsize=8)   # per (store version, region, max age): a Store is immutable
+@per_version(maxsize=8)   # per (store version, region, max age): a Store is immutable
 def plan_cards(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> list[dict]:
     """Headline indicators of the plan (catalogue ``plan`` flag) with their latest regional value, its change
     since the previous observation and, when the plan sets one, the taux d'avancement toward the target
@@ -228,7 +229,7 @@ def classify(values: list[float], indicator: dict) -> tuple[list[int], list[tupl
     return classes, legend
 
 
-@lru_cache(maxsize=8)   # per (store version, region, max age): a Store is immutable
+@per_version(maxsize=8)   # per (store version, region, max age): a Store is immutable
 def map_content(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> dict | None:
     """Values of the map indicator per département of the region as of its latest period (each département's
     last observation at or before it, as every page reads a quarter), with classes."""
@@ -261,7 +262,7 @@ def map_content(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS)
             "valued": sum(1 for i in items if i["value"] is not None)}
 
 
-@lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=8)   # keyed on a version folder's file: holds no Store
 def _outlines(path: str, codes: tuple[str, ...]) -> dict[str, list]:
     gj = json.loads(Path(path).read_text(encoding="utf-8"))
     out = {}
@@ -336,7 +337,7 @@ def _xml(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-@lru_cache(maxsize=8)   # per (store version, region, max age): a Store is immutable
+@per_version(maxsize=8)   # per (store version, region, max age): a Store is immutable
 def spotlights(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> list[dict]:
     """One sheet per département of the region: population, communes, EPCI, its latest values recent
     enough (``max_age``; old ones marked) with the date of its figures, and a local initiative."""
@@ -371,7 +372,7 @@ def spotlights(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) 
     return sheets
 
 
-@lru_cache(maxsize=8)   # per (store version, region, max age): a Store is immutable
+@per_version(maxsize=8)   # per (store version, region, max age): a Store is immutable
 def quarter_summary(data: store.Store, region: str, limit: int = 5, max_age: int = MAX_AGE_QUARTERS) -> dict:
     """« Ce trimestre » in plain French: the region's latest figures recent enough (``max_age``), most recent
     first, each with its date, its change since the previous observation and its taux d'avancement (rules

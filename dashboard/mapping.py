@@ -16,7 +16,6 @@ import math
 import os
 import threading
 import warnings
-from functools import lru_cache
 
 import mapclassify
 import numpy as np
@@ -25,6 +24,7 @@ import shapely
 import shapely.geometry
 
 from . import fmt, periods, queries, search, store, territory
+from .cache import per_version
 from .schema import STATUS_LABELS
 
 MAP_LEVELS = ("departement", "epci", "commune")
@@ -224,7 +224,7 @@ def choropleth(data: store.Store, indicator: str, level: str, quarter: str, regi
     return {**cached, "hideout": {**cached["hideout"], "selected": selected}}
 
 
-@lru_cache(maxsize=64)
+@per_version(maxsize=64)
 def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str) -> dict:
     ind = store.indicator(data, indicator)
     codes = region_codes(data, level, region)
@@ -331,7 +331,7 @@ def territory_options(data: store.Store, level: str, region: str, typed=None, se
     return [{"label": n, "value": c} for c, n, _key in rows]
 
 
-@lru_cache(maxsize=16)   # per (store version, view): a Store is immutable
+@per_version(maxsize=16)   # per (store version, view): a Store is immutable
 def table_rows(data: store.Store, indicator: str, level: str, quarter: str, region: str) -> tuple[dict, ...]:
     """Every territory of the map with its value as shown on the map, its source, and a search key.
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from . import periods
+from .cache import per_version
 from .store import Store
 
 #: The plan's baseline: the value as of end 2022, the baromètre's « valeur initiale » (indic_vi of IND-311,
@@ -37,7 +37,7 @@ COLUMNS = ("period", "value", "status", "source", "note")
 
 # ---- reading one series ---------------------------------------------------------------------------
 
-@lru_cache(maxsize=4)
+@per_version(maxsize=4)
 def _columns(data: Store) -> dict[str, list]:
     """Observation columns as Python lists (a Store is immutable): bisection in a series' slice costs
     microseconds, where a pandas filter per lookup costs a millisecond."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from . import settings, store as store_mod
+from .cache import per_version
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
@@ -29,7 +29,7 @@ def normalise(text: object) -> str:
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
 
 
-@lru_cache(maxsize=4)
+@per_version(maxsize=4)
 def _index(data: store_mod.Store) -> list[tuple]:
     """(code, native code, normalised name, words, level, population, name, context) per territory."""
     t = data.territories

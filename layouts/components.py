@@ -5,13 +5,10 @@ demo and estimated values are always marked the same way.
 """
 from __future__ import annotations
 
-import functools
-import threading
-from collections import OrderedDict
 
 from dash import dcc, html
 
-from dashboard import fmt, store
+from dashboard import cache, fmt, store
 from dashboard.schema import STATUS_LABELS
 
 STATUS_HELP = {
@@ -138,49 +135,11 @@ def download_button(component_id: str, label: str) -> html.Button:
 
 
 def memoize_render(maxsize: int = 64):
-    """Memoise a component builder on the store version and its arguments (bounded LRU, per process).
-
-    Page content is a pure function of the published data and the URL state, and building plotly
-    figures costs tens of milliseconds each: after the first view of a (quarter, indicator) or of a
-    territory, the same request costs a lookup. The key holds the version id, never the Store
-    itself, so an old version is not kept alive. A first argument that is a Store is keyed on its
-    version; otherwise the current store's version is used. Arguments must be hashable (strings,
-    Settings); anything else is computed without caching.
-    """
-    def decorate(fn):
-        cache: OrderedDict = OrderedDict()
-        lock = threading.Lock()
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            rest = args
-            if args and isinstance(args[0], store.Store):
-                version, public, rest = args[0].version, args[0].public, args[1:]
-            else:
-                try:
-                    current = store.get()
-                except store.StoreUnavailable:
-                    return fn(*args, **kwargs)
-                version, public = current.version, current.public
-            key = (version, public, rest, tuple(sorted(kwargs.items())))
-            try:
-                hash(key)
-            except TypeError:
-                return fn(*args, **kwargs)
-            with lock:
-                if key in cache:
-                    cache.move_to_end(key)
-                    return cache[key]
-            result = fn(*args, **kwargs)
-            with lock:
-                cache[key] = result
-                while len(cache) > maxsize:
-                    cache.popitem(last=False)
-            return result
-
-        wrapper.cache_clear = cache.clear
-        return wrapper
-    return decorate
+    """Memoise a component builder on the store version and its arguments (:func:`dashboard.cache.per_version`,
+    bounded, per process, fork-safe): page content is a pure function of the published data and the URL state,
+    and building plotly figures costs tens of milliseconds each. A first argument that is a Store is keyed on
+    its version; otherwise the served store's version is used."""
+    return cache.per_version(maxsize, current_store=True)
 
 
 __all__ = ["memoize_render", "dcc", "html", "page_id", "status_badge", "value_with_status", "demo_banner", "definition",

@@ -370,11 +370,13 @@ def sheet_appraisals(code, trimestre) -> tuple:
 
 
 def layout(code=None, trimestre=None, impression=None, **_query) -> html.Div:
-    return _page(code, trimestre, impression, sheet_appraisals(code, trimestre))
+    conf = settings.current()
+    return _page(code, trimestre, impression, sheet_appraisals(code, trimestre), conf.region, conf.thresholds)
 
 
 @memoize_render()
-def _page(code, trimestre, impression, appraisals: tuple = ()) -> html.Div:
+def _page(code, trimestre, impression, appraisals: tuple, region: str, thresholds) -> html.Div:
+    """The page, memoised on the store version, the URL and the settings it reads (region, thresholds)."""
     try:
         data = store.get()
     except store.StoreUnavailable:
@@ -382,8 +384,7 @@ def _page(code, trimestre, impression, appraisals: tuple = ()) -> html.Div:
     if code is None:
         return landing(data)
     try:
-        conf = settings.current()
-        s = sheet.assemble(data, code, trimestre, conf.region, dict(appraisals), conf.thresholds)
+        s = sheet.assemble(data, code, trimestre, region, dict(appraisals), thresholds)
     except sheet.SheetError:
         return _unknown(data, code)
     return render(s, sheet.quarter_options(data), printing=impression in ("1", "oui", "true"))

@@ -65,3 +65,74 @@ def test_redis_down_means_computed_not_failed(tmp_path, built_store):
         assert g(1) == 2
     finally:
         settings.use(previous)
+
+
+# ---- per_version: the in-process tier ------------------------------------------------------------------
+
+def _small_store(version: str, value: float):
+    import pandas as pd
+
+    from dashboard import store
+
+    obs = pd.DataFrame([{"indicator": "x", "territory": "R84", "period": "2023Q4", "value": value,
+                         "status": "observed", "source": "test", "note": ""}])
+    return store.from_frames(pd.DataFrame(columns=["code"]), pd.DataFrame(columns=["id"]), pd.DataFrame(), obs,
+                             version=version)
+
+
+def test_per_version_keeps_no_old_store_alive_and_stays_bounded():
+    import gc
+    import weakref
+
+    @cache.per_version(maxsize=2)
+    def total(data):
+        return float(data.observations["value"].sum())
+
+    first = _small_store("v1", 1.0)
+    gone = weakref.ref(first)
+    assert total(first) == 1.0
+    del first
+    gc.collect()
+    assert gone() is None                    # lru_cache held the Store (a whole version's frames) alive
+    for i in range(5):
+        assert total(_small_store(f"v{i + 2}", i)) == i
+    assert total.cache_len() == 2
+
+
+def test_per_version_tells_two_stores_of_one_version_apart():
+    @cache.per_version(maxsize=8)
+    def total(data):
+        return float(data.observations["value"].sum())
+
+    a, b = _small_store("même", 1.0), _small_store("même", 2.0)     # a preview beside the store it overlays
+    assert (total(a), total(b), total(a)) == (1.0, 2.0, 1.0)
+
+
+def test_a_child_forked_while_a_lock_is_held_does_not_hang():
+    """gunicorn --preload / a Celery child: a thread of the parent held the cache lock at the fork."""
+    import os
+    import select
+
+    @cache.per_version(maxsize=2)
+    def total(data):
+        return float(data.observations["value"].sum())
+
+    data = _small_store("fourche", 3.0)
+    state = cache._PER_VERSION[-1]
+    read_end, write_end = os.pipe()
+    with state["lock"], cache._LOCK:
+        pid = os.fork()
+        if pid == 0:                                        # the child: both locks held by a parent's thread
+            try:
+                ok = total(data) == 3.0 and total(data) == 3.0 and cache.store_key(_small_store("c", 1))
+                os.write(write_end, b"ok" if ok else b"ko")
+            finally:
+                os._exit(0)
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], 30)     # waits for the child's answer, up to a deadline
+    if not ready:
+        os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    answer = os.read(read_end, 2) if ready else b""
+    os.close(read_end)
+    assert answer == b"ok", "le processus enfant est resté bloqué sur un verrou hérité"
