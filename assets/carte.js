@@ -1,32 +1,22 @@
 /* Carte: clientside functions of the map (dash-leaflet GeoJSON style / onEachFeature / points).
  *
  * The geometry is loaded once from /geometrie/<level>.pbf (geobuf); the server only sends the view
- * {values: "code,class,value,status;…", colors, nodata, decimals, suffix, ...} (dashboard/mapping.pack_values),
+ * {values: "code|class|text|status;…", colors, palette, status_words, suffix, ...} (dashboard/mapping.pack_values),
  * unpacked here once per new string, from the page's dcc.Store `carte-view`; `repaint` restyles the drawn shapes
  * in place. The choropleth GeoJSON has no hideout: a new hideout would make dash-leaflet remove and re-create
  * every shape (about 3 s at 35 000 communes), where setStyle on each takes a fraction of it.
  * Everything here reads the hideout, so changing indicator or quarter never refetches shapes.
+ * This file only draws: numbers arrive formatted (dashboard/fmt.py), status words and every colour arrive with
+ * the view or the layer's hideout (dashboard/palette.py); nothing here re-formats a figure or re-derives a rule.
  */
 window.carte = window.carte || {};
 (function () {
     "use strict";
     const SVGNS = "http://www.w3.org/2000/svg";
-    const STATUS = {o: "observée", e: "estimée", d: "démo"};
-    const DEMO_STRIPE = "#4a2a3b";
-    const formatters = {};
 
     function escapeHtml(text) {
         return String(text == null ? "" : text).replace(/[&<>"']/g,
             c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
-    }
-
-    // Same output as dashboard.fmt.number: narrow no-break space for thousands, comma for decimals.
-    function number(value, decimals) {
-        if (!(decimals in formatters)) {
-            formatters[decimals] = new Intl.NumberFormat("fr-FR",
-                {minimumFractionDigits: decimals, maximumFractionDigits: decimals});
-        }
-        return formatters[decimals].format(value).replace(/\u00a0/g, "\u202f");
     }
 
     // Hatch patterns live in one hidden <svg>; Leaflet's SVG paths reference them with fill="url(#id)".
@@ -80,8 +70,8 @@ window.carte = window.carte || {};
             table = new Map();
             for (const row of (text || "").split(";")) {
                 if (!row) { continue; }
-                const f = row.split(",");
-                table.set(f[0], [Number(f[1]), Number(f[2]), f[3]]);
+                const f = row.split("|");
+                table.set(f[0], [Number(f[1]), f[2], f[3]]);     // [class, text as shown, status letter]
             }
             packed = text;
         }
@@ -106,17 +96,19 @@ window.carte = window.carte || {};
             return {weight: 0, opacity: 0, fillOpacity: 0};
         }
         const v = entry(feature, h);
+        const p = h.palette || {};
         const selected = h.selected && h.selected === feature.properties.code;
-        const st = {weight: selected ? 3.5 : (h.outline || 0.7), color: selected ? "#000091" : "#4d4d4d", opacity: selected ? 1 : (h.outline_opacity || 1),
+        const st = {weight: selected ? 3.5 : (h.outline || 0.7), color: selected ? p.selected : p.outline, opacity: selected ? 1 : (h.outline_opacity || 1),
                     fillOpacity: 0.92, dashArray: null};
         if (!v || v[0] < 0) {
             // no data: light grey, grey hatch and a dashed outline: never mistaken for a low value
-            st.fillColor = hatch(h.nodata || "#e6e6e6", "#8c8c8c", "nodata");
+            st.fillColor = hatch(h.nodata, p.nodata_stroke, "nodata");
             st.dashArray = "3 3";
-            st.color = selected ? "#000091" : "#8c8c8c";
+            st.color = selected ? p.selected : p.nodata_stroke;
         } else {
-            const colour = (h.colors || [])[v[0]] || "#999999";
-            st.fillColor = v[2] === "d" ? hatch(colour, DEMO_STRIPE, "demo-" + colour.replace("#", "")) : colour;
+            const colour = (h.colors || [])[v[0]] || p.fallback;
+            // the status letter only picks the drawing: demo values are hatched
+            st.fillColor = v[2] === "d" ? hatch(colour, p.demo_stripe, "demo-" + colour.replace("#", "")) : colour;
         }
         return st;
     }
@@ -127,10 +119,10 @@ window.carte = window.carte || {};
         if (!v || v[0] < 0) {
             return name + "<br>" + escapeHtml(h.label) + " : pas de donnée";
         }
-        let text = number(v[1], h.decimals || 0) + (h.suffix || "");
+        let text = v[1] + (h.suffix || "");
         if (h.unit_text) { text += " " + h.unit_text; }
         return name + "<br>" + escapeHtml(h.label) + " : " + escapeHtml(text) +
-            "<br>Valeur " + (STATUS[v[2]] || "");
+            "<br>Valeur " + escapeHtml((h.status_words || {})[v[2]] || "");
     }
 
     function onEachFeature(feature, layer) {
@@ -170,8 +162,6 @@ window.carte = window.carte || {};
     }
 
     // ---- structures (one clustered point layer, filtered by category through the hideout) ----
-    const CATEGORY_COLOURS = {"603": "#000091", "124": "#b34000", "604": "#18753c"};
-
     function visible(feature, h) {
         const cats = (h && h.categories) || [];
         return cats.indexOf(String(feature.properties.cat)) >= 0;
@@ -182,11 +172,13 @@ window.carte = window.carte || {};
         return visible(feature, (context && context.hideout) || {});
     }
 
-    function pointToLayer(feature, latlng) {
-        return L.circleMarker(latlng, {radius: 6, weight: 1.5, color: "#ffffff", fillOpacity: 0.95,
+    function pointToLayer(feature, latlng, context) {
+        const h = (context && context.hideout) || {};
+        const p = h.palette || {};
+        return L.circleMarker(latlng, {radius: 6, weight: 1.5, color: p.point_stroke, fillOpacity: 0.95,
             className: "carte-structure",
             pane: "carte-points",   // above the choropleth, which is re-added on every restyle
-            fillColor: CATEGORY_COLOURS[String(feature.properties.cat)] || "#3a3a3a"});
+            fillColor: (h.colors || {})[String(feature.properties.cat)] || p.point_fallback});
     }
 
     function clusterToLayer(feature, latlng, index, context) {
@@ -225,10 +217,11 @@ window.carte = window.carte || {};
         return codeSet(h.codes).has(feature.properties.code);
     }
 
-    function uncoveredStyle() {
+    function uncoveredStyle(feature, context) {
         // hatched white and red: readable over any class colour, never mistaken for a value
         // thin outlines: with most communes uncovered, the covered ones read as the holes
-        return {fillColor: hatch("#ffffff", "#ce0500", "blanche"), fillOpacity: 0.75, color: "#ce0500",
+        const p = ((context && context.hideout) || {}).palette || {};
+        return {fillColor: hatch(p.white, p.uncovered, "blanche"), fillOpacity: 0.75, color: p.uncovered,
                 weight: 0.3, opacity: 0.6, className: "carte-blanche"};
     }
 
@@ -244,12 +237,14 @@ window.carte = window.carte || {};
     function zoneStyle(feature, context) {
         const h = (context && context.hideout) || {};
         const zone = zoneOf(feature, h);
-        return {fillColor: (h.colors || {})[zone] || "#999999", fillOpacity: 0.85, color: "#3a3a3a", weight: 0.8,
+        const p = h.palette || {};
+        return {fillColor: (h.colors || {})[zone] || p.fallback, fillOpacity: 0.85, color: p.zone_stroke, weight: 0.8,
                 opacity: 1, className: "carte-zone carte-zone-" + zone};
     }
 
-    function cptsStyle() {
-        return {fill: false, color: "#161616", weight: 2.6, opacity: 1, className: "carte-cpts"};
+    function cptsStyle(feature, context) {
+        const p = ((context && context.hideout) || {}).palette || {};
+        return {fill: false, color: p.cpts, weight: 2.6, opacity: 1, className: "carte-cpts"};
     }
 
     function cptsTooltip(feature, layer) {
@@ -269,5 +264,5 @@ window.carte = window.carte || {};
     });
 
     window.carte.map = {style, onEachFeature, repaint, structureFilter, pointToLayer, clusterToLayer, structurePopup,
-                        number, uncoveredFilter, uncoveredStyle, zoneFilter, zoneStyle, cptsStyle, cptsTooltip};
+                        uncoveredFilter, uncoveredStyle, zoneFilter, zoneStyle, cptsStyle, cptsTooltip};
 })();

@@ -7,7 +7,7 @@ dash-leaflet re-creates every shape on a new hideout.
 """
 from __future__ import annotations
 
-from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
+from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
 
 from dashboard import exports, map_layers, mapping, settings, store, territory
 from layouts import carte as view
@@ -167,14 +167,15 @@ def export_table(n_clicks, level, indicator, quarter, query, sort):
 
 # A new view: the shapes are restyled where they are (assets/carte.js: repaint).
 clientside_callback(
-    "function(view) { return window.carte.map.repaint(view); }",
+    ClientsideFunction(namespace="carte", function_name="repaint"),      # assets/clientside.js → carte.js
     Output(f"{PAGE}-repainted", "data"), Input(f"{PAGE}-view", "data"),
 )
 
 # Structures: the category filter is applied in the browser through the layer's hideout (nothing resent).
 clientside_callback(
-    "function(categories) { return {categories: categories || []}; }",
+    ClientsideFunction(namespace="carte", function_name="categories"),
     Output(f"{PAGE}-structures", "hideout"), Input(f"{PAGE}-structures-toggle", "value"),
+    State(f"{PAGE}-structures", "hideout"),
     prevent_initial_call=True,
 )
 
@@ -193,28 +194,7 @@ callback(Output(f"{PAGE}-structures-list", "children"), Input(f"{PAGE}-structure
 # The view state goes into the address bar with replaceState: a permalink, without a page reload and
 # without Dash Pages re-rendering the layout (which a dcc.Location update of `search` would trigger).
 clientside_callback(
-    """function(level, indicator, quarter, selected, zoom, center, layers) {
-        const q = new URLSearchParams();
-        if (indicator) { q.set('indicateur', indicator); }
-        if (level) { q.set('niveau', level); }
-        if (quarter) { q.set('trimestre', quarter); }
-        if (selected) { q.set('territoire', selected); }
-        if (layers && layers.length) { q.set('couches', layers.join(',')); }
-        if (typeof zoom === 'number' && center) {
-            const lat = Array.isArray(center) ? center[0] : center.lat;
-            const lng = Array.isArray(center) ? center[1] : center.lng;
-            if (typeof lat === 'number' && typeof lng === 'number') {
-                q.set('zoom', String(Math.round(zoom * 2) / 2));
-                q.set('lat', lat.toFixed(4));
-                q.set('lng', lng.toFixed(4));
-            }
-        }
-        const search = '?' + q.toString();
-        if (window.location.pathname === '/carte' && window.location.search !== search) {
-            window.history.replaceState(window.history.state, '', '/carte' + search);
-        }
-        return search;
-    }""",
+    ClientsideFunction(namespace="carte", function_name="syncUrl"),
     Output(f"{PAGE}-query", "data"),
     Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"), Input(f"{PAGE}-quarter", "value"),
     Input(f"{PAGE}-territory", "value"), Input(f"{PAGE}-map", "zoom"), Input(f"{PAGE}-map", "center"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import time
 
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
 
 from dashboard import appraisal, exports, pack, plan, store, validate
 from layouts import plan as page
@@ -158,30 +158,7 @@ def _pack(set_progress, n_clicks, quarter):
 # The state into the URL (permalink), without a round trip and without re-rendering the page. Going back or
 # forward (popstate) sets the controls from the URL again, which re-runs the callbacks above.
 clientside_callback(
-    """function(quarter, indicator, defaults) {
-        if (!window._planPopstate) {
-            window._planPopstate = true;
-            window.addEventListener('popstate', function () {
-                if (!document.getElementById('plan-quarter') || window.location.pathname !== '/') { return; }
-                const p = new URLSearchParams(window.location.search);
-                const d = window._planDefaults || {};
-                window._planPoppedAt = Date.now();
-                window.dash_clientside.set_props('plan-quarter', {value: p.get('trimestre') || d.quarter});
-                window.dash_clientside.set_props('plan-indicator', {data: p.get('indicateur') || d.indicator});
-            });
-        }
-        window._planDefaults = defaults || {};
-        const params = new URLSearchParams(window.location.search);
-        if (quarter) { params.set('trimestre', quarter); }
-        if (indicator) { params.set('indicateur', indicator); }
-        const search = '?' + params.toString();
-        if (search !== window.location.search) {
-            // a change coming from the history itself (back/forward) must not add a history entry
-            const popped = Date.now() - (window._planPoppedAt || 0) < 2000;
-            window.history[popped ? 'replaceState' : 'pushState']({}, '', window.location.pathname + search);
-        }
-        return search;
-    }""",
+    ClientsideFunction(namespace="plan", function_name="syncUrl"),       # assets/clientside.js
     Output("plan-url-sync", "data"),
     Input("plan-quarter", "value"),
     Input("plan-indicator", "data"),
@@ -191,15 +168,7 @@ clientside_callback(
 
 # Selection shown on the cards without re-rendering them (keeps the keyboard focus on the button).
 clientside_callback(
-    """function(indicator) {
-        document.querySelectorAll('.plan-card').forEach(card => {
-            const on = card.id === 'plan-card-' + indicator;
-            card.classList.toggle('is-selected', on);
-            const btn = card.querySelector('.card-select');
-            if (btn) { btn.setAttribute('aria-pressed', on ? 'true' : 'false'); }
-        });
-        return window.dash_clientside.no_update;
-    }""",
+    ClientsideFunction(namespace="plan", function_name="showSelection"),
     Output("plan-cards", "className"),
     Input("plan-indicator", "data"),
     prevent_initial_call=True,
@@ -208,16 +177,9 @@ clientside_callback(
 # PNG export of each chart (a keyboard-reachable button, besides plotly's own toolbar).
 for _graph in ("plan-trajectory", "plan-breakdown"):
     clientside_callback(
-        f"""function(n) {{
-            if (!n) {{ return window.dash_clientside.no_update; }}
-            const el = document.querySelector('#{_graph} .js-plotly-plot');
-            if (el && window.Plotly) {{
-                const name = (el.layout && el.layout.meta && el.layout.meta.filename) || '{_graph}';
-                window.Plotly.downloadImage(el, {{format: 'png', filename: name, scale: 2}});
-            }}
-            return window.dash_clientside.no_update;
-        }}""",
+        ClientsideFunction(namespace="plan", function_name="downloadPng"),
         Output(f"{_graph}-png", "title"),
         Input(f"{_graph}-png", "n_clicks"),
+        State(f"{_graph}-png", "id"),
         prevent_initial_call=True,
     )

@@ -5,7 +5,7 @@ import datetime as dt
 import time
 from urllib.parse import urlsplit
 
-from dash import Input, Output, State, callback, clientside_callback, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
 
 from dashboard import appraisal, pdf, periods, settings, sheet, store, territory
 
@@ -77,12 +77,6 @@ def _pdf(set_progress, n_clicks, params, href):
 
 
 clientside_callback(
-    """function(n) {
-        if (n) {
-            const url = document.getElementById('territoire-print').dataset.printUrl;
-            if (url) { window.location.assign(url); } else { window.print(); }
-        }
-        return window.dash_clientside.no_update;
-    }""",
+    ClientsideFunction(namespace="territoire", function_name="print"),   # assets/clientside.js
     Output("territoire-print", "title"), Input("territoire-print", "n_clicks"), prevent_initial_call=True,
 )

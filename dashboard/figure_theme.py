@@ -9,8 +9,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from . import palette
+
 NAME = "acces_soins"
-TEXT, GRID, AXIS = "#161616", "#dddddd", "#929292"
+TEXT, GRID, AXIS = palette.TEXT, palette.GRID, palette.AXIS
 SEPARATORS = ",\u202f"  # decimal comma, narrow no-break space for thousands
 MAX_TICKS = 5           # readable on a 390 px phone as on a wall screen
 
@@ -18,7 +20,7 @@ TEMPLATE = go.layout.Template(pio.templates["simple_white"])
 TEMPLATE.layout.update(
     font=dict(family="Marianne, Arial, sans-serif", size=13, color=TEXT),
     separators=SEPARATORS,
-    paper_bgcolor="#fff", plot_bgcolor="#fff",
+    paper_bgcolor=palette.WHITE, plot_bgcolor=palette.WHITE,
     xaxis=dict(linecolor=AXIS, tickcolor=AXIS, gridcolor=GRID, automargin=True),
     yaxis=dict(linecolor=AXIS, tickcolor=AXIS, gridcolor=GRID, showgrid=True, automargin=True),
     hoverlabel=dict(font=dict(family="Marianne, Arial, sans-serif")),

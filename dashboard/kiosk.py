@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fmt, mapping, periods, queries, settings, store
+from . import fmt, mapping, palette, periods, queries, settings, store
 from .cache import per_version
 
 SLIDES = ("plan", "carte", "territoire", "trimestre", "source")
@@ -216,7 +216,7 @@ def ink_on(colour: str) -> str:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     lum = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-    return "#161616" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#ffffff"
+    return palette.TEXT if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else palette.WHITE
 
 
 def classify(values: list[float], indicator: dict) -> tuple[list[int], list[tuple[str, str]]]:
@@ -300,8 +300,9 @@ def map_svg(data: store.Store, content: dict, width: int = 900, height: int = 82
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {view_w:.0f} {view_h:.0f}" '
              f'font-family="Marianne, Arial, sans-serif">',
              '<defs><pattern id="h" width="12" height="12" patternUnits="userSpaceOnUse" '
-             'patternTransform="rotate(45)"><rect width="12" height="12" fill="#f0f0f0"/>'
-             '<line x1="0" y1="0" x2="0" y2="12" stroke="#9a9a9a" stroke-width="3"/></pattern></defs>']
+             'patternTransform="rotate(45)"><rect width="12" height="12" '
+             f'fill="{palette.KIOSK_HATCH_FILL}"/>'
+             f'<line x1="0" y1="0" x2="0" y2="12" stroke="{palette.KIOSK_HATCH_STROKE}" stroke-width="3"/></pattern></defs>']
     labels = []
     for item in content["items"]:
         polys = shapes.get(item["code"])
@@ -318,11 +319,11 @@ def map_svg(data: store.Store, content: dict, width: int = 900, height: int = 82
             area = abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, ring[1:] + ring[:1]))) / 2
             if area > area_max:
                 biggest, area_max = ring, area
-        parts.append(f'<path d="{d}" fill="{fill}" stroke="#ffffff" stroke-width="3" stroke-linejoin="round"/>')
+        parts.append(f'<path d="{d}" fill="{fill}" stroke="{palette.WHITE}" stroke-width="3" stroke-linejoin="round"/>')
         cx = sum(p[0] for p in biggest) / len(biggest)
         cy = sum(p[1] for p in biggest) / len(biggest)
-        ink = "#161616" if item["fill"] is None else ink_on(item["fill"])
-        halo = "#ffffff" if ink == "#161616" else "#08306b"
+        ink = palette.TEXT if item["fill"] is None else ink_on(item["fill"])
+        halo = palette.WHITE if ink == palette.TEXT else palette.HALO_DARK
         name = _xml(item["name"])
         value = _xml(item["value_text"] if item["value"] is not None else "–")
         labels.append(

@@ -24,12 +24,12 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
-from . import fmt, mapping, perimeters, store
+from . import fmt, mapping, palette, perimeters, store
 
 LAYERS = {"cpts": "Périmètres des CPTS signées", "blanches": "Communes couvertes par aucune CPTS (zones blanches)",
           "zonage": "Zonage médecins généralistes"}
 # Zone colours: a sequential red ramp (the darker, the more fragile); « hors zone » is left unfilled.
-ZONE_COLORS = {"ZIP": "#a50f15", "ZAC": "#ef6548", "ZV": "#fdd49e", "HZ": "transparent"}
+ZONE_COLORS = palette.ZONES
 ZONE_LEGEND = {"ZIP": "zone d'intervention prioritaire (ZIP)", "ZAC": "zone d'action complémentaire (ZAC)",
                "ZV": "zone de vigilance (ZV)", "HZ": "hors zone"}
 LEVEL = "commune"            # perimeters are lists of communes
@@ -144,7 +144,8 @@ def view(data: store.Store, active, quarter: str | None, region: str) -> dict:
     on = [k for k in LAYERS if isinstance(active, (list, tuple)) and k in active and can[k]] if quarter else []
     communes = mapping.geometry_url(data, LEVEL)
     out = {"active": on, "cpts_url": "", "blanches_url": "", "zonage_url": "",
-           "blanches": {"codes": []}, "zonage": {"zones": {}, "colors": ZONE_COLORS}, "legend": []}
+           "blanches": {"codes": [], "palette": palette.MAP},
+           "zonage": {"zones": {}, "colors": ZONE_COLORS, "palette": palette.MAP}, "legend": []}
     day = fmt.quarter_end(quarter) if quarter else ""
     if "cpts" in on:
         n = cpts_bytes(data, quarter, region)[3]
@@ -153,14 +154,14 @@ def view(data: store.Store, active, quarter: str | None, region: str) -> dict:
     if "blanches" in on:
         codes = uncovered(data, quarter, region)
         out["blanches_url"] = communes
-        out["blanches"] = {"codes": codes}
+        out["blanches"] = {"codes": codes, "palette": palette.MAP}
         out["legend"].append({"kind": "blanches",
                               "label": f"Commune couverte par aucune CPTS signée au {day} : {fmt.number(len(codes))}"})
     if "zonage" in on:
         got = zones(data, quarter, region)
         date = decree_date(data, quarter)
         out["zonage_url"] = communes
-        out["zonage"] = {"zones": got, "colors": ZONE_COLORS}
+        out["zonage"] = {"zones": got, "colors": ZONE_COLORS, "palette": palette.MAP}
         counts = pd.Series(list(got.values()), dtype=object).value_counts()
         rest = len(shape_codes(data, region)) - len(got)
         out["legend"].append({"kind": "zonage", "label": (f"{LAYERS['zonage']}, arrêté du {fmt.short_date(date)}"

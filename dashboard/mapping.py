@@ -24,6 +24,7 @@ import shapely
 import shapely.geometry
 
 from . import fmt, periods, queries, search, store, territory
+from . import palette as colours_mod
 from .cache import per_version
 from .schema import STATUS_LABELS
 
@@ -40,9 +41,8 @@ STATUS_CODES = {"observed": "o", "estimated": "e", "demo": "d"}   # one letter e
 
 # Colour-blind-safe sequential ramps (ColorBrewer YlGnBu; viridis for context indicators, which
 # carry no "better/worse"). The darkest colour always means "better" (reversed when lower is better).
-_YLGNBU = ["#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"]
-_VIRIDIS = ["#fde725", "#90d743", "#35b779", "#21918c", "#31688e", "#443983", "#440154"]
-NO_DATA_COLOR = "#e6e6e6"
+_YLGNBU, _VIRIDIS = list(colours_mod.YLGNBU), list(colours_mod.VIRIDIS)      # dashboard/palette.py
+NO_DATA_COLOR = colours_mod.NO_DATA
 UNIT_TEXT = {"consultations/hab./an": "consultations par habitant et par an"}   # % has its suffix; counts none
 
 
@@ -234,16 +234,16 @@ def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, reg
     colours = palette((ind or {}).get("polarity", "none"), max(len(edges) - 1, 0))
     dec = fmt.decimals((ind or {}).get("unit", ""))
     statuses = [STATUS_CODES.get(s, "o") for s in vals["status"].tolist()]
-    # {code: [class, value, status]}: the only thing that travels when the indicator or quarter changes.
-    # Built from plain Python lists (tolist): 35 000 communes in a few milliseconds.
-    # values at display precision (the class is computed from full precision): fewer bytes to encode and send
-    raw = vals["value"].to_numpy(dtype=float)
-    rounded = raw.round().astype(np.int64).tolist() if dec == 0 else np.round(raw, dec).tolist()
+    # {code: [class, text, status]}: the only thing that travels when the indicator or quarter changes.
+    # Built from plain Python lists (tolist): 35 000 communes in a few milliseconds. The value arrives as fmt
+    # writes it (« 1 234,5 »): the browser draws it, it does not format it (the class is from full precision).
+    texts = [fmt.number(v, dec) for v in vals["value"].tolist()]
     hideout = {
-        "values": pack_values(vals["code"].tolist(), classes.tolist(), rounded, statuses),
+        "values": pack_values(vals["code"].tolist(), classes.tolist(), texts, statuses),
         "colors": colours,
         "nodata": NO_DATA_COLOR,
-        "decimals": dec,
+        "palette": colours_mod.MAP,
+        "status_words": {letter: STATUS_LABELS[s] for s, letter in STATUS_CODES.items()},
         "suffix": fmt.UNIT_SUFFIX.get((ind or {}).get("unit", ""), ""),
         "unit": (ind or {}).get("unit", ""),
         "unit_text": UNIT_TEXT.get((ind or {}).get("unit", ""), ""),
@@ -259,21 +259,22 @@ def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, reg
 
 # One string rather than a {code: [class, value, status]} object: Dash encodes a string of 600 KB in about
 # a millisecond, where 35 000 small lists took 30 to 200 ms (bench/map.py), and the browser unpacks it once.
-ROW_SEP, FIELD_SEP = ";", ","
+ROW_SEP, FIELD_SEP = ";", "|"       # fmt's texts hold commas and spaces, never these
 
 
 def pack_values(codes: list, classes: list, values: list, statuses: list) -> str:
-    """``code,class,value,status;…`` (class -1: no data). Codes never hold the separators (see territory.is_code)."""
+    """``code|class|text|status;…`` (class -1: no data; text as :func:`fmt.number` writes it). Codes never hold
+    the separators (see territory.is_code), nor do fmt's numbers."""
     return ROW_SEP.join(f"{c}{FIELD_SEP}{k}{FIELD_SEP}{v}{FIELD_SEP}{s}"
                         for c, k, v, s in zip(codes, classes, values, statuses))
 
 
 def unpack_values(packed: str) -> dict[str, list]:
-    """``{code: [class, value, status]}``: what ``assets/carte.js`` reads from the packed string."""
+    """``{code: [class, text, status]}``: what ``assets/carte.js`` reads from the packed string."""
     out = {}
     for row in filter(None, (packed or "").split(ROW_SEP)):
-        code, cls, value, status = row.split(FIELD_SEP)
-        out[code] = [int(cls), float(value), status]
+        code, cls, text, status = row.split(FIELD_SEP)
+        out[code] = [int(cls), text, status]
     return out
 
 

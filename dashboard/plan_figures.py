@@ -11,13 +11,12 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import fmt, periods, trajectory
+from . import fmt, palette, periods, trajectory
 from .figure_theme import NAME as TEMPLATE, SEPARATORS, thin
 from .schema import STATUS_LABELS
 from .trajectory import Assessment
 
-BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, GREY = (
-    "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#595959")
+BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, GREY = palette.OKABE_ITO
 PROVENANCE_MARKERS = {
     "observed": dict(symbol="circle", color=BLUE, size=9),
     "estimated": dict(symbol="circle-open", color=BLUE, size=10, line=dict(width=2)),
@@ -123,7 +122,7 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
     if a.target_period and a.target_value is not None:
         fig.add_trace(go.Scatter(
             x=[x_of(a.target_period)], y=[a.target_value], mode="markers+text", name="cible",
-            marker=dict(symbol="star", size=16, color=ORANGE, line=dict(color="#1a1a1a", width=1)),
+            marker=dict(symbol="star", size=16, color=ORANGE, line=dict(color=palette.INK_DARK, width=1)),
             text=[f"cible {fmt.value(a.target_value, unit, 0 if float(a.target_value).is_integer() else None)}"],
             textposition="top left", cliponaxis=False,          # the label may rise above the plot area
             hovertemplate=f"cible : %{{y:,.{dec}f}}<extra></extra>"))
@@ -176,7 +175,7 @@ def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_
         marker=dict(color=colours, pattern=dict(shape=["" if v >= 0 else "/" for v in t["contribution"]])),
         text=[fmt.delta(v, unit) for v in t["contribution"]], textposition="outside", cliponaxis=False,
         hovertemplate=f"%{{y}} : %{{x:+,.{dec}f}}<extra></extra>", name="contribution"))
-    fig.update_xaxes(tickformat=f",.{dec}f", zeroline=True, zerolinecolor="#1a1a1a")
+    fig.update_xaxes(tickformat=f",.{dec}f", zeroline=True, zerolinecolor=palette.INK_DARK)
     what = "points de % régionaux" if unit == "%" else _unit_title(unit)
     title = f"{label} : contribution des départements, du {fmt.quarter(since)} au {fmt.quarter(as_of)}"
     if demo:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from . import fmt, periods
+from . import fmt, palette, periods
 from .plan_figures import Credit, sign
 from .figure_theme import NAME as TEMPLATE, SEPARATORS, thin
 from .schema import STATUS_LABELS
 
-LINE = "#000091"       # bleu France: the territory
-TARGET = "#b34000"     # orange: the target (blue/orange stays distinct for colour-blind readers)
+LINE = palette.BLEU_FRANCE     # the territory
+TARGET = palette.ORANGE        # the target (blue/orange stays distinct for colour-blind readers)
 CARD_WRAP = 60         # characters per source line: a sheet's chart is a card, not the page's width
 PAPER_WRAP = 36        # the print view's cards, three per row on A4 (a 205 px chart): no line cut at its edge
 HEIGHT, PAPER_HEIGHT = 220, 190   # the plot's height (the title block adds its own)

@@ -11,7 +11,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from dashboard import fmt, map_layers, mapping, settings, store
+from dashboard import fmt, map_layers, mapping, palette, settings, store
 from dashboard import territory
 from dashboard.territory import LEVEL_LABELS
 
@@ -20,7 +20,8 @@ from .components import demo_banner, download_button, dsfr_table, status_badge
 PAGE = "carte"
 JS = Namespace("carte", "map")   # functions of assets/carte.js
 LEVEL_PLURALS = {"departement": "départements", "epci": "EPCI", "commune": "communes"}
-CONTEXT_STYLE = {"weight": 0.8, "color": "#9a9a9a", "fillColor": "#fbfbfb", "fillOpacity": 1, "opacity": 1}
+CONTEXT_STYLE = {"weight": 0.8, "color": palette.CONTEXT_STROKE, "fillColor": palette.CONTEXT_FILL, "fillOpacity": 1,
+                 "opacity": 1}
 
 
 def territory_placeholder(data: store.Store, level: str, region: str) -> str:
@@ -256,7 +257,7 @@ def layer_components(info: dict) -> dl.Pane:
                    filter=JS("zoneFilter"), style=JS("zoneStyle"), interactive=False),
         dl.GeoJSON(id=f"{PAGE}-layer-blanches", url=info["blanches_url"], hideout=info["blanches"], format="geobuf",
                    filter=JS("uncoveredFilter"), style=JS("uncoveredStyle"), interactive=False),
-        dl.GeoJSON(id=f"{PAGE}-layer-cpts", url=info["cpts_url"], style=JS("cptsStyle"),
+        dl.GeoJSON(id=f"{PAGE}-layer-cpts", url=info["cpts_url"], style=JS("cptsStyle"), hideout={"palette": palette.MAP},
                    onEachFeature=JS("cptsTooltip")),
     ], name="carte-couches", style={"zIndex": 420})
 
@@ -289,7 +290,7 @@ def layout(**query) -> html.Div:
         # no hideout: the view lives in the dcc.Store `carte-view` (sent once, not twice: 160 kB at 35 000 communes)
         id=f"{PAGE}-geojson", url=mapping.geometry_url(data, level), format="geobuf",
         style=JS("style"), onEachFeature=JS("onEachFeature"),
-        hoverStyle={"weight": 3, "color": "#000091", "dashArray": ""},
+        hoverStyle={"weight": 3, "color": palette.BLEU_FRANCE, "dashArray": ""},
     ))
     active = layers_from_query(query.get("couches"))
     layer_info = map_layers.view(data, active, quarter, region)
@@ -297,7 +298,8 @@ def layout(**query) -> html.Div:
     # structures in their own pane above the choropleth (whose shapes are re-added on each restyle)
     layers.append(dl.Pane(dl.GeoJSON(
         id=f"{PAGE}-structures", data=mapping.structures_geojson(data), cluster=True, zoomToBoundsOnClick=True,
-        superClusterOptions={"radius": 60}, hideout={"categories": list(mapping.STRUCTURE_CATEGORIES)},
+        superClusterOptions={"radius": 60}, hideout={"categories": list(mapping.STRUCTURE_CATEGORIES),
+                                                       "colors": palette.STRUCTURES, "palette": palette.MAP},
         filter=JS("structureFilter"), pointToLayer=JS("pointToLayer"), clusterToLayer=JS("clusterToLayer"),
         onEachFeature=JS("structurePopup"),
     ), name="carte-points", style={"zIndex": 450}))

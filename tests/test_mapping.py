@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from dashboard import fmt, mapping, queries, store
+from dashboard.schema import STATUS_LABELS
 
 APL = {"unit": "consultations/hab./an", "polarity": "higher"}
 PCT = {"unit": "%", "polarity": "lower"}
@@ -67,15 +68,16 @@ def test_hideout_payload_holds_values_only(store_data):
     quarter = store.latest_quarter(data)
     result = mapping.choropleth(data, "msp_count", "departement", quarter, "R84")
     hideout = result["hideout"]
-    assert set(hideout) >= {"values", "colors", "nodata", "decimals", "label", "selected"}
+    assert set(hideout) >= {"values", "colors", "nodata", "palette", "status_words", "label", "selected"}
     assert "geometry" not in json.dumps(hideout) and "coordinates" not in json.dumps(hideout)
     # one packed string (Dash encodes it in a millisecond); every value comes from the store; class in range
     assert isinstance(hideout["values"], str)
     values = mapping.unpack_values(hideout["values"])
-    for code, (cls, value, status) in values.items():
+    for code, (cls, text, status) in values.items():
         got = queries.value_at(data, "msp_count", code, quarter)
-        assert value == round(got["value"]) and value.is_integer()     # counts: integers at display precision
+        assert text == fmt.number(got["value"])          # formatted by the server: the browser only draws it
         assert status == mapping.STATUS_CODES[got["status"]]
+        assert hideout["status_words"][status] == STATUS_LABELS[got["status"]]
         assert 0 <= cls < len(hideout["colors"])
     assert set(values) <= set(mapping.region_codes(data, "departement", "R84"))
     assert len(values) == 12
@@ -83,9 +85,9 @@ def test_hideout_payload_holds_values_only(store_data):
 
 
 def test_packed_values_round_trip():
-    packed = mapping.pack_values(["D15", "C69123"], [2, -1], [3.25, 12], ["o", "d"])
-    assert packed == "D15,2,3.25,o;C69123,-1,12,d"
-    assert mapping.unpack_values(packed) == {"D15": [2, 3.25, "o"], "C69123": [-1, 12.0, "d"]}
+    packed = mapping.pack_values(["D15", "C69123"], [2, -1], ["1\u202f234,25", "12"], ["o", "d"])
+    assert packed == "D15|2|1\u202f234,25|o;C69123|-1|12|d"
+    assert mapping.unpack_values(packed) == {"D15": [2, "1\u202f234,25", "o"], "C69123": [-1, "12", "d"]}
     assert mapping.unpack_values("") == {}
 
 
