@@ -1,14 +1,13 @@
 """The indicator catalogue as users read it (labels in French, targets, last value)."""
 from __future__ import annotations
 
-from . import fmt, queries, store
+from . import fmt, queries, store, units
 from .cache import memoize
 from .periods import FREQUENCY_LABELS
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS
 
 POLARITY_LABELS = {"higher": "plus haut = mieux", "lower": "plus bas = mieux", "none": "indicateur de contexte"}
-UNIT_LABELS = {"nombre": "nombre", "%": "% de la population", "consultations/hab./an": "consultations par habitant et par an"}
 
 
 @memoize()  # keyed on the store version: computed once per version, shared by workers (dashboard/cache.py)
@@ -21,7 +20,7 @@ def describe(data: store.Store, region: str) -> list[dict]:
         last = queries.latest(data, ident, region)
         rows.append({
             **ind,
-            "unit_label": UNIT_LABELS.get(ind["unit"], ind["unit"]),
+            "unit_label": units.of(ind["unit"]).label,
             "polarity_label": POLARITY_LABELS[ind["polarity"]],
             "frequency_label": FREQUENCY_LABELS[ind["frequency"]],
             "levels_label": ", ".join(LEVEL_LABELS[lv] for lv in ind["levels"]),

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from . import periods
+from . import periods, units
 
-NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+NBSP = units.NBSP  # narrow no-break space, the French thousands separator
 
-#: Decimals shown per unit (counts are whole numbers); every page, export and the PDF use these.
-DECIMALS = {"%": 1, "consultations/hab./an": 2}
-UNIT_SUFFIX = {"%": f"{NBSP}%", "nombre": "", "consultations/hab./an": ""}
+#: Decimals shown and suffix per unit (dashboard/units.py): every page, export and the PDF use these.
+DECIMALS = {u.id: u.decimals for u in units.UNITS.values() if u.decimals}
+UNIT_SUFFIX = {u.id: u.suffix for u in units.UNITS.values()}
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 
@@ -25,7 +25,7 @@ def _missing(value) -> bool:
 
 
 def decimals(unit: str | None) -> int:
-    return DECIMALS.get(unit or "", 0)
+    return units.of(unit).decimals
 
 
 def number(value: float | int | None, decimals: int = 0) -> str:
@@ -45,10 +45,10 @@ def signed(value: float | None, decimals: int = 0) -> str:
 
 def value(value: float | None, unit: str, decimals: int | None = None) -> str:
     """A value with its unit, decimals chosen by unit when not given."""
-    text = number(value, DECIMALS.get(unit, 0) if decimals is None else decimals)
+    text = number(value, units.of(unit).decimals if decimals is None else decimals)
     if text == "–":
         return text
-    return text + UNIT_SUFFIX.get(unit, "")
+    return text + units.of(unit).suffix
 
 
 def rounded(value: float | None, unit: str) -> float | None:
@@ -68,7 +68,7 @@ def delta(value: float | None, unit: str) -> str:
     if _missing(value):
         return "–"
     text = signed(value, decimals(unit))
-    return f"{text} {points(value, decimals(unit))}" if unit == "%" else text
+    return f"{text} {points(value, decimals(unit))}" if units.of(unit).is_share else text
 
 
 def target(value: float, unit: str) -> str:

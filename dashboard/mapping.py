@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
-from . import fmt, periods, queries, search, store, territory
+from . import fmt, periods, queries, search, store, territory, units
 from . import palette as colours_mod
 from .cache import per_version
 from .schema import STATUS_LABELS
@@ -43,7 +43,6 @@ STATUS_CODES = {"observed": "o", "estimated": "e", "demo": "d"}   # one letter e
 # carry no "better/worse"). The darkest colour always means "better" (reversed when lower is better).
 _YLGNBU, _VIRIDIS = list(colours_mod.YLGNBU), list(colours_mod.VIRIDIS)      # dashboard/palette.py
 NO_DATA_COLOR = colours_mod.NO_DATA
-UNIT_TEXT = {"consultations/hab./an": "consultations par habitant et par an"}   # % has its suffix; counts none
 
 
 # ---- per-version memo of the store's structure (codes, quarters, catalogue per level) ----------
@@ -165,7 +164,7 @@ def class_breaks(values, indicator: dict, k: int = MAX_CLASSES) -> list[float]:
     if lo == hi:
         return [lo, hi]
     unit = indicator.get("unit")
-    if unit == "%":
+    if units.of(unit).is_share:
         inner = [b for b in PERCENT_FINE if lo < b < hi]
         if len(inner) > k - 1:
             inner = [b for b in PERCENT_BREAKS if lo < b < hi]
@@ -244,9 +243,9 @@ def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, reg
         "nodata": NO_DATA_COLOR,
         "palette": colours_mod.MAP,
         "status_words": {letter: STATUS_LABELS[s] for s, letter in STATUS_CODES.items()},
-        "suffix": fmt.UNIT_SUFFIX.get((ind or {}).get("unit", ""), ""),
+        "suffix": units.of((ind or {}).get("unit")).suffix,
         "unit": (ind or {}).get("unit", ""),
-        "unit_text": UNIT_TEXT.get((ind or {}).get("unit", ""), ""),
+        "unit_text": units.of((ind or {}).get("unit")).text,
         "label": (ind or {}).get("label", ""),
         "selected": None,
         # thin, light outlines when shapes are many: at 35 000 communes dark 0,7 px outlines hide the colours

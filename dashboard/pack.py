@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import alerts as alerts_mod
-from . import appraisal, fmt, periods, plan, queries, trajectory
+from . import appraisal, fmt, periods, plan, queries, trajectory, units
 from .schema import STATUS_LABELS
 from .store import Store
 from .trajectory import Thresholds
@@ -98,7 +98,7 @@ def _breakdown(b: pd.DataFrame, unit: str, since: str, quarter: str) -> dict | N
     t = t.iloc[::-1]     # largest at the top of a horizontal bar chart
     demo = bool((t["statut"] == "demo").any())
     return {"title": f"Contribution des départements, du {fmt.quarter(since)} au {fmt.quarter(quarter)}"
-                     + (" (points de % régionaux)" if unit == "%" else "") + (" — valeurs démo" if demo else ""),
+                     + (" (points de % régionaux)" if units.of(unit).is_share else "") + (" — valeurs démo" if demo else ""),
             "categories": t["nom"].tolist(), "values": [float(v) for v in t["contribution"]],
             "labels": [fmt.delta(v, unit) for v in t["contribution"]], "decimals": fmt.decimals(unit)}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from . import appraisal, fmt, periods
+from . import appraisal, fmt, periods, units
 from .schema import STATUS_LABELS
 from .sheet import SECTIONS, SMALL_COUNT, change_text, progress_text
 
@@ -303,7 +303,7 @@ def axis_steps(top: float, unit: str, most: int = 4, bottom: float = 0.0) -> tup
     raw = (top - bottom) / most
     base = 10 ** math.floor(math.log10(raw))
     step = next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw)
-    if fmt.decimals(unit) == 0 or unit == "nombre":
+    if fmt.decimals(unit) == 0 or units.of(unit).is_count:
         step = max(1.0, math.ceil(step))          # counts: whole numbers only
     places = next(d for d in range(0, 6) if abs(round(step, d) - step) < 1e-9)   # 0,25 → 2 ; 2,5 → 1 ; 5 → 0
     first = math.floor(bottom / step + 1e-9) * step

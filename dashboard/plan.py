@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import exports, fmt, milestones, periods, queries, trajectory
+from . import exports, fmt, milestones, periods, queries, trajectory, units
 from .cache import memoize
 from .queries import BASELINE_QUARTER, Change
 from .schema import STATUS_LABELS
@@ -170,7 +170,7 @@ class Card:
     def pace_text(self, pace: float | None) -> str:
         if pace is None:
             return "–"
-        unit = f" {fmt.points(pace, 2)}" if self.unit == "%" else ""
+        unit = f" {fmt.points(pace, 2)}" if units.of(self.unit).is_share else ""
         return f"{fmt.pace(pace)}{unit} par trimestre"
 
 
@@ -359,7 +359,7 @@ def breakdown(data: Store, indicator: str, unit: str, region: str, as_of: str, s
         then = queries.value_at(data, indicator, d["code"], since)
         change = None if now is None or then is None else now["value"] - then["value"]
         contrib = change
-        if change is not None and unit == "%":
+        if change is not None and units.of(unit).is_share:
             pop = d.get("population")
             contrib = change * pop / reg_pop if pop and reg_pop else None
         rows.append({

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import fmt, palette, periods, trajectory
+from . import fmt, palette, periods, trajectory, units
 from .figure_theme import NAME as TEMPLATE, SEPARATORS, thin
 from .schema import STATUS_LABELS
 from .trajectory import Assessment
@@ -88,7 +88,7 @@ def sign(fig: go.Figure, credit: Credit | None, title: str | None = None, wrap: 
 
 
 def _unit_title(unit: str) -> str:
-    return {"%": "% de la population", "nombre": "nombre"}.get(unit, unit)
+    return units.of(unit).axis
 
 
 def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "nombre",
@@ -131,7 +131,7 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
         # stop where the target is reached, or at the target quarter if later
         until = min(a.target_period, a.projected_period, key=periods.index)
     proj = trajectory.projection_path(a, until=until)
-    if unit == "%":  # a share of the population stays within 0..100
+    if units.of(unit).is_share:  # a share of the population stays within 0..100
         proj = [trajectory.ProjectionPoint(p.period, *(min(100.0, max(0.0, v)) for v in (p.value, p.low, p.high)))
                 for p in proj]
     if len(proj) > 1:
@@ -158,7 +158,7 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
         # ticks at the series' quarters (« T4 2023 »), one per year at most, thinned for narrow screens
         fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats, tickangle=0,
                          tickmode="array", tickvals=thin([c for c in cats if c.startswith("T4")] or cats))
-    fig.update_yaxes(tickformat=f",.{dec}f", rangemode="tozero" if unit != "%" else "normal")
+    fig.update_yaxes(tickformat=f",.{dec}f", rangemode="normal" if units.of(unit).is_share else "tozero")
     title = label + (f" — au {fmt.quarter(as_of)}" if as_of else "")
     return sign(_layout(fig, title, _unit_title(unit)), credit)
 
@@ -176,7 +176,7 @@ def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_
         text=[fmt.delta(v, unit) for v in t["contribution"]], textposition="outside", cliponaxis=False,
         hovertemplate=f"%{{y}} : %{{x:+,.{dec}f}}<extra></extra>", name="contribution"))
     fig.update_xaxes(tickformat=f",.{dec}f", zeroline=True, zerolinecolor=palette.INK_DARK)
-    what = "points de % régionaux" if unit == "%" else _unit_title(unit)
+    what = "points de % régionaux" if units.of(unit).is_share else _unit_title(unit)
     title = f"{label} : contribution des départements, du {fmt.quarter(since)} au {fmt.quarter(as_of)}"
     if demo:
         title += "<br><sup>valeurs de démonstration (non réelles)</sup>"

@@ -20,7 +20,7 @@ import math
 
 import pandas as pd
 
-from . import appraisal, exports, fmt, periods, perimeters, plan, queries, store
+from . import appraisal, exports, fmt, periods, perimeters, plan, queries, store, units
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
@@ -113,7 +113,7 @@ def quarter_options(data: store.Store) -> list[dict]:
 def _rate(value: float | None, population: int | None, unit: str) -> float | None:
     if value is None:
         return None
-    if unit == "nombre":
+    if units.of(unit).per_100k:
         return value / population * PER if population else None
     return value
 
@@ -123,7 +123,7 @@ def assess(value: float | None, benchmark: float | None, polarity: str, unit: st
     """better | worse | similar | small | context | no_benchmark | no_value (see module docstring)."""
     if value is None:
         return "no_value"
-    if unit == "nombre" and value < SMALL_COUNT:
+    if units.of(unit).is_count and value < SMALL_COUNT:
         return "small"
     if polarity == "none":
         return "context"
@@ -131,7 +131,7 @@ def assess(value: float | None, benchmark: float | None, polarity: str, unit: st
     if mine is None or ref is None:
         return "no_benchmark"
     gap = mine - ref
-    if unit == "%":
+    if units.of(unit).is_share:
         similar = abs(gap) <= PCT_POINTS
     else:
         similar = abs(gap) <= RELATIVE * abs(ref) if ref else gap == 0
@@ -174,7 +174,7 @@ def peer_position(data: store.Store, ident: str, terr: dict, quarter: str, unit:
     quartile = None
     if n >= 4:
         quartile = min(4, 1 + int((rank - 1) * 4 / n))
-    basis = " pour 100 000 habitants" if unit == "nombre" else ""
+    basis = " pour 100 000 habitants" if units.of(unit).per_100k else ""
     order = "valeur décroissante" if polarity == "none" else "du plus favorable au moins favorable"
     label = f"{rank}e sur {n} {group}" if rank > 1 else f"1er sur {n} {group}"
     return {"rank": rank, "n": n, "group": group, "quartile": quartile, "label": label,

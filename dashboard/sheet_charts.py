@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from . import fmt, palette, periods
+from . import fmt, palette, periods, units
 from .plan_figures import Credit, sign
 from .figure_theme import NAME as TEMPLATE, SEPARATORS, thin
 from .schema import STATUS_LABELS
@@ -60,7 +60,7 @@ def trend_figure(trend: dict, credit: Credit | None = None, paper: bool = False)
         legend={"orientation": "h", "y": -0.25, "x": 0}, separators=SEPARATORS, font={"size": 12},
         xaxis={"tickvals": ticks, "ticktext": [str(t) for t in ticks], "range": [first, last], "showgrid": False,
                "tickangle": 0},
-        yaxis={"rangemode": "tozero", "ticksuffix": "\u202f%" if unit == "%" else ""},
+        yaxis={"rangemode": "tozero", "ticksuffix": units.of(unit).suffix if units.of(unit).is_share else ""},
     )
     if credit is not None:
         fig.update_layout(title_font_size=13)      # a small card: a smaller title block

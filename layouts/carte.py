@@ -11,7 +11,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from dashboard import fmt, map_layers, mapping, palette, settings, store
+from dashboard import fmt, map_layers, mapping, palette, settings, store, units
 from dashboard import territory
 from dashboard.territory import LEVEL_LABELS
 
@@ -42,7 +42,7 @@ def legend(result: dict) -> html.Div:
     unit = ind.get("unit", "")
     title = ind.get("short_label") or ind.get("label", "")
     return html.Div([
-        html.P([html.Strong(title), f" ({unit})" if unit and unit != "nombre" else ""], className="carte-legend-title"),
+        html.P([html.Strong(title), f" ({unit})" if unit and not units.of(unit).is_count else ""], className="carte-legend-title"),
         html.Ul(rows, className="carte-legend-list"),
     ])
 

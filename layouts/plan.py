@@ -13,7 +13,7 @@ import math
 import dash
 from dash import dcc, html
 
-from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, settings, store, trajectory, validate
+from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, settings, store, trajectory, units, validate
 
 from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, dsfr_table,
                          graph_config,
@@ -223,7 +223,7 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str, apprai
         breakdown = [
             html.P("Contribution de chaque département à l'évolution régionale"
                    + (" (en points de pourcentage régionaux : évolution du département pondérée par sa part de la "
-                      "population)" if unit == "%" else "") + ".", className="hint"),
+                      "population)" if units.of(unit).is_share else "") + ".", className="hint"),
             dcc.Graph(id="plan-breakdown", figure=bfig, config=graph_config(f"plan-{indicator}-departements-{quarter}"),
                       className="chart-fit-narrow"),
             png_button("plan-breakdown"),

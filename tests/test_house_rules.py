@@ -109,3 +109,17 @@ def test_cli_says_the_same_error_for_a_bad_region(capsys, monkeypatch):
     assert main(["check"]) == 2
     err = capsys.readouterr().err
     assert "ACCES_SOINS_REGION : région 'Auvergne' invalide" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("unit, decimals, suffix, share, count, per_100k", [
+    ("%", 1, "\u202f%", True, False, False),
+    ("nombre", 0, "", False, True, True),
+    ("consultations/hab./an", 2, "", False, False, False),
+    ("inconnue", 0, "", False, False, False),
+])
+def test_one_registry_of_units(unit, decimals, suffix, share, count, per_100k):
+    from dashboard import fmt, units
+
+    u = units.of(unit)
+    assert (u.decimals, u.suffix, u.is_share, u.is_count, u.per_100k) == (decimals, suffix, share, count, per_100k)
+    assert fmt.decimals(unit) == decimals and fmt.value(1234.5678, unit).endswith(suffix or "")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from dashboard import fmt
+from dashboard import fmt, units
 from dashboard.pipeline.readers import _common, csvutil
 
 
-UNITS = sorted(fmt.UNIT_SUFFIX)
+UNITS = sorted(units.UNITS)          # every unit of the registry
 values = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)
 
 
