@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fmt, mapping, palette, periods, queries, settings, store
+from . import fmt, mapping, palette, periods, queries, settings, store, texts
 from .cache import per_version
 
 SLIDES = ("plan", "carte", "territoire", "trimestre", "source")
@@ -141,9 +141,7 @@ def built_date(data: store.Store) -> str | None:
 # ---- slide content -----------------------------------------------------------------------------
 
 def _change_text(change: queries.Change | None, unit: str) -> str | None:
-    if change is None:
-        return None
-    return f"{fmt.delta(change.delta, unit)} depuis le {fmt.quarter(change.since)}"
+    return None if change is None else texts.change(change, unit)
 
 
 @per_version(maxsize=8)   # per (store version, region, max age): a Store is immutable

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import alerts as alerts_mod
-from . import appraisal, fmt, periods, plan, queries, trajectory, units
+from . import appraisal, fmt, periods, plan, queries, settings, texts, trajectory, units
 from .schema import STATUS_LABELS
 from .store import Store
 from .trajectory import Thresholds
@@ -148,6 +148,7 @@ def assemble(data: Store, region: str, quarter: str, thresholds: Thresholds | No
     if appraisals is None:
         appraisals = appraisal.appraisals_for(quarter)
     progress("Indicateurs du plan…")
+    thresholds = thresholds or settings.current().thresholds
     cards = plan.cards(data, region, quarter, thresholds)
     slides = [indicator_slide(data, c, quarter, appraisals.get((c.indicator, region))) for c in cards]
     progress("Alertes…")
@@ -176,9 +177,7 @@ def definitions(thresholds: Thresholds) -> list[tuple[str, str]]:
         ("Avancement annuel", "même formule, de la valeur à la fin de l'année précédente au jalon de l'année (jalon "
                               "du catalogue ; à défaut la cible si elle échoit dans l'année, sinon la trajectoire "
                               "linéaire vers la cible à la fin de l'année, signalée comme telle)."),
-        ("Statut calculé", f"en bonne voie dès {fmt.number(thresholds.on_track * 100)} % de la progression attendue "
-                           f"sur la trajectoire linéaire, à surveiller dès {fmt.number(thresholds.watch * 100)} %, "
-                           "en retard en dessous."),
+        ("Statut calculé", f"{texts.threshold_rule(thresholds)} (trajectoire linéaire vers la cible)."),
         ("Appréciation", "jugement de l'équipe (objectif sécurisé, atteignable, appuis nécessaires, compromis), "
                          "montré à côté du statut calculé, jamais à sa place ; « Désaccord » quand les deux "
                          "s'opposent nettement (marque ▲)."),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import exports, fmt, milestones, periods, queries, trajectory, units
+from . import exports, fmt, milestones, periods, queries, texts, trajectory, units
 from .cache import memoize
 from .queries import BASELINE_QUARTER, Change
 from .schema import STATUS_LABELS
@@ -106,13 +106,7 @@ class Card:
 
     def change_text(self, which: str) -> str:
         """« +23 depuis T2 2023 » (``which`` = "previous": since the previous observation; "year": over a year)."""
-        c = self.change_previous if which == "previous" else self.change_year
-        if c is None:
-            return "–"
-        if not c.new:
-            return "pas de valeur nouvelle"
-        text = f"{fmt.delta(c.delta, self.unit)} depuis le {fmt.quarter(c.since)}"
-        return text + (" (valeurs démo)" if c.on_demo else "")
+        return texts.change(self.change_previous if which == "previous" else self.change_year, self.unit)
 
     @property
     def target_text(self) -> str:
@@ -164,7 +158,7 @@ class Card:
         if self.target_value is None or self.assessment.latest_period is None:
             return ""
         if self.assessed_on_demo:
-            return "Statut calculé sur des valeurs de démonstration."
+            return f"Statut {texts.ON_DEMO}."
         return ""
 
     def pace_text(self, pace: float | None) -> str:
@@ -295,7 +289,7 @@ def summary(cards_: list[Card], as_of: str) -> list[str]:
         lines.append(f"Sans valeur à cette date : {_names(missing)}.")
     demo = [c.short_label for c in cards_ if c.provenance == "demo"]
     if demo:
-        lines.append(f"Valeurs de démonstration (non réelles) : {_names(demo)}.")
+        lines.append(f"{texts.DEMO_VALUES.capitalize()} : {_names(demo)}.")
     return lines
 
 
@@ -408,7 +402,7 @@ def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thr
             facts.append(("Nécessaire d'ici la cible", f"{c.pace_text(a.needed_pace_from_now)} pendant "
                                                        f"{a.quarters_left} trimestre(s)"))
         facts.append(("Projection", c.projection_text))
-    facts.append(("Statut", c.status_text + (" (calculé sur des valeurs de démonstration)" if c.assessed_on_demo else "")))
+    facts.append(("Statut", c.status_text + (f" ({texts.ON_DEMO})" if c.assessed_on_demo else "")))
     if c.value_source:      # an entered value names its entry date and validator here (« saisie …, validée par … »)
         facts.append(("Source de la valeur", f"{c.value_source} ({fmt.quarter(c.period)})" if c.period
                       else c.value_source))
@@ -549,15 +543,13 @@ def export_readme(version: str, built_at: str, region: str, as_of: str, threshol
         ("Version des données", version),
         ("Construite le", built_at),
         ("valeur", "Dernière valeur connue à la fin du trimestre ; trimestre_valeur dit quand elle a été mesurée."),
-        ("statut_donnee", "observée (source nommée), estimée (méthode nommée) ou démo (valeur de démonstration, "
-                          "à ne pas lire comme un fait)."),
+        ("statut_donnee", texts.PROVENANCE + "."),
         ("avancement_pct", "taux d'avancement vers la cible, en % : 100 × (valeur − valeur de référence) / (cible − "
                            f"valeur de référence), borné à 0–100 ; valeur de référence : celle du "
                            f"{periods.label(BASELINE_QUARTER)} (à défaut la première valeur). C'est le taux "
                            "d'avancement publié par le baromètre de l'action publique."),
-        ("statut_plan", f"en bonne voie si au moins {fmt.number(thresholds.on_track * 100)} % de la progression "
-                        f"attendue est atteinte, à surveiller dès {fmt.number(thresholds.watch * 100)} %, en retard "
-                        "en dessous ; progression attendue = trajectoire linéaire de la valeur de référence "
+        ("statut_plan", f"{texts.threshold_rule(thresholds)} ; progression attendue = trajectoire linéaire de la "
+                        "valeur de référence "
                         f"({periods.label(BASELINE_QUARTER)}) à la cible. Calculé sur les valeurs observées ou "
                         "estimées."),
     ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import fmt, palette, periods, trajectory, units
+from . import fmt, palette, periods, texts, trajectory, units
 from .figure_theme import NAME as TEMPLATE, SEPARATORS, thin
 from .schema import STATUS_LABELS
 from .trajectory import Assessment
@@ -179,7 +179,7 @@ def breakdown_figure(table: pd.DataFrame, label: str, unit: str, since: str, as_
     what = "points de % régionaux" if units.of(unit).is_share else _unit_title(unit)
     title = f"{label} : contribution des départements, du {fmt.quarter(since)} au {fmt.quarter(as_of)}"
     if demo:
-        title += "<br><sup>valeurs de démonstration (non réelles)</sup>"
+        title += f"<br><sup>{texts.DEMO_VALUES}</sup>"
     fig = _layout(fig, title, "")
     fig.update_layout(xaxis_title=f"contribution à l'évolution régionale ({what})", showlegend=False,
                       hovermode="closest", height=max(320, 32 * len(t) + 120), margin=dict(l=180))

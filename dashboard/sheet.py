@@ -20,7 +20,7 @@ import math
 
 import pandas as pd
 
-from . import appraisal, exports, fmt, periods, perimeters, plan, queries, store, units
+from . import appraisal, exports, fmt, periods, perimeters, plan, queries, store, texts, units
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
@@ -317,12 +317,7 @@ def changes(data: store.Store, terr: dict, quarter: str) -> list[dict]:
 
 def change_text(change: queries.Change | None, unit: str) -> str:
     """« +23 depuis le T2 2023 », « pas de valeur nouvelle » or « – » (the plan cards' wording)."""
-    if change is None:
-        return "–"
-    if not change.new:
-        return "pas de valeur nouvelle"
-    return f"{fmt.delta(change.delta, unit)} depuis le {fmt.quarter(change.since)}" + (
-        " (valeurs démo)" if change.on_demo else "")
+    return texts.change(change, unit)
 
 
 def _communes_of(data: store.Store, terr: dict) -> set[str]:

@@ -12,7 +12,7 @@ import base64
 import dash
 from dash import dcc, html
 
-from dashboard import fmt, kiosk, queries, settings, store
+from dashboard import fmt, kiosk, queries, settings, store, texts
 
 from .components import status_badge
 
@@ -98,7 +98,7 @@ def _map_slide(data: store.Store, region: str, max_age: int) -> html.Div:
             html.Ul(legend, className="kiosque-legend", **{"aria-label": "Légende"}),
             html.P(f"{len(valued)} département{'s' if len(valued) > 1 else ''} sur {len(content['items'])} "
                    f"avec une valeur publiée.", className="kiosque-note"),
-            html.P("Valeurs de démonstration (« démo ») : illustratives, pas des faits.",
+            html.P(texts.DEMO_NOTICE,
                    className="kiosque-demo-note") if content["has_demo"] else None,
         ], className="kiosque-map-side"),
     ], className="kiosque-body kiosque-map-layout")

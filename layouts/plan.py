@@ -13,7 +13,7 @@ import math
 import dash
 from dash import dcc, html
 
-from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, settings, store, trajectory, units, validate
+from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, settings, store, texts, trajectory, units, validate
 
 from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, dsfr_table,
                          graph_config,
@@ -62,7 +62,7 @@ def status_pill(c: plan.Card) -> html.Span:
                          title="Aucune progression n'est encore attendue à cette date")
     title = c.progress_text if c.progress is not None else "échéance dépassée"
     if c.assessed_on_demo:
-        title += " (calculé sur des valeurs de démonstration)"
+        title += f" ({texts.ON_DEMO})"
     return html.Span([c.status] + ([" (démo)"] if c.assessed_on_demo else []),
                      className=f"fr-badge fr-badge--sm {STATUS_CLASSES[c.status]}", title=title)
 
@@ -242,7 +242,7 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str, apprai
         html.Dl([x for k, v in facts for x in (html.Dt(k), html.Dd(v))], className="facts detail-facts"),
         appraisal_detail(c, dict(appraisals).get((indicator, region))),
         html.P(["Lecture : points pleins = valeurs observées, cercles vides = valeurs estimées, losanges vides = "
-                "valeurs de démonstration (non réelles) ; tirets gris = trajectoire requise depuis la valeur de "
+                f"{texts.DEMO_VALUES} ; tirets gris = trajectoire requise depuis la valeur de "
                 "référence ; pointillés = projection au rythme récent, la bande donnant son incertitude (±1,96 erreur "
                 "type de la pente, ou ±25 % du rythme quand elle repose sur deux valeurs)."]
                + ([html.Strong(" Ce graphique contient des valeurs de démonstration.")] if has_demo else []),
@@ -332,8 +332,7 @@ def layout(trimestre: str | None = None, indicateur: str | None = None, **_query
         ], className="plan-controls"),
         html.P("Chaque chiffre est la dernière valeur connue à la fin du trimestre choisi ; le statut compare la "
                "progression depuis la valeur de référence à la trajectoire linéaire vers la cible "
-               f"(en bonne voie : au moins {fmt.number(conf.status_on_track * 100)} % de la progression attendue ; "
-               f"à surveiller : au moins {fmt.number(conf.status_watch * 100)} % ; en retard en dessous).",
+               f"({texts.threshold_rule(conf.thresholds)}).",
                className="hint"),
         html.Section([html.H2("Ce trimestre"), html.Div(over["summary"], id="plan-summary")],
                      className="plan-summary"),
