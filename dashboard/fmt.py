@@ -124,16 +124,40 @@ def date(day: dt.date | None) -> str:
     return f"{first} {MONTHS[day.month - 1]} {day.year}"
 
 
-def short_date(value: dt.date | dt.datetime | str | None) -> str:
-    """« 31/12/2023 » from a date, a datetime or an ISO text (« – » when missing or unreadable)."""
+#: One date format per medium, the only ones: what a person reads (page, PDF, map popup) and what a machine
+#: reads back (CSV, XLSX). The long form (« 31 décembre 2023 ») is :func:`date`, for headlines.
+DAY_FORMATS = {"page": "%d/%m/%Y", "pdf": "%d/%m/%Y", "popup": "%d/%m/%Y", "csv": "%Y-%m-%d"}
+TIME_FORMATS = {"page": "%d/%m/%Y à %H:%M", "pdf": "%d/%m/%Y à %H:%M", "popup": "%d/%m/%Y %H:%M",
+                "csv": "%Y-%m-%dT%H:%M:%S"}
+
+
+def _as_date(value, with_time: bool):
     if isinstance(value, str):
         try:
-            value = dt.date.fromisoformat(value[:10])
+            value = dt.datetime.fromisoformat(value) if with_time else dt.date.fromisoformat(value[:10])
         except ValueError:
-            return "–"
-    if value is None:
-        return "–"
-    return f"{value:%d/%m/%Y}"
+            return None
+    if hasattr(value, "to_pydatetime"):            # a pandas Timestamp
+        value = value.to_pydatetime()
+    return value
+
+
+def day(value: dt.date | dt.datetime | str | None, medium: str = "page") -> str:
+    """A day in the medium's format (:data:`DAY_FORMATS`) from a date, a datetime or an ISO text; « – » when
+    missing or unreadable."""
+    value = _as_date(value, False)
+    return "–" if value is None else value.strftime(DAY_FORMATS[medium])
+
+
+def timestamp(value: dt.datetime | str | None, medium: str = "page") -> str:
+    """A moment in the medium's format (:data:`TIME_FORMATS`): « 31/12/2023 à 14:05 » on a page or a PDF."""
+    value = _as_date(value, True)
+    return "–" if value is None else value.strftime(TIME_FORMATS[medium])
+
+
+def short_date(value: dt.date | dt.datetime | str | None) -> str:
+    """« 31/12/2023 »: :func:`day` on a page."""
+    return day(value, "page")
 
 
 def quarter_end(q: str | None) -> str:

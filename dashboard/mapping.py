@@ -431,7 +431,7 @@ def _opening(value) -> str:
     if pd.isna(value) or not str(value).strip():
         return ""
     try:
-        return fmt.short_date(pd.Timestamp(value).date())
+        return fmt.day(pd.Timestamp(value).date(), "popup")
     except (ValueError, TypeError):
         return str(value)
 

@@ -49,7 +49,8 @@ def _v(value: dict | None, unit: str) -> str:
     return fmt.value(value["value"], unit) + mark
 
 
-_date = fmt.short_date
+def _date(value) -> str:
+    return fmt.day(value, "pdf")     # the PDF medium's date format (dashboard/fmt.py)
 
 
 class _Sheet(FPDF):
@@ -90,7 +91,7 @@ def render(sheet: dict, generated_at: dt.datetime | None = None, base_url: str =
     pdf.set_auto_page_break(True, margin=16)
     permalink = (base_url.rstrip("/") + sheet["permalink"]) if base_url else sheet["permalink"]
     pdf.header_text = f"Fiche territoire — {t['name']} ({t['level_label']}) — {sheet['quarter_label']}"
-    pdf.footer_text = (f"Données : version {sheet['version']} — PDF généré le {fmt.short_date(generated_at)} à {generated_at:%H:%M} — "
+    pdf.footer_text = (f"Données : version {sheet['version']} — PDF généré le {fmt.timestamp(generated_at, 'pdf')} — "
                        f"{permalink}")
     pdf.set_title(_t(f"Fiche territoire {t['name']} – {sheet['quarter_label']}"))
     pdf.set_author(f"{sheet['region_name']} – tableau de bord Accès aux soins")
@@ -139,7 +140,7 @@ def _title(pdf, sheet, permalink, generated_at):
     if parents:
         _text(pdf, f"Appartient à : {parents}", 9)
     _text(pdf, f"Trimestre : {sheet['quarter_label']}. Données : version {sheet['version']}, construite le "
-               f"{_date(sheet['built_at'])}. Document généré le {fmt.short_date(generated_at)}.", 8.5, colour=GREY)
+               f"{_date(sheet['built_at'])}. Document généré le {fmt.day(generated_at, 'pdf')}.", 8.5, colour=GREY)
     _text(pdf, f"Adresse permanente : {permalink}", 8.5, colour=GREY)
     if sheet["quarter_message"]:
         _text(pdf, sheet["quarter_message"], 8.5, colour=ORANGE)

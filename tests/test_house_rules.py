@@ -123,3 +123,21 @@ def test_one_registry_of_units(unit, decimals, suffix, share, count, per_100k):
     u = units.of(unit)
     assert (u.decimals, u.suffix, u.is_share, u.is_count, u.per_100k) == (decimals, suffix, share, count, per_100k)
     assert fmt.decimals(unit) == decimals and fmt.value(1234.5678, unit).endswith(suffix or "")
+
+
+@pytest.mark.parametrize("medium, expected_day, expected_time", [
+    ("page", "31/12/2023", "31/12/2023 à 14:05"),
+    ("pdf", "31/12/2023", "31/12/2023 à 14:05"),
+    ("popup", "31/12/2023", "31/12/2023 14:05"),
+    ("csv", "2023-12-31", "2023-12-31T14:05:00"),
+])
+def test_one_date_format_per_medium(medium, expected_day, expected_time):
+    import datetime as dt
+
+    from dashboard import fmt
+
+    moment = dt.datetime(2023, 12, 31, 14, 5)
+    for value in (moment, moment.date(), "2023-12-31T14:05:00", "2023-12-31"):
+        assert fmt.day(value, medium) == expected_day
+    assert fmt.timestamp(moment, medium) == fmt.timestamp("2023-12-31T14:05:00", medium) == expected_time
+    assert fmt.day(None, medium) == fmt.day("n'importe", medium) == "–"
