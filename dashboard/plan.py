@@ -522,11 +522,6 @@ def search_for(quarter: str | None, indicator: str | None) -> str:
     return "?" + "&".join(parts) if parts else ""
 
 
-def thresholds_of(conf) -> Thresholds:
-    """Status thresholds from the settings (``ACCES_SOINS_STATUS_ON_TRACK`` / ``_WATCH``)."""
-    return conf.thresholds
-
-
 def breakdown_since(a: Assessment, as_of: str) -> str:
     """Start of the département breakdown: the plan baseline when it is before ``as_of``, else a year before."""
     if a.baseline_period and periods.index(a.baseline_period) < periods.index(as_of):
