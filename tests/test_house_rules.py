@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
@@ -141,3 +142,16 @@ def test_one_date_format_per_medium(medium, expected_day, expected_time):
         assert fmt.day(value, medium) == expected_day
     assert fmt.timestamp(moment, medium) == fmt.timestamp("2023-12-31T14:05:00", medium) == expected_time
     assert fmt.day(None, medium) == fmt.day("n'importe", medium) == "–"
+
+
+@pytest.mark.parametrize("command", [["-m", "dashboard.saisie", "audit"], ["app.py"]])
+def test_a_bad_region_stops_the_app_and_the_saisie_cli_with_the_same_error(command):
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    env = {**os.environ, "ACCES_SOINS_REGION": "5"}
+    done = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "ACCES_SOINS_REGION : région '5' invalide" in done.stderr and "Traceback" not in done.stderr

@@ -89,7 +89,11 @@ def run(args, conf) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    conf = settings.load()
+    try:
+        conf = settings.load()
+    except settings.SettingsError as exc:      # a bad ACCES_SOINS_* value: the same French error as the build's
+        print(f"erreur : {exc}", file=sys.stderr)
+        return EXIT_INVALID
     try:
         return run(args, conf)
     except service.Refused as exc:
