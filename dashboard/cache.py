@@ -85,17 +85,58 @@ class RedisBackend:
 
 _BACKENDS: dict[tuple, object] = {}
 _LOCK = threading.Lock()
-_PER_VERSION: list[dict] = []         # the state of every per_version function (its LRU and its lock)
 _TOKENS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # Store -> its token (dies with it)
 _COUNTER = itertools.count()
+
+
+class Bounded:
+    """A bounded LRU of this process, its lock renewed after a fork: the one in-process store of cached values
+    (:func:`per_version`, the map's per-version structures, the CPTS perimeters' bytes)."""
+
+    ALL: "weakref.WeakSet[Bounded]" = weakref.WeakSet()
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+        Bounded.ALL.add(self)
+
+    def get(self, key, default=_MISS):
+        hit = self.items.get(key, _MISS)           # a read without the lock: a dict lookup is atomic
+        if hit is _MISS:
+            return default
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+        return hit
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.maxsize:
+                self.items.popitem(last=False)
+
+    def get_or_compute(self, key, compute):
+        hit = self.get(key)
+        if hit is _MISS:
+            hit = compute()
+            self.put(key, hit)
+        return hit
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
 
 
 def _after_fork() -> None:
     global _LOCK
     _LOCK = threading.Lock()
     _BACKENDS.clear()
-    for state in _PER_VERSION:
-        state["lock"] = threading.Lock()
+    for bounded in list(Bounded.ALL):
+        bounded.lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -112,15 +153,13 @@ def store_key(data) -> tuple:
 
 
 def per_version(maxsize: int = 64, current_store: bool = False):
-    """Decorator: a bounded in-process LRU of a pure function of (store, hashable values).
+    """Decorator: a bounded in-process LRU (:class:`Bounded`) of a pure function of (store, hashable values).
 
     The first argument, a Store, is keyed by :func:`store_key`. With ``current_store`` (page builders whose
     first argument is not a Store), the served store (``store.get()``) is keyed instead, and a missing store
     or an unhashable argument computes without caching."""
     def decorate(fn):
-        state = {"cache": OrderedDict(), "lock": threading.Lock()}
-        _PER_VERSION.append(state)
-        cache = state["cache"]
+        cache = Bounded(maxsize)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -136,23 +175,14 @@ def per_version(maxsize: int = 64, current_store: bool = False):
             else:
                 raise TypeError(f"per_version : {fn.__qualname__} attend un Store en premier argument")
             try:
-                hit = cache.get(key, _MISS)        # a read without the lock: a dict lookup is atomic
+                hash(key)
             except TypeError:                      # an unhashable argument: computed, not kept
                 return fn(*args, **kwargs)
-            if hit is not _MISS:
-                with state["lock"]:
-                    if key in cache:
-                        cache.move_to_end(key)
-                return hit
-            result = fn(*args, **kwargs)
-            with state["lock"]:
-                cache[key] = result
-                while len(cache) > maxsize:
-                    cache.popitem(last=False)
-            return result
+            return cache.get_or_compute(key, lambda: fn(*args, **kwargs))
 
+        wrapper.cache = cache
         wrapper.cache_clear = cache.clear
-        wrapper.cache_len = lambda: len(cache)
+        wrapper.cache_len = cache.__len__
         return wrapper
     return decorate
 

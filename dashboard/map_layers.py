@@ -18,13 +18,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import threading
 
 import pandas as pd
 import shapely
 import shapely.geometry
 
 from . import fmt, mapping, palette, perimeters, store
+from .cache import Bounded, store_key
 
 LAYERS = {"cpts": "Périmètres des CPTS signées", "blanches": "Communes couvertes par aucune CPTS (zones blanches)",
           "zonage": "Zonage médecins généralistes"}
@@ -84,8 +84,7 @@ def decree_date(data: store.Store, quarter: str) -> str:
 
 # ---- dissolved CPTS perimeters ----------------------------------------------------------------------
 
-_LOCK = threading.Lock()
-_CACHE: dict[tuple, tuple[bytes, bytes, str, int]] = {}
+_CACHE = Bounded(16)      # (raw, gzipped, etag, count) per perimeters in force; dashboard/cache.py (fork-safe)
 
 
 def _shapes(data: store.Store, region: str) -> dict:
@@ -111,9 +110,10 @@ def cpts_bytes(data: store.Store, quarter: str, region: str) -> tuple[bytes, byt
     members = _members(data, quarter, region)
     ident = hashlib.sha1(f"{data.version}:{region}:".encode()
                          + members[["group", "code"]].to_csv(index=False).encode()).hexdigest()[:16]
-    key = (data.root, data.version, ident)
-    if key in _CACHE:
-        return _CACHE[key]
+    key = (store_key(data), ident)
+    hit = _CACHE.get(key, None)
+    if hit is not None:
+        return hit
     geoms = _shapes(data, region)
     features = []
     for group, rows in members.groupby("group", sort=True):
@@ -125,10 +125,7 @@ def cpts_bytes(data: store.Store, quarter: str, region: str) -> tuple[bytes, byt
     raw = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
                      separators=(",", ":")).encode("utf-8")
     got = (raw, gzip.compress(raw, compresslevel=6, mtime=0), f'"{ident}"', len(features))
-    with _LOCK:
-        for old in [k for k in _CACHE if k[0] == data.root and k[1] != data.version]:
-            del _CACHE[old]
-        _CACHE[key] = got
+    _CACHE.put(key, got)
     return got
 
 

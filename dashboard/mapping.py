@@ -25,7 +25,7 @@ import shapely.geometry
 
 from . import fmt, periods, queries, search, store, territory, units
 from . import palette as colours_mod
-from .cache import per_version
+from .cache import Bounded, per_version, store_key
 from .schema import STATUS_LABELS
 
 MAP_LEVELS = ("departement", "epci", "commune")
@@ -48,19 +48,11 @@ NO_DATA_COLOR = colours_mod.NO_DATA
 # ---- per-version memo of the store's structure (codes, quarters, catalogue per level) ----------
 # The store is immutable per version, so these lookups are computed once and keyed on it; values of an
 # indicator are recomputed at each call (the benchmark measures that work, not a cache hit).
-_META: dict[tuple, object] = {}
-_META_LOCK = threading.Lock()
+_META = Bounded(256)      # dashboard/cache.py: bounded, fork-safe, keyed on the store version
 
 
 def _memo(data: store.Store, key: tuple, compute):
-    full = (str(data.root), data.version, *key)
-    if full not in _META:
-        value = compute()
-        with _META_LOCK:
-            for old in [k for k in _META if k[0] == full[0] and k[1] != data.version]:
-                del _META[old]
-            _META[full] = value
-    return _META[full]
+    return _META.get_or_compute((store_key(data), *key), compute)
 
 
 # ---- what can be mapped ---------------------------------------------------------------------------
@@ -475,8 +467,8 @@ _GEO_LOCK = threading.Lock()
 
 def _new_locks() -> None:
     """In a forked child (a background job), locks held by a thread of the parent would never be released."""
-    global _GEO_LOCK, _META_LOCK
-    _GEO_LOCK, _META_LOCK = threading.Lock(), threading.Lock()
+    global _GEO_LOCK
+    _GEO_LOCK = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_new_locks)

@@ -118,9 +118,9 @@ def test_a_child_forked_while_a_lock_is_held_does_not_hang():
         return float(data.observations["value"].sum())
 
     data = _small_store("fourche", 3.0)
-    state = cache._PER_VERSION[-1]
+    lock = total.cache.lock
     read_end, write_end = os.pipe()
-    with state["lock"], cache._LOCK:
+    with lock, cache._LOCK:
         pid = os.fork()
         if pid == 0:                                        # the child: both locks held by a parent's thread
             try:
