@@ -101,6 +101,27 @@ def date(day: dt.date | None) -> str:
     return f"{first} {MONTHS[day.month - 1]} {day.year}"
 
 
+def month(day: dt.date | str | None) -> str:
+    """« décembre 2023 » from a date or an ISO text (how the baromètre dates a situation: its month)."""
+    if isinstance(day, str):
+        try:
+            day = dt.date.fromisoformat(day[:10])
+        except ValueError:
+            return "–"
+    if day is None:
+        return "–"
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+def age(quarters: int | None) -> str:
+    """How old a figure is, in quarters: « ce trimestre », « il y a 1 trimestre », « il y a 11 trimestres »."""
+    if quarters is None:
+        return "–"
+    if quarters <= 0:
+        return "ce trimestre"
+    return f"il y a {quarters} trimestre" + ("s" if quarters > 1 else "")
+
+
 def short_date(value: dt.date | dt.datetime | str | None) -> str:
     """« 31/12/2023 » from a date, a datetime or an ISO text (« – » when missing or unreadable)."""
     if isinstance(value, str):
