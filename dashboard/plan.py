@@ -112,7 +112,7 @@ class Card:
         """« décembre 2023 »: the observation's own date (its quarter's last month when the source gives none)."""
         if self.period is None:
             return "–"
-        return fmt.month(self.date or periods.end_date(self.period))
+        return queries.month_of({"period": self.period, "date": self.date})
 
     @property
     def observed_text(self) -> str:
@@ -129,7 +129,7 @@ class Card:
         b = self.baseline
         if not b:
             return ""
-        text = f"depuis {fmt.value(b['value'], self.unit)} en {fmt.month(b.get('date') or periods.end_date(b['period']))}"
+        text = f"depuis {fmt.value(b['value'], self.unit)} en {queries.month_of(b)}"
         return text if b.get("stated") else text + " (valeur au lancement du plan)"
 
     @property
@@ -474,8 +474,8 @@ def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thr
                                        f"{fmt.quarter(a.baseline_period)} à {fmt.value(a.target_value, unit)} au "
                                        f"{fmt.quarter(a.target_period)}"))
     if c.progress is not None:
-        facts.append(("Avancement", f"{fmt.percent(c.progress)} du chemin de la valeur de référence à la cible"
-                      + (f" ; attendu à cette date : {fmt.percent(c.expected_progress)} "
+        facts.append(("Avancement", f"{fmt.percent(c.progress)} du chemin vers la cible, {c.baseline_text}"
+                      + (f" ; attendu en {c.observed_on} : {fmt.percent(c.expected_progress)} "
                          f"({fmt.value(a.expected_value_at_latest, unit)} au {fmt.quarter(a.latest_period)})"
                          if c.expected_progress is not None and not c.target_met else "")))
     if c.annual is not None:

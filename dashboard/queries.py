@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from . import periods
+from . import fmt, periods
 from .store import Store
 
 #: The plan's baseline: the value as of end 2022, the baromètre's « valeur initiale » (indic_vi of IND-311,
@@ -33,6 +33,12 @@ from .store import Store
 BASELINE_QUARTER = "2022Q4"
 
 COLUMNS = ("period", "value", "status", "source", "note", "date")
+
+
+def month_of(row: dict) -> str:
+    """« décembre 2023 »: the month of an observation (or baseline), from its own date when the source gives
+    one, else from the end of its quarter."""
+    return fmt.month(row.get("date") or periods.end_date(row["period"]))
 
 
 # ---- reading one series ---------------------------------------------------------------------------
@@ -123,6 +129,30 @@ def values_at(data: Store, indicator: str, codes, quarter: str) -> pd.DataFrame:
                          "status": last["status"].to_numpy(dtype=object),
                          "period": last["period"].to_numpy(dtype=object),
                          "source": last["source"].to_numpy(dtype=object)})
+
+
+def newest(data: Store, indicators=None, territory: str | None = None) -> dict | None:
+    """The newest observation of the store (of these indicators, in this territory): by quarter, then by
+    its own date; None when there is none."""
+    obs = data.observations
+    if indicators is not None:
+        obs = obs[obs["indicator"].isin(list(indicators))]
+    if territory is not None:
+        obs = obs[obs["territory"] == territory]
+    if not len(obs):
+        return None
+    r = obs.sort_values(["period", "date"], kind="stable").iloc[-1]
+    return {"period": r["period"], "date": r["date"] or "", "indicator": r["indicator"], "territory": r["territory"]}
+
+
+def freshness_text(data: Store, today, indicators=None, territory: str | None = None) -> str:
+    """« Données les plus récentes : décembre 2023 (il y a 12 trimestres) »: what every page and the kiosk say
+    of the age of what they show, counted in quarters up to ``today``'s."""
+    row = newest(data, indicators, territory)
+    if row is None:
+        return "Aucune donnée publiée."
+    age = periods.index(periods.from_date(today)) - periods.index(row["period"])
+    return f"Données les plus récentes : {month_of(row)} ({fmt.age(age)})."
 
 
 # ---- changes --------------------------------------------------------------------------------------
