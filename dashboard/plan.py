@@ -129,8 +129,9 @@ class Card:
         b = self.baseline
         if not b:
             return ""
-        text = f"depuis {fmt.value(b['value'], self.unit)} en {queries.month_of(b)}"
-        return text if b.get("stated") else text + " (valeur au lancement du plan)"
+        if b.get("stated"):
+            return f"depuis {fmt.value(b['value'], self.unit)} en {queries.month_of(b)}"
+        return f"depuis {fmt.value(b['value'], self.unit)} au lancement du plan, en {queries.month_of(b)}"
 
     @property
     def is_new(self) -> bool:
@@ -146,10 +147,11 @@ class Card:
         """« +23 depuis T2 2023 » (``which`` = "previous": since the previous observation; "year": against the
         observation about a year before the one shown — none: said so, never an older one)."""
         c = self.change_previous if which == "previous" else self.change_year
-        if c is None and which == "year" and self.value is not None:
-            if self.age is not None and self.age >= 4:
+        if which == "year" and self.value is not None:
+            if self.age is not None and self.age >= 4:      # nothing was observed over the year before the quarter
                 return f"aucune observation depuis un an (dernière en {self.observed_on})"
-            return "pas d'observation un an plus tôt"
+            if c is None:
+                return "pas d'observation un an plus tôt"
         if c is None:
             return "–"
         if not c.new:
