@@ -341,10 +341,12 @@ def summary(cards_: list[Card], as_of: str) -> list[str]:
     q = fmt.quarter(as_of)
     lines: list[str] = []
     with_target = [c for c in cards_ if c.target_value is not None and c.value is not None]
-    counts = {s: sum(1 for c in with_target if c.status == s) for s in (*trajectory.STATUSES, None)}
+    counts = {s: sum(1 for c in with_target if c.status == s) for s in (*trajectory.STATUSES, trajectory.STALE, None)}
     if with_target:
         parts = [f"{counts[trajectory.ON_TRACK]} en bonne voie", f"{counts[trajectory.WATCH]} à surveiller",
                  f"{counts[trajectory.LATE]} en retard"]
+        if counts[trajectory.STALE]:    # an old value is judged at its own date, not counted as on track or late
+            parts.append(_plural(counts[trajectory.STALE], "donnée ancienne", "données anciennes"))
         if counts[None]:
             parts.append(f"{counts[None]} trop tôt pour juger (pas de valeur observée depuis la référence)")
         lines.append(f"Au {q}, sur {_plural(len(with_target), 'indicateur du plan doté', 'indicateurs du plan dotés')}"

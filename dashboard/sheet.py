@@ -241,7 +241,9 @@ def profile(data: store.Store, terr: dict, quarter: str, comps: list[dict]) -> l
         bench = others.get(benchmark["code"]) if benchmark else None
         state = assess(own["value"] if own else None, bench["value"] if bench else None, ind["polarity"],
                        ind["unit"], _int(terr.get("population")), benchmark["population"] if benchmark else None)
-        if state in ("better", "worse", "similar"):
+        if own and own["status"] == "demo":
+            state = "demo"
+        elif state in ("better", "worse", "similar"):
             state = comparable(own, bench) or state
         rows.append({
             "indicator": ident, "label": ind["label"], "short_label": ind["short_label"], "unit": ind["unit"],
