@@ -538,7 +538,9 @@ def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds
                 status = prog = None
                 if tgt:
                     a = assess(data, meta, code, q, thresholds, baseline_quarter)
-                    status = a.status and (a.status + (" (sur valeurs démo)" if on_demo else ""))
+                    freq = meta.get("frequency") if meta.get("frequency") in periods.FREQUENCY_QUARTERS else "année"
+                    status = trajectory.STALE if trajectory.is_stale(r["period"], q, freq) else a.status
+                    status = status and (status + (" (sur valeurs démo)" if on_demo else ""))
                     p = queries.progress_of(data, meta["id"], code, q, baseline_quarter)
                     prog = round(p.percent, 1) if p else None
                 rows.append({
