@@ -124,6 +124,27 @@ def date(day: dt.date | None) -> str:
     return f"{first} {MONTHS[day.month - 1]} {day.year}"
 
 
+def month(day: dt.date | str | None) -> str:
+    """« décembre 2023 » from a date or an ISO text (how the baromètre dates a situation: its month)."""
+    if isinstance(day, str):
+        try:
+            day = dt.date.fromisoformat(day[:10])
+        except ValueError:
+            return "–"
+    if day is None:
+        return "–"
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+def age(quarters: int | None) -> str:
+    """How old a figure is, in quarters: « ce trimestre », « il y a 1 trimestre », « il y a 11 trimestres »."""
+    if quarters is None:
+        return "–"
+    if quarters <= 0:
+        return "ce trimestre"
+    return f"il y a {quarters} trimestre" + ("s" if quarters > 1 else "")
+
+
 #: One date format per medium, the only ones: what a person reads (page, PDF, map popup) and what a machine
 #: reads back (CSV, XLSX). The long form (« 31 décembre 2023 ») is :func:`date`, for headlines.
 DAY_FORMATS = {"page": "%d/%m/%Y", "pdf": "%d/%m/%Y", "popup": "%d/%m/%Y", "csv": "%Y-%m-%d"}

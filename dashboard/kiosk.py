@@ -173,7 +173,7 @@ def plan_cards(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) 
                 "value": prog.target["value"], "value_text": fmt.target(prog.target["value"], unit),
                 "period_text": fmt.quarter(prog.target["period"]), "share": prog.percent / 100,
                 "share_text": fmt.percent(prog.percent),
-                "baseline_text": f"{fmt.value(prog.baseline['value'], unit)} au {fmt.quarter(prog.baseline['period'])}",
+                "baseline_text": f"{fmt.value(prog.baseline['value'], unit)} en {queries.month_of(prog.baseline)}",
             }
         cards.append(card)
     cards.sort(key=lambda c: c["target"] is None)      # stable: catalogue order within each group

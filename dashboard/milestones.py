@@ -86,11 +86,15 @@ class AnnualProgress:
 
 def annual_progress(data: Store, indicator: str, code: str, quarter: str,
                     baseline_quarter: str = BASELINE_QUARTER) -> AnnualProgress | None:
-    """The annual rate of a territory as of ``quarter`` (None when it cannot be computed)."""
-    year = periods.parse(quarter)[0]
+    """The annual rate of a territory as of ``quarter`` (None when it cannot be computed): that of the year of
+    the observation shown, never of a later year it says nothing about (a value of 2023 read at T3 2026 is
+    measured against 2023's milestone)."""
+    now = queries.value_at(data, indicator, code, quarter)
+    if now is None:
+        return None
+    year = periods.parse(now["period"])[0]
     milestone = milestone_of(data, indicator, code, year, baseline_quarter)
     start = queries.value_at(data, indicator, code, year_end(year - 1))
-    now = queries.value_at(data, indicator, code, quarter)
-    if milestone is None or start is None or now is None:
+    if milestone is None or start is None:
         return None
     return AnnualProgress(queries.progress(now["value"], start["value"], milestone.value), start, now, milestone)

@@ -19,7 +19,8 @@ from .schema import STATUS_LABELS
 from .store import Store
 from .trajectory import Assessment, Thresholds
 
-STATUS_ORDER = {trajectory.LATE: 0, trajectory.WATCH: 1, trajectory.ON_TRACK: 2, None: 3}
+STATUS_ORDER = {trajectory.LATE: 0, trajectory.WATCH: 1, trajectory.ON_TRACK: 2, trajectory.STALE: 3, None: 3}
+PROVENANCE_WORDS = {"observed": "observé", "estimated": "estimé", "demo": "valeur de démonstration"}
 PROVENANCE_ORDER = {"observed": 0, "estimated": 1, "demo": 2}
 
 
@@ -75,7 +76,7 @@ class Card:
     value_source: str
     note: str
     change_previous: Change | None   # since the previous observation
-    change_year: Change | None       # against the value as of a year before
+    change_year: Change | None       # against the observation about a year before the one shown
     target_value: float | None
     target_period: str | None
     target_source: str
@@ -85,14 +86,52 @@ class Card:
     assessed_on_demo: bool      # the series (hence the status) is made of demo values
     assessment: Assessment = field(repr=False)
     annual: milestones.AnnualProgress | None = None   # taux d'avancement annuel (dashboard.milestones)
+    date: str = ""              # ISO day of the situation when the source dates it (2023-12-01), else ""
+    baseline: dict | None = None    # the taux d'avancement's starting point (queries.baseline_of)
 
     @property
     def status(self) -> str | None:
+        """The assessment's status, at the date of the observation shown; « donnée ancienne » (no colour)
+        once that observation is older than the indicator's frequency allows: it says nothing of the quarter."""
+        if self.stale and self.target_value is not None and self.value is not None:
+            return trajectory.STALE
         return self.assessment.status
 
     @property
     def target_met(self) -> bool:
-        return self.assessment.target_met
+        """Only an observed value meets a target (an estimate or a demo value never says « cible atteinte »)."""
+        return self.assessment.target_met and self.provenance == "observed"
+
+    @property
+    def age(self) -> int | None:
+        """Quarters from the observation shown to the quarter chosen (0: measured in that quarter)."""
+        return None if self.period is None else periods.index(self.as_of) - periods.index(self.period)
+
+    @property
+    def observed_on(self) -> str:
+        """« décembre 2023 »: the observation's own date (its quarter's last month when the source gives none)."""
+        if self.period is None:
+            return "–"
+        return queries.month_of({"period": self.period, "date": self.date})
+
+    @property
+    def observed_text(self) -> str:
+        """« observé en décembre 2023, il y a 11 trimestres » (the value's date and age at the quarter chosen)."""
+        if self.period is None:
+            return "aucune valeur à cette date"
+        word = PROVENANCE_WORDS.get(self.provenance or "", "valeur")
+        return f"{word} en {self.observed_on}, {fmt.age(self.age)}"
+
+    @property
+    def baseline_text(self) -> str:
+        """« depuis 438 en décembre 2022 »: the baseline the taux d'avancement starts from, as the source states it
+        (baromètre indic_vi), else the value at the plan's launch."""
+        b = self.baseline
+        if not b:
+            return ""
+        if b.get("stated"):
+            return f"depuis {fmt.value(b['value'], self.unit)} en {queries.month_of(b)}"
+        return f"depuis {fmt.value(b['value'], self.unit)} au lancement du plan, en {queries.month_of(b)}"
 
     @property
     def is_new(self) -> bool:
@@ -105,8 +144,15 @@ class Card:
         return fmt.value(self.value, self.unit)
 
     def change_text(self, which: str) -> str:
-        """« +23 depuis T2 2023 » (``which`` = "previous": since the previous observation; "year": over a year)."""
-        return texts.change(self.change_previous if which == "previous" else self.change_year, self.unit)
+        """« +23 depuis T2 2023 » (``which`` = "previous": since the previous observation; "year": against the
+        observation about a year before the one shown — none: said so, never an older one)."""
+        c = self.change_previous if which == "previous" else self.change_year
+        if which == "year" and self.value is not None:
+            if self.age is not None and self.age >= 4:      # nothing was observed over the year before the quarter
+                return f"aucune observation depuis un an (dernière en {self.observed_on})"
+            if c is None:
+                return "pas d'observation un an plus tôt"
+        return texts.change(c, self.unit)
 
     @property
     def target_text(self) -> str:
@@ -116,12 +162,15 @@ class Card:
 
     @property
     def progress_text(self) -> str:
-        """« avancement 16,9 % » (the taux d'avancement), with what was expected by now."""
+        """« avancement 32,3 % depuis 438 en décembre 2022 (attendu en décembre 2023 : 46,9 %) »: the taux
+        d'avancement, its baseline, and what was expected at the observation's date (never at a later quarter)."""
         if self.progress is None:
             return "–"
         text = f"avancement {fmt.percent(self.progress)}"
+        if self.baseline_text:
+            text += f" {self.baseline_text}"
         if self.expected_progress is not None and not self.target_met:
-            text += f" (attendu à cette date : {fmt.percent(self.expected_progress)})"
+            text += f" (attendu en {self.observed_on} : {fmt.percent(self.expected_progress)})"
         return text
 
     @property
@@ -143,14 +192,17 @@ class Card:
 
     @property
     def projection_text(self) -> str:
+        """The projection at the recent pace, dated from the observation it starts at; none on a stale value."""
         a = self.assessment
         if self.target_value is None or a.latest_period is None:
             return "–"
-        if a.target_met:
+        if self.target_met:
             return "cible atteinte"
+        if self.stale:
+            return f"pas de projection : dernière observation en {self.observed_on} ({fmt.age(self.age)})"
         if a.projected_period is None:
             return "cible non atteinte au rythme récent" if a.recent_pace is not None else "rythme récent inconnu"
-        return f"cible atteinte au {fmt.quarter(a.projected_period)} au rythme récent"
+        return f"cible projetée au {fmt.quarter(a.projected_period)} au rythme observé jusqu'en {self.observed_on}"
 
     @property
     def basis_text(self) -> str:
@@ -213,7 +265,7 @@ def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresh
         value_source="" if r is None else r["source"],
         note="" if r is None else r["note"],
         change_previous=queries.change_since_previous(data, ident, territory, as_of),
-        change_year=queries.change_over(data, ident, territory, as_of, 4),
+        change_year=queries.change_year(data, ident, territory, as_of),
         target_value=tgt["value"] if tgt else None,
         target_period=tgt["period"] if tgt else None,
         target_source=tgt["source"] if tgt else "",
@@ -224,6 +276,8 @@ def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresh
         assessed_on_demo=queries.is_demo(data, ident, territory),
         assessment=a,
         annual=milestones.annual_progress(data, ident, territory, as_of, baseline_quarter) if tgt else None,
+        date="" if r is None else r.get("date", ""),
+        baseline=prog.baseline if prog else None,
     )
 
 
@@ -232,6 +286,35 @@ def cards(data: Store, territory: str, as_of: str, thresholds: Thresholds | None
     """One card per plan indicator, in catalogue order."""
     return [card(data, meta, territory, as_of, thresholds)
             for meta in plan_indicators(data.indicators, public_only).to_dict("records")]
+
+
+def progress_rows(data: Store, thresholds: Thresholds, indicator: str | None = None,
+                  territory: str | None = None) -> list[dict]:
+    """One record per indicator × territory with a target × observed quarter: the figures of that quarter's
+    card (:func:`card`, the very function of the plan page) — taux d'avancement, its baseline and date, the
+    target and its date, the status. What ``python -m dashboard.pipeline progress`` prints."""
+    t = data.targets
+    keys = sorted(set(zip(t["indicator"], t["territory"]))) if t is not None and len(t) else []
+    rows = []
+    for ident, code in keys:
+        if (indicator and ident != indicator) or (territory and code != territory) \
+                or ident not in data.indicators.index:
+            continue
+        meta = data.indicators.loc[ident].to_dict()
+        for q in queries.series(data, ident, code)["period"].tolist():
+            c = card(data, meta, code, q, thresholds)
+            b = c.baseline or {}
+            rows.append({
+                "indicator": ident, "territory": code, "period": q, "date": c.date or None,
+                "value": c.value, "provenance": c.provenance,
+                "taux_avancement": None if c.progress is None else round(c.progress, 2),
+                "baseline": b.get("value"), "baseline_period": b.get("period"), "baseline_date": b.get("date") or None,
+                "baseline_from_source": bool(b.get("stated")),
+                "target": c.target_value, "target_period": c.target_period,
+                "target_date": (queries.target_of(data, ident, code) or {}).get("date") or None,
+                "status": c.status_text,
+            })
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,10 +336,12 @@ def summary(cards_: list[Card], as_of: str) -> list[str]:
     q = fmt.quarter(as_of)
     lines: list[str] = []
     with_target = [c for c in cards_ if c.target_value is not None and c.value is not None]
-    counts = {s: sum(1 for c in with_target if c.status == s) for s in (*trajectory.STATUSES, None)}
+    counts = {s: sum(1 for c in with_target if c.status == s) for s in (*trajectory.STATUSES, trajectory.STALE, None)}
     if with_target:
         parts = [f"{counts[trajectory.ON_TRACK]} en bonne voie", f"{counts[trajectory.WATCH]} à surveiller",
                  f"{counts[trajectory.LATE]} en retard"]
+        if counts[trajectory.STALE]:    # an old value is judged at its own date, not counted as on track or late
+            parts.append(_plural(counts[trajectory.STALE], "donnée ancienne", "données anciennes"))
         if counts[None]:
             parts.append(f"{counts[None]} trop tôt pour juger (pas de valeur observée depuis la référence)")
         lines.append(f"Au {q}, sur {_plural(len(with_target), 'indicateur du plan doté', 'indicateurs du plan dotés')}"
@@ -312,7 +397,7 @@ def trajectory_table(data: Store, indicator: str, territory: str, a: Assessment,
     if a.target_period and a.baseline_period and a.required_pace is not None:
         for q, v in trajectory.expected_path(a.baseline_period, a.baseline_value, a.target_period, a.target_value):
             rows.setdefault(q, {})["trajectoire_requise"] = fmt.rounded(v, unit)
-    for p in trajectory.projection_path(a):
+    for p in trajectory.projection_path(a, unit=unit):
         if p.period == a.latest_period:
             continue
         rows.setdefault(p.period, {}).update(projection=fmt.rounded(p.value, unit),
@@ -388,8 +473,8 @@ def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thr
                                        f"{fmt.quarter(a.baseline_period)} à {fmt.value(a.target_value, unit)} au "
                                        f"{fmt.quarter(a.target_period)}"))
     if c.progress is not None:
-        facts.append(("Avancement", f"{fmt.percent(c.progress)} du chemin de la valeur de référence à la cible"
-                      + (f" ; attendu à cette date : {fmt.percent(c.expected_progress)} "
+        facts.append(("Avancement", f"{fmt.percent(c.progress)} du chemin vers la cible, {c.baseline_text}"
+                      + (f" ; attendu en {c.observed_on} : {fmt.percent(c.expected_progress)} "
                          f"({fmt.value(a.expected_value_at_latest, unit)} au {fmt.quarter(a.latest_period)})"
                          if c.expected_progress is not None and not c.target_met else "")))
     if c.annual is not None:
@@ -448,7 +533,9 @@ def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds
                 status = prog = None
                 if tgt:
                     a = assess(data, meta, code, q, thresholds, baseline_quarter)
-                    status = a.status and (a.status + (" (sur valeurs démo)" if on_demo else ""))
+                    freq = meta.get("frequency") if meta.get("frequency") in periods.FREQUENCY_QUARTERS else "année"
+                    status = trajectory.STALE if trajectory.is_stale(r["period"], q, freq) else a.status
+                    status = status and (status + (" (sur valeurs démo)" if on_demo else ""))
                     p = queries.progress_of(data, meta["id"], code, q, baseline_quarter)
                     prog = round(p.percent, 1) if p else None
                 rows.append({

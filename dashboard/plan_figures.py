@@ -130,10 +130,7 @@ def trajectory_figure(df: pd.DataFrame, a: Assessment, label: str, unit: str = "
     if a.target_period and a.projected_period and not a.target_met:
         # stop where the target is reached, or at the target quarter if later
         until = min(a.target_period, a.projected_period, key=periods.index)
-    proj = trajectory.projection_path(a, until=until)
-    if units.of(unit).is_share:  # a share of the population stays within 0..100
-        proj = [trajectory.ProjectionPoint(p.period, *(min(100.0, max(0.0, v)) for v in (p.value, p.low, p.high)))
-                for p in proj]
+    proj = trajectory.projection_path(a, until=until, unit=unit)   # a share stays within 0..100
     if len(proj) > 1:
         xs = [x_of(p.period) for p in proj]
         fig.add_trace(go.Scatter(x=xs, y=[p.high for p in proj], mode="lines", line=dict(width=0),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import periods
+from . import fmt, periods
 from .cache import per_version
 from .store import Store
 
@@ -32,7 +32,13 @@ from .store import Store
 #: IND-318, IND-589). A series with no value by then starts from its first observation.
 BASELINE_QUARTER = "2022Q4"
 
-COLUMNS = ("period", "value", "status", "source", "note")
+COLUMNS = ("period", "value", "status", "source", "note", "date")
+
+
+def month_of(row: dict) -> str:
+    """« décembre 2023 »: the month of an observation (or baseline), from its own date when the source gives
+    one, else from the end of its quarter."""
+    return fmt.month(row.get("date") or periods.end_date(row["period"]))
 
 
 # ---- reading one series ---------------------------------------------------------------------------
@@ -48,7 +54,7 @@ def _columns(data: Store) -> dict[str, list]:
 def _row(data: Store, i: int) -> dict:
     cols = _columns(data)
     return {"period": cols["period"][i], "value": float(cols["value"][i]), "status": cols["status"][i],
-            "source": cols["source"][i] or "", "note": cols["note"][i] or ""}
+            "source": cols["source"][i] or "", "note": cols["note"][i] or "", "date": cols["date"][i] or ""}
 
 
 def _index_at(data: Store, indicator: str, code: str, quarter: str) -> tuple[int, int]:
@@ -125,6 +131,30 @@ def values_at(data: Store, indicator: str, codes, quarter: str) -> pd.DataFrame:
                          "source": last["source"].to_numpy(dtype=object)})
 
 
+def newest(data: Store, indicators=None, territory: str | None = None) -> dict | None:
+    """The newest observation of the store (of these indicators, in this territory): by quarter, then by
+    its own date; None when there is none."""
+    obs = data.observations
+    if indicators is not None:
+        obs = obs[obs["indicator"].isin(list(indicators))]
+    if territory is not None:
+        obs = obs[obs["territory"] == territory]
+    if not len(obs):
+        return None
+    r = obs.sort_values(["period", "date"], kind="stable").iloc[-1]
+    return {"period": r["period"], "date": r["date"] or "", "indicator": r["indicator"], "territory": r["territory"]}
+
+
+def freshness_text(data: Store, today, indicators=None, territory: str | None = None) -> str:
+    """« Données les plus récentes : décembre 2023 (il y a 12 trimestres) »: what every page and the kiosk say
+    of the age of what they show, counted in quarters up to ``today``'s."""
+    row = newest(data, indicators, territory)
+    if row is None:
+        return "Aucune donnée publiée."
+    age = periods.index(periods.from_date(today)) - periods.index(row["period"])
+    return f"Données les plus récentes : {month_of(row)} ({fmt.age(age)})."
+
+
 # ---- changes --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -168,6 +198,25 @@ def change_over(data: Store, indicator: str, code: str, quarter: str, quarters: 
     return Change(now, before) if now and before else None
 
 
+#: « Sur un an »: the observation compared with is 4 quarters before the one shown, give or take this many
+#: (a semester or yearly series has one there; anything older is not « a year earlier »).
+YEAR_TOLERANCE = 1
+
+
+def change_year(data: Store, indicator: str, code: str, quarter: str) -> Change | None:
+    """The value as of ``quarter`` against the observation about a year before *it* (3 to 5 quarters earlier,
+    the latest at or before 4); None when the series has none there — never an older one."""
+    now = value_at(data, indicator, code, quarter)
+    if now is None:
+        return None
+    before = value_at(data, indicator, code, periods.shift(now["period"], -4))
+    if before is None or periods.index(now["period"]) - periods.index(before["period"]) > 4 + YEAR_TOLERANCE:
+        before = value_at(data, indicator, code, periods.shift(now["period"], -(4 - YEAR_TOLERANCE)))
+        if before is None or periods.index(now["period"]) - periods.index(before["period"]) > 4 + YEAR_TOLERANCE:
+            return None
+    return Change(now, before)
+
+
 # ---- targets and progress -------------------------------------------------------------------------
 
 def target_of(data: Store, indicator: str, code: str) -> dict | None:
@@ -179,15 +228,28 @@ def target_of(data: Store, indicator: str, code: str) -> dict | None:
     if not len(hit):
         return None
     r = hit.sort_values("period").iloc[-1]
-    return {"period": r["period"], "value": float(r["value"]), "source": r.get("source") or ""}
+    date = r.get("date")
+    return {"period": r["period"], "value": float(r["value"]), "source": r.get("source") or "",
+            "date": date if isinstance(date, str) else ""}
 
 
 def baseline_of(data: Store, indicator: str, code: str, baseline_quarter: str = BASELINE_QUARTER) -> dict | None:
-    """The plan's starting point of a series: its value as of ``baseline_quarter``, else its first value."""
+    """The starting point of a series' taux d'avancement (period, value, date, source, stated): the source's
+    own baseline when it states one (baromètre ``indic_vi``, dated by its row; ``stated`` True) — the State
+    computes its published ``indic_ta`` from it, not from a value of the series —, else the value as of
+    ``baseline_quarter`` (the plan's launch), else the series' first value."""
+    b = data.baselines
+    if b is not None and len(b):
+        hit = b[(b["indicator"] == indicator) & (b["territory"] == code)].dropna(subset=["value"])
+        if len(hit):
+            r = hit.iloc[-1]
+            return {"period": r["period"], "value": float(r["value"]), "date": r.get("date") or "",
+                    "source": r.get("source") or "", "stated": True}
     start, stop = data._slices.get((indicator, code), (0, 0))
     if stop == start:
         return None
-    return value_at(data, indicator, code, baseline_quarter) or _row(data, start)
+    row = value_at(data, indicator, code, baseline_quarter) or _row(data, start)
+    return {**row, "stated": False}
 
 
 def progress(value: float | None, baseline: float | None, target: float | None) -> float | None:

@@ -20,11 +20,17 @@ TABLES: dict[str, list[str]] = {
         "min", "max", "bounds_note", "jump_factor",
     ],
     # targets per indicator and territory (the catalogue's, then the baromètre's indic_vc)
-    "targets": ["indicator", "territory", "period", "value", "source"],
+    # (date: the source's ISO day of the target, e.g. 2024-12-01; empty for the catalogue's)
+    "targets": ["indicator", "territory", "period", "value", "source", "date"],
     # yearly milestones on the way to a target (the catalogue's ``milestones`` inside a target)
     "milestones": ["indicator", "territory", "period", "value", "source"],
-    # values; period is a quarter "2023Q4"; status observed|estimated|demo
-    "observations": ["indicator", "territory", "period", "value", "status", "source", "note"],
+    # values; period is a quarter "2023Q4"; status observed|estimated|demo; date: ISO day of the situation
+    # when the source dates it (baromètre metric_enforce_date: 2023-11-01 and 2023-12-01 are both 2023Q4),
+    # else empty (the quarter's end is then the date shown)
+    "observations": ["indicator", "territory", "period", "value", "status", "source", "note", "date"],
+    # the baseline of a series as the source states it (baromètre indic_vi, dated by its own row): the
+    # taux d'avancement starts from it (dashboard.queries.baseline_of); none: the plan's baseline quarter
+    "baselines": ["indicator", "territory", "period", "date", "value", "source"],
     # points: FINESS structures (category 603 MSP, 124 CDS, 604 CPTS)
     "structures": [
         "id", "category", "category_label", "name", "address", "commune", "opening_date", "lon", "lat", "source",
@@ -38,4 +44,4 @@ TABLES: dict[str, list[str]] = {
 KEY = ["indicator", "territory", "period"]
 
 #: Tables a version published before they existed lacks: loaded empty rather than refusing the version.
-OPTIONAL_TABLES = ("milestones", "perimeters")
+OPTIONAL_TABLES = ("milestones", "perimeters", "baselines")

@@ -16,11 +16,12 @@ Comparison rules (the spine-chart spirit of Fingertips, documented in docs/terri
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
 
-from . import appraisal, exports, fmt, periods, perimeters, plan, queries, store, texts, units
+from . import appraisal, exports, fmt, periods, perimeters, plan, queries, store, texts, trajectory, units
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
@@ -38,6 +39,8 @@ ASSESSMENTS = {
     "context": "indicateur de contexte (non comparé)",
     "no_benchmark": "pas de référence",
     "no_value": "pas de valeur",
+    "demo": "valeur de démonstration (non comparée)",
+    "other_date": "référence d'une autre date (non comparée)",
 }
 SECTIONS = ("Profil des indicateurs", "Évolutions et cibles du plan", "Ce qui a changé", "Structures de soins",
             "Zonage et accessibilité", "Initiatives locales", "Provenance des données")
@@ -158,10 +161,16 @@ def peer_position(data: store.Store, ident: str, terr: dict, quarter: str, unit:
     peers, group = _peer_group(data, terr)
     if not group:
         return None
+    # Peers are ranked on real values of the same date as the territory's own, never on demo values nor
+    # across years (a 2023 value above a 2017 one says nothing).
+    own = _value(data, ident, terr["code"], quarter)
+    if own is None or own["status"] == "demo":
+        return None
     values = []
     for code, pop in zip(peers["code"], peers["population"]):
         row = _value(data, ident, code, quarter)
-        metric = _rate(row["value"], _int(pop), unit) if row else None
+        comparable = row is not None and row["status"] != "demo" and row["period"] == own["period"]
+        metric = _rate(row["value"], _int(pop), unit) if comparable else None
         if metric is not None:
             values.append((code, metric))
     if len(values) < 2 or terr["code"] not in {c for c, _ in values}:
@@ -211,6 +220,14 @@ def _value(data: store.Store, ident: str, code: str, quarter: str) -> dict | Non
     return queries.value_at(data, ident, code, quarter)
 
 
+def comparable(own: dict, other: dict) -> str | None:
+    """Why two values must not be compared (« demo », « other_date »), or None: a demo value is never compared,
+    nor values measured at different dates."""
+    if "demo" in (own["status"], other["status"]):
+        return "demo"
+    return "other_date" if own["period"] != other["period"] else None
+
+
 def profile(data: store.Store, terr: dict, quarter: str, comps: list[dict]) -> list[dict]:
     rows = []
     benchmark = next((c for c in comps if c["level"] == "region"), None) if terr["level"] != "region" else \
@@ -224,6 +241,10 @@ def profile(data: store.Store, terr: dict, quarter: str, comps: list[dict]) -> l
         bench = others.get(benchmark["code"]) if benchmark else None
         state = assess(own["value"] if own else None, bench["value"] if bench else None, ind["polarity"],
                        ind["unit"], _int(terr.get("population")), benchmark["population"] if benchmark else None)
+        if own and own["status"] == "demo":
+            state = "demo"
+        elif state in ("better", "worse", "similar"):
+            state = comparable(own, bench) or state
         rows.append({
             "indicator": ident, "label": ind["label"], "short_label": ind["short_label"], "unit": ind["unit"],
             "polarity": ind["polarity"], "plan": bool(ind["plan"]), "theme": ind["theme"],
@@ -268,6 +289,9 @@ def progress(data: store.Store, ident: str, terr: dict, quarter: str, region: st
     status = None
     if own is not None:
         status = plan.assess(data, {**ind, "id": ident}, terr["code"], quarter, thresholds).status
+        freq = ind.get("frequency") if ind.get("frequency") in periods.FREQUENCY_QUARTERS else "année"
+        if trajectory.is_stale(own.value["period"], quarter, freq):
+            status = trajectory.STALE     # the status of an old value says nothing of the quarter
     return {"own": own, "region": reg, "region_name": queries.name_of(data, region, region), "status": status,
             "quarter": quarter, "is_region": terr["code"] == region}
 
@@ -282,9 +306,9 @@ def progress_text(tr: dict) -> str | None:
 
     def describe(prog: queries.Progress) -> str:
         return (f"{fmt.target(prog.target['value'], unit)} au {fmt.quarter(prog.target['period'])} ; valeur "
-                f"{fmt.value(prog.value['value'], unit)} au {fmt.quarter(prog.value['period'])}, avancement "
-                f"{fmt.percent(prog.percent)} depuis {fmt.value(prog.baseline['value'], unit)} au "
-                f"{fmt.quarter(prog.baseline['period'])}")
+                f"{fmt.value(prog.value['value'], unit)} en {queries.month_of(prog.value)}, avancement "
+                f"{fmt.percent(prog.percent)} depuis {fmt.value(prog.baseline['value'], unit)} en "
+                f"{queries.month_of(prog.baseline)}")
 
     if p["own"] is not None:
         own = ("Cible régionale : " if p["is_region"] else "Cible de ce territoire : ") + describe(p["own"])
@@ -300,7 +324,7 @@ def progress_text(tr: dict) -> str | None:
 
 def changes(data: store.Store, terr: dict, quarter: str) -> list[dict]:
     """Each indicator with a value: its change since the previous observation and over a year
-    (:func:`queries.change_since_previous`, :func:`queries.change_over`)."""
+    (:func:`queries.change_since_previous`, :func:`queries.change_year`: the observation about a year before)."""
     out = []
     for ident in data.indicators.index:
         ind = store.indicator(data, ident)
@@ -311,7 +335,7 @@ def changes(data: store.Store, terr: dict, quarter: str) -> list[dict]:
             continue
         out.append({"indicator": ident, "label": ind["label"], "unit": ind["unit"], "polarity": ind["polarity"],
                     "now": now, "previous": queries.change_since_previous(data, ident, terr["code"], quarter),
-                    "year": queries.change_over(data, ident, terr["code"], quarter, 4)})
+                    "year": queries.change_year(data, ident, terr["code"], quarter)})
     return out
 
 
@@ -432,7 +456,7 @@ def table(data: store.Store, terr: dict, quarter: str, prof: list[dict], zon: li
 
 
 def assemble(data: store.Store, code: object, quarter: object = None, region: str | None = None,
-             appraisals: dict | None = None, thresholds=None) -> dict:
+             appraisals: dict | None = None, thresholds=None, today: dt.date | None = None) -> dict:
     """The whole sheet; raises SheetError for an unknown territory (an unknown quarter falls back, with a message).
     ``appraisals``: the quarter's appraisals (:func:`dashboard.appraisal.appraisals_for`; internal instance only).
     ``thresholds``: the settings' (``Settings.thresholds``, the plan page's), also when not given."""
@@ -463,6 +487,7 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
         "quarter": q, "quarter_label": fmt.quarter(q), "quarter_message": message,
         "previous_quarter": periods.shift(q, -1), "year_before": periods.shift(q, -4),
         "version": data.version, "built_at": data.built_at,
+        "freshness": queries.freshness_text(data, today or dt.date.today(), territory=code),
         "permalink": f"/territoire/{code}?trimestre={q}",
         "profile": prof, "trends": trend, "changes": changes(data, terr, q),
         "structures": structures(data, terr), "structures_total": len(data.structures),

@@ -47,6 +47,8 @@ class Store:
     _slices: dict = field(default_factory=dict, repr=False)
     # dated CPTS perimeters and zoning (see dashboard/perimeters.py)
     perimeters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLES["perimeters"]), repr=False)
+    # the sources' own baselines (baromètre indic_vi), one per indicator and territory
+    baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLES["baselines"]), repr=False)
 
     @property
     def folder(self) -> Path:
@@ -136,24 +138,29 @@ def _load(root: Path, version: str, public: bool) -> Store:
         keep = set(ind["id"])
         obs = obs[(obs["status"] == "observed") & obs["indicator"].isin(keep)]
         tables["targets"] = tables["targets"][tables["targets"]["indicator"].isin(keep)].reset_index(drop=True)
-        if "milestones" in tables:
-            tables["milestones"] = tables["milestones"][tables["milestones"]["indicator"].isin(keep)]
+        for name in ("milestones", "baselines"):
+            if name in tables:
+                tables[name] = tables[name][tables[name]["indicator"].isin(keep)]
         manifest = {k: v for k, v in manifest.items() if k not in ("inputs", "warnings", "facts", "statuses")}
     return from_frames(tables["territories"], ind, tables["targets"], obs, tables["structures"],
                        tables["initiatives"], root=root, version=version, manifest=manifest, public=public,
-                       milestones=tables.get("milestones"), perimeters=tables.get("perimeters"))
+                       milestones=tables.get("milestones"), perimeters=tables.get("perimeters"),
+                       baselines=tables.get("baselines"))
 
 
 def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd.DataFrame,
                 observations: pd.DataFrame, structures: pd.DataFrame | None = None,
                 initiatives: pd.DataFrame | None = None, root: Path | None = None, version: str = "en-memoire",
                 manifest: dict | None = None, public: bool = False,
-                milestones: pd.DataFrame | None = None, perimeters: pd.DataFrame | None = None) -> Store:
+                milestones: pd.DataFrame | None = None, perimeters: pd.DataFrame | None = None,
+                baselines: pd.DataFrame | None = None) -> Store:
     """A Store from frames with the columns of :data:`dashboard.schema.TABLES` (what a published version
     loads into; also a preview of unpublished values, and small stores in tests)."""
     obs = observations.sort_values(["indicator", "territory", "period"]).reset_index(drop=True)
     obs["note"] = obs["note"].fillna("")
     obs["source"] = obs["source"].fillna("")
+    # a version (or a test's frame) from before observations were dated: the quarter alone dates them
+    obs["date"] = obs["date"].fillna("").astype(str) if "date" in obs else ""
     slices = {}
     if len(obs):
         keys = list(zip(obs["indicator"], obs["territory"]))
@@ -172,7 +179,8 @@ def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd
                  milestones=milestones if milestones is not None else pd.DataFrame(columns=TABLES["milestones"]),
                  _slices=slices,
                  perimeters=(perimeters if perimeters is not None else pd.DataFrame(columns=TABLES["perimeters"]))
-                 .fillna("").astype(str))
+                 .fillna("").astype(str),
+                 baselines=(baselines if baselines is not None else pd.DataFrame(columns=TABLES["baselines"])))
 
 
 def _describe(exc: Exception, root: Path) -> str:

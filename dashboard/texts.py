@@ -11,6 +11,8 @@ ON_TRACK = "en bonne voie"
 WATCH = "à surveiller"
 LATE = "en retard"
 STATUSES = (ON_TRACK, WATCH, LATE)
+#: the status of a figure older than its frequency allows: it says nothing of today, so no colour either
+STALE = "donnée ancienne"
 #: what the UI says when the recent pace never reaches the target
 NOT_AT_THIS_PACE = "pas à ce rythme"
 

@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import periods, settings
 
-from .texts import LATE, NOT_AT_THIS_PACE, ON_TRACK, STATUSES, WATCH  # noqa: F401  (re-exported)
+from .texts import LATE, NOT_AT_THIS_PACE, ON_TRACK, STALE, STATUSES, WATCH  # noqa: F401  (re-exported)
 from .thresholds import Thresholds  # noqa: F401  (re-exported)
 
 RECENT_WINDOW = 4  # quarters before the latest observation included in the recent pace
@@ -319,8 +319,14 @@ def expected_path(baseline_period: str, baseline_value: float, target_period: st
     return [(periods.from_index(i), baseline_value + step * (i - bi)) for i in range(bi, ti + 1)]
 
 
+def unit_bounds(unit: str | None) -> tuple[float | None, float | None]:
+    """What a value of this unit can never pass: a share stays within 0–100, a count or an APL never falls
+    below 0 (a projection is clamped to them)."""
+    return (0.0, 100.0) if unit == "%" else (0.0, None)
+
+
 def projection_path(assessment: Assessment, until: str | None = None, band: float = 1.96,
-                    fallback_share: float = FALLBACK_BAND_SHARE) -> list[ProjectionPoint]:
+                    fallback_share: float = FALLBACK_BAND_SHARE, unit: str | None = None) -> list[ProjectionPoint]:
     """The projection at the recent pace from the latest observation, with an uncertainty band.
 
     One point per quarter from the latest observation to ``until`` (default: the target quarter, or
@@ -328,6 +334,7 @@ def projection_path(assessment: Assessment, until: str | None = None, band: floa
     Band after k quarters: ``± band × SE × k`` where SE is the standard error of the least-squares slope
     (when it was fitted on ≥ 3 points; ``band`` = 1,96 gives an indicative 95 % interval on the pace), else
     ``± fallback_share × |pace| × k`` (± 25 % of the pace by default). Empty when there is no recent pace.
+    ``unit`` given: values and band stay within :func:`unit_bounds` (a projected share never passes 100 %).
     """
     a = assessment
     if a.latest_period is None or a.recent_pace is None:
@@ -340,10 +347,15 @@ def projection_path(assessment: Assessment, until: str | None = None, band: floa
             until = periods.shift(a.latest_period, 8)
     ui = periods.index(until)
     width = band * a.recent_pace_se if a.recent_pace_se is not None else fallback_share * abs(a.recent_pace)
+    low_bound, high_bound = unit_bounds(unit) if unit is not None else (None, None)
+
+    def clamp(v: float) -> float:
+        v = v if high_bound is None else min(high_bound, v)
+        return v if low_bound is None else max(low_bound, v)
     out = []
     for k in range(0, max(ui - li, 0) + 1):
         v = a.latest_value + a.recent_pace * k
-        out.append(ProjectionPoint(periods.from_index(li + k), v, v - width * k, v + width * k))
+        out.append(ProjectionPoint(periods.from_index(li + k), clamp(v), clamp(v - width * k), clamp(v + width * k)))
     return out
 
 

@@ -8,6 +8,7 @@ URL: ``/kiosque?diapos=plan,carte,territoire,trimestre,source&duree=12`` (valida
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 import dash
 from dash import dcc, html
@@ -218,6 +219,7 @@ def layout(**query) -> html.Div:
         html.Header([
             html.H1(["Accès aux soins", html.Span(f" en {region_name}", className="kiosque-region")],
                     className="kiosque-title"),
+            html.P(queries.freshness_text(data, dt.date.today()), id=_id("freshness"), className="kiosque-freshness"),
         ], className="kiosque-header"),
         html.Div("Certaines valeurs sont de démonstration (marquées « démo ») : elles ne sont pas des faits.",
                  className="kiosque-demo-banner", role="note") if shows_demo else None,

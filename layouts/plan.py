@@ -7,13 +7,15 @@ the store through ``dashboard.plan`` (cards, summary, tables) and ``dashboard.pl
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 
 import dash
 from dash import dcc, html
 
-from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, settings, store, texts, trajectory, units, validate
+from dashboard import (alerts, appraisal, fmt, periods, plan, plan_figures, queries, settings, store, texts,
+                       trajectory, units, validate)
 
 from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, dsfr_table,
                          graph_config,
@@ -60,6 +62,10 @@ def status_pill(c: plan.Card) -> html.Span:
     if c.status is None:
         return html.Span("trop tôt pour juger", className=NEUTRAL_BADGE,
                          title="Aucune progression n'est encore attendue à cette date")
+    if c.status == trajectory.STALE:     # an old value says nothing of the quarter: no colour
+        return html.Span(trajectory.STALE, className="fr-badge fr-badge--sm fr-badge--new status-stale",
+                         title=f"Dernière valeur {c.observed_text} : plus ancienne que ne le permet sa fréquence "
+                               f"({c.frequency})")
     title = c.progress_text if c.progress is not None else "échéance dépassée"
     if c.assessed_on_demo:
         title += f" ({texts.ON_DEMO})"
@@ -72,8 +78,10 @@ def progress_bar(c: plan.Card) -> html.Div | None:
         return None
     label = f"Avancement vers la cible : {fmt.percent(c.progress)} du chemin depuis la valeur de référence"
     children = [html.Div(className="progress-done", style={"width": f"{c.progress:.1f}%"})]
+    if c.baseline_text:
+        label += f" ({c.baseline_text})"
     if c.expected_progress is not None and not c.target_met:
-        label += f" ; {fmt.percent(c.expected_progress)} attendus à cette date"
+        label += f" ; {fmt.percent(c.expected_progress)} attendus en {c.observed_on}"
         children.append(html.Div(className="progress-expected", style={"left": f"{c.expected_progress:.1f}%"}))
     return html.Div([
         html.Div(children, className="progress", role="img", **{"aria-label": label}),
@@ -106,10 +114,10 @@ def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appra
         " ",
         status_badge(c.provenance, c.value_source) if c.provenance else None,
     ]
-    if c.period and c.period != c.as_of:
-        value_line += [html.Span(f" valeur du {fmt.quarter(c.period)}", className="card-period")]
+    if c.period:
+        value_line += [html.Span(f" {c.observed_text}", className="card-period")]
     badges = [status_pill(c)]
-    if c.stale:
+    if c.stale and c.status != trajectory.STALE:
         badges.append(html.Span("donnée ancienne", className="fr-badge fr-badge--sm fr-badge--new status-stale",
                                 title=f"Dernière valeur au {fmt.quarter(c.period) if c.period else '–'} : plus "
                                       f"ancienne que ne le permet sa fréquence ({c.frequency})"))
@@ -307,6 +315,8 @@ def layout(trimestre: str | None = None, indicateur: str | None = None, **_query
         dcc.Store(id="plan-defaults", data=default_state(data, region)),
         html.H1("Suivi du plan"),
         html.P(over["heading"], id="plan-heading", className="lead"),
+        html.P(queries.freshness_text(data, dt.date.today(), plan.plan_indicators(data.indicators)["id"], region),
+               id="plan-freshness", className="data-version"),
         html.P(data_version_line(data), id="plan-data-version", className="data-version"),
         html.P(completeness_line(conf, data, region, state.quarter), id="plan-completeness",
                className="saisie-completeness"),

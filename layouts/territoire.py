@@ -100,6 +100,7 @@ def _header(s: dict) -> html.Header:
         html.P("Fiche territoire", className="territoire-kicker"),
         html.H1(t["name"], id=_id("title")),
         html.Dl(facts, className="facts territoire-facts"),
+        html.P(s["freshness"], className="territoire-version", id=_id("freshness")),
         html.P(f"Données : version {s['version']}, construite le {_date(s['built_at'])}. "
                f"Adresse permanente : {s['permalink']}", className="territoire-version", id=_id("version")),
     ], className="territoire-header")

@@ -48,6 +48,7 @@ DEFAULT_OUT = RAW / "opendata"
 TOLERANCE = geometry.TOLERANCE["commune"]
 LICENCE = "Licence Ouverte / Open Licence version 2.0 (Etalab), réutilisation libre avec mention de la source"
 DITP_VALUES = ["indic_vi", "indic_va", "indic_vc", "indic_ta"]
+EARLIER_RELEASES = "releases"
 
 
 def region_departements(region: str) -> list[str]:
@@ -62,7 +63,10 @@ def region_departements(region: str) -> list[str]:
 def find_sources(source: Path) -> dict[str, list[Path]]:
     """Official files of the source folder by kind, recognised by the pipeline's sniffers."""
     found: dict[str, list[Path]] = {"ditp": [], "apl": [], "contours": []}
-    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+    # ``releases/<date>/`` holds earlier monthly releases of the baromètre (values since revised): the
+    # default ships the latest release only, else one quarter would get two competing values.
+    files = (p for p in source.rglob("*") if p.is_file() and EARLIER_RELEASES not in p.relative_to(source).parts)
+    for path in sorted(files):
         if barometre.sniff_ditp(path):
             found["ditp"].append(path)
         elif apl.sniff(path):
@@ -232,7 +236,8 @@ extraction et simplification : projet accès aux soins ».
 - Dérivation : en-tête officiel et lignes inchangées ; seuls les indicateurs de
   `data/raw/mappings/barometre.csv` et les zones FRANCE, {region} et départements de la région sont gardés ;
   {ditp["dropped"]} ligne(s) sans aucune valeur (`indic_vi`, `indic_va`, `indic_vc` et `indic_ta` vides :
-  lignes d'attente du jeu de données) écartée(s) ; lignes triées par indicateur, zone et date.
+  lignes d'attente du jeu de données) écartée(s) ; lignes triées par indicateur, zone et date ; les
+  publications mensuelles antérieures (dossier `releases/`, valeurs révisées depuis) ne sont pas reprises.
 
 ## `apl_mg.xlsx` ({_thousands(sizes["apl_mg.xlsx"])} octets)
 

@@ -1,7 +1,6 @@
 """Generate the embedded *demo* values (data/raw/plan/demo.csv), seeded and reproducible.
 
-Why: some levers of the plan have no open data at all (MCS, Asalée, MSU, contracts, medical
-assistants, médicobus…), or only a regional figure from the source documents. To exercise
+Why: some levers of the plan have no open data at all (MCS, Asalée, MSU, contracts, médicobus…), or only a regional figure from the source documents. To exercise
 département breakdowns and maps for them, this script fills those gaps with values marked
 ``demo`` — never to be read as fact — and keeps them consistent with the real figures.
 
@@ -16,8 +15,9 @@ own readers, aggregations and precedence. Then:
   population times a fixed random factor per département (seeded); counts are integers by
   largest remainder, so that départements add up exactly to the region; percentages are
   spread around the regional value so that their population-weighted mean equals it;
-* medical assistants and médicobus (plan 2023 levers) have no open figure at all: a small
-  increasing demo series over 2023, for the region and its départements.
+* the médicobus (a plan 2023 lever) has no open figure at all: a small increasing demo series over
+  2023, for the region and its départements. (The medical assistants are real since the baromètre
+  publishes them: IND-679.)
 
 The build applies the same rule (merge_observations): a demo value in a real series is dropped.
 
@@ -46,7 +46,6 @@ COUNTS = ["msp_count", "cds_count", "cds_pluripro_count", "mcs_count", "asalee_t
           "asalee_nurses", "msu_count", "contracts_count"]
 PERCENTS = ["cpts_coverage_pct"]
 NO_DATA_SERIES = {  # indicator -> regional demo values over 2023Q1..2023Q4
-    "medical_assistants_count": [310, 352, 401, 447],
     "medicobus_count": [2, 3, 5, 6],
 }
 

@@ -143,17 +143,25 @@ def test_kiosk_slides_screenshots_and_accessibility(kiosk_server, page, slide):
     assert axe_violations(page) == []
 
 
-def test_internal_kiosk_marks_demo_values(live_server, page):
-    """An internal kiosk shows recent demo values (medical assistants, T4 2023) marked « démo », with the banner.
-    (The map no longer picks an indicator whose latest values are 2018 demo values: too old for the screen.)"""
+def test_internal_kiosk_marks_demo_values(live_server, built_store, page):
+    """The plan's figures are all real now (the medical assistants are the baromètre's IND-679): no banner. The demo
+    values left (old département splits) show only without an age limit, marked « démo », with the banner."""
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(live_server.url + "/kiosque?diapos=plan")
     kiosk_ready(page)
-    text = page.inner_text("#kiosque-root")
-    assert "démonstration" in text and page.locator(".kiosque-slide .badge-demo").count() >= 1
-    page.wait_for_timeout(800)
-    page.screenshot(path=str(SHOTS / "kiosque-interne-plan.png"))
-    assert axe_violations(page) == []
+    assert "démonstration" not in page.inner_text("#kiosque-root")
+    assert page.inner_text("#kiosque-freshness").startswith("Données les plus récentes : ")
+    server = LiveServer(data_dir=built_store, extra_env={"ACCES_SOINS_KIOSK_MAX_AGE_QUARTERS": "0"})
+    try:
+        page.goto(server.url + "/kiosque?diapos=territoire")
+        kiosk_ready(page)
+        text = page.inner_text("#kiosque-root")
+        assert "démonstration" in text and page.locator(".kiosque-slide .badge-demo").count() >= 1
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(SHOTS / "kiosque-interne-plan.png"))
+        assert axe_violations(page) == []
+    finally:
+        server.stop()
 
 
 # ---- every slide dates its own figures; portrait screens; type for 3 m ------------------------------------

@@ -34,7 +34,8 @@ def test_plan_loads_with_the_latest_quarter(live_server, page, store_data):
     assert page.inner_text("#plan-quarter") == "T4 2023"
     assert page.locator(".plan-card").count() == int(store_data.indicators["plan"].sum())
     assert "Ce trimestre" in page.inner_text("main") and "en retard" in page.inner_text("#plan-summary")
-    assert "Données de démonstration" in page.inner_text("#plan-banner")
+    assert "Données de démonstration" not in page.inner_text("#plan-banner")   # the plan's figures are all real
+    assert page.inner_text("#plan-freshness").startswith("Données les plus récentes : ")
     assert store_data.version in page.inner_text("#plan-data-version")
     page.wait_for_selector("#plan-trajectory .js-plotly-plot")
     assert axe_violations(page) == []

@@ -23,7 +23,7 @@ def test_restyle_sends_values_not_geometry(cb, store_data):
     other = cb.restyle("departement", "cpts_coverage_pct", q, None)[1]
     assert other["values"] != hideout["values"] and other["label"] != hideout["label"]
     assert banner is None                          # MSP counts are real (baromètre DITP) in the default data
-    assert cb.restyle("departement", "medical_assistants_count", q, None)[4] is not None   # demo: announced
+    assert cb.restyle("departement", "medicobus_count", q, None)[4] is not None   # demo: announced
     assert "région" in caption
 
 

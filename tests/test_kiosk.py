@@ -63,7 +63,10 @@ def test_plan_cards_from_the_public_store(public):
     # the taux d'avancement, as on the plan page: 100 × (383 − 341) / (590 − 341)
     assert msp["target"]["value"] == 590 and msp["target"]["share_text"] == "16,9\u202f%"
     assert msp["change_text"] == "+23 depuis le T2 2023"              # the previous observation, not a quarter
-    assert "medical_assistants_count" not in cards            # plan indicator, but not public
+    # the medical assistants are real and public since the baromètre publishes them (IND-679), from its own baseline
+    assistants = cards["medical_assistants_count"]
+    assert assistants["value"] == 667 and assistants["status"] == "observed"
+    assert assistants["target"]["baseline_text"] == "438 en décembre 2022"
     assert [c["target"] is not None for c in kiosk.plan_cards(public, "R84")][:3] == [True, True, True]
 
 

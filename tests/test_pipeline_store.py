@@ -43,7 +43,7 @@ def test_show_prints_real_msp_figures_and_target(built_store):
     assert obs["2018Q1"]["value"] == 173 and "doc. 004" in obs["2018Q1"]["source"]
     target = [l for l in lines if l["type"] == "target"]
     assert target == [{"type": "target", "indicator": "msp_count", "territory": "R84", "period": "2026Q4",
-                       "value": 590.0, "source": target[0]["source"]}]
+                       "value": 590.0, "source": target[0]["source"], "date": "2026-12-01"}]
 
 
 def test_show_as_of_a_quarter_uses_last_value_at_or_before(built_store):

@@ -100,7 +100,7 @@ def test_msp_card_matches_the_engine(data):
     assert c.value_text == "383" and c.change_text("previous") == "+23 depuis le T2 2023"
     assert c.change_text("year") == "+42 depuis le T4 2022"
     assert c.target_text == "cible 590 au T4 2026"
-    assert c.projection_text == "cible atteinte au T4 2028 au rythme récent"
+    assert c.projection_text == "cible projetée au T4 2028 au rythme observé jusqu'en décembre 2023"
     assert not c.stale
 
 
@@ -108,7 +108,7 @@ def test_card_as_of_a_later_quarter_is_stale_and_unchanged(data):
     c = plan.card(data, _meta(data, "msp_count"), "R84", "2024Q4")
     assert c.value == 383 and c.period == "2023Q4" and not c.is_new
     assert c.change_text("previous") == "+23 depuis le T2 2023"       # the last change still says when
-    assert c.change_text("year") == "pas de valeur nouvelle"
+    assert c.change_text("year") == "aucune observation depuis un an (dernière en décembre 2023)"
     assert c.stale  # semester indicator, 4 quarters without a value
 
 
@@ -128,7 +128,7 @@ def test_summary_speaks_french_from_the_data(data):
     cs = plan.cards(data, "R84", "2023Q4")
     text = "\n".join(plan.summary(cs, "2023Q4"))
     assert "Au T4 2023, sur 2 indicateurs du plan dotés d'une cible : 1 en bonne voie, 0 à surveiller, 1 en retard." in text
-    assert "En retard : MSP, avancement 16,9\u202f% (attendu à cette date : 25,0\u202f%)" in text
+    assert "En retard : MSP, avancement 16,9\u202f% depuis 341 au lancement du plan, en décembre 2022 (attendu en décembre 2023 : 25,0\u202f%)" in text
     assert "17,25 par trimestre d'ici le T4 2026, contre 10,5 par trimestre au rythme récent" in text
     assert "Valeurs nouvelles au T4 2023 : MSP +23 depuis le T2 2023, à 383" in text
     assert "Donnée ancienne : MCS (dernière valeur au T4 2017)" in text

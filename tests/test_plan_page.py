@@ -108,11 +108,14 @@ def test_every_card_has_its_definition_and_provenance(page, store_data):
         assert find(c, lambda x: "badge" in (getattr(x, "className", "") or "")), c.id  # provenance badge
 
 
-def test_demo_values_are_announced(page):
+def test_medical_assistants_are_real_and_dated(page):
     tree = page.layout()
-    assert "Données de démonstration" in text_of(by_id(tree, "plan-banner"))
-    assistants = by_id(tree, "plan-card-medical_assistants_count")
-    assert "démo" in text_of(assistants)
+    # the medical assistants are the baromètre's (IND-679) since it publishes them: no demo card, no banner
+    assert "Données de démonstration" not in text_of(by_id(tree, "plan-banner"))
+    assistants = text_of(by_id(tree, "plan-card-medical_assistants_count"))
+    assert "démo" not in assistants and "667" in assistants
+    assert "observé en décembre 2023" in assistants and "depuis 438 en décembre 2022" in assistants
+    assert text_of(by_id(tree, "plan-freshness")).startswith("Données les plus récentes : ")
 
 
 # --- callbacks ----------------------------------------------------------------------------------------
@@ -125,7 +128,8 @@ def test_quarter_change_updates_cards_summary_heading(cb):
     assert "Au T2 2023" in text_of(summary)
     cards4, summary4, _, heading4 = cb.update_quarter("2023Q4", "msp_count")
     assert "383" in text_of(by_id(cards4, "plan-card-msp_count"))
-    assert "MSP en fonctionnement, avancement 16,9\u202f% (attendu à cette date : 25,0\u202f%)" in text_of(summary4)
+    assert ("MSP en fonctionnement, avancement 16,9\u202f% depuis 341 en décembre 2022 (attendu en décembre 2023 : "
+            "25,0\u202f%)") in text_of(summary4)
     assert "17,25 par trimestre d'ici le T4 2026, contre 10,5 par trimestre au rythme récent" in text_of(summary4)
 
 
@@ -149,7 +153,7 @@ def test_detail_follows_quarter_and_indicator(cb):
     text = text_of(detail)
     # the MSP ARA example: 15,56 required, 10,5 recent (2022Q4, 2023Q2, 2023Q4 observed), 17,25 needed, T4 2028
     assert "15,56 par trimestre" in text and "10,5 par trimestre (valeurs du T4 2022, T2 2023, T4 2023)" in text
-    assert "17,25 par trimestre pendant 12 trimestre(s)" in text and "cible atteinte au T4 2028" in text
+    assert "17,25 par trimestre pendant 12 trimestre(s)" in text and "cible projetée au T4 2028" in text
     assert by_id(detail, "plan-trajectory-table") is not None
     assert by_id(detail, "plan-breakdown") is not None and by_id(detail, "plan-breakdown-table") is not None
     other = cb.update_detail("2023Q2", "cpts_coverage_pct")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m dashboard.pipeline build|check|show`` (see README).
+"""Command line: ``python -m dashboard.pipeline build|check|show|progress`` (see README).
 
 Exit codes: 0 success, 2 anything else (bad input, bad option, unexpected failure), always with a
 French message on stderr and never a traceback; a failed build publishes nothing.
@@ -46,6 +46,11 @@ def _parser(conf: settings.Settings) -> argparse.ArgumentParser:
     s.add_argument("--territory", required=True)
     s.add_argument("--period", help="trimestre (2023Q4) : la valeur à cette date")
     s.add_argument("--out", type=Path, default=conf.data_dir, help="dossier du stock publié")
+    p = sub.add_parser("progress", help="taux d'avancement publiés, par indicateur, territoire et trimestre observé "
+                                        "(lignes JSON, les chiffres de la page « Suivi du plan »)")
+    p.add_argument("--indicator")
+    p.add_argument("--territory")
+    p.add_argument("--out", type=Path, default=conf.data_dir, help="dossier du stock publié")
     return parser
 
 
@@ -62,14 +67,12 @@ def _build(args, conf, publish: bool) -> int:
     return 0 if result.version or not publish else EXIT_INVALID
 
 
-def _show(args) -> int:
-    from .. import queries, store
+def _open(args):
+    """The published store named by ``--out`` with ``--territory``/``--indicator`` checked, or an exit code."""
+    from .. import store
 
-    if not territory.is_code(args.territory):
+    if args.territory is not None and not territory.is_code(args.territory):
         print(f"erreur : code de territoire invalide {args.territory!r} (ex. R84, D15, C15014)", file=sys.stderr)
-        return EXIT_INVALID
-    if args.period and not periods.is_quarter(args.period):
-        print(f"erreur : trimestre invalide {args.period!r} (ex. 2023Q4)", file=sys.stderr)
         return EXIT_INVALID
     try:
         data = store.open_store(args.out)
@@ -79,9 +82,32 @@ def _show(args) -> int:
     if data is None:
         print(f"erreur : aucun stock publié dans {args.out} (lancer d'abord la commande build)", file=sys.stderr)
         return EXIT_INVALID
-    if args.indicator not in set(data.indicators["id"]):
+    if args.indicator is not None and args.indicator not in set(data.indicators["id"]):
         print(f"erreur : indicateur inconnu {args.indicator!r}", file=sys.stderr)
         return EXIT_INVALID
+    return data
+
+
+def _progress(args, conf) -> int:
+    from .. import plan
+
+    data = _open(args)
+    if isinstance(data, int):
+        return data
+    for row in plan.progress_rows(data, plan.thresholds_of(conf), args.indicator, args.territory):
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def _show(args) -> int:
+    from .. import queries
+
+    if args.period and not periods.is_quarter(args.period):
+        print(f"erreur : trimestre invalide {args.period!r} (ex. 2023Q4)", file=sys.stderr)
+        return EXIT_INVALID
+    data = _open(args)
+    if isinstance(data, int):
+        return data
     if args.period:
         row = queries.value_at(data, args.indicator, args.territory, args.period)
         rows = [] if row is None else [row]
@@ -107,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "show":
             return _show(args)
+        if args.command == "progress":
+            return _progress(args, conf)
         return _build(args, conf, publish=args.command == "build")
     except InputError as exc:
         print(f"{exc}", file=sys.stderr)

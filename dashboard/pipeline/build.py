@@ -272,17 +272,18 @@ def merge_observations(contributions: list[Contribution]) -> tuple[pd.DataFrame,
     return winners.reset_index(drop=True), len(losers), int(demo_in_real.sum())
 
 
-def merge_targets(contributions: list[Contribution]) -> pd.DataFrame:
+def merge_targets(contributions: list[Contribution], table: str = "targets") -> pd.DataFrame:
+    """One target (or, ``table="baselines"``, one source baseline) per indicator and territory."""
     frames = []
     for order, c in enumerate(contributions):
-        if c.targets is not None and len(c.targets):
-            f = c.targets.copy()
+        if getattr(c, table) is not None and len(getattr(c, table)):
+            f = getattr(c, table).copy()
             # The catalogue states the plan's targets; an official file's target (baromètre) overrides it.
             f["_priority"] = 90 if c.indicators is not None else c.priority
             f["_order"] = order
             frames.append(f)
     if not frames:
-        return pd.DataFrame(columns=TABLES["targets"])
+        return pd.DataFrame(columns=TABLES[table])
     winners, _ = _by_precedence(frames, ["indicator", "territory"])
     return winners.reset_index(drop=True)
 
@@ -512,6 +513,8 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
     report.extend(reconciliation_lines(observations))
     targets = merge_targets(contributions)
     targets = targets[targets["indicator"].isin(indicators["id"]) & targets["territory"].isin(territories["code"])]
+    baselines = merge_targets(contributions, "baselines")
+    baselines = baselines[baselines["indicator"].isin(indicators["id"]) & baselines["territory"].isin(territories["code"])]
     milestones = [c.milestones for c in contributions if c.milestones is not None and len(c.milestones)]
     milestones = pd.concat(milestones, ignore_index=True) if milestones else pd.DataFrame(columns=TABLES["milestones"])
     milestones = milestones[milestones["territory"].isin(territories["code"])]
@@ -550,7 +553,8 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
     }
     perims = [c.perimeters for c in contributions if c.perimeters is not None]
     perims = pd.concat(perims, ignore_index=True) if perims else pd.DataFrame(columns=TABLES["perimeters"])
-    tables = {"territories": territories, "indicators": indicators, "targets": targets, "milestones": milestones,
+    tables = {"territories": territories, "indicators": indicators, "targets": targets, "baselines": baselines,
+              "milestones": milestones,
               "observations": observations, "structures": structures, "initiatives": initiatives,
               "perimeters": perims.fillna("").astype(str)}
     for line in report:

@@ -27,6 +27,7 @@ class Contribution:
     # frames with the columns of dashboard.schema.TABLES (any may be absent)
     observations: pd.DataFrame | None = None
     targets: pd.DataFrame | None = None
+    baselines: pd.DataFrame | None = None      # the source's own baseline per series (baromètre indic_vi)
     milestones: pd.DataFrame | None = None
     structures: pd.DataFrame | None = None
     initiatives: pd.DataFrame | None = None

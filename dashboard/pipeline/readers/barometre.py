@@ -206,6 +206,7 @@ class _Collector:
         self.seen: dict[tuple, int] = {}
         self.obs: list[dict] = []
         self.targets: list[dict] = []
+        self.baselines: list[dict] = []
         self.unknown: dict[str, int] = {}
         self.rows = 0
         self.empty = 0          # dated rows with no value
@@ -226,7 +227,7 @@ class _Collector:
     def _record(self, source_id: str, zone: str, date: dt.date, value: float, where: tuple) -> dict:
         file, line, column = where
         return {"indicator": self.mapping[source_id][0], "territory": zone, "period": periods.from_date(date),
-                "value": value, "source": f"{self.label}, {source_id}", "_date": date,
+                "value": value, "source": f"{self.label}, {source_id}", "_date": date, "date": date.isoformat(),
                 "_file": str(file), "_row": line, "_column": column, "_period_column": self.date_column}
 
     def add(self, source_id: str, zone: str, date: dt.date, value: float, where: tuple, note: str = "") -> None:
@@ -235,10 +236,15 @@ class _Collector:
     def target(self, source_id: str, zone: str, date: dt.date, value: float, where: tuple) -> None:
         self.targets.append(self._record(source_id, zone, date, value, where))
 
+    def baseline(self, source_id: str, zone: str, date: dt.date, value: float, where: tuple) -> None:
+        """The series' own baseline (``indic_vi``, dated by its row): the State's taux d'avancement starts there."""
+        self.baselines.append(self._record(source_id, zone, date, value, where))
+
     def contribution(self, source: str, priority: int, mapping_path: Path) -> Contribution:
         c = Contribution(source=source, file=str(self.path), rows=self.rows, priority=priority)
         c.observations = self._latest(self.obs, "observations")
         c.targets = self._latest(self.targets, "targets")
+        c.baselines = _one_baseline(self.baselines)
         dates = [r["_date"] for r in self.obs]
         c.millesime = max(dates).isoformat() if dates else ""
         skipped = [f"{self.empty} ligne(s) sans valeur ignorée(s)" if self.empty else "",
@@ -267,6 +273,16 @@ class _Collector:
             situation = "situation au " + df["_date"].map(lambda d: d.isoformat())
             df["note"] = df["note"].where(df["note"] == "", df["note"] + " ; ") + situation
         return df[columns].reset_index(drop=True)
+
+
+def _one_baseline(records: list[dict]) -> pd.DataFrame:
+    """One baseline per series: the latest-dated ``indic_vi`` (the State states one per series; a re-based
+    series would restate it later)."""
+    columns = list(_common.frame("baselines", []).columns) + LOCATION
+    if not records:
+        return pd.DataFrame(columns=columns)
+    df = pd.DataFrame(records).sort_values("_date")
+    return df.drop_duplicates(["indicator", "territory"], keep="last")[columns].reset_index(drop=True)
 
 
 # --- DITP CSV --------------------------------------------------------------------------------
@@ -309,6 +325,8 @@ def read_ditp(path: Path, options: dict | None = None) -> Contribution:
             out.add(sid, zone, date, values["indic_vi"], (path, line, "indic_vi"), "valeur de référence (indic_vi)")
         if values["indic_vc"] is not None:
             out.target(sid, zone, date, values["indic_vc"], (path, line, "indic_vc"))
+        if values["indic_vi"] is not None:
+            out.baseline(sid, zone, date, values["indic_vi"], (path, line, "indic_vi"))
     return out.contribution("Baromètre DITP", PRIORITY_DITP, mapping_path)
 
 

@@ -284,6 +284,7 @@ def count(structures: pd.DataFrame, territories: pd.DataFrame, extraction: str,
     obs["status"] = "estimated"
     obs["source"] = obs["indicator"].map(by_indicator)
     obs["note"] = np.where(obs["period"] == last, "", note)
+    obs["date"] = ""        # a count per quarter: the quarter's end dates it
     report = []
     skipped = sorted(t for t, ok in covered.items() if not ok)
     if skipped:
