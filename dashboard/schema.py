@@ -17,7 +17,7 @@ TABLES: dict[str, list[str]] = {
         "source", "public", "plan", "order", "theme", "entry",
         # plausibility (dashboard.pipeline.plausibility): published so that the « Saisie » page checks entries
         # with the very rules of the build
-        "min", "max", "bounds_note", "jump_factor",
+        "min", "max", "bounds_note", "jump_factor", "scale_factor",
     ],
     # targets per indicator and territory (the catalogue's, then the baromètre's indic_vc)
     "targets": ["indicator", "territory", "period", "value", "source"],

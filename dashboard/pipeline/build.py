@@ -493,8 +493,9 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
     indicators = merge_indicators(contributions)
     # Plausibility of the values as read, so that an error names the file, row and column of the value
     # (an APL commune by its sheet row), before aggregation can blur it.
+    population = dict(zip(territories["code"], pd.to_numeric(territories["population"], errors="coerce")))
     steps.run("Plausibilité des valeurs lues", plausibility.check_observations,
-              raw_values(contributions, "observations"), indicators, reference_date)
+              raw_values(contributions, "observations"), indicators, reference_date, population)
     plausibility.check_targets(raw_values(contributions, "targets"), indicators)
 
     steps.run("Communes fusionnées (contours, valeurs, CPTS, zonage) et arrêtés successifs", remap_merged_communes,
@@ -512,7 +513,9 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
                       "a des valeurs observées ou estimées")
     # Again on what will be published: computed values (aggregates, FINESS counts) obey the same rules,
     # and jumps are judged on the series users will see.
-    report.extend(plausibility.check_observations(observations, indicators, reference_date))
+    # Soft bounds (unusual, never refused) are judged here only, once per published value.
+    unusual = plausibility.check_observations(observations, indicators, reference_date, population)
+    report.extend(unusual)
     if superseded:
         report.append(f"{superseded} valeur(s) en concurrence pour un même indicateur, territoire et trimestre : "
                       "une seule gardée par ordre de préséance, les autres citées en note")
@@ -553,7 +556,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
         "inputs": inputs, "statuses": {k: int(v) for k, v in statuses.items()},
         "periods": {"first": observations["period"].min() if len(observations) else None,
                     "last": observations["period"].max() if len(observations) else None},
-        "facts": facts, "warnings": report,
+        "facts": facts, "warnings": report, "plausibility": {"soft": unusual},
     }
     perims = [c.perimeters for c in contributions if c.perimeters is not None]
     perims = pd.concat(perims, ignore_index=True) if perims else pd.DataFrame(columns=TABLES["perimeters"])
