@@ -359,3 +359,51 @@ def test_two_megabyte_line_is_an_input_error_not_a_traceback(tmp_path):
     result = cli("check", "--raw", str(RAW), "--raw", str(raw))
     assert result.returncode == 2 and "saisie.csv:2:note: champ de 2 000 000 caractères" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- the region's real files of every millésime, as published and corrupted ----------------------
+
+def real_millesimes(opendata: Path) -> dict[str, list[Path]]:
+    """Every real file of the region, grouped by release: the current DITP release with the APL 2022–2023
+    workbook and contours, the earlier DITP release, the APL 2022 workbook and the Etalab baromètre."""
+    return {"ara": [opendata / "ara"],
+            "ditp-2024-02-07": [opendata / "ara" / "ditp" / "releases" / "2024-02-07"],
+            "apl-2022": [opendata / "apl"], "barometre-etalab": [opendata / "barometre"]}
+
+
+@pytest.mark.parametrize("release", ["ara", "ditp-2024-02-07", "apl-2022", "barometre-etalab"])
+def test_every_real_millesime_builds(opendata, release):
+    result = build.build([RAW, *real_millesimes(opendata)[release]], None, publish_it=False, **QUIET)
+    assert len(result.manifest["inputs"]) > 1
+    assert "plausibility" in result.manifest and isinstance(result.manifest["plausibility"]["soft"], list)
+
+
+def corrupted_apl(opendata: Path, tmp_path: Path, value: float) -> tuple[Path, int]:
+    """The default raw folder with the real APL 2022–2023 workbook, one 2023 commune's APL set to ``value``."""
+    import openpyxl
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    wb = openpyxl.load_workbook(opendata / "ara" / "apl" / "apl_mg_2022_2023_ara.xlsx")
+    ws = wb["APL 2023"]
+    row = next(r for r in range(11, ws.max_row + 1) if ws.cell(r, 1).value == "15014")   # Aurillac
+    ws.cell(row, 3).value = value
+    wb.save(raw / "opendata" / "apl_mg.xlsx")
+    return raw, row
+
+
+def test_real_apl_with_a_ski_resort_value_builds_with_a_warning(opendata, tmp_path):
+    raw, _row = corrupted_apl(opendata, tmp_path, 40.03)
+    result = build.build([raw], tmp_path / "out", **QUIET)
+    assert result.published
+    (line,) = [l for l in result.manifest["plausibility"]["soft"] if l.startswith("⚠ apl_mg_mean : ") and "étendue" in l]
+    assert "C15014 2023Q4 : 40,03" in line and line in result.report
+
+
+@pytest.mark.parametrize("value, fragment", [(40030, "plus de 1 000 fois la médiane"), (-0.5, "au moins 0")])
+def test_real_apl_with_an_impossible_value_is_refused_at_its_cell(opendata, tmp_path, capsys, value, fragment):
+    raw, row = corrupted_apl(opendata, tmp_path, value)
+    assert main(["build", "--raw", str(raw), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"apl_mg.xlsx [feuille APL 2023]:{row}:C: " in err and fragment in err
+    assert publish.current(tmp_path / "out") is None
