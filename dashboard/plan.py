@@ -85,6 +85,7 @@ class Card:
     assessed_on_demo: bool      # the series (hence the status) is made of demo values
     assessment: Assessment = field(repr=False)
     annual: milestones.AnnualProgress | None = None   # taux d'avancement annuel (dashboard.milestones)
+    revision: str = ""          # « révisé : … auparavant (…) » when the State revised the value (fmt.revision)
 
     @property
     def status(self) -> str | None:
@@ -230,6 +231,7 @@ def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresh
         assessed_on_demo=queries.is_demo(data, ident, territory),
         assessment=a,
         annual=milestones.annual_progress(data, ident, territory, as_of, baseline_quarter) if tgt else None,
+        revision=fmt.revision(r, meta.get("unit", "nombre")),
     )
 
 
@@ -426,7 +428,7 @@ def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thr
 EXPORT_COLUMNS = [
     "indicateur", "libelle", "unite", "territoire", "territoire_nom", "trimestre", "trimestre_libelle",
     "valeur", "trimestre_valeur", "statut_donnee", "source", "note", "cible", "echeance_cible", "avancement_pct",
-    "statut_plan",
+    "statut_plan", "revision",
 ]
 
 
@@ -465,7 +467,7 @@ def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds
                     "statut_donnee": STATUS_LABELS.get(r["status"], r["status"]),
                     "source": r["source"], "note": r["note"],
                     "cible": fmt.rounded(tgt["value"], unit) if tgt else None, "echeance_cible": tgt["period"] if tgt else None,
-                    "avancement_pct": prog, "statut_plan": status,
+                    "avancement_pct": prog, "statut_plan": status, "revision": fmt.revision(r, unit),
                 })
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS)
 

@@ -32,7 +32,7 @@ from .store import Store
 #: IND-318, IND-589). A series with no value by then starts from its first observation.
 BASELINE_QUARTER = "2022Q4"
 
-COLUMNS = ("period", "value", "status", "source", "note")
+COLUMNS = ("period", "value", "status", "source", "note", "release", "previous_value", "previous_release")
 
 
 # ---- reading one series ---------------------------------------------------------------------------
@@ -48,7 +48,10 @@ def _columns(data: Store) -> dict[str, list]:
 def _row(data: Store, i: int) -> dict:
     cols = _columns(data)
     return {"period": cols["period"][i], "value": float(cols["value"][i]), "status": cols["status"][i],
-            "source": cols["source"][i] or "", "note": cols["note"][i] or ""}
+            "source": cols["source"][i] or "", "note": cols["note"][i] or "",
+            # the release it came from, and the value it revised (dashboard.pipeline.revisions), if any
+            "release": cols["release"][i] or "", "previous_release": cols["previous_release"][i] or "",
+            "previous_value": None if pd.isna(cols["previous_value"][i]) else float(cols["previous_value"][i])}
 
 
 def _index_at(data: Store, indicator: str, code: str, quarter: str) -> tuple[int, int]:

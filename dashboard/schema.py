@@ -23,7 +23,7 @@ TABLES: dict[str, list[str]] = {
     "targets": ["indicator", "territory", "period", "value", "source"],
     # yearly milestones on the way to a target (the catalogue's ``milestones`` inside a target)
     "milestones": ["indicator", "territory", "period", "value", "source"],
-    # values; period is a quarter "2023Q4"; status observed|estimated|demo
+    # values; period is a quarter "2023Q4"; status observed|estimated|demo (+ OPTIONAL_COLUMNS)
     "observations": ["indicator", "territory", "period", "value", "status", "source", "note"],
     # points: FINESS structures (category 603 MSP, 124 CDS, 604 CPTS)
     "structures": [
@@ -39,3 +39,8 @@ KEY = ["indicator", "territory", "period"]
 
 #: Tables a version published before they existed lacks: loaded empty rather than refusing the version.
 OPTIONAL_TABLES = ("milestones", "perimeters")
+
+#: Columns the build adds to a table (readers need not give them; a version written before them lacks them):
+#: release = publication date or millésime of the file a value came from; previous_value / previous_release =
+#: the value it revised, if any (dashboard.pipeline.revisions).
+OPTIONAL_COLUMNS = {"observations": ["release", "previous_value", "previous_release"]}

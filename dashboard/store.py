@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import periods
 from .pipeline.publish import check_files
+from .pipeline.revisions import with_revision_columns
 from .schema import OPTIONAL_TABLES, TABLES
 
 
@@ -154,6 +155,7 @@ def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd
     obs = observations.sort_values(["indicator", "territory", "period"]).reset_index(drop=True)
     obs["note"] = obs["note"].fillna("")
     obs["source"] = obs["source"].fillna("")
+    obs = with_revision_columns(obs)       # a version written before releases were kept: none revised
     slices = {}
     if len(obs):
         keys = list(zip(obs["indicator"], obs["territory"]))

@@ -17,7 +17,7 @@ from dashboard import alerts, appraisal, fmt, periods, plan, plan_figures, setti
 
 from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, dsfr_table,
                          graph_config,
-                         memoize_render, status_badge)
+                         memoize_render, revision_badge, status_badge)
 
 PAGE = "plan"
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appra
         html.Span(c.value_text, className="card-value" + (" is-demo" if c.provenance == "demo" else "")),
         " ",
         status_badge(c.provenance, c.value_source) if c.provenance else None,
+        revision_badge(c.revision),
     ]
     if c.period and c.period != c.as_of:
         value_line += [html.Span(f" valeur du {fmt.quarter(c.period)}", className="card-period")]

@@ -39,10 +39,13 @@ OPTION_KEYS = {
     "level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
     "contour_level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
     "simplify": "tolérance de simplification des contours, en degrés (nombre ≥ 0)",
+    "release": "date de publication des fichiers (\"AAAA-MM-JJ\"), gardée avec chaque valeur (sinon : le nom "
+               "d'un dossier daté, ex. releases/2024-02-07/, ou le millésime du fichier)",
     "zonage": "table [zonage] : noms des colonnes de l'arrêté de zonage (commune, zone, date_arrete) et "
               "[zonage.dates] \"fichier.csv\" = \"AAAA-MM-JJ\" (voir docs/cpts-zonage.md)",
 }
 REGION_RE = re.compile(r"^R?(\d{2})$")
+RELEASE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ALL_REGIONS = ("toutes", "all", "fr", "france")
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 
@@ -195,11 +198,19 @@ def _safe_sniff(source: Source, path: Path) -> bool:
         return False
 
 
+def release_of(path: Path, contribution: Contribution, options: dict) -> str:
+    """The release a file's values come from: a dated folder (``releases/2024-02-07/``), else ``release`` of
+    sources.toml, else the file's millésime."""
+    dated = next((p.name for p in path.parents if RELEASE_RE.match(p.name)), None)
+    return dated or str(options.get("release") or contribution.millesime or "")
+
+
 def read_all(known, options, echo) -> list[Contribution]:
     out = []
     for i, (path, source) in enumerate(known, 1):
         start = time.perf_counter()
         contribution = source.read(path, options)
+        contribution.release = release_of(path, contribution, options)
         seconds = time.perf_counter() - start
         millesime = f", millésime {contribution.millesime}" if contribution.millesime else ""
         echo(f"  [{i}/{len(known)}] {path.name} → {contribution.source}{millesime}, "
@@ -237,7 +248,10 @@ def _by_precedence(frames: list[pd.DataFrame], key: list[str]) -> tuple[pd.DataF
         data["_rank"] = data["status"].map(STATUS_RANK)
     else:
         data["_rank"] = 0
-    data = data.sort_values(key + ["_rank", "_priority", "_order"], kind="stable")
+    # Same status and priority: the later release wins (a republished baromètre revises its past values).
+    data["_release"] = data["release"].fillna("").astype(str) if "release" in data else ""
+    data = data.sort_values(key + ["_rank", "_priority", "_release", "_order"],
+                            ascending=[True] * len(key) + [True, True, False, True], kind="stable")
     lost = data.duplicated(key, keep="first")
     return data[~lost], data[lost]
 
@@ -452,6 +466,24 @@ def raw_values(contributions: list[Contribution], table: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLES[table])
 
 
+def mark_revisions(observations: pd.DataFrame, out: Path | None, report: list[str]) -> tuple[pd.DataFrame, dict]:
+    """Compare with the version in service (when publishing into ``out``): revised values keep their previous
+    value and release, the report and the manifest say how many values were revised, added and withdrawn."""
+    from . import revisions
+
+    served = publish.current(Path(out)) if out is not None and Path(out).is_dir() else None
+    if served is None:
+        return revisions.with_revision_columns(observations), {}
+    try:
+        old, old_manifest = revisions.read_version(Path(out), served)
+    except (OSError, ValueError) as exc:   # a damaged served version: nothing to compare with, said
+        report.append(f"⚠ révisions non calculées : version en service {served} illisible ({exc})")
+        return revisions.with_revision_columns(observations), {}
+    marked, summary = revisions.mark(observations, old, old_manifest.get("built_at", ""))
+    report.extend(revisions.report_lines(summary, served))
+    return marked, {"against": served, **summary}
+
+
 def read_databases(database_url: str | None, echo) -> list[Contribution]:
     out = []
     for read in database_sources() if database_url else []:
@@ -505,6 +537,9 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
         for c in contributions:
             if c.finalize:
                 c.finalize(c, territories)
+            if c.observations is not None:   # values computed from a file come from its release
+                release = c.observations.get("release", pd.Series(None, index=c.observations.index, dtype=object))
+                c.observations["release"] = release.fillna(c.release).astype(str)
     steps.run("Agrégations (EPCI, départements, région, France)", finalize)
     observations, superseded, demo_dropped = steps.run("Fusion des valeurs", merge_observations, contributions)
     observations = validate_references(observations, indicators, territories, report)
@@ -542,6 +577,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
 
     observations = observations.sort_values(KEY).reset_index(drop=True)
     observations["value"] = observations["value"].astype(float)
+    observations, revised = mark_revisions(observations, out if publish_it else None, report)
     inputs = [{"file": c.file, "source": c.source, "millesime": c.millesime, "rows": c.rows,
                "sha256": c.digest or publish.sha256(Path(c.file)), "bytes": 0 if c.digest else Path(c.file).stat().st_size}
               for c in contributions]
@@ -556,7 +592,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
         "inputs": inputs, "statuses": {k: int(v) for k, v in statuses.items()},
         "periods": {"first": observations["period"].min() if len(observations) else None,
                     "last": observations["period"].max() if len(observations) else None},
-        "facts": facts, "warnings": report, "plausibility": {"soft": unusual},
+        "facts": facts, "warnings": report, "plausibility": {"soft": unusual}, "revisions": revised,
     }
     perims = [c.perimeters for c in contributions if c.perimeters is not None]
     perims = pd.concat(perims, ignore_index=True) if perims else pd.DataFrame(columns=TABLES["perimeters"])

@@ -239,6 +239,7 @@ def commune_observations(communes: pd.DataFrame, path: Path) -> pd.DataFrame:
             "status": "observed",
             "source": d["millesime"].map(source_label),
             "note": "",
+            "release": d["millesime"].astype(str),
             "_file": f"{path} [feuille " + d["sheet"] + "]",
             "_row": d["row"],
             "_column": d[f"col_{col}"],
@@ -352,6 +353,7 @@ def aggregate(communes: pd.DataFrame, territories: pd.DataFrame,
             "source": "calcul selon la règle DREES (moyenne des APL communaux pondérée par la population "
                       "standardisée) à partir de " + d["millesime"].map(source_label).astype(str),
             "note": "",
+            "release": d["millesime"].astype(str),
         }))
         d = _common.weighted_mean(long[long["level"] != "city"], f"{col}_under", "pop_tot", by)
         parts.append(pd.DataFrame({
@@ -360,6 +362,7 @@ def aggregate(communes: pd.DataFrame, territories: pd.DataFrame,
             "source": "calcul selon la règle DREES (part de la population totale vivant dans une commune où "
                       "l'APL est inférieur à 2,5) à partir de " + d["millesime"].map(source_label).astype(str),
             "note": "",
+            "release": d["millesime"].astype(str),
         }))
     obs = pd.concat(parts, ignore_index=True)
     return obs, unknown, report
