@@ -7,6 +7,7 @@ stays untouched.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import re
 import sys
@@ -39,6 +40,7 @@ OPTION_KEYS = {
     "level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
     "contour_level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
     "simplify": "tolérance de simplification des contours, en degrés (nombre ≥ 0)",
+    "ignore": "liste de fichiers (motifs relatifs au dossier, ex. [\"notes/*.xlsx\"]) que la construction ne lit pas",
     "release": "date de publication des fichiers (\"AAAA-MM-JJ\"), gardée avec chaque valeur (sinon : le nom "
                "d'un dossier daté, ex. releases/2024-02-07/, ou le millésime du fichier)",
     "zonage": "table [zonage] : noms des colonnes de l'arrêté de zonage (commune, zone, date_arrete) et "
@@ -83,17 +85,24 @@ def _stderr(line: str) -> None:
 
 
 def discover(raw_dirs: list[Path]) -> tuple[list[Path], dict]:
-    """Files to read (sorted, recursive) and the options of ``sources.toml`` files."""
+    """Files to read (sorted, recursive) and the options of ``sources.toml`` files. A file its folder's
+    ``sources.toml`` lists under ``ignore`` (patterns relative to that folder) is left out."""
     files, options = [], {}
     for raw in raw_dirs:
         if not raw.is_dir():
             raise InputError(raw, "dossier de données brutes introuvable")
         conf = raw / "sources.toml"
+        ignore = []
         if conf.is_file():
-            options.update(read_sources_toml(conf))
+            local = read_sources_toml(conf)
+            ignore = local.pop("ignore", [])
+            options.update(local)
         for path in sorted(raw.rglob("*")):
+            rel = path.relative_to(raw).as_posix()
             if path.is_file() and path.name not in IGNORED_NAMES and path.suffix.lower() not in IGNORED_SUFFIXES \
-                    and not any(part.startswith(".") or part == "node_modules" for part in path.parts):
+                    and not any(part.startswith(".") or part == "node_modules" for part in path.parts) \
+                    and not any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path.name, pattern)
+                                for pattern in ignore):
                 files.append(path)
     return files, options
 
@@ -138,6 +147,15 @@ def read_sources_toml(path: Path) -> dict:
     if "simplify" in doc and (isinstance(doc["simplify"], bool) or not isinstance(doc["simplify"], (int, float))
                               or doc["simplify"] < 0):
         fail("simplify", OPTION_KEYS["simplify"])
+    if "ignore" in doc and (not isinstance(doc["ignore"], list) or not all(isinstance(p, str) and p.strip()
+                                                                           for p in doc["ignore"])):
+        fail("ignore", OPTION_KEYS["ignore"])
+    if "release" in doc:
+        value = doc["release"]
+        if type(value) is dt.date:
+            options["release"] = value.isoformat()
+        elif not (isinstance(value, str) and RELEASE_RE.match(value)):
+            fail("release", OPTION_KEYS["release"])
     if "millesime" in doc and not isinstance(doc["millesime"], (str, int)):
         fail("millesime", "une année ou un texte (ex. 2024)")
     return options
@@ -334,6 +352,54 @@ def validate_references(obs: pd.DataFrame, indicators: pd.DataFrame, territories
     return obs
 
 
+def check_levels(obs: pd.DataFrame, indicators: pd.DataFrame, report: list[str]) -> pd.DataFrame:
+    """A value at a level the catalogue does not declare for its indicator (an MCS count for a commune):
+    refused at its file and row when a file gave it, dropped and counted when the build computed it."""
+    levels = {i: set(str(lv).split("|")) for i, lv in zip(indicators["id"], indicators["levels"])}
+    level = obs["territory"].map(lambda code: territory.level_of(code) if territory.is_code(code) else "")
+    bad = pd.Series([lv not in levels.get(i, {lv}) for i, lv in zip(obs["indicator"], level)], index=obs.index,
+                    dtype=bool)
+    if not bad.any():
+        return obs
+    located = bad & obs.get("_file", pd.Series("", index=obs.index)).fillna("").astype(str).ne("") \
+        & obs.get("_row", pd.Series(float("nan"), index=obs.index)).notna()
+    if located.any():
+        first = obs[located].iloc[0]
+        ind = first["indicator"]
+        raise InputError(first["_file"], f"{ind} n'existe pas au niveau « {level[first.name]} » ({first['territory']}) "
+                                         f": le catalogue le déclare aux niveaux {', '.join(sorted(levels[ind]))}",
+                         int(first["_row"]), "territoire" if first.get("_hand") is True else first.get("_column"))
+    report.append(f"⚠ {int(bad.sum())} valeur(s) calculée(s) à un niveau que le catalogue ne déclare pas, écartée(s) "
+                  f"({', '.join(sorted(set(obs.loc[bad, 'indicator'])))})")
+    return obs[~bad]
+
+
+def check_region_covered(obs: pd.DataFrame, raw: pd.DataFrame, region: str | None,
+                         territories: pd.DataFrame) -> None:
+    """A build for a region the files say nothing about is not a success: name the regions they cover."""
+    if region is None:
+        return
+    ours = set(territories.loc[(territories["region"] == region) | (territories["code"] == region), "code"])
+    if obs["territory"].isin(ours).any():
+        return
+    dep_region = dict(zip(territories.loc[territories["level"] == "departement", "code"],
+                          territories.loc[territories["level"] == "departement", "region"]))
+
+    def region_of(code: str) -> str:
+        if code.startswith("R"):
+            return code
+        if code.startswith("D"):
+            return dep_region.get(code, "")
+        if code.startswith("C"):
+            return dep_region.get("D" + (code[1:4] if code[1:3] == "97" else code[1:3]), "")
+        return ""
+    covered = raw["territory"].astype(str).map(region_of).value_counts()
+    covered = covered[covered.index != ""]
+    listed = ", ".join(covered.index) or "aucune (seulement la France)"
+    raise BuildError(f"aucune valeur pour la région {region} dans les fichiers : ils couvrent les régions {listed} "
+                     f"(choisir l'une d'elles avec --region, ou ajouter les fichiers de {region})")
+
+
 def remap_merged_communes(contributions: list[Contribution], territories: pd.DataFrame, indicators: pd.DataFrame,
                           report: list[str]) -> None:
     """Files name communes as they were at their millésime: a commune merged since then is mapped to its
@@ -516,9 +582,11 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
                          f"ou « toutes »") from None
     reference_date = reference_date or options.get("reference_date") or dt.date.today()
     known, unknown = steps.run("Reconnaissance par le contenu", recognise, files, registry())
-    for path in unknown:
-        report.append(f"⚠ fichier non reconnu, ignoré : {path}")
-        echo(f"  ⚠ fichier non reconnu, ignoré : {path}")
+    if unknown:   # never skipped silently: the build would publish without the file's data
+        from .unknown import describe
+        raise InputError(unknown[0], f"fichier non reconnu : {describe(unknown[0])} ; le corriger, le retirer du "
+                                     f"dossier ou l'ajouter à « ignore » dans sources.toml"
+                         + (f" (et {len(unknown) - 1} autre(s) fichier(s) non reconnu(s))" if len(unknown) > 1 else ""))
     contributions = steps.run("Lecture", read_all, known, options, echo)
     contributions += read_databases(database_url, echo)
     territories = steps.run("Référentiel territorial", merge_territories, contributions, region)
@@ -543,6 +611,8 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
     steps.run("Agrégations (EPCI, départements, région, France)", finalize)
     observations, superseded, demo_dropped = steps.run("Fusion des valeurs", merge_observations, contributions)
     observations = validate_references(observations, indicators, territories, report)
+    observations = check_levels(observations, indicators, report)
+    check_region_covered(observations, raw_values(contributions, "observations"), region, territories)
     if demo_dropped:
         report.append(f"{demo_dropped} valeur(s) de démonstration écartée(s) : leur série (indicateur, territoire) "
                       "a des valeurs observées ou estimées")

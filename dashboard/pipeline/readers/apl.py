@@ -191,12 +191,30 @@ def read_sheet(path: Path, ws, sheet: str, millesime: int) -> pd.DataFrame:
     if not out["code"]:
         raise InputError(path, f"feuille « {sheet} » : aucune ligne de données après l'en-tête (ligne {h + 1}) : "
                                f"classeur vide ou tronqué", start + 1, "A")
+    if all(np.isnan(v) for v in out["apl"]):
+        first = out["row"][0]
+        what = ("des formules enregistrées sans leur résultat (classeur écrit par un programme, jamais recalculé) : "
+                "l'ouvrir dans Excel ou LibreOffice et l'enregistrer"
+                if _is_formula(path, sheet, first, cols["apl"]) else "colonne vide ou décalée")
+        raise InputError(path, f"feuille « {sheet} » : aucune valeur dans la colonne « {names['apl']} » : {what}",
+                         first, letters["apl"])
     df = pd.DataFrame(out)
     df.insert(1, "millesime", millesime)
     df["sheet"] = sheet
     for role, letter in letters.items():
         df[f"col_{role}"] = letter
     return df
+
+
+def _is_formula(path: Path, sheet: str, row: int, j: int) -> bool:
+    """The cell holds a formula (read without ``data_only``): its value was never computed and saved."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        ws = next((wb[n] for n in wb.sheetnames if n.strip() == sheet), None)
+        value = _cell(next(ws.iter_rows(min_row=row, max_row=row, values_only=True), ()), j) if ws else None
+    finally:
+        wb.close()
+    return isinstance(value, str) and value.startswith("=")
 
 
 def _cell(row: tuple, j: int):
