@@ -114,3 +114,35 @@ def test_a_build_for_a_region_the_files_do_not_cover_names_the_covered_ones(open
     err = capsys.readouterr().err
     assert "aucune valeur pour la région R53 dans les fichiers : ils couvrent les régions R84" in err
     assert "Traceback" not in err and publish.current(tmp_path / "out") is None
+
+
+def contours(path: Path, rings: list[list[list[float]]]) -> Path:
+    import json
+
+    features = [{"type": "Feature", "properties": {"code": code, "nom": code},
+                 "geometry": {"type": "Polygon", "coordinates": [ring]}}
+                for code, ring in zip(("15014", "15187"), rings)]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+def test_a_self_intersecting_polygon_is_repaired_and_named(tmp_path):
+    from dashboard.pipeline.readers import contours as reader
+
+    square = [[2.4, 44.9], [2.5, 44.9], [2.5, 45.0], [2.4, 45.0], [2.4, 44.9]]
+    bowtie = [[2.5, 44.9], [2.6, 45.0], [2.6, 44.9], [2.5, 45.0], [2.5, 44.9]]   # its edges cross
+    c = reader.read(contours(tmp_path / "communes.geojson", [square, bowtie]), {})
+    (line,) = [l for l in c.report if "invalide" in l]
+    assert "communes.geojson : 1 forme(s) invalide(s) réparée(s) (make_valid)" in line and "n° 2 (C15187" in line
+    assert c.geometry["commune"].geometry.is_valid.all()
+    assert c.facts["repaired_shapes"]["communes.geojson"][0]["feature"] == 2
+
+
+def test_a_polygon_with_no_area_is_refused_with_its_feature_number(tmp_path):
+    from dashboard.pipeline.readers import contours as reader
+
+    square = [[2.4, 44.9], [2.5, 44.9], [2.5, 45.0], [2.4, 45.0], [2.4, 44.9]]
+    flat = [[2.5, 44.9], [2.6, 44.9], [2.7, 44.9], [2.5, 44.9]]                 # all on one line
+    with pytest.raises(InputError) as err:
+        reader.read(contours(tmp_path / "communes.geojson", [square, flat]), {})
+    assert (err.value.row, err.value.column) == (2, "geometry") and "sans surface" in err.value.message
