@@ -313,9 +313,11 @@ def test_sources_toml_region_by_name_fails_the_build(tmp_path, capsys):
 
 def test_sources_toml_accepts_the_keys_the_readers_use(tmp_path):
     text = ('region = 84\nreference_date = 2024-06-30\nmapping = "m.csv"\nmillesime = 2024\ncontour_key = "code"\n'
-            'contour_name = "nom"\nlevel = "commune"\ncontour_level = "commune"\nsimplify = 0\n')
+            'contour_name = "nom"\nlevel = "commune"\ncontour_level = "commune"\nsimplify = 0\n'
+            'ignore = ["notes/*.xlsx"]\nrelease = 2024-02-07\n')
     options = build.read_sources_toml(write(tmp_path / "sources.toml", text))
     assert options["region"] == "R84" and options["reference_date"] == dt.date(2024, 6, 30)
+    assert options["release"] == "2024-02-07" and options["ignore"] == ["notes/*.xlsx"]
     assert set(options) == set(build.OPTION_KEYS) - {"zonage"}          # the [zonage] table: tests/test_cpts_zonage.py
 
 

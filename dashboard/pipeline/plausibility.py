@@ -163,6 +163,9 @@ def _distributions(data: pd.DataFrame) -> pd.DataFrame:
     positive values, else this period's own when it is a distribution)."""
     d = data[data["value"].notna()]
     keys = ["indicator", "_level"]
+    columns = ["range_min", "range_max", "range_period", "scale_median", "scale_period"]
+    if d.empty:
+        return pd.DataFrame(columns=columns, index=pd.MultiIndex.from_tuples([], names=[*keys, "period"]))
     stats = d.groupby([*keys, "period"])["value"].agg(["min", "max", "count"]).reset_index()
     positive = d[d["value"] > 0].groupby([*keys, "period"])["value"].median().rename("median")
     stats = stats.join(positive, on=[*keys, "period"]).sort_values([*keys, "period"], kind="stable")
