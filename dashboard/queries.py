@@ -32,7 +32,8 @@ from .store import Store
 #: IND-318, IND-589). A series with no value by then starts from its first observation.
 BASELINE_QUARTER = "2022Q4"
 
-COLUMNS = ("period", "value", "status", "source", "note", "release", "previous_value", "previous_release")
+SERIES_COLUMNS = ("period", "value", "status", "source", "note")
+COLUMNS = SERIES_COLUMNS + ("release", "previous_value", "previous_release")
 
 
 # ---- reading one series ---------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def series(data: Store, indicator: str, code: str, until: str | None = None) -> 
     if until is not None:
         stop = max(start, _index_at(data, indicator, code, until)[0] + 1)
     frame = data.observations.iloc[start:stop]
-    out = frame[list(COLUMNS)].reset_index(drop=True)
+    out = frame[list(SERIES_COLUMNS)].reset_index(drop=True)
     return out
 
 
