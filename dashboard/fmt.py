@@ -184,3 +184,23 @@ def short_date(value: dt.date | dt.datetime | str | None) -> str:
 def quarter_end(q: str | None) -> str:
     """The date a quarter's figures describe: « 31 décembre 2023 »."""
     return date(periods.end_date(q)) if q else "–"
+
+
+def release(text: str | None) -> str:
+    """A release as users read it: « 7 février 2024 » for a publication date, « millésime 2022 » otherwise."""
+    if not text:
+        return ""
+    try:
+        return date(dt.date.fromisoformat(text[:10]))
+    except ValueError:
+        return f"millésime {text}"
+
+
+def revision(row: dict | None, unit: str) -> str:
+    """« révisé : 3 500 auparavant (publication du 7 février 2024) » for a value the State revised (a row of
+    ``queries.value_at`` with ``previous_value``), else "". One text for pages and exports."""
+    if not row or row.get("previous_value") is None or _missing(row.get("previous_value")):
+        return ""
+    when = release(row.get("previous_release"))
+    when = f" ({'publication du ' if when[:1].isdigit() else ''}{when})" if when else ""
+    return f"révisé : {value(row['previous_value'], unit)} auparavant{when}"

@@ -88,6 +88,7 @@ class Card:
     annual: milestones.AnnualProgress | None = None   # taux d'avancement annuel (dashboard.milestones)
     date: str = ""              # ISO day of the situation when the source dates it (2023-12-01), else ""
     baseline: dict | None = None    # the taux d'avancement's starting point (queries.baseline_of)
+    revision: str = ""          # « révisé : … auparavant (…) » when the State revised the value (fmt.revision)
 
     @property
     def status(self) -> str | None:
@@ -278,6 +279,7 @@ def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresh
         annual=milestones.annual_progress(data, ident, territory, as_of, baseline_quarter) if tgt else None,
         date="" if r is None else r.get("date", ""),
         baseline=prog.baseline if prog else None,
+        revision=fmt.revision(r, meta.get("unit", "nombre")),
     )
 
 
@@ -505,7 +507,7 @@ def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thr
 EXPORT_COLUMNS = [
     "indicateur", "libelle", "unite", "territoire", "territoire_nom", "trimestre", "trimestre_libelle",
     "valeur", "trimestre_valeur", "statut_donnee", "source", "note", "cible", "echeance_cible", "avancement_pct",
-    "statut_plan",
+    "statut_plan", "revision",
 ]
 
 
@@ -546,7 +548,7 @@ def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds
                     "statut_donnee": STATUS_LABELS.get(r["status"], r["status"]),
                     "source": r["source"], "note": r["note"],
                     "cible": fmt.rounded(tgt["value"], unit) if tgt else None, "echeance_cible": tgt["period"] if tgt else None,
-                    "avancement_pct": prog, "statut_plan": status,
+                    "avancement_pct": prog, "statut_plan": status, "revision": fmt.revision(r, unit),
                 })
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS)
 

@@ -32,7 +32,8 @@ from .store import Store
 #: IND-318, IND-589). A series with no value by then starts from its first observation.
 BASELINE_QUARTER = "2022Q4"
 
-COLUMNS = ("period", "value", "status", "source", "note", "date")
+SERIES_COLUMNS = ("period", "value", "status", "source", "note", "date")
+COLUMNS = SERIES_COLUMNS + ("release", "previous_value", "previous_release")
 
 
 def month_of(row: dict) -> str:
@@ -54,7 +55,10 @@ def _columns(data: Store) -> dict[str, list]:
 def _row(data: Store, i: int) -> dict:
     cols = _columns(data)
     return {"period": cols["period"][i], "value": float(cols["value"][i]), "status": cols["status"][i],
-            "source": cols["source"][i] or "", "note": cols["note"][i] or "", "date": cols["date"][i] or ""}
+            "source": cols["source"][i] or "", "note": cols["note"][i] or "", "date": cols["date"][i] or "",
+            # the release it came from, and the value it revised (dashboard.pipeline.revisions), if any
+            "release": cols["release"][i] or "", "previous_release": cols["previous_release"][i] or "",
+            "previous_value": None if pd.isna(cols["previous_value"][i]) else float(cols["previous_value"][i])}
 
 
 def _index_at(data: Store, indicator: str, code: str, quarter: str) -> tuple[int, int]:
@@ -92,7 +96,7 @@ def series(data: Store, indicator: str, code: str, until: str | None = None) -> 
     if until is not None:
         stop = max(start, _index_at(data, indicator, code, until)[0] + 1)
     frame = data.observations.iloc[start:stop]
-    out = frame[list(COLUMNS)].reset_index(drop=True)
+    out = frame[list(SERIES_COLUMNS)].reset_index(drop=True)
     return out
 
 

@@ -17,7 +17,7 @@ TABLES: dict[str, list[str]] = {
         "source", "public", "plan", "order", "theme", "entry",
         # plausibility (dashboard.pipeline.plausibility): published so that the « Saisie » page checks entries
         # with the very rules of the build
-        "min", "max", "bounds_note", "jump_factor",
+        "min", "max", "bounds_note", "jump_factor", "scale_factor",
     ],
     # targets per indicator and territory (the catalogue's, then the baromètre's indic_vc)
     # (date: the source's ISO day of the target, e.g. 2024-12-01; empty for the catalogue's)
@@ -26,7 +26,7 @@ TABLES: dict[str, list[str]] = {
     "milestones": ["indicator", "territory", "period", "value", "source"],
     # values; period is a quarter "2023Q4"; status observed|estimated|demo; date: ISO day of the situation
     # when the source dates it (baromètre metric_enforce_date: 2023-11-01 and 2023-12-01 are both 2023Q4),
-    # else empty (the quarter's end is then the date shown)
+    # else empty (the quarter's end is then the date shown) (+ OPTIONAL_COLUMNS)
     "observations": ["indicator", "territory", "period", "value", "status", "source", "note", "date"],
     # the baseline of a series as the source states it (baromètre indic_vi, dated by its own row): the
     # taux d'avancement starts from it (dashboard.queries.baseline_of); none: the plan's baseline quarter
@@ -45,3 +45,8 @@ KEY = ["indicator", "territory", "period"]
 
 #: Tables a version published before they existed lacks: loaded empty rather than refusing the version.
 OPTIONAL_TABLES = ("milestones", "perimeters", "baselines")
+
+#: Columns the build adds to a table (readers need not give them; a version written before them lacks them):
+#: release = publication date or millésime of the file a value came from; previous_value / previous_release =
+#: the value it revised, if any (dashboard.pipeline.revisions).
+OPTIONAL_COLUMNS = {"observations": ["release", "previous_value", "previous_release"]}

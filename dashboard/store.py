@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import periods
 from .pipeline.publish import check_files
+from .pipeline.revisions import with_revision_columns
 from .schema import OPTIONAL_TABLES, TABLES
 
 
@@ -161,6 +162,7 @@ def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd
     obs["source"] = obs["source"].fillna("")
     # a version (or a test's frame) from before observations were dated: the quarter alone dates them
     obs["date"] = obs["date"].fillna("").astype(str) if "date" in obs else ""
+    obs = with_revision_columns(obs)       # a version written before releases were kept: none revised
     slices = {}
     if len(obs):
         keys = list(zip(obs["indicator"], obs["territory"]))

@@ -41,6 +41,15 @@ def status_badge(status: str, source: str = "") -> html.Span:
                      className=f"fr-badge fr-badge--sm {variant} badge badge-{status}".replace("  ", " "))
 
 
+def revision_badge(text: str) -> html.Span | None:
+    """« révisé » beside a value the State revised, with its previous value and date (``fmt.revision``)."""
+    if not text:
+        return None
+    return html.Span([html.Span("révisé", className="fr-badge fr-badge--sm fr-badge--orange-terre-battue"),
+                      " ", html.Span(text.split(" : ", 1)[-1], className="revision-previous")],
+                     className="revision", title=text)
+
+
 def value_with_status(value: float | None, unit: str, status: str | None, source: str = "",
                       decimals: int | None = None) -> html.Span:
     children = [html.Span(fmt.value(value, unit, decimals), className="value")]

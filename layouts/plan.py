@@ -19,7 +19,7 @@ from dashboard import (alerts, appraisal, fmt, periods, plan, plan_figures, quer
 
 from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, dsfr_table,
                          graph_config,
-                         memoize_render, status_badge)
+                         memoize_render, revision_badge, status_badge)
 
 PAGE = "plan"
 log = logging.getLogger(__name__)
@@ -113,6 +113,7 @@ def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appra
         html.Span(c.value_text, className="card-value" + (" is-demo" if c.provenance == "demo" else "")),
         " ",
         status_badge(c.provenance, c.value_source) if c.provenance else None,
+        revision_badge(c.revision),
     ]
     if c.period:
         value_line += [html.Span(f" {c.observed_text}", className="card-period")]

@@ -197,11 +197,54 @@ def frame(*rows, located=True):
 def test_bounds_name_the_cell_and_the_bound(indicators):
     with pytest.raises(InputError) as err:
         plausibility.check_observations(frame(("msp_count", "D15", "2023Q2", 21), ("apl_mg_mean", "C15014",
-                                                                                    "2023Q4", 482)),
+                                                                                    "2023Q4", -4.82)),
                                         indicators, dt.date(2024, 1, 1))
     e = err.value
     assert (e.file, e.row, e.column) == ("saisie.csv", 3, "valeur")
-    assert "entre 0 et 30" in e.message and "virgule perdue" in e.message    # the catalogue's reason
+    assert "au moins 0" in e.message and "jamais négatif" in e.message    # the catalogue's reason
+
+
+def apl_millesimes(last: float, n: int = 40) -> pd.DataFrame:
+    """A previous millésime of ``n`` commune APL (1 to 4,9), and one commune of the next at ``last``."""
+    rows = [("apl_mg_mean", f"C01{i:03d}", "2022Q4", 1 + i / 10) for i in range(n)]
+    return frame(*rows, ("apl_mg_mean", "C15014", "2023Q4", last))
+
+
+def test_a_rare_value_is_a_soft_warning_never_a_refusal(indicators):
+    """The 2023 national APL file has a commune at 40,03: outside the previous millésime's range, kept."""
+    found = plausibility.assess(apl_millesimes(40.03), indicators)
+    assert found.hard.empty
+    (line,) = [l for l in found.soft if "étendue" in l]
+    assert "apl_mg_mean : 1 valeur(s) hors de l'étendue du millésime précédent (2022Q4 : 1 à 4,9)" in line
+    assert "C15014 2023Q4 : 40,03" in line
+    assert plausibility.check_observations(apl_millesimes(40.03), indicators, dt.date(2024, 1, 1))
+    assert plausibility.assess(apl_millesimes(3.2), indicators).soft == []    # inside the range: nothing
+
+
+def test_a_value_a_thousand_times_the_previous_median_is_refused(indicators):
+    # median of 1…4,9 is 2,95: 2 950 is the most a value may be
+    assert plausibility.assess(apl_millesimes(2900), indicators).hard.empty
+    with pytest.raises(InputError) as err:
+        plausibility.check_observations(apl_millesimes(4820), indicators, dt.date(2024, 1, 1))
+    assert err.value.row == 42 and err.value.column == "valeur"
+    assert "plus de 1 000 fois la médiane des valeurs de même niveau du millésime 2022Q4 (2,95)" in err.value.message
+
+
+def test_a_count_above_the_population_is_refused(indicators):
+    data = frame(("msp_count", "D15", "2023Q4", 144_000))
+    assert plausibility.assess(data, indicators).hard.empty                   # population unknown: no judgement
+    found = plausibility.assess(data, indicators, population={"D15": 143_000})
+    assert "dépasse la population du territoire (143 000 habitants)" in found.hard.iloc[0]["reason"]
+    assert plausibility.assess(data, indicators, population={"D15": 150_000}).hard.empty
+
+
+def test_context_gives_the_previous_millesime_without_being_judged(indicators):
+    """The saisie checks one entry against the published store: the store's values are context only."""
+    previous = apl_millesimes(1.0).iloc[:-1]
+    previous.loc[0, "value"] = -1                       # impossible, but not the entry's fault
+    entry = frame(("apl_mg_mean", "C15014", "2023Q4", 4820))
+    found = plausibility.assess(entry, indicators, context=previous)
+    assert list(found.hard.index) == [0] and "médiane" in found.hard.iloc[0]["reason"]
 
 
 def test_values_without_location_are_named_by_indicator_and_territory(indicators):
@@ -239,7 +282,8 @@ def test_catalogue_bounds_default_by_unit_and_can_be_declared(tmp_path, indicato
     ind = indicators.set_index("id")
     assert (ind.loc["msp_count", "min"], pd.isna(ind.loc["msp_count", "max"])) == (0, True)
     assert (ind.loc["sas_coverage_pct", "min"], ind.loc["sas_coverage_pct", "max"]) == (0, 100)
-    assert ind.loc["apl_mg_mean", "max"] == 30 and ind.loc["apl_mg_mean", "bounds_note"]
+    assert pd.isna(ind.loc["apl_mg_mean", "max"]) and ind.loc["apl_mg_mean", "bounds_note"]   # no "rare" bound
+    assert ind.loc["apl_mg_mean", "scale_factor"] == 1000
     text = CATALOGUE.read_text(encoding="utf-8").replace("jump_factor = 5", "jump_factor = 0.5")
     f = write(tmp_path / "indicators.toml", text)
     with pytest.raises(InputError) as err:
@@ -269,9 +313,11 @@ def test_sources_toml_region_by_name_fails_the_build(tmp_path, capsys):
 
 def test_sources_toml_accepts_the_keys_the_readers_use(tmp_path):
     text = ('region = 84\nreference_date = 2024-06-30\nmapping = "m.csv"\nmillesime = 2024\ncontour_key = "code"\n'
-            'contour_name = "nom"\nlevel = "commune"\ncontour_level = "commune"\nsimplify = 0\n')
+            'contour_name = "nom"\nlevel = "commune"\ncontour_level = "commune"\nsimplify = 0\n'
+            'ignore = ["notes/*.xlsx"]\nrelease = 2024-02-07\n')
     options = build.read_sources_toml(write(tmp_path / "sources.toml", text))
     assert options["region"] == "R84" and options["reference_date"] == dt.date(2024, 6, 30)
+    assert options["release"] == "2024-02-07" and options["ignore"] == ["notes/*.xlsx"]
     assert set(options) == set(build.OPTION_KEYS) - {"zonage"}          # the [zonage] table: tests/test_cpts_zonage.py
 
 
@@ -315,3 +361,51 @@ def test_two_megabyte_line_is_an_input_error_not_a_traceback(tmp_path):
     result = cli("check", "--raw", str(RAW), "--raw", str(raw))
     assert result.returncode == 2 and "saisie.csv:2:note: champ de 2 000 000 caractères" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- the region's real files of every millésime, as published and corrupted ----------------------
+
+def real_millesimes(opendata: Path) -> dict[str, list[Path]]:
+    """Every real file of the region, grouped by release: the current DITP release with the APL 2022–2023
+    workbook and contours, the earlier DITP release, the APL 2022 workbook and the Etalab baromètre."""
+    return {"ara": [opendata / "ara"],
+            "ditp-2024-02-07": [opendata / "ara" / "ditp" / "releases" / "2024-02-07"],
+            "apl-2022": [opendata / "apl"], "barometre-etalab": [opendata / "barometre"]}
+
+
+@pytest.mark.parametrize("release", ["ara", "ditp-2024-02-07", "apl-2022", "barometre-etalab"])
+def test_every_real_millesime_builds(opendata, release):
+    result = build.build([RAW, *real_millesimes(opendata)[release]], None, publish_it=False, **QUIET)
+    assert len(result.manifest["inputs"]) > 1
+    assert "plausibility" in result.manifest and isinstance(result.manifest["plausibility"]["soft"], list)
+
+
+def corrupted_apl(opendata: Path, tmp_path: Path, value: float) -> tuple[Path, int]:
+    """The default raw folder with the real APL 2022–2023 workbook, one 2023 commune's APL set to ``value``."""
+    import openpyxl
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    wb = openpyxl.load_workbook(opendata / "ara" / "apl" / "apl_mg_2022_2023_ara.xlsx")
+    ws = wb["APL 2023"]
+    row = next(r for r in range(11, ws.max_row + 1) if ws.cell(r, 1).value == "15014")   # Aurillac
+    ws.cell(row, 3).value = value
+    wb.save(raw / "opendata" / "apl_mg.xlsx")
+    return raw, row
+
+
+def test_real_apl_with_a_ski_resort_value_builds_with_a_warning(opendata, tmp_path):
+    raw, _row = corrupted_apl(opendata, tmp_path, 40.03)
+    result = build.build([raw], tmp_path / "out", **QUIET)
+    assert result.published
+    (line,) = [l for l in result.manifest["plausibility"]["soft"] if l.startswith("⚠ apl_mg_mean : ") and "étendue" in l]
+    assert "C15014 2023Q4 : 40,03" in line and line in result.report
+
+
+@pytest.mark.parametrize("value, fragment", [(40030, "plus de 1 000 fois la médiane"), (-0.5, "au moins 0")])
+def test_real_apl_with_an_impossible_value_is_refused_at_its_cell(opendata, tmp_path, capsys, value, fragment):
+    raw, row = corrupted_apl(opendata, tmp_path, value)
+    assert main(["build", "--raw", str(raw), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"apl_mg.xlsx [feuille APL 2023]:{row}:C: " in err and fragment in err
+    assert publish.current(tmp_path / "out") is None

@@ -1,4 +1,4 @@
-"""Command line: ``python -m dashboard.pipeline build|check|show|progress`` (see README).
+"""Command line: ``python -m dashboard.pipeline build|check|show|progress|diff`` (see README).
 
 Exit codes: 0 success, 2 anything else (bad input, bad option, unexpected failure), always with a
 French message on stderr and never a traceback; a failed build publishes nothing.
@@ -51,7 +51,30 @@ def _parser(conf: settings.Settings) -> argparse.ArgumentParser:
     p.add_argument("--indicator")
     p.add_argument("--territory")
     p.add_argument("--out", type=Path, default=conf.data_dir, help="dossier du stock publié")
+    d = sub.add_parser("diff", help="compare deux versions publiées : valeurs révisées, ajoutées, retirées")
+    d.add_argument("version_a", help="version de référence (la plus ancienne)")
+    d.add_argument("version_b", help="version comparée")
+    d.add_argument("--out", type=Path, default=conf.data_dir, help="dossier du stock publié")
     return parser
+
+
+def _diff(args) -> int:
+    from . import revisions
+
+    try:
+        old, _ = revisions.read_version(args.out, args.version_a)
+        new, _ = revisions.read_version(args.out, args.version_b)
+    except (OSError, ValueError) as exc:
+        print(f"erreur : {exc} (versions publiées : {', '.join(_versions(args.out)) or 'aucune'})", file=sys.stderr)
+        return EXIT_INVALID
+    summary, _revised = revisions.compare(old, new)
+    print("\n".join(revisions.report_lines(summary, args.version_a)))
+    return 0
+
+
+def _versions(out: Path) -> list[str]:
+    return sorted(p.name for p in Path(out).iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if Path(out).is_dir() else []
 
 
 def _build(args, conf, publish: bool) -> int:
@@ -135,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             return _show(args)
         if args.command == "progress":
             return _progress(args, conf)
+        if args.command == "diff":
+            return _diff(args)
         return _build(args, conf, publish=args.command == "build")
     except InputError as exc:
         print(f"{exc}", file=sys.stderr)

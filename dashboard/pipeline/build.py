@@ -7,6 +7,7 @@ stays untouched.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import re
 import sys
@@ -39,9 +40,13 @@ OPTION_KEYS = {
     "level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
     "contour_level": "niveau imposé aux contours (pays, region, departement, epci, commune)",
     "simplify": "tolérance de simplification des contours, en degrés (nombre ≥ 0)",
+    "ignore": "liste de fichiers (motifs relatifs au dossier, ex. [\"notes/*.xlsx\"]) que la construction ne lit pas",
+    "release": "date de publication des fichiers (\"AAAA-MM-JJ\"), gardée avec chaque valeur (sinon : le nom "
+               "d'un dossier daté, ex. releases/2024-02-07/, ou le millésime du fichier)",
     "zonage": "table [zonage] : noms des colonnes de l'arrêté de zonage (commune, zone, date_arrete) et "
               "[zonage.dates] \"fichier.csv\" = \"AAAA-MM-JJ\" (voir docs/cpts-zonage.md)",
 }
+RELEASE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 
 
@@ -78,17 +83,24 @@ def _stderr(line: str) -> None:
 
 
 def discover(raw_dirs: list[Path]) -> tuple[list[Path], dict]:
-    """Files to read (sorted, recursive) and the options of ``sources.toml`` files."""
+    """Files to read (sorted, recursive) and the options of ``sources.toml`` files. A file its folder's
+    ``sources.toml`` lists under ``ignore`` (patterns relative to that folder) is left out."""
     files, options = [], {}
     for raw in raw_dirs:
         if not raw.is_dir():
             raise InputError(raw, "dossier de données brutes introuvable")
         conf = raw / "sources.toml"
+        ignore = []
         if conf.is_file():
-            options.update(read_sources_toml(conf))
+            local = read_sources_toml(conf)
+            ignore = local.pop("ignore", [])
+            options.update(local)
         for path in sorted(raw.rglob("*")):
+            rel = path.relative_to(raw).as_posix()
             if path.is_file() and path.name not in IGNORED_NAMES and path.suffix.lower() not in IGNORED_SUFFIXES \
-                    and not any(part.startswith(".") or part == "node_modules" for part in path.parts):
+                    and not any(part.startswith(".") or part == "node_modules" for part in path.parts) \
+                    and not any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path.name, pattern)
+                                for pattern in ignore):
                 files.append(path)
     return files, options
 
@@ -133,6 +145,15 @@ def read_sources_toml(path: Path) -> dict:
     if "simplify" in doc and (isinstance(doc["simplify"], bool) or not isinstance(doc["simplify"], (int, float))
                               or doc["simplify"] < 0):
         fail("simplify", OPTION_KEYS["simplify"])
+    if "ignore" in doc and (not isinstance(doc["ignore"], list) or not all(isinstance(p, str) and p.strip()
+                                                                           for p in doc["ignore"])):
+        fail("ignore", OPTION_KEYS["ignore"])
+    if "release" in doc:
+        value = doc["release"]
+        if type(value) is dt.date:
+            options["release"] = value.isoformat()
+        elif not (isinstance(value, str) and RELEASE_RE.match(value)):
+            fail("release", OPTION_KEYS["release"])
     if "millesime" in doc and not isinstance(doc["millesime"], (str, int)):
         fail("millesime", "une année ou un texte (ex. 2024)")
     return options
@@ -189,11 +210,19 @@ def _safe_sniff(source: Source, path: Path) -> bool:
         return False
 
 
+def release_of(path: Path, contribution: Contribution, options: dict) -> str:
+    """The release a file's values come from: a dated folder (``releases/2024-02-07/``), else ``release`` of
+    sources.toml, else the file's millésime."""
+    dated = next((p.name for p in path.parents if RELEASE_RE.match(p.name)), None)
+    return dated or str(options.get("release") or contribution.millesime or "")
+
+
 def read_all(known, options, echo) -> list[Contribution]:
     out = []
     for i, (path, source) in enumerate(known, 1):
         start = time.perf_counter()
         contribution = source.read(path, options)
+        contribution.release = release_of(path, contribution, options)
         seconds = time.perf_counter() - start
         millesime = f", millésime {contribution.millesime}" if contribution.millesime else ""
         echo(f"  [{i}/{len(known)}] {path.name} → {contribution.source}{millesime}, "
@@ -231,7 +260,10 @@ def _by_precedence(frames: list[pd.DataFrame], key: list[str]) -> tuple[pd.DataF
         data["_rank"] = data["status"].map(STATUS_RANK)
     else:
         data["_rank"] = 0
-    data = data.sort_values(key + ["_rank", "_priority", "_order"], kind="stable")
+    # Same status and priority: the later release wins (a republished baromètre revises its past values).
+    data["_release"] = data["release"].fillna("").astype(str) if "release" in data else ""
+    data = data.sort_values(key + ["_rank", "_priority", "_release", "_order"],
+                            ascending=[True] * len(key) + [True, True, False, True], kind="stable")
     lost = data.duplicated(key, keep="first")
     return data[~lost], data[lost]
 
@@ -313,6 +345,54 @@ def validate_references(obs: pd.DataFrame, indicators: pd.DataFrame, territories
         obs = obs[~bad]
         hand_rows = hand_rows[~bad]
     return obs
+
+
+def check_levels(obs: pd.DataFrame, indicators: pd.DataFrame, report: list[str]) -> pd.DataFrame:
+    """A value at a level the catalogue does not declare for its indicator (an MCS count for a commune):
+    refused at its file and row when a file gave it, dropped and counted when the build computed it."""
+    levels = {i: set(str(lv).split("|")) for i, lv in zip(indicators["id"], indicators["levels"])}
+    level = obs["territory"].map(lambda code: territory.level_of(code) if territory.is_code(code) else "")
+    bad = pd.Series([lv not in levels.get(i, {lv}) for i, lv in zip(obs["indicator"], level)], index=obs.index,
+                    dtype=bool)
+    if not bad.any():
+        return obs
+    located = bad & obs.get("_file", pd.Series("", index=obs.index)).fillna("").astype(str).ne("") \
+        & obs.get("_row", pd.Series(float("nan"), index=obs.index)).notna()
+    if located.any():
+        first = obs[located].iloc[0]
+        ind = first["indicator"]
+        raise InputError(first["_file"], f"{ind} n'existe pas au niveau « {level[first.name]} » ({first['territory']}) "
+                                         f": le catalogue le déclare aux niveaux {', '.join(sorted(levels[ind]))}",
+                         int(first["_row"]), "territoire" if first.get("_hand") is True else first.get("_column"))
+    report.append(f"⚠ {int(bad.sum())} valeur(s) calculée(s) à un niveau que le catalogue ne déclare pas, écartée(s) "
+                  f"({', '.join(sorted(set(obs.loc[bad, 'indicator'])))})")
+    return obs[~bad]
+
+
+def check_region_covered(obs: pd.DataFrame, raw: pd.DataFrame, region: str | None,
+                         territories: pd.DataFrame) -> None:
+    """A build for a region the files say nothing about is not a success: name the regions they cover."""
+    if region is None:
+        return
+    ours = set(territories.loc[(territories["region"] == region) | (territories["code"] == region), "code"])
+    if obs["territory"].isin(ours).any():
+        return
+    dep_region = dict(zip(territories.loc[territories["level"] == "departement", "code"],
+                          territories.loc[territories["level"] == "departement", "region"]))
+
+    def region_of(code: str) -> str:
+        if code.startswith("R"):
+            return code
+        if code.startswith("D"):
+            return dep_region.get(code, "")
+        if code.startswith("C"):
+            return dep_region.get("D" + (code[1:4] if code[1:3] == "97" else code[1:3]), "")
+        return ""
+    covered = raw["territory"].astype(str).map(region_of).value_counts()
+    covered = covered[covered.index != ""]
+    listed = ", ".join(covered.index) or "aucune (seulement la France)"
+    raise BuildError(f"aucune valeur pour la région {region} dans les fichiers : ils couvrent les régions {listed} "
+                     f"(choisir l'une d'elles avec --region, ou ajouter les fichiers de {region})")
 
 
 def remap_merged_communes(contributions: list[Contribution], territories: pd.DataFrame, indicators: pd.DataFrame,
@@ -447,6 +527,24 @@ def raw_values(contributions: list[Contribution], table: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLES[table])
 
 
+def mark_revisions(observations: pd.DataFrame, out: Path | None, report: list[str]) -> tuple[pd.DataFrame, dict]:
+    """Compare with the version in service (when publishing into ``out``): revised values keep their previous
+    value and release, the report and the manifest say how many values were revised, added and withdrawn."""
+    from . import revisions
+
+    served = publish.current(Path(out)) if out is not None and Path(out).is_dir() else None
+    if served is None:
+        return revisions.with_revision_columns(observations), {}
+    try:
+        old, old_manifest = revisions.read_version(Path(out), served)
+    except (OSError, ValueError) as exc:   # a damaged served version: nothing to compare with, said
+        report.append(f"⚠ révisions non calculées : version en service {served} illisible ({exc})")
+        return revisions.with_revision_columns(observations), {}
+    marked, summary = revisions.mark(observations, old, old_manifest.get("built_at", ""))
+    report.extend(revisions.report_lines(summary, served))
+    return marked, {"against": served, **summary}
+
+
 def read_databases(database_url: str | None, echo) -> list[Contribution]:
     out = []
     for read in database_sources() if database_url else []:
@@ -478,17 +576,20 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
         raise BuildError(str(exc)) from None
     reference_date = reference_date or options.get("reference_date") or dt.date.today()
     known, unknown = steps.run("Reconnaissance par le contenu", recognise, files, registry())
-    for path in unknown:
-        report.append(f"⚠ fichier non reconnu, ignoré : {path}")
-        echo(f"  ⚠ fichier non reconnu, ignoré : {path}")
+    if unknown:   # never skipped silently: the build would publish without the file's data
+        from .unknown import describe
+        raise InputError(unknown[0], f"fichier non reconnu : {describe(unknown[0])} ; le corriger, le retirer du "
+                                     f"dossier ou l'ajouter à « ignore » dans sources.toml"
+                         + (f" (et {len(unknown) - 1} autre(s) fichier(s) non reconnu(s))" if len(unknown) > 1 else ""))
     contributions = steps.run("Lecture", read_all, known, options, echo)
     contributions += read_databases(database_url, echo)
     territories = steps.run("Référentiel territorial", merge_territories, contributions, region)
     indicators = merge_indicators(contributions)
     # Plausibility of the values as read, so that an error names the file, row and column of the value
     # (an APL commune by its sheet row), before aggregation can blur it.
+    population = dict(zip(territories["code"], pd.to_numeric(territories["population"], errors="coerce")))
     steps.run("Plausibilité des valeurs lues", plausibility.check_observations,
-              raw_values(contributions, "observations"), indicators, reference_date)
+              raw_values(contributions, "observations"), indicators, reference_date, population)
     plausibility.check_targets(raw_values(contributions, "targets"), indicators)
 
     steps.run("Communes fusionnées (contours, valeurs, CPTS, zonage) et arrêtés successifs", remap_merged_communes,
@@ -498,15 +599,22 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
         for c in contributions:
             if c.finalize:
                 c.finalize(c, territories)
+            if c.observations is not None:   # values computed from a file come from its release
+                release = c.observations.get("release", pd.Series(None, index=c.observations.index, dtype=object))
+                c.observations["release"] = release.fillna(c.release).astype(str)
     steps.run("Agrégations (EPCI, départements, région, France)", finalize)
     observations, superseded, demo_dropped = steps.run("Fusion des valeurs", merge_observations, contributions)
     observations = validate_references(observations, indicators, territories, report)
+    observations = check_levels(observations, indicators, report)
+    check_region_covered(observations, raw_values(contributions, "observations"), region, territories)
     if demo_dropped:
         report.append(f"{demo_dropped} valeur(s) de démonstration écartée(s) : leur série (indicateur, territoire) "
                       "a des valeurs observées ou estimées")
     # Again on what will be published: computed values (aggregates, FINESS counts) obey the same rules,
     # and jumps are judged on the series users will see.
-    report.extend(plausibility.check_observations(observations, indicators, reference_date))
+    # Soft bounds (unusual, never refused) are judged here only, once per published value.
+    unusual = plausibility.check_observations(observations, indicators, reference_date, population)
+    report.extend(unusual)
     if superseded:
         report.append(f"{superseded} valeur(s) en concurrence pour un même indicateur, territoire et trimestre : "
                       "une seule gardée par ordre de préséance, les autres citées en note")
@@ -535,6 +643,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
 
     observations = observations.sort_values(KEY).reset_index(drop=True)
     observations["value"] = observations["value"].astype(float)
+    observations, revised = mark_revisions(observations, out if publish_it else None, report)
     inputs = [{"file": c.file, "source": c.source, "millesime": c.millesime, "rows": c.rows,
                "sha256": c.digest or publish.sha256(Path(c.file)), "bytes": 0 if c.digest else Path(c.file).stat().st_size}
               for c in contributions]
@@ -549,7 +658,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
         "inputs": inputs, "statuses": {k: int(v) for k, v in statuses.items()},
         "periods": {"first": observations["period"].min() if len(observations) else None,
                     "last": observations["period"].max() if len(observations) else None},
-        "facts": facts, "warnings": report,
+        "facts": facts, "warnings": report, "plausibility": {"soft": unusual}, "revisions": revised,
     }
     perims = [c.perimeters for c in contributions if c.perimeters is not None]
     perims = pd.concat(perims, ignore_index=True) if perims else pd.DataFrame(columns=TABLES["perimeters"])

@@ -18,6 +18,9 @@ class Contribution:
     source: str                      # e.g. "DREES APL", "Baromètre DITP", "FINESS"
     file: str                        # path as given
     millesime: str = ""             # e.g. "2022", "2023-12-01"
+    # the release its values come from (publication date or millésime; set by the build, see
+    # build.release_of); a reader may give a ``release`` column per value instead (one per APL sheet)
+    release: str = ""
     rows: int = 0                    # data rows read
     # Precedence when two sources give the same indicator, territory and quarter (after the
     # status rank observed < estimated < demo): lower wins, the other value goes into the note.

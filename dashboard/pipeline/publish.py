@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
-from ..schema import TABLES
+from ..schema import OPTIONAL_COLUMNS, TABLES
 from .errors import BuildError
 
 KEEP_VERSIONS = 5
@@ -138,7 +138,7 @@ def write_version(out: Path, version: str, tables: dict[str, pd.DataFrame], geom
         frame = tables.get(name)
         if frame is None:
             frame = pd.DataFrame(columns=columns)
-        frame = frame[[c for c in columns if c in frame.columns]]
+        frame = frame[[c for c in columns + OPTIONAL_COLUMNS.get(name, []) if c in frame.columns]]
         frame.to_parquet(tmp / f"{name}.parquet", index=False)
     manifest["geometry"] = geometry_writer(tmp / "geometry")
     manifest["tables"] = {name: int(len(tables[name])) if name in tables and tables[name] is not None else 0

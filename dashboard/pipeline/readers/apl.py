@@ -191,12 +191,30 @@ def read_sheet(path: Path, ws, sheet: str, millesime: int) -> pd.DataFrame:
     if not out["code"]:
         raise InputError(path, f"feuille « {sheet} » : aucune ligne de données après l'en-tête (ligne {h + 1}) : "
                                f"classeur vide ou tronqué", start + 1, "A")
+    if all(np.isnan(v) for v in out["apl"]):
+        first = out["row"][0]
+        what = ("des formules enregistrées sans leur résultat (classeur écrit par un programme, jamais recalculé) : "
+                "l'ouvrir dans Excel ou LibreOffice et l'enregistrer"
+                if _is_formula(path, sheet, first, cols["apl"]) else "colonne vide ou décalée")
+        raise InputError(path, f"feuille « {sheet} » : aucune valeur dans la colonne « {names['apl']} » : {what}",
+                         first, letters["apl"])
     df = pd.DataFrame(out)
     df.insert(1, "millesime", millesime)
     df["sheet"] = sheet
     for role, letter in letters.items():
         df[f"col_{role}"] = letter
     return df
+
+
+def _is_formula(path: Path, sheet: str, row: int, j: int) -> bool:
+    """The cell holds a formula (read without ``data_only``): its value was never computed and saved."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        ws = next((wb[n] for n in wb.sheetnames if n.strip() == sheet), None)
+        value = _cell(next(ws.iter_rows(min_row=row, max_row=row, values_only=True), ()), j) if ws else None
+    finally:
+        wb.close()
+    return isinstance(value, str) and value.startswith("=")
 
 
 def _cell(row: tuple, j: int):
@@ -239,6 +257,7 @@ def commune_observations(communes: pd.DataFrame, path: Path) -> pd.DataFrame:
             "status": "observed",
             "source": d["millesime"].map(source_label),
             "note": "",
+            "release": d["millesime"].astype(str),
             "_file": f"{path} [feuille " + d["sheet"] + "]",
             "_row": d["row"],
             "_column": d[f"col_{col}"],
@@ -352,6 +371,7 @@ def aggregate(communes: pd.DataFrame, territories: pd.DataFrame,
             "source": "calcul selon la règle DREES (moyenne des APL communaux pondérée par la population "
                       "standardisée) à partir de " + d["millesime"].map(source_label).astype(str),
             "note": "",
+            "release": d["millesime"].astype(str),
         }))
         d = _common.weighted_mean(long[long["level"] != "city"], f"{col}_under", "pop_tot", by)
         parts.append(pd.DataFrame({
@@ -360,6 +380,7 @@ def aggregate(communes: pd.DataFrame, territories: pd.DataFrame,
             "source": "calcul selon la règle DREES (part de la population totale vivant dans une commune où "
                       "l'APL est inférieur à 2,5) à partir de " + d["millesime"].map(source_label).astype(str),
             "note": "",
+            "release": d["millesime"].astype(str),
         }))
     obs = pd.concat(parts, ignore_index=True)
     return obs, unknown, report

@@ -114,9 +114,34 @@ def _zone_ditp(path: Path, value: str, line: int) -> str:
                      "enforce_zone_id")
 
 
+# The DITP files say a zone's level twice (FRANCE/R84/D01 and NAT/REG/DEPT): both must agree.
+MAILLE_OF = {"pays": "NAT", "region": "REG", "departement": "DEPT"}
+REGIONS_BEFORE_2016 = Path(__file__).with_name("regions_avant_2016.csv")
+
+
+def check_maille(path: Path, zone: str, maille: str, line: int) -> None:
+    """A row whose ``maille`` contradicts its zone (``D15`` at ``REG``) is a file assembled wrongly."""
+    expected = MAILLE_OF["pays" if zone == "FR" else ("region" if zone.startswith("R") else "departement")]
+    if maille.strip() and maille.strip().upper() != expected:
+        raise InputError(path, f"maille « {maille.strip()} » contredite par la zone « {zone if zone != 'FR' else 'FRANCE'} » "
+                               f"(attendu {expected}) : ligne d'un autre niveau ou colonnes décalées", line, "maille")
+
+
+def old_regions() -> dict[str, tuple[str, str]]:
+    """INSEE codes of the regions merged on 1 January 2016 -> (their name, the new region's code)."""
+    table = csvutil.read_table(REGIONS_BEFORE_2016)
+    cols = {c: i for i, c in enumerate(table.header)}
+    return {f[cols["ancien_code"]]: (f[cols["ancien_nom"]], f[cols["nouveau_code"]]) for _line, f in table.rows}
+
+
 def _zone_region(path: Path, value: str, line: int, column: str) -> str:
     v = value.strip()
     if re.fullmatch(r"\d{1,2}", v):
+        merged = old_regions().get(v.zfill(2))
+        if merged:   # a part of a region is not the region: its value cannot stand for the merged one
+            raise InputError(path, f"code région « {v} » d'avant la réforme de 2016 ({merged[0]}, fusionnée dans la "
+                                   f"région {merged[1]}) : la valeur d'une ancienne région n'est pas celle de la "
+                                   f"nouvelle ; utiliser l'édition du fichier aux régions de 2016", line, column)
         return "R" + v.zfill(2)
     raise InputError(path, f"code région inconnu « {value} » (attendu un code INSEE de région, ex. 84)", line, column)
 
@@ -312,6 +337,7 @@ def read_ditp(path: Path, options: dict | None = None) -> Contribution:
         if not sid:
             raise InputError(path, "identifiant d'indicateur vide", line, "indic_id")
         zone = _zone_ditp(path, get["enforce_zone_id"], line)
+        check_maille(path, zone, get["maille"], line)
         date = _date(path, get["metric_enforce_date"], line, "metric_enforce_date")
         if all(v is None for v in values.values()):
             out.empty += 1  # a row with no value at all is a placeholder of the dataset, not an error

@@ -2,9 +2,10 @@
 
 Besides the published fields, the catalogue declares what a plausible value is (see
 ``dashboard.pipeline.plausibility``): ``min`` / ``max`` (defaults by unit, UNIT_BOUNDS),
-``bounds_note`` (why), and ``jump_factor`` (a change by more than this factor from one observation to
-the next is reported as a warning; default: the catalogue's top-level ``jump_factor``, else
-DEFAULT_JUMP_FACTOR). They are columns of the indicators frame, not of the published table.
+``bounds_note`` (why), ``scale_factor`` (a value more than this factor times the previous millésime's
+median is impossible; default: the top-level ``scale_factor``, else plausibility.DEFAULT_SCALE_FACTOR)
+and ``jump_factor`` (a change by more than this factor from one observation to the next is reported as
+a warning; default: the catalogue's top-level ``jump_factor``, else DEFAULT_JUMP_FACTOR).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from ... import periods, territory
 from ..contribution import Contribution
+from .. import plausibility
 from ..errors import InputError
 from . import _common, csvutil
 
@@ -22,14 +24,14 @@ REQUIRED = ("id", "label", "short_label", "unit", "polarity", "levels", "frequen
             "source", "public", "plan", "theme")
 UNITS = ("nombre", "%", "consultations/hab./an")
 POLARITIES = ("higher", "lower", "none")
-# Plausible values when the indicator does not say: a count is never negative, a share of the
-# population lies between 0 and 100 %. An APL is never negative; its upper bound is declared per
-# indicator in the catalogue, with its reason.
+# Impossible values when the indicator does not say: a count is never negative, a share of the
+# population lies between 0 and 100 %, an APL is never negative. No upper bound on an APL: a ski
+# resort's is 40 in 2023 (consultations available per inhabitant); the soft checks flag it.
 UNIT_BOUNDS = {"nombre": (0.0, None), "%": (0.0, 100.0), "consultations/hab./an": (0.0, None)}
 # A lost decimal point or a unit mix-up multiplies a value by 10, 100 or 1000; real series (counts
 # of MSP, coverage shares, APL) do not move by a factor 5 from one observation to the next.
 DEFAULT_JUMP_FACTOR = 5.0
-BOUND_COLUMNS = ["min", "max", "bounds_note", "jump_factor"]
+BOUND_COLUMNS = ["min", "max", "bounds_note", "jump_factor", "scale_factor"]
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,60}$")
 
 
@@ -67,6 +69,11 @@ def read(path: Path, options: dict | None = None) -> Contribution:
     if not _number(default_jump) or default_jump <= 1:
         raise InputError(path, f"jump_factor attendu : un nombre supérieur à 1 (ex. 5), reçu {default_jump!r}",
                          _top_line(text, "jump_factor"), "jump_factor")
+    default_scale = doc.get("scale_factor", plausibility.DEFAULT_SCALE_FACTOR)
+    if not _number(default_scale) or default_scale <= 1:
+        raise InputError(path, f"scale_factor attendu : un nombre supérieur à 1 (ex. 1000), reçu {default_scale!r}",
+                         _top_line(text, "scale_factor"), "scale_factor")
+    defaults = {"jump_factor": float(default_jump), "scale_factor": float(default_scale)}
     rows, targets, milestones, seen = [], [], [], set()
     for order, item in enumerate(items):
         ident = item.get("id", "")
@@ -100,7 +107,7 @@ def read(path: Path, options: dict | None = None) -> Contribution:
                 raise InputError(path, f"{key} attendu true ou false", where(key), key)
         # entry (optional): collected each quarter from the départements on the « Saisie » page
         rows.append({**{k: item[k] for k in REQUIRED}, "levels": "|".join(item["levels"]), "order": order,
-                     "entry": item.get("entry", False), **_bounds(path, item, float(default_jump), where)})
+                     "entry": item.get("entry", False), **_bounds(path, item, defaults, where)})
         if not isinstance(item.get("targets", []), list):
             raise InputError(path, "targets attendu : une liste de { territory, value, period, source }",
                              where("targets"), "targets")
@@ -118,7 +125,7 @@ def read(path: Path, options: dict | None = None) -> Contribution:
                             "_file": str(path), "_row": where("targets"), "_column": "targets"})
             milestones += _milestones(path, ident, t, where("targets"))
     indicators = pd.DataFrame(rows)
-    for col in ("min", "max", "jump_factor"):
+    for col in ("min", "max", "jump_factor", "scale_factor"):
         indicators[col] = indicators[col].astype(float)
     return Contribution(
         source="Catalogue des indicateurs", file=str(path), millesime=str(doc.get("catalogue_version", "")),
@@ -137,8 +144,8 @@ def _top_line(text: str, key: str) -> int | None:
     return next((i + 1 for i, l in enumerate(text.splitlines()) if re.match(rf"^\s*{key}\s*=", l)), None)
 
 
-def _bounds(path: Path, item: dict, default_jump: float, where) -> dict:
-    """min / max (unit defaults), bounds_note and jump_factor of one indicator, checked."""
+def _bounds(path: Path, item: dict, defaults: dict, where) -> dict:
+    """min / max (unit defaults), bounds_note, jump_factor and scale_factor of one indicator, checked."""
     low, high = UNIT_BOUNDS[item["unit"]]
     low, high = item.get("min", low), item.get("max", high)
     for key, value in (("min", low), ("max", high)):
@@ -146,15 +153,18 @@ def _bounds(path: Path, item: dict, default_jump: float, where) -> dict:
             raise InputError(path, f"{key} attendu : un nombre (borne plausible), reçu {value!r}", where(key), key)
     if low is not None and high is not None and low >= high:
         raise InputError(path, f"bornes plausibles incohérentes : min {low} ≥ max {high}", where("max"), "max")
-    jump = item.get("jump_factor", default_jump)
-    if not _number(jump) or jump <= 1:
-        raise InputError(path, f"jump_factor attendu : un nombre supérieur à 1 (ex. 5), reçu {jump!r}",
-                         where("jump_factor"), "jump_factor")
+    factors = {}
+    for key, example in (("jump_factor", 5), ("scale_factor", 1000)):
+        factor = item.get(key, defaults[key])
+        if not _number(factor) or factor <= 1:
+            raise InputError(path, f"{key} attendu : un nombre supérieur à 1 (ex. {example}), reçu {factor!r}",
+                             where(key), key)
+        factors[key] = float(factor)
     note = item.get("bounds_note", "")
     if not isinstance(note, str):
         raise InputError(path, "bounds_note attendu : un texte", where("bounds_note"), "bounds_note")
     return {"min": float("nan") if low is None else float(low), "max": float("nan") if high is None else float(high),
-            "bounds_note": note, "jump_factor": float(jump)}
+            "bounds_note": note, **factors}
 
 
 def _milestones(path: Path, ident: str, target: dict, line: int | None) -> list[dict]:

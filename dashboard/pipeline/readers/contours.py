@@ -25,6 +25,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
+import shapely.validation
 import shapely.geometry
 
 from ... import territory
@@ -100,6 +101,13 @@ def read(path: Path, options: dict | None = None) -> Contribution:
     _check_lonlat(frame, path)
 
     contribution = Contribution(source=SOURCE, file=str(path), rows=len(frame), finalize=finalize)
+    repaired = repair_invalid(frame, path)
+    if repaired:
+        listed = ", ".join(f"n° {n} ({code} : {why})" for n, code, why in repaired[:10])
+        contribution.report.append(f"⚠ {Path(path).name} : {len(repaired)} forme(s) invalide(s) réparée(s) "
+                                   f"(make_valid), à vérifier : {listed}{' …' if len(repaired) > 10 else ''}")
+        contribution.facts["repaired_shapes"] = {Path(path).name: [{"feature": n, "code": c, "reason": w}
+                                                                   for n, c, w in repaired]}
     tolerance = options.get("simplify")
     for level, part in frame.groupby(frame["code"].map(territory.level_of), sort=False):
         part = part.reset_index(drop=True)
@@ -217,6 +225,23 @@ def _code(value, forced: str | None, path, row: int, key: str) -> str:
         raise InputError(path, f"code « {value} » invalide ; attendu un code officiel : département (01, 2A, "
                                "971), commune INSEE (15014), EPCI SIREN (200066389), ou une région (84) avec "
                                "l'option level = region", row=row, column=key) from None
+
+
+def repair_invalid(frame: gpd.GeoDataFrame, path) -> list[tuple[int, str, str]]:
+    """Repair self-intersecting or otherwise invalid shapes in place with ``make_valid`` (a published invalid
+    shape breaks the EPCI outlines dissolved from it); returns (feature number, code, GEOS's reason) of
+    each. A shape with no area left once repaired is refused with its feature number."""
+    invalid = ~frame.geometry.is_valid
+    out = []
+    for i in frame.index[invalid]:
+        why = shapely.validation.explain_validity(frame.geometry[i])
+        fixed = geometry.polygonal(shapely.make_valid(frame.geometry[i]))
+        if fixed is None or fixed.is_empty or fixed.area == 0:
+            raise InputError(path, f"forme n° {i + 1} ({frame.at[i, 'code']}) invalide ({why}) et sans surface une fois "
+                                   "réparée : attendu un contour fermé", row=i + 1, column="geometry")
+        frame.at[i, "geometry"] = fixed
+        out.append((i + 1, frame.at[i, "code"], why))
+    return out
 
 
 def _shape(geom, path, row: int):

@@ -40,6 +40,10 @@ def _quarter(path: Path, raw: str, line: int) -> str:
                          "trimestre") from None
 
 
+def _num(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
 def read(path: Path, options: dict | None = None) -> Contribution:
     table, rows = csvutil.rows(path, COLUMNS[:6])
     records, seen = [], {}
@@ -59,10 +63,15 @@ def read(path: Path, options: dict | None = None) -> Contribution:
         if status != "demo" and not source:
             raise InputError(path, f"source attendue pour une valeur {status} (document ou méthode)", line, "source")
         key = (row["indicateur"], code, period, source)
+        if key in seen and seen[key][1] != value:
+            # Two sources may disagree (both kept, one shown, the other cited in its note); one source cannot.
+            raise InputError(path, f"deux valeurs différentes pour {row['indicateur']}, {code}, {period} de la même "
+                                   f"source : {_num(seen[key][1])} en ligne {seen[key][0]} et {_num(value)} ici : une "
+                                   f"seule peut être publiée", line, "valeur")
         if key in seen:
             raise InputError(path, f"ligne en double : même indicateur, territoire, trimestre et source qu'en "
-                                   f"ligne {seen[key]}", line, "indicateur")
-        seen[key] = line
+                                   f"ligne {seen[key][0]}", line, "indicateur")
+        seen[key] = (line, value)
         records.append({"indicator": row["indicateur"], "territory": code, "period": period, "value": value,
                         "status": status, "source": source or "Valeur de démonstration",
                         "note": row.get("note", ""),
