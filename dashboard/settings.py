@@ -48,6 +48,14 @@ class Settings:
     status_on_track: float = 0.95        # share of expected progress for "en bonne voie"
     status_watch: float = 0.80           # ... for "à surveiller" (below: "en retard")
     build_lock_wait: float = 600.0       # seconds a build waits for a concurrent one before failing (exit 2)
+    # saisie uploads (CSV/XLSX), each limit checked before or while reading (docs/saisie.md): the file's size, an
+    # XLSX's uncompressed parts (total and compression ratio of each), rows and columns read, seconds spent
+    upload_max_bytes: int = 2 * 1024 * 1024
+    upload_max_unzipped: int = 20 * 1024 * 1024
+    upload_max_ratio: int = 100
+    upload_max_rows: int = 5000
+    upload_max_columns: int = 30
+    upload_seconds: float = 10.0
 
 
 def region_code(text: str) -> str:
@@ -83,6 +91,12 @@ def load() -> Settings:
         status_on_track=float(_env("STATUS_ON_TRACK", "0.95")),
         status_watch=float(_env("STATUS_WATCH", "0.80")),
         build_lock_wait=float(_env("BUILD_LOCK_WAIT", "600")),
+        upload_max_bytes=int(_env("UPLOAD_MAX_BYTES", str(Settings.upload_max_bytes))),
+        upload_max_unzipped=int(_env("UPLOAD_MAX_UNZIPPED", str(Settings.upload_max_unzipped))),
+        upload_max_ratio=int(_env("UPLOAD_MAX_RATIO", str(Settings.upload_max_ratio))),
+        upload_max_rows=int(_env("UPLOAD_MAX_ROWS", str(Settings.upload_max_rows))),
+        upload_max_columns=int(_env("UPLOAD_MAX_COLUMNS", str(Settings.upload_max_columns))),
+        upload_seconds=float(_env("UPLOAD_SECONDS", str(Settings.upload_seconds))),
     )
 
 
