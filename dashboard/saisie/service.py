@@ -610,8 +610,9 @@ def decide(url: str, account: Account | None, ident: int, approve: bool, comment
             raise refuse(url, account, f"{what} la soumission n° {own.id} : {outside[0]} hors du périmètre",
                          outside[0], quarter=own.quarter, submission_id=own.id)
         if account.name in hands(own):
-            refuse(url, account, f"{what} la soumission n° {own.id} dont il a saisi des valeurs", quarter=own.quarter,
-                   submission_id=own.id)
+            why = f"sa propre soumission n° {own.id}" if own.author == account.name else \
+                f"la soumission n° {own.id}, dont il a saisi une valeur"
+            refuse(url, account, f"{what} {why}", quarter=own.quarter, submission_id=own.id)
             raise SelfDecision(SELF_DECISION)
     with db.session(url) as s, s.begin():
         sub = s.get(db.Submission, int(ident))
