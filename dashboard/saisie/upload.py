@@ -114,6 +114,7 @@ def _xlsx_text(raw: bytes, name: str, limits: Limits) -> str:
         raise InputError(name, "classeur Excel illisible (xlsx attendu)", 1, "A") from None
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    width = 0                                # the header's: rows are cut or padded to it, as a CSV's would be
     try:
         for n, row in enumerate(sheet.iter_rows(values_only=True, max_col=limits.max_columns + 1), 1):
             if n > limits.max_rows + 1:
@@ -127,6 +128,11 @@ def _xlsx_text(raw: bytes, name: str, limits: Limits) -> str:
             if len(cells) > limits.max_columns:
                 raise InputError(name, f"trop de colonnes : au plus {limits.max_columns} acceptées", n,
                                  limits.max_columns + 1)
+            width = width or len(cells)
+            if any(v is not None for v in cells[width:]):
+                raise InputError(name, f"{width} valeurs attendues (comme l'en-tête), {len(cells)} trouvées", n,
+                                 width + 1)
+            cells = (cells + [None] * width)[:width]
             writer.writerow([_cell(v) for v in cells])
     finally:
         book.close()
