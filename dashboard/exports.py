@@ -135,7 +135,14 @@ def to_xlsx(sheets: list[tuple[str, pd.DataFrame]]) -> bytes:
 def to_csv(frame: pd.DataFrame) -> str:
     """CSV for French spreadsheets: « ; » between fields, decimal comma, UTF-8 with a BOM (Excel); text cells
     neutralised (:func:`neutral`)."""
-    return "\ufeff" + neutralised(frame).to_csv(index=False, sep=";", decimal=",", lineterminator="\n")
+    out = neutralised(frame)
+    for column in out.columns:
+        # a bare CR inside a field is not quoted by the csv module (the line ends with LF) and would split the
+        # row in a spreadsheet: every line break in a text becomes LF, which is quoted
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(lambda v: v.replace("\r\n", "\n").replace("\r", "\n")
+                                          if isinstance(v, str) else v)
+    return "\ufeff" + out.to_csv(index=False, sep=";", decimal=",", lineterminator="\n")
 
 
 @memoize()  # keyed on the store version: the same file for every user until a new version is published

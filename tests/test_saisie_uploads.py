@@ -141,7 +141,7 @@ def test_cli_imports_a_valid_xlsx(cli_env, tmp_path):
 
     path = tmp_path / "valid.xlsx"
     path.write_bytes(xlsx_bytes([HEADER, ["mcs_count", "D15", Q, 9, "observed", "Bilan SAMU", ""]]))
-    done = run_cli(["import", str(path), "--user", "alice", "--quarter", Q], cli_env)
+    done = run_cli(["dashboard.saisie", "import", str(path), "--user", "alice", "--quarter", Q], cli_env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1].isdigit()
 
@@ -151,7 +151,7 @@ def test_cli_refuses_a_bomb_with_exit_2(cli_env, tmp_path):
 
     path = tmp_path / "bombe.xlsx"
     path.write_bytes(bomb())
-    done = run_cli(["import", str(path), "--user", "alice", "--quarter", Q], cli_env)
+    done = run_cli(["dashboard.saisie", "import", str(path), "--user", "alice", "--quarter", Q], cli_env)
     assert done.returncode == 2 and "décompressé" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -169,8 +169,8 @@ def _frame():
 def test_every_csv_cell_that_could_run_is_neutralised():
     import csv
 
-    rows = list(csv.reader(io.StringIO(exports.to_csv(_frame()).lstrip("\ufeff")), delimiter=";"))
-    assert all(r[0].startswith("'") for r in rows[1:])
+    rows = list(csv.reader(io.StringIO(exports.to_csv(_frame()).lstrip("\ufeff"), newline=""), delimiter=";"))
+    assert len(rows) == 1 + len(EVIL) and all(r[0].startswith("'") for r in rows[1:])
     assert {r[1] for r in rows[1:]} == {"-3,5"} and {r[2] for r in rows[1:]} == {"-3,5 %"}   # numbers unchanged
 
 
@@ -194,4 +194,5 @@ def test_the_plan_page_and_history_exports_are_neutralised(database_url, store_d
     assert not [c for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"]
     service.record(database_url, "@evil", "reject", detail='=HYPERLINK("http://x")')   # a decision's comment
     history = service.audit_csv(service.audit_rows(database_url))
-    assert ";'=HYPERLINK" in history and ";=HYPERLINK" not in history and ";'@evil;" in history
+    assert "'=HYPERLINK" in history and ";'@evil;" in history
+    assert ';=HYPERLINK' not in history and ';"=HYPERLINK' not in history
