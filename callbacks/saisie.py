@@ -15,7 +15,7 @@ from flask import request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
-from dashboard import fmt, periods, security, settings, store
+from dashboard import exports, fmt, periods, security, settings, store
 from dashboard.pipeline.errors import InputError
 from dashboard.saisie import appraisals, db, preview, service
 from layouts import saisie as page
@@ -157,7 +157,7 @@ def template(n, quarter):
     if not n:
         raise PreventUpdate
     quarter, conf = _quarter(quarter), settings.current()
-    text = service.template_csv(store.get(), who, quarter, conf.region, _url())
+    text = exports.to_csv(service.template_frame(store.get(), who, quarter, conf.region, _url()))
     return dcc.send_string(text, f"saisie_{quarter}.csv", type="text/csv")
 
 
@@ -424,7 +424,7 @@ def export(n, quarter, user, territory, action):
     _guard("valideur", "exporter l'historique")
     if not n:
         raise PreventUpdate
-    return dcc.send_string(service.audit_csv(_audit_frame(quarter, user, territory, action)),
+    return dcc.send_string(exports.to_csv(service.audit_table(_audit_frame(quarter, user, territory, action))),
                            "historique_saisie.csv", type="text/csv")
 
 

@@ -225,3 +225,16 @@ def test_hard_bound_is_one_pure_function():
     assert bounds.hard_bound("nombre", 40, 144_196) is None
     assert bounds.hard_bound("%", 150, 144_196) is None         # shares: the catalogue's max of 100 (plausibility)
     assert bounds.hard_bound("nombre", float("inf"), None) == "nombre fini attendu"
+
+
+def test_the_template_filled_in_and_uploaded_replaces_the_draft(database_url, store_data, tmp_path):
+    """The template as downloaded (the one CSV writer: « ; », BOM, decimal comma) comes back as an upload."""
+    from dashboard import exports
+
+    service.save_draft(database_url, store_data, ALICE, Q, "mcs_count", "D15", 3, "s", "", None, region=REGION)
+    frame = service.template_frame(store_data, ALICE, Q, REGION, database_url)
+    frame = frame[frame["indicateur"] == "mcs_count"].assign(valeur="4,0", source="Bilan SAMU")
+    path = tmp_path / "modele.csv"
+    path.write_text(exports.to_csv(frame), encoding="utf-8")
+    assert service.import_file(database_url, store_data, ALICE, Q, path, region=REGION) == 1
+    assert service.drafts(database_url, Q, ["D15"])["value"].tolist() == [4]

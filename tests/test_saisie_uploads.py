@@ -193,6 +193,6 @@ def test_the_plan_page_and_history_exports_are_neutralised(database_url, store_d
     book = load_workbook(io.BytesIO(plan.to_xlsx(table)))
     assert not [c for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"]
     service.record(database_url, "@evil", "reject", detail='=HYPERLINK("http://x")')   # a decision's comment
-    history = service.audit_csv(service.audit_rows(database_url))
+    history = exports.to_csv(service.audit_table(service.audit_rows(database_url)))
     assert "'=HYPERLINK" in history and ";'@evil;" in history
     assert ';=HYPERLINK' not in history and ';"=HYPERLINK' not in history

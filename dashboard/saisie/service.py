@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import exports, fmt, periods, queries, settings
+from .. import fmt, periods, queries, settings
 from ..pipeline import plausibility
 from ..pipeline.errors import InputError
 from ..security import Account
@@ -545,10 +545,6 @@ def template_frame(data, account: Account, quarter: str, region: str, url: str |
     return pd.DataFrame(rows, columns=[*TEMPLATE_COLUMNS, REVISION_COLUMN])
 
 
-def template_csv(data, account: Account, quarter: str, region: str, url: str | None = None) -> str:
-    return exports.to_csv(template_frame(data, account, quarter, region, url))
-
-
 # ---- review ---------------------------------------------------------------------------------------
 
 def submissions(url: str, status: str | None = None, quarter: str | None = None) -> list[db.Submission]:
@@ -765,8 +761,10 @@ AUDIT_HEADERS = {"at": "date", "user": "utilisateur", "action": "action", "terri
                  "detail": "détail", "submission_id": "soumission"}
 
 
-def audit_csv(frame: pd.DataFrame) -> str:
-    return exports.to_csv(frame.rename(columns=AUDIT_HEADERS))
+def audit_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The history as exported, French headers (written by ``dashboard.exports.to_csv``, the one writer: saisie
+    computes, it does not render)."""
+    return frame.rename(columns=AUDIT_HEADERS)
 
 
 def completeness(expected_: pd.DataFrame, validated_: pd.DataFrame) -> dict:
