@@ -196,3 +196,15 @@ def test_the_plan_page_and_history_exports_are_neutralised(database_url, store_d
     history = exports.to_csv(service.audit_table(service.audit_rows(database_url)))
     assert "'=HYPERLINK" in history and ";'@evil;" in history
     assert ';=HYPERLINK' not in history and ';"=HYPERLINK' not in history
+
+
+def test_cli_a_valideur_importing_outside_its_region_exits_3_and_is_audited(cli_env, tmp_path):
+    from .test_saisie import run_cli
+
+    path = tmp_path / "paris.csv"
+    path.write_text(",".join(HEADER) + f"\nmcs_count,D75,{Q},9,observed,Bilan SAMU,\n", encoding="utf-8")
+    done = run_cli(["dashboard.saisie", "import", str(path), "--user", "vera", "--quarter", Q], cli_env)
+    assert done.returncode == 3 and "hors du périmètre" in done.stderr
+    url = cli_env["ACCES_SOINS_DATABASE_URL"]
+    assert service.drafts(url, Q, ["D75"]).empty
+    assert "D75" in set(service.audit_rows(url, user="vera", action="refused")["territory"])
