@@ -208,3 +208,29 @@ def test_cli_a_valideur_importing_outside_its_region_exits_3_and_is_audited(cli_
     url = cli_env["ACCES_SOINS_DATABASE_URL"]
     assert service.drafts(url, Q, ["D75"]).empty
     assert "D75" in set(service.audit_rows(url, user="vera", action="refused")["territory"])
+
+
+def test_the_packs_embedded_chart_workbooks_hold_no_formula(store_data):
+    """The PPTX pack's charts carry their data as embedded workbooks (« pack data »): a label starting with « = »
+    or « @ » is text there too."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from dashboard import pack
+
+    quarter = sorted(store_data.observations["period"].unique())[-1]
+    content = pack.assemble(store_data, "R84", quarter, appraisals={})
+    for slide in content["slides"]:
+        if slide.get("breakdown"):
+            slide["breakdown"]["categories"][0] = '=HYPERLINK("http://x")'
+        if slide.get("chart"):
+            _name, *rest = slide["chart"]["series"][0]
+            slide["chart"]["series"][0] = ("@evil", *rest)
+    archive = zipfile.ZipFile(io.BytesIO(pack.pptx_bytes(content)))
+    books = [n for n in archive.namelist() if n.endswith(".xlsx")]
+    assert books
+    cells = [c for n in books for ws in load_workbook(io.BytesIO(archive.read(n)))
+             for row in ws.iter_rows() for c in row]
+    assert not [c.value for c in cells if c.data_type == "f"]
+    assert "'=HYPERLINK(\"http://x\")" in {c.value for c in cells} and "'@evil" in {c.value for c in cells}
