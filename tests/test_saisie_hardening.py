@@ -238,3 +238,33 @@ def test_the_template_filled_in_and_uploaded_replaces_the_draft(database_url, st
     path.write_text(exports.to_csv(frame), encoding="utf-8")
     assert service.import_file(database_url, store_data, ALICE, Q, path, region=REGION) == 1
     assert service.drafts(database_url, Q, ["D15"])["value"].tolist() == [4]
+
+
+# ---- concurrency on each backend (threads in one process; tests/test_saisie_concurrency.py: under gunicorn) --
+
+def test_concurrent_first_saves_of_a_cell_one_saved_the_others_conflict(database_url, store_data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    service.save_draft(database_url, store_data, ALICE, Q, "asalee_teams", "D15", 1, "s", "", None, region=REGION)
+
+    def save(i):
+        try:
+            return service.save_draft(database_url, store_data, ALICE, Q, "mcs_count", "D15", 100 + i, "s", "", 0,
+                                      region=REGION).revision
+        except service.Conflict as exc:
+            return str(exc)
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(save, range(24)))
+    saved = [i for i, r in enumerate(results) if r == 1]
+    assert len(saved) == 1 and all(isinstance(r, str) and "alice" in r for r in results if r != 1), results
+    assert service.drafts(database_url, Q, ["D15"]).set_index("indicator")["value"]["mcs_count"] == 100 + saved[0]
+
+
+def test_concurrent_submits_of_a_scope_make_one_submission(database_url, store_data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    service.save_draft(database_url, store_data, ALICE, Q, "mcs_count", "D15", 9, "s", "", None, region=REGION)
+    with ThreadPoolExecutor(10) as pool:
+        idents = list(pool.map(lambda _i: service.submit(database_url, store_data, ALICE, Q, REGION), range(10)))
+    subs = service.submissions(database_url)
+    assert len(subs) == 1 and set(idents) == {subs[0].id} and len(subs[0].items) == 1
