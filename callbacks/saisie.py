@@ -15,7 +15,7 @@ from flask import request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
-from dashboard import fmt, periods, security, settings, store
+from dashboard import exports, fmt, periods, security, settings, store
 from dashboard.pipeline.errors import InputError
 from dashboard.saisie import appraisals, db, preview, service
 from layouts import saisie as page
@@ -116,7 +116,7 @@ def save(event, quarter, rows):
         revision = revision if isinstance(revision, int) and not isinstance(revision, bool) else None
         try:
             saved = service.save_draft(url, data, who, quarter, indicator, territory, value, row.get("source", ""),
-                                       row.get("note", ""), revision)
+                                       row.get("note", ""), revision, region=settings.current().region)
         except service.Refused:
             raise Forbidden("hors périmètre") from None
         except service.Conflict as exc:
@@ -160,7 +160,7 @@ def template(n, quarter):
     if not n:
         raise PreventUpdate
     quarter, conf = _quarter(quarter), settings.current()
-    text = service.template_csv(store.get(), who, quarter, conf.region)
+    text = exports.to_csv(service.template_frame(store.get(), who, quarter, conf.region, _url()))
     return dcc.send_string(text, f"saisie_{quarter}.csv", type="text/csv")
 
 
@@ -182,9 +182,11 @@ def upload(contents, filename, quarter, refresh):
         path = Path(tmp) / "depot"
         path.write_bytes(raw)
         try:
-            n = service.import_file(_url(), store.get(), who, quarter, path, name)
+            n = service.import_file(_url(), store.get(), who, quarter, path, name, settings.current().region)
         except service.Refused:
             raise Forbidden("hors périmètre") from None
+        except service.Conflict as exc:
+            return f"Conflit : {exc}", no_update
         except InputError as exc:
             return f"Fichier refusé, rien n'a été enregistré : {_error_text(exc)}", no_update
     return f"{n} valeur(s) importée(s) de {name} en brouillon : vérifiez-les puis soumettez.", (refresh or 0) + 1
@@ -231,9 +233,11 @@ def approve(_clicks, refresh):
     who = _guard("valideur", "approuver une soumission")
     ident = _decision("saisie-approve")
     try:
-        service.decide(_url(), who, ident, approve=True)
+        service.decide(_url(), who, ident, approve=True, data=store.get(), region=settings.current().region)
     except service.SelfDecision as exc:
         return str(exc), no_update, no_update
+    except service.Refused:
+        raise Forbidden("hors périmètre") from None
     except (service.Conflict, InputError) as exc:
         return f"Rien n'a été changé : {exc}", no_update, (refresh or 0) + 1
     token = _serializer().dumps({"action": "approve", "user": who.name, "submission": ident})
@@ -253,24 +257,36 @@ def reject(_clicks, comments, refresh):
         if isinstance(state, dict) and state.get("id", {}).get("index") == ident:
             comment = state.get("value") or ""
     try:
-        service.decide(_url(), who, ident, approve=False, comment=comment if isinstance(comment, str) else "")
+        service.decide(_url(), who, ident, approve=False, comment=comment if isinstance(comment, str) else "",
+                       data=store.get(), region=settings.current().region)
     except service.SelfDecision as exc:
         return str(exc), no_update
+    except service.Refused:
+        raise Forbidden("hors périmètre") from None
     except (service.Conflict, InputError) as exc:
         return f"Rien n'a été changé : {getattr(exc, 'message', exc)}", no_update
     return f"Soumission n° {ident} rejetée et renvoyée à son auteur.", (refresh or 0) + 1
 
 
-def _claim(token, *actions: str) -> dict:
-    """The signed request of a background job (who asked, what), checked: a job runs outside the request, with no
-    session; the caller's role was checked when the request was signed and the service checks it again."""
-    if not isinstance(token, str):
-        raise PreventUpdate
+def claim_of(token, *actions: str) -> dict | None:
+    """The signed request of a background job (who asked, what), or None when forged, expired or for another
+    action. Pure but for the secret key."""
     try:
         claim = _serializer().loads(token, max_age=PUBLISH_TOKEN_SECONDS)
-    except BadSignature:
-        raise Forbidden("jeton invalide") from None
+    except BadSignature:                     # SignatureExpired included
+        return None
     if not isinstance(claim, dict) or claim.get("action", "approve") not in actions:
+        return None
+    return claim
+
+
+def _claim(token, *actions: str) -> dict:
+    """The signed request of a background job, checked again inside the job (it runs outside the request, with
+    no session; :func:`_guard_publication_requests` refused a bad one with 403 before the job was created)."""
+    if not isinstance(token, str):
+        raise PreventUpdate
+    claim = claim_of(token, *actions)
+    if claim is None:
         raise Forbidden("jeton invalide")
     return claim
 
@@ -411,7 +427,7 @@ def export(n, quarter, user, territory, action):
     _guard("valideur", "exporter l'historique")
     if not n:
         raise PreventUpdate
-    return dcc.send_string(service.audit_csv(_audit_frame(quarter, user, territory, action)),
+    return dcc.send_string(exports.to_csv(service.audit_table(_audit_frame(quarter, user, territory, action))),
                            "historique_saisie.csv", type="text/csv")
 
 
@@ -444,6 +460,8 @@ def _admin_action(run, refused: str, unchanged: str, refresh, builds: bool = Fal
         raise Forbidden(refused) from None
     except InputError as exc:
         return f"{unchanged} : {exc.message}", no_update
+    except service.Conflict as exc:
+        return f"{unchanged} : {exc}", (refresh or 0) + 1
     except Exception as exc:  # noqa: BLE001 — a failed build publishes nothing; say so
         if not builds:
             raise
@@ -486,8 +504,8 @@ def admin_job(set_progress, token, refresh):
     if claim["action"] == "withdraw":
         ident = claim.get("item")
 
-        def run():
-            version = service.withdraw(_url(), conf, who, ident, echo=echo)
+        def run():            # the service checked the new version holds no entry of that value any more
+            version = service.withdraw(_url(), conf, who, ident, echo=echo, data=store.get())
             return f"Valeur n° {ident} retirée : version {version} publiée sans elle."
         message, refresh = _admin_action(run, "retrait refusé", "Rien n'a été retiré", refresh, builds=True)
     else:
@@ -501,20 +519,32 @@ def admin_job(set_progress, token, refresh):
     return refresh, message
 
 
-JOBS = {  # a background job's output → (role, what) checked before Dash creates the job or answers a poll
-    "saisie-publish-result.children@": ("valideur", "lancer une publication"),
-    "..historique-admin-refresh.data@": ("admin", "lancer un retrait ou un retour à une version"),
+JOBS = {  # a background job's output → (role, what, its signed request's input, the actions it may carry)
+    "saisie-publish-result.children@": ("valideur", "lancer une publication", "saisie-publish-request",
+                                        ("approve",)),
+    "..historique-admin-refresh.data@": ("admin", "lancer un retrait ou un retour à une version",
+                                         "historique-admin-request", ("withdraw", "rollback")),
 }
 
 
 def _guard_publication_requests():
     """The background jobs run outside the request: refuse starting one (or polling it) unless the caller has
-    its role (:data:`JOBS`), before Dash creates the job."""
+    its role (:data:`JOBS`) and its signed request is genuine, unexpired and the caller's own — 403 and audited,
+    before Dash creates the job."""
     if request.path.startswith("/_dash-update-component") and request.method == "POST":
-        output = (request.get_json(silent=True) or {}).get("output", "")
-        for prefix, (role, what) in JOBS.items():
+        body = request.get_json(silent=True) or {}
+        output = body.get("output", "") if isinstance(body, dict) else ""
+        for prefix, (role, what, source, actions) in JOBS.items():
             if isinstance(output, str) and output.startswith(prefix):
-                _guard(role, what)
+                who = _guard(role, what)
+                inputs = body.get("inputs") if isinstance(body.get("inputs"), list) else []
+                token = next((i.get("value") for i in inputs if isinstance(i, dict) and i.get("id") == source), None)
+                if token is None:             # a poll of a started job carries the same inputs; none: no job
+                    continue
+                claim = claim_of(token, *actions) if isinstance(token, str) else None
+                if claim is None or claim.get("user") != who.name:
+                    service.refuse(_url(), who, f"{what} : jeton de tâche invalide ou expiré")
+                    raise Forbidden("jeton invalide")
     return None
 
 

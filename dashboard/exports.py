@@ -6,6 +6,8 @@ that Store is already filtered (public indicators, observed values), so the expo
 """
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from . import fmt, periods, store
@@ -70,9 +72,35 @@ def definitions(data: store.Store, indicators=None) -> pd.DataFrame:
     return pd.DataFrame({col: ind[field].fillna("").astype(str).to_numpy() for col, field in DEFINITION_COLUMNS})
 
 
+# ---- the one CSV/XLSX writer: every export goes through to_csv / to_xlsx -----------------------------------
+
+# OWASP « CSV injection »: a spreadsheet evaluates a cell starting with one of these as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[-+]?\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?\s?%?$")
+
+
+def neutral(value):
+    """A text cell a spreadsheet cannot run: a leading ``'`` before ``=``, ``+``, ``-``, ``@``, tab or CR (a
+    number written as text, « -3,5 », stays as it is: it is not a formula). Other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell and header through :func:`neutral`."""
+    out = frame.copy()
+    out.columns = [neutral(str(c)) for c in out.columns]
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutral)
+    return out
+
+
 def to_xlsx(sheets: list[tuple[str, pd.DataFrame]]) -> bytes:
     """An XLSX workbook, one sheet per ``(name, table)``, each ready to read: bold header row frozen, an
-    auto-filter over the table, columns as wide as their content (long text wraps at ``MAX_WIDTH``)."""
+    auto-filter over the table, columns as wide as their content (long text wraps at ``MAX_WIDTH``). Text is
+    neutralised (:func:`neutral`) and every text cell is written as a string, never as a formula."""
     import io
 
     from openpyxl.styles import Alignment, Font
@@ -81,8 +109,13 @@ def to_xlsx(sheets: list[tuple[str, pd.DataFrame]]) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         for name, table in sheets:
+            table = neutralised(table)
             table.to_excel(xl, sheet_name=name[:31], index=False)
             ws = xl.sheets[name[:31]]
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":      # openpyxl reads any « =… » string as a formula: text it is
+                        cell.data_type = "s"
             ws.freeze_panes = "A2"
             if len(table.columns):
                 ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table) + 1}"
@@ -100,8 +133,16 @@ def to_xlsx(sheets: list[tuple[str, pd.DataFrame]]) -> bytes:
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    """CSV for French spreadsheets: « ; » between fields, decimal comma, UTF-8 with a BOM (Excel)."""
-    return "\ufeff" + frame.to_csv(index=False, sep=";", decimal=",", lineterminator="\n")
+    """CSV for French spreadsheets: « ; » between fields, decimal comma, UTF-8 with a BOM (Excel); text cells
+    neutralised (:func:`neutral`)."""
+    out = neutralised(frame)
+    for column in out.columns:
+        # a bare CR inside a field is not quoted by the csv module (the line ends with LF) and would split the
+        # row in a spreadsheet: every line break in a text becomes LF, which is quoted
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(lambda v: v.replace("\r\n", "\n").replace("\r", "\n")
+                                          if isinstance(v, str) else v)
+    return "\ufeff" + out.to_csv(index=False, sep=";", decimal=",", lineterminator="\n")
 
 
 @memoize()  # keyed on the store version: the same file for every user until a new version is published

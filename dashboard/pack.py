@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import alerts as alerts_mod
-from . import appraisal, fmt, periods, plan, queries, settings, texts, trajectory, units
+from . import appraisal, exports, fmt, periods, plan, queries, settings, texts, trajectory, units
 from .schema import STATUS_LABELS
 from .store import Store
 from .trajectory import Thresholds
@@ -343,9 +343,9 @@ def _pptx_line_chart(slide, box: Box, chart: dict):
     from pptx.util import Inches, Pt
 
     cd = CategoryChartData(number_format=_number_format(chart["decimals"]))
-    cd.categories = chart["categories"]
+    cd.categories = [exports.neutral(c) for c in chart["categories"]]   # the embedded workbook: no formula
     for name, values, _c, _d in chart["series"]:
-        cd.add_series(name, values)
+        cd.add_series(exports.neutral(name), values)
     gf = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, Inches(box.x), Inches(box.y), Inches(box.w),
                                 Inches(box.h), cd)
     ch = gf.chart
@@ -392,7 +392,7 @@ def _pptx_bar_chart(slide, box: Box, b: dict):
     from pptx.util import Inches, Pt
 
     cd = CategoryChartData(number_format=_number_format(b["decimals"], signed=True))
-    cd.categories = b["categories"]
+    cd.categories = [exports.neutral(c) for c in b["categories"]]
     cd.add_series("Contribution", b["values"])
     gf = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(box.x), Inches(box.y), Inches(box.w),
                                 Inches(box.h), cd)

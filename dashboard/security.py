@@ -45,6 +45,7 @@ _OPEN = re.compile(r"^/(connexion|deconnexion|healthz|assets/style\.css|dsfr/[\w
 _NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MAX_CALLBACK_BYTES = 2 * 1024 * 1024
 _DATA_PREFIXES = ("/geometrie/", "/export/")
+_INTERNAL_ONLY = re.compile(r"^/assets/saisie\.css$")
 
 
 class StartupRefused(SystemExit):
@@ -83,13 +84,14 @@ class Account:
     def at_least(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
 
-    def covers(self, code: str, region_of: dict[str, str] | None = None) -> bool:
-        """May this account enter values for territory ``code``? Valideurs and admins: any; contributors:
-        a code of their scope, or a département whose region is in their scope (``region_of``: D → R)."""
-        if self.at_least("valideur"):
-            return True
-        if self.role != "contributeur" or not isinstance(code, str):
+    def covers(self, code: str, region_of: dict[str, str] | None = None, region: str = "") -> bool:
+        """May this account enter values for territory ``code``? Valideurs and admins: the instance's ``region``
+        and its départements, nothing else; contributors: a code of their scope, or a département whose region
+        is in their scope (``region_of``: D → R). (The saisie applies it as ``service.in_scope``.)"""
+        if not isinstance(code, str) or not self.at_least("contributeur"):
             return False
+        if self.at_least("valideur"):
+            return bool(region) and (code == region or (region_of or {}).get(code) == region)
         return code in self.territories or (region_of or {}).get(code) in self.territories
 
 
@@ -348,6 +350,9 @@ def install(app, conf: Settings) -> None:
 
     def guard():
         path = request.path
+        if conf.public and (path in (LOGIN_PATH, LOGOUT_PATH) or _INTERNAL_ONLY.match(path)):
+            from .server import friendly_page       # the public instance has no sign-in and no saisie
+            return friendly_page("Page introuvable", "L'adresse demandée n'existe pas.", 404)
         if conf.public and request.method == "GET" and path == "/":
             return redirect("/kiosque")           # the public instance's only page
         if needs_auth and not _OPEN.match(path) and not current_user(conf):

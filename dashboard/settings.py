@@ -51,6 +51,14 @@ class Settings:
     status_on_track: float = 0.95        # share of expected progress for "en bonne voie" (the one default)
     status_watch: float = 0.80           # ... for "à surveiller" (below: "en retard")
     build_lock_wait: float = 600.0       # seconds a build waits for a concurrent one before failing (exit 2)
+    # saisie uploads (CSV/XLSX), each limit checked before or while reading (docs/saisie.md): the file's size, an
+    # XLSX's uncompressed parts (total and compression ratio of each), rows and columns read, seconds spent
+    upload_max_bytes: int = 2 * 1024 * 1024
+    upload_max_unzipped: int = 20 * 1024 * 1024
+    upload_max_ratio: int = 100
+    upload_max_rows: int = 5000
+    upload_max_columns: int = 30
+    upload_seconds: float = 10.0
 
     @property
     def thresholds(self) -> Thresholds:
@@ -96,6 +104,12 @@ def load() -> Settings:
         status_on_track=_parsed("STATUS_ON_TRACK", float, Settings.status_on_track),
         status_watch=_parsed("STATUS_WATCH", float, Settings.status_watch),
         build_lock_wait=_parsed("BUILD_LOCK_WAIT", float, Settings.build_lock_wait),
+        upload_max_bytes=_parsed("UPLOAD_MAX_BYTES", int, Settings.upload_max_bytes),
+        upload_max_unzipped=_parsed("UPLOAD_MAX_UNZIPPED", int, Settings.upload_max_unzipped),
+        upload_max_ratio=_parsed("UPLOAD_MAX_RATIO", int, Settings.upload_max_ratio),
+        upload_max_rows=_parsed("UPLOAD_MAX_ROWS", int, Settings.upload_max_rows),
+        upload_max_columns=_parsed("UPLOAD_MAX_COLUMNS", int, Settings.upload_max_columns),
+        upload_seconds=_parsed("UPLOAD_SECONDS", float, Settings.upload_seconds),
     )
 
 

@@ -28,7 +28,8 @@ def create_app(conf: Settings) -> dash.Dash:
         use_pages=True,
         pages_folder="",                 # pages are registered explicitly: the public instance registers fewer
         assets_folder=str(settings_mod.ROOT / "assets"),
-        assets_ignore=KIOSK_ASSETS,      # the kiosk's own look and engine: on its page only (_page_styles)
+        # the kiosk's own look and engine: on its page only (_page_styles); the public instance has no saisie
+        assets_ignore=KIOSK_ASSETS + (f"|{INTERNAL_ASSETS}" if conf.public else ""),
         title="Accès aux soins – suivi du plan",
         update_title=None,
         compress=True,
@@ -57,6 +58,7 @@ def create_app(conf: Settings) -> dash.Dash:
 
 
 KIOSK_ASSETS = r"kiosque\.(css|js)$"
+INTERNAL_ASSETS = r"saisie\.css$"      # the internal saisie's stylesheet: never on the kiosk, never public
 
 
 def _page_styles(app: dash.Dash, conf: Settings) -> None:
@@ -78,7 +80,8 @@ def _page_styles(app: dash.Dash, conf: Settings) -> None:
         if conf.public or flask.request.path.rstrip("/").startswith(kiosk):
             # before the other stylesheets, where Dash put it when it loaded every asset everywhere (the page
             # stylesheets that follow carry print and screen rules the kiosk's type sizes were tuned against)
-            kwargs["css"] = f"{kiosk_css}\n{kwargs.get('css', '')}"
+            css = "\n".join(line for line in kwargs.get("css", "").split("\n") if "saisie.css" not in line)
+            kwargs["css"] = f"{kiosk_css}\n{css}"
             kwargs["scripts"] = f"{kwargs.get('scripts', '')}\n{kiosk_js}"
         else:
             kwargs["css"] = f"{dsfr}\n{kwargs.get('css', '')}"

@@ -167,7 +167,8 @@ def item_rows(data, sub: db.Submission) -> list:
                   if it.previous_value is not None else "–")
         rows.append(html.Tr([html.Th(labels.get(it.indicator, it.indicator), scope="row"), html.Td(it.territory),
                              html.Td(before), html.Td(html.Strong(service.number_text(it.value))),
-                             html.Td(it.source), html.Td(it.note or "–")]))
+                             html.Td(it.source), html.Td(it.note or "–"),
+                             html.Td(", ".join(service.entrants(it)) or sub.author)]))
     return rows
 
 
@@ -188,16 +189,18 @@ def effect_block(effects: list[dict], names: dict) -> html.Div:
 
 
 def submission_card(data, sub: db.Submission, effects: list[dict], reviewer: str = "") -> html.Article:
-    """One submission to review; its author sees why they cannot decide on it (the server refuses it anyway)."""
+    """One submission to review; its author, and whoever typed one of its values, sees why they cannot decide
+    on it (the server refuses it anyway)."""
     names = data.territories["name"].to_dict()
     head = html.Thead(html.Tr([html.Th(t, scope="col") for t in
-                               ("Indicateur", "Territoire", "Avant", "Nouvelle valeur", "Source", "Note")]))
+                               ("Indicateur", "Territoire", "Avant", "Nouvelle valeur", "Source", "Note",
+                                "Saisie par")]))
     return html.Article([
         html.H3(f"Soumission n° {sub.id} — {sub.author}, le {service.when(sub.submitted_at)} "
                 f"({fmt.quarter(sub.quarter)})"),
         html.Table([head, html.Tbody(item_rows(data, sub))], className="data-table"),
         effect_block(effects, names),
-        html.P(service.SELF_DECISION, className="fr-hint-text saisie-own") if sub.author == reviewer else html.Div([
+        html.P(service.SELF_DECISION, className="fr-hint-text saisie-own") if reviewer in service.hands(sub) else html.Div([
             html.Button("Approuver et publier", id={"type": "saisie-approve", "index": sub.id}, n_clicks=0,
                         className="fr-btn", type="button"),
             # pattern-matching ids are JSON in the DOM: the label wraps its field instead of naming its id

@@ -143,7 +143,7 @@ def test_only_an_admin_withdraws_a_value_or_rolls_back_from_the_history(internal
     service.save_draft(url, store_data, author, q, "mcs_count", "D15", int(before["value"]) + 1, "Bilan SAMU 15", "",
                        None)
     ident = service.submit(url, store_data, author, q, "R84")
-    service.decide(url, VAL, ident, approve=True)
+    service.decide(url, VAL, ident, approve=True, data=store_data)
     first = service.publish(url, conf, VAL)
     item = service.get_submission(url, ident).items[0].id
 

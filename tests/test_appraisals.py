@@ -177,7 +177,7 @@ def test_plan_page_shows_the_completeness_and_the_entered_value_source(app, stor
     assert plan_page.completeness_line(conf, store_data, "R84", q) is None       # no database yet: no line
     author = security.Account("victor", "valideur")                       # four eyes: vera validates
     service.save_draft(url, store_data, author, q, "mcs_count", "R84", value, "Bilan régional des SAMU", "", None)
-    service.decide(url, VAL, service.submit(url, store_data, author, q, "R84"), approve=True)
+    service.decide(url, VAL, service.submit(url, store_data, author, q, "R84"), approve=True, data=store_data)
     service.publish(url, conf, VAL)
     data = store.open_store(conf.data_dir)
     expected = service.quarter_completeness(url, data, "R84", q)["total"]

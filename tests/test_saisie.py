@@ -103,7 +103,7 @@ def test_scope_is_enforced_and_refusals_are_audited(database_url, store_data):
     with pytest.raises(service.Refused):
         service.save_draft(database_url, store_data, None, Q, "mcs_count", "D15", 9, "s", "", None)
     with pytest.raises(service.Refused):
-        service.decide(database_url, ALICE, 1, True)
+        service.decide(database_url, ALICE, 1, True, data=store_data)
     log = audit(database_url)
     refused = log[log["action"] == "tentative refusée"]
     assert len(refused) == 4
@@ -144,9 +144,9 @@ def test_submit_approve_publish_and_rebuild_gives_the_same_observations(database
     assert service.drafts(database_url, Q, ["D15"]).empty
     with pytest.raises(service.Conflict):                 # the same value cannot be pending twice
         service.save_draft(database_url, store_data, BOB, Q, "mcs_count", "D15", 8, "s", "", None)
-    service.decide(database_url, VAL, ident, approve=True)
+    service.decide(database_url, VAL, ident, approve=True, data=store_data)
     with pytest.raises(service.Conflict, match="déjà approuvée"):
-        service.decide(database_url, VAL, ident, approve=False, comment="trop tard")
+        service.decide(database_url, VAL, ident, approve=False, comment="trop tard", data=store_data)
     version = service.publish(database_url, conf, VAL)
     data = store.open_store(conf.data_dir)
     assert data.version == version
@@ -170,8 +170,8 @@ def test_reject_sends_the_values_back_with_the_comment(database_url, store_data)
     service.save_draft(database_url, store_data, ALICE, Q, "mcs_count", "D15", 9, "Bilan", "", None)
     ident = service.submit(database_url, store_data, ALICE, Q, "R84")
     with pytest.raises(InputError, match="commentaire"):
-        service.decide(database_url, VAL, ident, approve=False, comment="  ")
-    service.decide(database_url, VAL, ident, approve=False, comment="Source à préciser")
+        service.decide(database_url, VAL, ident, approve=False, comment="  ", data=store_data)
+    service.decide(database_url, VAL, ident, approve=False, comment="Source à préciser", data=store_data)
     row = next(r for r in service.grid_rows(database_url, store_data, ALICE, Q, "R84")
                if r["indicator"] == "mcs_count")
     assert row["valeur"] == 9 and row["statut"] == "brouillon"
@@ -182,12 +182,12 @@ def test_withdraw_and_rollback_publish_new_versions(database_url, store_data, tm
     conf = conf_for(database_url, tmp_path)
     service.save_draft(database_url, store_data, ALICE, Q, "mcs_count", "D15", 9, "Bilan", "", None)
     ident = service.submit(database_url, store_data, ALICE, Q, "R84")
-    service.decide(database_url, VAL, ident, approve=True)
+    service.decide(database_url, VAL, ident, approve=True, data=store_data)
     first = service.publish(database_url, conf, VAL)
     item = service.get_submission(database_url, ident).items[0]
     with pytest.raises(service.Refused):
-        service.withdraw(database_url, conf, VAL, item.id)
-    second = service.withdraw(database_url, conf, ADMIN, item.id)
+        service.withdraw(database_url, conf, VAL, item.id, data=store_data)
+    second = service.withdraw(database_url, conf, ADMIN, item.id, data=store_data)
     assert queries.value_at(store.open_store(conf.data_dir), "mcs_count", "D15", Q)["period"] != Q
     service.rollback(database_url, conf, ADMIN, first)
     assert store.current_version(conf.data_dir) in (first, second)   # re-read at most once a second
@@ -203,21 +203,22 @@ def test_four_eyes_nobody_decides_on_their_own_submission(database_url, store_da
     own = service.submit(database_url, store_data, VAL, Q, "R84")
     with pytest.raises(service.SelfDecision, match="^Vous ne pouvez pas valider votre propre saisie : un autre "
                                                    "valideur doit le faire.$"):
-        service.decide(database_url, VAL, own, approve=True)
+        service.decide(database_url, VAL, own, approve=True, data=store_data)
     with pytest.raises(service.Refused):                 # a SelfDecision is a refusal (CLI exit 3)
-        service.decide(database_url, VAL, own, approve=False, comment="je me ravise")
+        service.decide(database_url, VAL, own, approve=False, comment="je me ravise", data=store_data)
     assert service.get_submission(database_url, own).status == db.SUBMITTED
+    # another valideur decides (the region's submission is then closed: one open per scope and quarter)
+    assert service.decide(database_url, VICTOR, own, approve=True, data=store_data).decided_by == "victor"
     service.save_draft(database_url, store_data, ADMIN, Q, "mcs_count", "D15", 9, "Bilan SAMU 15", "", None)
     admins = service.submit(database_url, store_data, ADMIN, Q, "R84")
     with pytest.raises(service.SelfDecision):
-        service.decide(database_url, ADMIN, admins, approve=True)
+        service.decide(database_url, ADMIN, admins, approve=True, data=store_data)
     refused = audit(database_url).query("action == 'tentative refusée'")
     assert list(refused["user"])[::-1] == ["vera", "vera", "adam"]
     assert list(refused["submission_id"])[::-1] == [str(own), str(own), str(admins)]
     assert "approuver sa propre soumission" in refused["detail"].iloc[-1]
-    # another valideur decides; an admin may decide on someone else's submission
-    assert service.decide(database_url, VICTOR, own, approve=True).decided_by == "victor"
-    assert service.decide(database_url, VAL, admins, approve=True).decided_by == "vera"
+    # an admin's submission: decided by someone else
+    assert service.decide(database_url, VAL, admins, approve=True, data=store_data).decided_by == "vera"
 
 
 # ---- completeness --------------------------------------------------------------------------------

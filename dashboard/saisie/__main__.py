@@ -63,12 +63,13 @@ def run(args, conf) -> int:
         if not periods.is_quarter(args.quarter):
             raise InputError("--quarter", f"trimestre attendu au format 2024Q2, reçu {args.quarter!r}")
         data = _data(conf)
-        n = service.import_file(url, data, account, args.quarter, args.file, str(args.file))
+        n = service.import_file(url, data, account, args.quarter, args.file, str(args.file), conf.region)
         ident = service.submit(url, data, account, args.quarter, conf.region)
         print(f"{n} valeur(s) importée(s) et soumise(s) à validation.", file=sys.stderr)
         print(ident)
     elif args.command in ("approve", "reject"):
-        sub = service.decide(url, account, args.id, args.command == "approve", getattr(args, "comment", ""))
+        sub = service.decide(url, account, args.id, args.command == "approve", getattr(args, "comment", ""),
+                             data=_data(conf), region=conf.region)
         if args.command == "approve":
             version = service.publish(url, conf, account, echo=lambda line: print(line, file=sys.stderr))
             print(f"Soumission {sub.id} approuvée ; version publiée : {version}")
@@ -77,7 +78,8 @@ def run(args, conf) -> int:
     elif args.command == "publish":
         print(service.publish(url, conf, account, echo=lambda line: print(line, file=sys.stderr)))
     elif args.command == "withdraw":
-        print(service.withdraw(url, conf, account, args.item, echo=lambda line: print(line, file=sys.stderr)))
+        print(service.withdraw(url, conf, account, args.item, echo=lambda line: print(line, file=sys.stderr),
+                               data=_data(conf)))
     elif args.command == "rollback":
         service.rollback(url, conf, account, args.version)
         print(f"Version en service : {args.version}")

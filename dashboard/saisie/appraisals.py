@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import appraisal, periods, territory as terr
 from ..pipeline.errors import InputError
@@ -94,6 +95,14 @@ def save(url: str, data, account: Account | None, region: str, quarter: str, ind
     if not any(parts.values()):
         raise InputError(service.GRID, "synthèse attendue (ce qui s'est passé, risques ou prochaines actions)", None,
                          "synthèse")
+    try:
+        return _write(url, account, quarter, indicator, territory, level, parts, revision)
+    except IntegrityError:          # a concurrent first appraisal of the same key won (PostgreSQL)
+        raise service.Conflict(f"{indicator} {territory} : une autre appréciation vient d'être enregistrée ; "
+                               "rechargez-la.") from None
+
+
+def _write(url, account, quarter, indicator, territory, level, parts, revision) -> int:
     with db.session(url) as s, s.begin():
         row = s.scalar(select(db.AppraisalRow).where(db.AppraisalRow.indicator == indicator,
                                                      db.AppraisalRow.territory == territory,

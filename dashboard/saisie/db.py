@@ -21,8 +21,8 @@ import functools
 import threading
 from pathlib import Path
 
-from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine,
-                        event)
+from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        create_engine, event, text)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, declared_attr, mapped_column, relationship,
                             sessionmaker)
@@ -73,6 +73,11 @@ class Draft(EntryRow, Base):
 
 class Submission(Base):
     __tablename__ = "submissions"
+    # One open submission per scope and quarter, enforced by the database (concurrent submits of one scope
+    # cannot duplicate it): a partial unique index, on SQLite and PostgreSQL alike.
+    __table_args__ = (Index("uq_submissions_open_scope", "quarter", "scope", unique=True,
+                            sqlite_where=text("status = 'submitted'"),
+                            postgresql_where=text("status = 'submitted'")),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     quarter: Mapped[str] = mapped_column(String(6), index=True)
     author: Mapped[str] = mapped_column(String(256))
@@ -82,6 +87,7 @@ class Submission(Base):
     decided_by: Mapped[str | None] = mapped_column(String(256), nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     published_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    scope: Mapped[str] = mapped_column(String(512), default="")     # the submitted scope's codes, sorted
     items: Mapped[list["Item"]] = relationship(back_populates="submission", order_by="Item.id")
 
 
@@ -98,6 +104,8 @@ class Item(Base):
     previous_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     previous_period: Mapped[str | None] = mapped_column(String(6), nullable=True)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    # everyone who typed or changed this value (draft, upload, correction), comma-separated: four eyes on the figure
+    entered_by: Mapped[str] = mapped_column(Text, default="")
     submission: Mapped[Submission] = relationship(back_populates="items")
 
 
@@ -151,6 +159,14 @@ def engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            conn.isolation_level = None          # transactions begun by SQLAlchemy below, not by pysqlite
+
+        @event.listens_for(eng, "begin")
+        def _begin(conn):
+            # BEGIN IMMEDIATE: a transaction takes the write lock before it reads, so two concurrent
+            # compare-and-sets are serialised (the second reads the first's revision) instead of the second
+            # failing on a stale snapshot (« database is locked », an HTTP 400 under gunicorn)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         return eng
     return create_engine(u, pool_pre_ping=True)
 

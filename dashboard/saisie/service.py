@@ -12,23 +12,21 @@ plan-tracking reader (``dashboard.pipeline.readers.plan_csv``).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from .. import fmt, periods, queries
+from .. import fmt, periods, queries, settings
 from ..pipeline import plausibility
 from ..pipeline.errors import InputError
 from ..security import Account
-from . import db
+from . import bounds, db, upload
 
 TZ = ZoneInfo("Europe/Paris")
 GRID = "saisie"                 # the « file » named in errors about grid rows
@@ -125,6 +123,11 @@ def region_of(data) -> dict[str, str]:
     return dict(zip(d["code"], d["region"].fillna("")))
 
 
+def _region(region: str | None) -> str:
+    """The instance's region unless one is given: the region valideurs and admins act for."""
+    return region or settings.current().region
+
+
 def scope(data, account: Account, region: str) -> list[str]:
     """Territories the account may enter values for: region and its départements for valideurs and admins;
     the codes of a contributor's scope (a region code brings its départements)."""
@@ -136,6 +139,13 @@ def scope(data, account: Account, region: str) -> list[str]:
         if code.startswith("R"):
             out.extend(sorted(d for d, r in regions.items() if r == code))
     return [c for c in dict.fromkeys(out) if c in data.territories.index]
+
+
+def in_scope(data, account: Account | None, region: str | None, territory) -> bool:
+    """THE scope rule of every write, whatever the role: a contributor's territories (a region brings its
+    départements), a valideur's or an admin's region and its départements — nothing else."""
+    return (account is not None and account.at_least("contributeur") and isinstance(territory, str)
+            and territory in scope(data, account, _region(region)))
 
 
 def expected(data, territories: list[str]) -> pd.DataFrame:
@@ -166,6 +176,10 @@ def check_rows(data, rows: list[dict], today: dt.date | None = None) -> tuple[di
         line = r["_row"]
         if r.get("value") is None or pd.isna(r.get("value")):
             continue
+        impossible = _hard_bound(data, r["indicator"], r["territory"], r["value"])
+        if impossible:                      # a hard bound: no note makes it acceptable
+            errors[line] = ("valeur", impossible)
+            continue
         frame = [{"indicator": r["indicator"], "territory": r["territory"], "period": r["quarter"],
                   "value": float(r["value"]), "_file": GRID, "_row": line, "_column": "valeur"}]
         before = last_known(data, r["indicator"], r["territory"], r["quarter"])
@@ -186,8 +200,16 @@ def check_rows(data, rows: list[dict], today: dt.date | None = None) -> tuple[di
     return errors, warnings
 
 
+def _hard_bound(data, indicator: str, territory: str, value) -> str | None:
+    ind, ter = data.indicators, data.territories
+    unit = ind.loc[indicator, "unit"] if indicator in ind.index else ""
+    population = ter.loc[territory, "population"] if territory in ter.index and "population" in ter else None
+    return bounds.hard_bound(str(unit), float(value), None if population is None or pd.isna(population)
+                             else float(population))
+
+
 def _check_target(data, account: Account, url: str, indicator: str, territory: str, quarter: str,
-                  where: tuple[str, int | None] = (GRID, None)) -> None:
+                  where: tuple[str, int | None] = (GRID, None), region: str | None = None) -> None:
     """Form and permission checks of one (indicator, territory, quarter); raises InputError or Refused."""
     file, line = where
     if not periods.is_quarter(quarter):
@@ -198,7 +220,7 @@ def _check_target(data, account: Account, url: str, indicator: str, territory: s
                          line, "indicateur")
     if not isinstance(territory, str) or territory not in data.territories.index:
         raise InputError(file, f"code de territoire du référentiel attendu, reçu {territory!r}", line, "territoire")
-    if account is None or not account.at_least("contributeur") or not account.covers(territory, region_of(data)):
+    if not in_scope(data, account, region, territory):
         raise refuse(url, account, f"saisie pour {territory} hors du périmètre", territory, indicator, quarter)
     if not expected(data, [territory]).query("indicator == @indicator").shape[0]:
         raise InputError(file, f"{indicator} ne se saisit pas au niveau de {territory}", line, "territoire")
@@ -213,38 +235,60 @@ class Saved:
     warning: str | None
 
 
-def save_draft(url: str, data, account: Account | None, quarter: str, indicator: str, territory: str,
-               value: float | None, source: str, note: str, revision: int | None) -> Saved:
-    """Save one value as typed (even an implausible one: nothing typed is lost; submit refuses it).
-    ``revision``: the draft's revision the user started from (None: none existed) → Conflict otherwise."""
-    _check_target(data, account, url, indicator, territory, quarter)
-    source, note = str(source or "")[:1000], str(note or "")[:2000]
-    with db.session(url) as s, s.begin():
+def _draft_conflict(indicator: str, territory: str, draft: db.Draft | None) -> Conflict:
+    """The refusal of a stale write, with the value that is there now (the other person's)."""
+    if draft is None:
+        return Conflict(f"{indicator} {territory} : la valeur a été soumise ou retirée entre-temps ; rechargez la "
+                        "page.")
+    return Conflict(f"{indicator} {territory} : valeur modifiée par {draft.author} le {when(draft.updated_at)} "
+                    f"({number_text(draft.value) or 'vide'}) ; rechargez la page avant de la changer.")
+
+
+def _write_draft(s, account: Account, quarter: str, indicator: str, territory: str, revision: int | None,
+                 value, source: str, note: str, action: str, detail: str) -> int:
+    """The compare-and-set of one draft in session ``s``: written only if its revision is still ``revision``
+    (None or 0: no draft existed); else :class:`Conflict`. Returns the new revision."""
+    draft = s.scalar(select(db.Draft).where(db.Draft.indicator == indicator, db.Draft.territory == territory,
+                                            db.Draft.quarter == quarter).with_for_update())
+    before = "" if draft is None else number_text(draft.value)
+    if (draft.revision if draft is not None else 0) != (revision or 0):
+        raise _draft_conflict(indicator, territory, draft)
+    pending = s.scalar(select(db.Item.id).join(db.Submission).where(
+        db.Submission.status == db.SUBMITTED, db.Item.indicator == indicator, db.Item.territory == territory,
+        db.Item.quarter == quarter))
+    if pending:
+        raise Conflict(f"{indicator} {territory} : une valeur est déjà à valider pour ce trimestre.")
+    if draft is None:
+        draft = db.Draft(indicator=indicator, territory=territory, quarter=quarter, revision=0)
+        s.add(draft)
+    draft.value, draft.source, draft.note = value, source, note
+    draft.author, draft.updated_at, draft.revision = account.name, db.utcnow(), (draft.revision or 0) + 1
+    _audit(s, account.name, action, territory, indicator, quarter, before, number_text(value), detail=detail)
+    s.flush()
+    return draft.revision
+
+
+def _first_write_lost(url: str, indicator: str, territory: str, quarter: str) -> Conflict:
+    """Two first saves of one cell at once (PostgreSQL): the unique key let one in; the other is a conflict
+    with the value that won."""
+    with db.session(url) as s:
         draft = s.scalar(select(db.Draft).where(db.Draft.indicator == indicator, db.Draft.territory == territory,
-                                                db.Draft.quarter == quarter).with_for_update())
-        before = "" if draft is None else number_text(draft.value)
-        if draft is None:
-            if revision not in (None, 0):
-                raise Conflict(f"{indicator} {territory} : la valeur a été soumise ou retirée entre-temps ; "
-                               "rechargez la page.")
-            draft = db.Draft(indicator=indicator, territory=territory, quarter=quarter, author=account.name,
-                             revision=0, source="", note="")
-            s.add(draft)
-        elif draft.revision != revision:
-            raise Conflict(f"{indicator} {territory} : valeur modifiée par {draft.author} le "
-                           f"{when(draft.updated_at)} ({number_text(draft.value) or 'vide'}) ; "
-                           "rechargez la page avant de la changer.")
-        pending = s.scalar(select(db.Item.id).join(db.Submission).where(
-            db.Submission.status == db.SUBMITTED, db.Item.indicator == indicator, db.Item.territory == territory,
-            db.Item.quarter == quarter))
-        if pending:
-            raise Conflict(f"{indicator} {territory} : une valeur est déjà à valider pour ce trimestre.")
-        draft.value, draft.source, draft.note = value, source, note
-        draft.author, draft.updated_at, draft.revision = account.name, db.utcnow(), draft.revision + 1
-        _audit(s, account.name, "draft", territory, indicator, quarter, before, number_text(value),
-               detail=f"source : {source}" if source else "")
-        s.flush()
-        new_revision = draft.revision
+                                                db.Draft.quarter == quarter))
+    return _draft_conflict(indicator, territory, draft)
+
+
+def save_draft(url: str, data, account: Account | None, quarter: str, indicator: str, territory: str,
+               value: float | None, source: str, note: str, revision: int | None, region: str | None = None) -> Saved:
+    """Save one value as typed (even an implausible one: nothing typed is lost; submit refuses it).
+    ``revision``: the draft's revision the user started from (None or 0: none existed) → Conflict otherwise."""
+    _check_target(data, account, url, indicator, territory, quarter, region=region)
+    source, note = str(source or "")[:1000], str(note or "")[:2000]
+    try:
+        with db.session(url) as s, s.begin():
+            new_revision = _write_draft(s, account, quarter, indicator, territory, revision, value, source, note,
+                                        "draft", f"source : {source}" if source else "")
+    except IntegrityError:
+        raise _first_write_lost(url, indicator, territory, quarter) from None
     errors, warnings = check_rows(data, [{"indicator": indicator, "territory": territory, "quarter": quarter,
                                           "value": value, "note": note, "_row": 1}])
     return Saved(new_revision, errors.get(1), warnings.get(1))
@@ -306,14 +350,48 @@ def grid_rows(url: str, data, account: Account, quarter: str, region: str) -> li
 
 # ---- submit, import -----------------------------------------------------------------------------
 
-def submit(url: str, data, account: Account | None, quarter: str, region: str) -> int:
-    """Submit the drafts of the account's scope for ``quarter`` (those with a value); returns the id."""
+def _open_submission(s, quarter: str, key: str) -> int | None:
+    return s.scalar(select(db.Submission.id).where(db.Submission.quarter == quarter, db.Submission.scope == key,
+                                                   db.Submission.status == db.SUBMITTED))
+
+
+def writers(s, indicator: str, territory: str, quarter: str) -> list[str]:
+    """Everyone who typed, uploaded or changed the value of (indicator, territory, quarter), from the audit log
+    (a correction by someone else does not wash the first entrant's hand off the figure)."""
+    found = s.scalars(select(db.AuditEvent.user).where(
+        db.AuditEvent.action.in_(("draft", "import")), db.AuditEvent.indicator == indicator,
+        db.AuditEvent.territory == territory, db.AuditEvent.quarter == quarter).order_by(db.AuditEvent.id)).all()
+    return list(dict.fromkeys(found))
+
+
+def submit(url: str, data, account: Account | None, quarter: str, region: str | None = None) -> int:
+    """Submit the drafts of the account's scope for ``quarter`` (those with a value); returns the id.
+    Idempotent: one open submission per scope and quarter (a unique index); submitting again while it waits
+    answers its id, and values drafted since wait for its decision (:class:`Conflict`)."""
     require(url, account, "contributeur", "soumettre des valeurs")
-    codes = scope(data, account, region)
+    codes = scope(data, account, _region(region))
+    key = ",".join(sorted(codes))[:512]
+    try:
+        return _submit(url, data, account, quarter, codes, key)
+    except IntegrityError:                   # a concurrent submit of the same scope won (PostgreSQL)
+        with db.session(url) as s:
+            ident = _open_submission(s, quarter, key)
+        if ident is None:
+            raise
+        return ident
+
+
+def _submit(url: str, data, account: Account, quarter: str, codes: list[str], key: str) -> int:
     with db.session(url) as s, s.begin():
         found = s.scalars(select(db.Draft).where(db.Draft.quarter == quarter, db.Draft.territory.in_(codes),
                                                  db.Draft.value.is_not(None)).order_by(db.Draft.id)
                           .with_for_update()).all()
+        already = _open_submission(s, quarter, key)
+        if already is not None and not found:
+            return already                   # the same submit again (a double click, a retry)
+        if already is not None:
+            raise Conflict(f"la soumission n° {already} de ce périmètre attend sa décision : les valeurs saisies "
+                           "depuis seront soumises ensuite.")
         if not found:
             raise InputError(GRID, f"aucune valeur saisie à soumettre pour le {fmt.quarter(quarter)}", None, "valeur")
         rows = [{"indicator": d.indicator, "territory": d.territory, "quarter": quarter, "value": d.value,
@@ -331,15 +409,17 @@ def submit(url: str, data, account: Account | None, quarter: str, region: str) -
         if clash:
             i, t = sorted(clash)[0]
             raise Conflict(f"{i} {t} : une valeur est déjà à valider pour ce trimestre.")
-        sub = db.Submission(quarter=quarter, author=account.name, status=db.SUBMITTED, comment="")
+        sub = db.Submission(quarter=quarter, author=account.name, status=db.SUBMITTED, comment="", scope=key)
         s.add(sub)
         s.flush()
         for d in found:
             before = last_known(data, d.indicator, d.territory, quarter)
+            hands = writers(s, d.indicator, d.territory, quarter)
             s.add(db.Item(submission_id=sub.id, indicator=d.indicator, territory=d.territory, quarter=quarter,
                           value=d.value, source=d.source, note=d.note, withdrawn=False,
                           previous_value=before["value"] if before else None,
-                          previous_period=before["period"] if before else None))
+                          previous_period=before["period"] if before else None,
+                          entered_by=",".join(hands or [d.author])))
             _audit(s, account.name, "submit", d.territory, d.indicator, quarter,
                    number_text(before["value"]) if before else "", number_text(d.value),
                    detail=f"source : {d.source}", submission_id=sub.id)
@@ -347,41 +427,30 @@ def submit(url: str, data, account: Account | None, quarter: str, region: str) -
         return sub.id
 
 
-def read_upload(path: Path, name: str = "") -> Path:
-    """An uploaded CSV as is, or an XLSX converted to CSV (same rows, so errors keep their line numbers)."""
-    path = Path(path)
-    if path.read_bytes()[:4] != b"PK\x03\x04":
-        return path
-    from openpyxl import load_workbook
-
-    try:
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-    except Exception:  # noqa: BLE001 — any unreadable workbook is a bad file
-        raise InputError(name or path, "classeur Excel illisible (xlsx attendu)", 1, "A") from None
-    out = path.with_suffix(".csv")
-    with open(out, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        for row in sheet.iter_rows(values_only=True):
-            writer.writerow(["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row])
-    return out
+REVISION_COLUMN = "revision"
 
 
-def import_file(url: str, data, account: Account | None, quarter: str, path: Path, name: str = "") -> int:
-    """Check a plan-tracking file (CSV/XLSX) and save its rows as drafts; returns the number of rows.
-    Form checks are the plan reader's; permission is checked for every row before anything is saved."""
+def import_file(url: str, data, account: Account | None, quarter: str, path: Path, name: str = "",
+                region: str | None = None, limits: upload.Limits | None = None) -> int:
+    """Check a plan-tracking file (CSV/XLSX, bounded by ``limits``: settings by default) and save its rows as
+    drafts; returns the number of rows. Form checks are the plan reader's; permission is checked for every row
+    before anything is saved; each row is a compare-and-set on the revision its ``revision`` column names (the
+    template's; none: the cell must have no draft yet), a stale one refuses the whole file (:class:`Conflict`)."""
+    import tempfile
+
     from ..pipeline.readers import plan_csv
 
     require(url, account, "contributeur", "importer un fichier")
     name = name or Path(path).name
+    limits = limits or upload.Limits.of(settings.current())
+    upload.check_size(Path(path).stat().st_size, name, limits)       # before reading it into memory
+    text = _blank_empty_values(upload.to_csv_text(Path(path).read_bytes(), name, limits))
     with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "fichier"
-        raw.write_bytes(Path(path).read_bytes())
-        csv_path = read_upload(raw, name)
-        _blank_empty_values(csv_path)
         try:
-            frame = plan_csv.read(csv_path).observations
+            table = plan_csv.read(upload.write(text, Path(tmp)))
         except InputError as exc:
             raise InputError(name, exc.message, exc.row, exc.column) from None
+    frame, revisions = table.observations, _revisions(text, name)
     if frame is None or not len(frame):
         raise InputError(name, "aucune valeur dans le fichier", 2, "valeur")
     rows = frame.to_dict("records")
@@ -392,57 +461,88 @@ def import_file(url: str, data, account: Account | None, quarter: str, path: Pat
         if r["period"] != quarter:
             raise InputError(name, f"trimestre {quarter} attendu (celui de la saisie), reçu {r['period']}",
                              where[1], "trimestre")
-        _check_target(data, account, url, r["indicator"], r["territory"], quarter, where)
+        _check_target(data, account, url, r["indicator"], r["territory"], quarter, where, region)
     errors, _ = check_rows(data, [{"indicator": r["indicator"], "territory": r["territory"], "quarter": quarter,
                                    "value": r["value"], "note": r["note"], "_row": int(r["_row"])} for r in rows])
     if errors:
         line = min(errors)
         raise InputError(name, errors[line][1], line, errors[line][0])
-    with db.session(url) as s, s.begin():
-        for r in rows:
-            draft = s.scalar(select(db.Draft).where(db.Draft.indicator == r["indicator"],
-                                                    db.Draft.territory == r["territory"], db.Draft.quarter == quarter))
-            if draft is None:
-                draft = db.Draft(indicator=r["indicator"], territory=r["territory"], quarter=quarter, revision=0)
-                s.add(draft)
-            draft.value, draft.source, draft.note = float(r["value"]), r["source"], r["note"] or ""
-            draft.author, draft.updated_at, draft.revision = account.name, db.utcnow(), (draft.revision or 0) + 1
-            _audit(s, account.name, "import", r["territory"], r["indicator"], quarter, after=number_text(r["value"]),
-                   detail=f"fichier {name}, ligne {r['_row']}")
+    try:
+        with db.session(url) as s, s.begin():
+            for r in rows:
+                line = int(r["_row"])
+                try:
+                    _write_draft(s, account, quarter, r["indicator"], r["territory"], revisions.get(line),
+                                 float(r["value"]), r["source"], r["note"] or "", "import",
+                                 f"fichier {name[:200]}, ligne {line}")
+                except Conflict as exc:
+                    raise Conflict(f"{name} : ligne {line} : {exc} Rien n'a été importé.") from None
+    except IntegrityError:
+        raise Conflict(f"{name} : une autre saisie des mêmes valeurs est arrivée en même temps ; rien n'a été "
+                       "importé, rechargez la page.") from None
     return len(rows)
 
 
-def _blank_empty_values(path: Path) -> None:
+def _separator(header_line: str) -> str:
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _blank_empty_values(text: str) -> str:
     """Template rows left without a value are not entries: blanked (line kept, so line numbers hold)."""
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    import csv
+
     lines = text.splitlines()
     if not lines:
-        return
-    sep = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    header = [h.strip() for h in lines[0].split(sep)]
+        return text
+    sep = _separator(lines[0])
+    header = [h.strip().lstrip("\ufeff") for h in lines[0].split(sep)]
     if "valeur" not in header:
-        return
+        return text
     k = header.index("valeur")
     out = [lines[0]]
     for line in lines[1:]:
         cells = next(csv.reader([line], delimiter=sep), [])
         out.append(sep * (len(header) - 1) if len(cells) > k and not cells[k].strip() else line)
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return "\n".join(out) + "\n"
 
 
-def template_csv(data, account: Account, quarter: str, region: str) -> str:
+def _revisions(text: str, name: str) -> dict[int, int]:
+    """{line: revision} of a file's ``revision`` column (the template's); empty without the column."""
+    import csv
+
+    lines = text.splitlines()
+    if not lines:
+        return {}
+    sep = _separator(lines[0])
+    header = [h.strip().lstrip("\ufeff") for h in lines[0].split(sep)]
+    if REVISION_COLUMN not in header:
+        return {}
+    k = header.index(REVISION_COLUMN)
+    out = {}
+    for n, line in enumerate(lines[1:], 2):
+        cells = next(csv.reader([line], delimiter=sep), [])
+        raw = cells[k].strip() if len(cells) > k else ""
+        if not raw:
+            continue
+        if not raw.isdigit():
+            raise InputError(name, f"numéro de révision attendu (celui du modèle), reçu {raw[:20]!r}", n,
+                             REVISION_COLUMN)
+        out[n] = int(raw)
+    return out
+
+
+def template_frame(data, account: Account, quarter: str, region: str, url: str | None = None) -> pd.DataFrame:
     """The plan-tracking file pre-filled for the account's scope: one line per expected entry, value empty,
-    the last known value in the note as a reminder."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(TEMPLATE_COLUMNS)
+    the last known value in the note as a reminder, and the current draft's revision (what an upload replaces)."""
     codes = scope(data, account, region)
+    current = drafts(url, quarter, codes).set_index(["indicator", "territory"])["revision"].to_dict() if url else {}
+    rows = []
     for ind, code in expected(data, codes).itertuples(index=False):
         before = last_known(data, ind, code, quarter)
         hint = f"dernière valeur connue : {number_text(before['value'])} au {fmt.quarter(before['period'])}" \
             if before else ""
-        writer.writerow([ind, code, quarter, "", "observed", "", hint])
-    return buf.getvalue()
+        rows.append([ind, code, quarter, "", "observed", "", hint, str(int(current.get((ind, code), 0)))])
+    return pd.DataFrame(rows, columns=[*TEMPLATE_COLUMNS, REVISION_COLUMN])
 
 
 # ---- review ---------------------------------------------------------------------------------------
@@ -468,9 +568,30 @@ def get_submission(url: str, ident: int) -> db.Submission | None:
         return sub
 
 
-def decide(url: str, account: Account | None, ident: int, approve: bool, comment: str = "") -> db.Submission:
-    """Approve, or reject with a comment (its items go back to drafts for the contributor). Four eyes: the
-    author of a submission never decides on it, admins included (:class:`SelfDecision`, audited)."""
+def _data(data):
+    if data is not None:
+        return data
+    from .. import store
+
+    return store.get()
+
+
+def entrants(item: db.Item) -> list[str]:
+    """Who typed, uploaded or changed a submitted value (shown in the review)."""
+    return [name for name in (item.entered_by or "").split(",") if name]
+
+
+def hands(sub: db.Submission) -> set[str]:
+    """Four eyes: nobody in this set decides on ``sub`` — its author and the entrants of its values."""
+    return {sub.author} | {name for it in sub.items for name in entrants(it)}
+
+
+def decide(url: str, account: Account | None, ident: int, approve: bool, comment: str = "", data=None,
+           region: str | None = None) -> db.Submission:
+    """Approve, or reject with a comment (its items go back to drafts for the contributor). Refused
+    (audited): a submission holding a value outside the decider's region; four eyes (:class:`SelfDecision`):
+    whoever submitted it or typed, uploaded or changed one of its values, admins included. Only an open
+    submission is decided: an approved, rejected or published one is a :class:`Conflict`."""
     what = "approuver" if approve else "rejeter"
     require(url, account, "valideur", f"{what} une soumission")
     comment = str(comment or "").strip()[:2000]
@@ -478,9 +599,17 @@ def decide(url: str, account: Account | None, ident: int, approve: bool, comment
         raise InputError(GRID, "commentaire attendu pour un rejet (ce que le contributeur doit corriger)", None,
                          "commentaire")
     own = get_submission(url, int(ident))
-    if own is not None and own.author == account.name:       # an author never changes: checked before writing
-        refuse(url, account, f"{what} sa propre soumission n° {own.id}", quarter=own.quarter, submission_id=own.id)
-        raise SelfDecision(SELF_DECISION)
+    if own is not None:                     # authors and entrants never change: checked before writing
+        data = _data(data)
+        outside = [it.territory for it in own.items if not in_scope(data, account, region, it.territory)]
+        if outside:
+            raise refuse(url, account, f"{what} la soumission n° {own.id} : {outside[0]} hors du périmètre",
+                         outside[0], quarter=own.quarter, submission_id=own.id)
+        if account.name in hands(own):
+            why = f"sa propre soumission n° {own.id}" if own.author == account.name else \
+                f"la soumission n° {own.id}, dont il a saisi une valeur"
+            refuse(url, account, f"{what} {why}", quarter=own.quarter, submission_id=own.id)
+            raise SelfDecision(SELF_DECISION)
     with db.session(url) as s, s.begin():
         sub = s.get(db.Submission, int(ident))
         if sub is None:
@@ -530,27 +659,62 @@ def publish(url: str, conf, account: Account | None, echo=lambda _line: None, ac
     return result.version
 
 
-def withdraw(url: str, conf, account: Account | None, item_id: int, echo=lambda _line: None) -> str:
-    """Withdraw a published entry: a new version without it (logged)."""
+def withdraw(url: str, conf, account: Account | None, item_id: int, echo=lambda _line: None, data=None) -> str:
+    """Withdraw a published entry: every validated item of its (indicator, territory, quarter) is marked
+    withdrawn, a new version is built, and it is checked to hold no entry of that key any more before this
+    returns (:class:`Conflict` otherwise: the page says « retirée » only after). Logged."""
     require(url, account, "admin", "retirer une valeur publiée")
-    with db.session(url) as s, s.begin():
-        it = s.get(db.Item, int(item_id))
+    data = _data(data)
+    with db.session(url) as s:
+        it = s.get(db.Item, int(item_id)) if isinstance(item_id, int) else None
         if it is None or it.withdrawn:
             raise InputError(GRID, f"valeur {item_id} introuvable ou déjà retirée", None, "id")
-        it.withdrawn = True
-        _audit(s, account.name, "withdraw", it.territory, it.indicator, it.quarter, number_text(it.value), "",
-               submission_id=it.submission_id)
-    return publish(url, conf, account, echo, detail=f"nouvelle version sans la valeur {item_id} (retrait)")
+        key = (it.indicator, it.territory, it.quarter)
+    if not in_scope(data, account, conf.region, key[1]):
+        raise refuse(url, account, f"retirer la valeur n° {item_id} : {key[1]} hors du périmètre", key[1], key[0],
+                     key[2])
+    with db.session(url) as s, s.begin():
+        same = s.scalars(select(db.Item).join(db.Submission).where(
+            db.Item.indicator == key[0], db.Item.territory == key[1], db.Item.quarter == key[2],
+            db.Item.withdrawn.is_(False), db.Submission.status.in_(db.VALIDATED))).all()
+        for found in same:
+            found.withdrawn = True
+            _audit(s, account.name, "withdraw", found.territory, found.indicator, found.quarter,
+                   number_text(found.value), "", submission_id=found.submission_id)
+    version = publish(url, conf, account, echo, detail=f"nouvelle version sans la valeur {item_id} (retrait)")
+    if _entry_published(conf, *key):
+        raise Conflict(f"la version {version} contient encore une saisie de {key[0]} {key[1]} "
+                       f"{fmt.quarter(key[2])} : retrait non effectif.")
+    return version
+
+
+def _entry_published(conf, indicator: str, territory: str, quarter: str) -> bool:
+    """Does the served version still hold a value of this key that came from the saisie?"""
+    from .. import store
+
+    data = store.open_store(conf.data_dir)
+    if data is None:
+        return False
+    obs = data.observations
+    hit = obs[(obs["indicator"] == indicator) & (obs["territory"] == territory) & (obs["period"] == quarter)]
+    # the entries reader's source names it: « ARS …, saisie du 02/12/2026, validée par … »
+    return bool(hit["source"].astype(str).str.contains(", saisie du ", regex=False).any())
 
 
 def rollback(url: str, conf, account: Account | None, version: str) -> None:
-    """Serve an earlier published version again (kept on disk: the last few)."""
+    """Serve an earlier published version again (kept on disk: the last few) — of this instance's region only."""
     from ..pipeline import publish as pub
 
     require(url, account, "admin", "republier une version antérieure")
     out = Path(conf.data_dir)
     if not isinstance(version, str) or "/" in version or not (out / version / "manifest.json").is_file():
         raise InputError(GRID, f"version publiée attendue, reçu {version!r}", None, "version")
+    try:
+        region = json.loads((out / version / "manifest.json").read_text(encoding="utf-8")).get("region")
+    except (OSError, ValueError):
+        region = None
+    if region and region != conf.region:
+        raise refuse(url, account, f"republier la version {version} d'une autre région ({region})", region)
     before = pub.current(out) or ""
     pub.switch(out, version)
     record(url, account.name, "rollback", before=before, after=version)
@@ -597,8 +761,10 @@ AUDIT_HEADERS = {"at": "date", "user": "utilisateur", "action": "action", "terri
                  "detail": "détail", "submission_id": "soumission"}
 
 
-def audit_csv(frame: pd.DataFrame) -> str:
-    return frame.rename(columns=AUDIT_HEADERS).to_csv(index=False, sep=";")
+def audit_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The history as exported, French headers (written by ``dashboard.exports.to_csv``, the one writer: saisie
+    computes, it does not render)."""
+    return frame.rename(columns=AUDIT_HEADERS)
 
 
 def completeness(expected_: pd.DataFrame, validated_: pd.DataFrame) -> dict:
