@@ -268,7 +268,7 @@ def value_rows(data: store.Store, q: ValuesQuery) -> list[dict]:
     mask = pd.Series(True, index=obs.index)
     if q.indicateur is not None:
         if q.indicateur not in data.indicators.index:
-            raise BadParameter("indicateur", f"indicateur inconnu : {q.indicateur}")
+            raise BadParameter("indicateur", "indicateur inconnu (la liste : /api/v1/indicateurs)")
         mask &= obs["indicator"] == q.indicateur
     territory = _known_territory(data, q.territoire, "territoire")
     if territory:
@@ -310,7 +310,7 @@ def progress_row(data: store.Store, conf: Settings, q: ProgressQuery) -> dict:
     """The plan page's figures of one indicator in one territory as of a quarter: its card
     (:func:`dashboard.plan.store_cards`, the very function the page calls)."""
     if q.indicateur not in data.indicators.index:
-        raise BadParameter("indicateur", f"indicateur inconnu : {q.indicateur}")
+        raise BadParameter("indicateur", "indicateur inconnu (la liste : /api/v1/indicateurs)")
     territory = _known_territory(data, q.territoire, "territoire") or conf.region
     quarter = q.trimestre or plan.resolve_state(data, territory).quarter or queries.latest_quarter(data)
     if quarter is None:
