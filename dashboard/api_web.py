@@ -15,6 +15,7 @@ from .settings import Settings
 
 DOCS_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 STATIC = Path(__file__).resolve().parent / "api_static"
+OWN_ASSETS = ("api-docs.js", "integrer.js", "integrer.css")
 
 
 class _Documented(SpecResponse):
@@ -132,7 +133,7 @@ def install(app, conf: Settings) -> SpecTree:
 
     @server.route("/api/ressources/<name>")
     def api_assets(name):
-        if name == "api-docs.js":
+        if name in OWN_ASSETS:
             return send_from_directory(STATIC, name, max_age=86400)
         if name not in DOCS_ASSETS:
             return api.problem(404, "Introuvable", "Cette ressource n'existe pas.")
@@ -158,6 +159,9 @@ def install(app, conf: Settings) -> SpecTree:
                                  "Access-Control-Max-Age": "86400"})
             return resp
         return None
+
+    from . import embeds
+    embeds.install(server, conf)         # /integrer/…, /oembed, charts as PNG/SVG
 
     if conf.public:
         _rate_limit(server, conf)

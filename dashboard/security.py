@@ -260,15 +260,21 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def frame_ancestors(conf: Settings) -> str:
-    """Who may frame the pages (embeds, docs/api.md): ``ACCES_SOINS_FRAME_ANCESTORS``, else any site on the public
-    instance (its figures are public) and none on the internal one."""
-    return (conf.frame_ancestors or "").strip() or ("*" if conf.public else "'none'")
+EMBED_PREFIX = "/integrer/"
 
 
-def content_security_policy(conf: Settings, script_hashes: list[str]) -> str:
+def frame_ancestors(conf: Settings, path: str = "") -> str:
+    """Who may frame a page: ``ACCES_SOINS_FRAME_ANCESTORS``, else on the public instance any site for the embeds
+    (``/integrer/…``, made to be framed; their figures are public), and nobody elsewhere (docs/api.md)."""
+    configured = (conf.frame_ancestors or "").strip()
+    if configured:
+        return configured
+    return "*" if conf.public and path.startswith(EMBED_PREFIX) else "'none'"
+
+
+def content_security_policy(conf: Settings, script_hashes: list[str], path: str = "") -> str:
     tiles = _origin(conf.tile_url)
-    ancestors = frame_ancestors(conf)
+    ancestors = frame_ancestors(conf, path)
     directives = {
         "default-src": "'self'",
         # Dash's inline scripts (renderer start, string clientside callbacks) are allowed by hash
@@ -479,11 +485,11 @@ def install(app, conf: Settings) -> None:
             except Exception:  # noqa: BLE001 — headers must never break a response
                 pass
         h = resp.headers
-        h.setdefault("Content-Security-Policy", content_security_policy(conf, hashes))
+        h.setdefault("Content-Security-Policy", content_security_policy(conf, hashes, request.path))
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         h.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
-        if frame_ancestors(conf) == "'none'":
+        if frame_ancestors(conf, request.path) == "'none'":
             h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return resp
