@@ -162,10 +162,37 @@ def install(app, conf: Settings) -> SpecTree:
 
     from . import embeds
     embeds.install(server, conf)         # /integrer/…, /oembed, charts as PNG/SVG
+    _oembed_discovery(app)
 
     if conf.public:
         _rate_limit(server, conf)
     return spec
+
+
+def _oembed_discovery(app) -> None:
+    """The plan page's head names its oEmbed endpoint (discovery, oEmbed 1.0 section 4): its chart embeds."""
+    from . import embeds
+
+    original = app.interpolate_index
+
+    def interpolate_index(**kwargs):
+        if request.path.rstrip("/") == "" and request.args.get("indicateur"):
+            kwargs["metas"] = kwargs.get("metas", "") + embeds.oembed_link(request.url, "Suivi du plan")
+        elif request.path.rstrip("/") == "":
+            kwargs["metas"] = kwargs.get("metas", "") + embeds.oembed_link(request.host_url + "?indicateur="
+                                                                           + _default_indicator(), "Suivi du plan")
+        return original(**kwargs)
+
+    app.interpolate_index = interpolate_index
+
+
+def _default_indicator() -> str:
+    from . import plan, settings
+
+    try:
+        return plan.resolve_state(store.get(), settings.current().region).indicator or ""
+    except store.StoreUnavailable:
+        return ""
 
 
 def _rate_limit(server, conf: Settings) -> None:
