@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Response, abort, request, send_from_directory
@@ -160,6 +161,19 @@ def install(app, conf: Settings) -> SpecTree:
             return resp
         return None
 
+    @server.route("/export/donnees.zip")
+    def datapackage_zip():
+        """The store as a Frictionless Data Package (dashboard/datapackage.py), a download of « Indicateurs »."""
+        from . import datapackage
+
+        try:
+            data = store.get()
+        except store.StoreUnavailable:
+            return api.problem(503, "Données indisponibles", "Aucune version des données ne peut être lue.")
+        resp = Response(_package(data), mimetype="application/zip")
+        resp.headers["Content-Disposition"] = f'attachment; filename="{datapackage.filename(data)}"'
+        return resp
+
     from . import embeds
     embeds.install(server, conf)         # /integrer/…, /oembed, charts as PNG/SVG
     _oembed_discovery(app)
@@ -167,6 +181,13 @@ def install(app, conf: Settings) -> SpecTree:
     if conf.public:
         _rate_limit(server, conf)
     return spec
+
+
+@lru_cache(maxsize=2)      # per Store (its version): the same file for everyone until a new version
+def _package(data) -> bytes:
+    from . import datapackage
+
+    return datapackage.zipped(data)
 
 
 def _oembed_discovery(app) -> None:

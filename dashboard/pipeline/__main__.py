@@ -46,7 +46,27 @@ def _parser(conf: settings.Settings) -> argparse.ArgumentParser:
     s.add_argument("--territory", required=True)
     s.add_argument("--period", help="trimestre (2023Q4) : la valeur à cette date")
     s.add_argument("--out", type=Path, default=conf.data_dir, help="dossier du stock publié")
+    e = sub.add_parser("export", help="écrit le stock publié en paquet de données Frictionless (CSV + datapackage.json)")
+    e.add_argument("--out", type=Path, required=True, help="dossier où écrire le paquet")
+    e.add_argument("--store", type=Path, default=conf.data_dir, help="dossier du stock publié")
+    e.add_argument("--public", action="store_true", help="seulement ce que montre l'instance publique")
     return parser
+
+
+def _export(args) -> int:
+    from .. import datapackage, store
+
+    try:
+        data = store.open_store(args.store, public=args.public)
+    except store.StoreUnavailable as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if data is None:
+        print(f"erreur : aucune version publiée dans {args.store}", file=sys.stderr)
+        return EXIT_INVALID
+    path = datapackage.write(data, args.out)
+    print(f"Paquet de données de la version {data.version} écrit : {path}")
+    return 0
 
 
 def _build(args, conf, publish: bool) -> int:
@@ -103,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "show":
             return _show(args)
+        if args.command == "export":
+            return _export(args)
         return _build(args, conf, publish=args.command == "build")
     except InputError as exc:
         print(f"{exc}", file=sys.stderr)
