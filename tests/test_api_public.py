@@ -122,6 +122,10 @@ def test_tokens_are_stored_hashed(users_server):
     _, token, users = users_server
     stored = (users.parent / "users.jetons").read_text(encoding="utf-8")
     assert token not in stored and "alice " in stored
+    import sqlite3
+
+    with sqlite3.connect(users.parent / "saisie.sqlite3") as db:           # the creation is audited
+        assert ("alice", "api_token") in db.execute("select user, action from audit_log").fetchall()
 
 
 def test_add_token_refuses_an_unknown_user(tmp_path):
