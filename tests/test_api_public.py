@@ -61,10 +61,12 @@ def test_public_repeated_request_with_its_etag_is_a_304(public_server):
     assert status == 304 and body == ""
 
 
-def test_embeds_may_be_framed_by_any_site_on_the_public_instance(public_server):
-    _, headers, _ = call(public_server.url, "/api/v1/versions")
-    assert "frame-ancestors *" in headers["Content-Security-Policy"]
+def test_embeds_may_be_framed_by_any_site_on_the_public_instance_and_nothing_else(public_server):
+    status, headers, _ = call(public_server.url, "/integrer/graphique/msp_count")
+    assert status == 200 and "frame-ancestors *" in headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in headers
+    _, headers, _ = call(public_server.url, "/kiosque")
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "DENY"
 
 
 # last of the public tests: it spends the address's quota
