@@ -20,5 +20,14 @@ def embed_block(state: dict, title: str, ident: str) -> html.Details:
                "ACCES_SOINS_FRAME_ANCESTORS, ou l'instance publique) :"),
         html.Label("Code d'intégration (iframe)", htmlFor=ident, className="fr-label"),
         dcc.Textarea(id=ident, value=code, readOnly=True, rows=3, style={"width": "100%"}),
-        html.P(html.A("Aperçu de l'intégration", href=url, target="_blank", rel="noopener")),
+        html.P([html.A("Aperçu de l'intégration", href=url, target="_blank", rel="noopener"), *images(state)]),
     ], className="embed-code no-print")
+
+
+def images(state: dict) -> list:
+    """The chart as PNG and SVG, its title, place, quarter, sources and data version drawn in (server-side)."""
+    if state["kind"] != "graphique":
+        return []
+    base, query = f"{embeds.PREFIX}/graphique/{state['indicator']}", embeds.query_of(state, None)
+    return [" · ", html.A("Image PNG", href=f"{base}.png?{query}", download=""),
+            " · ", html.A("Image SVG", href=f"{base}.svg?{query}", download="")]

@@ -64,6 +64,8 @@ def test_plan_page_offers_the_iframe_code_and_its_oembed_link(client):
     code = found[0].value
     assert code.startswith("<iframe") and "/integrer/graphique/msp_count?territoire=R84&amp;trimestre=2023Q4" in code
     assert client.get(code.split('src="')[1].split('"')[0].replace("&amp;", "&")).status_code == 200
+    links = [c.href for part in parts if part is not None for c in _walk(part) if getattr(c, "download", None) == ""]
+    assert any(h.startswith("/integrer/graphique/msp_count.svg?") for h in links)
 
 
 def _walk(component):
