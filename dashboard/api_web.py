@@ -1,5 +1,5 @@
 """The API's routes on the Flask server: ``/api/v1/…``, its OpenAPI document, its documentation page ``/api``
-(Swagger UI from the swagger-ui-bundle package, no CDN) and the public instance's rate limit (docs/api.md)."""
+(Swagger UI from the npm package swagger-ui-dist, vendored: no CDN) and the public instance's rate limit (docs/api.md)."""
 from __future__ import annotations
 
 import json
@@ -12,9 +12,11 @@ from spectree import SpecTree
 from spectree import Response as SpecResponse
 
 from . import api, store
-from .settings import Settings
+from .settings import ROOT, Settings
 
-DOCS_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
+# Swagger UI 5 (it reads OpenAPI 3.1), from the npm package swagger-ui-dist, vendored unchanged: no CDN
+SWAGGER_UI = ROOT / "vendor" / "swagger-ui-dist"
+DOCS_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js")
 STATIC = Path(__file__).resolve().parent / "api_static"
 OWN_ASSETS = ("api-docs.js", "integrer.js", "integrer.css")
 
@@ -119,8 +121,8 @@ def install(app, conf: Settings) -> SpecTree:
     @server.route("/api")
     @server.route("/api/")
     def api_docs():
-        """The documentation page: Swagger UI from the swagger-ui-bundle package, started by a file (the CSP
-        forbids inline scripts)."""
+        """The documentation page: Swagger UI (vendor/swagger-ui-dist), started by a file (the CSP forbids inline
+        scripts)."""
         body = ("<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>API – Accès aux soins</title>"
                 "<meta name='viewport' content='width=device-width, initial-scale=1'>"
                 "<link rel='stylesheet' href='/api/ressources/swagger-ui.css'></head><body>"
@@ -138,10 +140,7 @@ def install(app, conf: Settings) -> SpecTree:
             return send_from_directory(STATIC, name, max_age=86400)
         if name not in DOCS_ASSETS:
             return api.problem(404, "Introuvable", "Cette ressource n'existe pas.")
-        from swagger_ui_bundle import swagger_ui_path
-
-        return send_from_directory(str(swagger_ui_path), name, max_age=86400,
-                                   mimetype=mimetypes.guess_type(name)[0])
+        return send_from_directory(SWAGGER_UI, name, max_age=86400, mimetype=mimetypes.guess_type(name)[0])
 
     @server.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def api_not_found(_rest):

@@ -129,3 +129,11 @@ def test_msp_chart_embed_renders_alone_in_an_iframe_of_another_origin(page, othe
     assert "IND-311" in frame.locator("footer .source").inner_text()
     assert frame.locator("nav, header").count() == 0
     assert frame.locator("a", has_text="Voir sur le tableau de bord").count() == 1
+
+
+@pytest.mark.browser
+def test_api_docs_page_shows_every_operation_without_console_errors(page, live_server):
+    page.goto(live_server.url + "/api")
+    page.locator(".opblock-summary-path").first.wait_for(state="visible", timeout=20000)
+    paths = page.locator(".opblock-summary-path").all_text_contents()
+    assert any(p.strip() == "/api/v1/valeurs" for p in paths) and any("avancement" in p for p in paths)
