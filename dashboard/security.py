@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hashlib
 import hmac
 import html as html_escape
 import ipaddress
@@ -261,9 +262,21 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def content_security_policy(conf: Settings, script_hashes: list[str]) -> str:
+EMBED_PREFIX = "/integrer/"
+
+
+def frame_ancestors(conf: Settings, path: str = "") -> str:
+    """Who may frame a page: ``ACCES_SOINS_FRAME_ANCESTORS``, else on the public instance any site for the embeds
+    (``/integrer/…``, made to be framed; their figures are public), and nobody elsewhere (docs/api.md)."""
+    configured = (conf.frame_ancestors or "").strip()
+    if configured:
+        return configured
+    return "*" if conf.public and path.startswith(EMBED_PREFIX) else "'none'"
+
+
+def content_security_policy(conf: Settings, script_hashes: list[str], path: str = "") -> str:
     tiles = _origin(conf.tile_url)
-    ancestors = (conf.frame_ancestors or "").strip() or "'none'"
+    ancestors = frame_ancestors(conf, path)
     directives = {
         "default-src": "'self'",
         # Dash's inline scripts (renderer start, string clientside callbacks) are allowed by hash
@@ -317,7 +330,66 @@ def _safe_next(url: object) -> str:
     return url
 
 
+# ---- API tokens (scripts): one or more per user, stored hashed -----------------------------------
+
+TOKEN_PREFIX = "as_"
+
+
+def tokens_file(conf: Settings) -> Path:
+    """Beside the users file (or the data folder in trusted-header mode): ``name sha256 created`` per line."""
+    return Path(conf.users_file + ".jetons") if conf.users_file else Path(conf.data_dir).parent / "jetons-api"
+
+
+def _token_hash(token: str) -> str:
+    # a token is 256 random bits: a plain SHA-256 cannot be reversed, and checking it costs nothing
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def read_tokens(path: str | Path) -> dict[str, str]:
+    """sha256 of a token -> its user."""
+    out = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split()
+        if len(fields) != 3 or not _NAME_RE.match(fields[0]) or not re.fullmatch(r"[0-9a-f]{64}", fields[1]):
+            raise ValueError(f"{path}:{n}: ligne attendue « nom empreinte-sha256 date »")
+        out[fields[1]] = fields[0]
+    return out
+
+
+def add_token(conf: Settings, name: str) -> str:
+    """A new token for ``name`` (shown once, stored hashed); the user must exist in users-file mode."""
+    if not _NAME_RE.match(name):
+        raise ValueError("nom d'utilisateur : lettres, chiffres, . _ @ - (64 caractères au plus)")
+    if conf.users_file and name not in read_users(conf.users_file):
+        raise ValueError(f"utilisateur inconnu : {name} (python -m dashboard.security add-user {name})")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    path = tokens_file(conf)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Jetons de l'API (nom empreinte date), voir docs/api.md\n"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(old + f"{name} {_token_hash(token)} {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}\n",
+                   encoding="utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return token
+
+
+def token_user(conf: Settings, header: str) -> str | None:
+    """The user of an ``Authorization: Bearer as_…`` header, None when absent, unknown or of a removed user."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    name = _cached(str(tokens_file(conf)), read_tokens).get(_token_hash(token.strip()))
+    if name and conf.users_file and not _cached(conf.users_file, read_accounts).get(name):
+        return None                                   # removed from the users file: its tokens go with it
+    return name
+
+
 def current_user(conf: Settings) -> str | None:
+    if request.path.startswith("/api/") and request.headers.get("Authorization"):
+        return token_user(conf, request.headers["Authorization"])   # scripts: a token, never a session
     if conf.trusted_header:
         name = request.headers.get(conf.trusted_header, "").strip()
         if name and len(name) <= 256:
@@ -356,6 +428,12 @@ def install(app, conf: Settings) -> None:
         if conf.public and request.method == "GET" and path == "/":
             return redirect("/kiosque")           # the public instance's only page
         if needs_auth and not _OPEN.match(path) and not current_user(conf):
+            if path.startswith("/api/") or path == "/api":
+                from .api import problem
+                resp = problem(401, "Authentification requise", "Connectez-vous, ou envoyez un jeton de l'API : "
+                               "« Authorization: Bearer … » (python -m dashboard.security add-token NOM).")
+                resp.headers["WWW-Authenticate"] = 'Bearer realm="acces-soins"'
+                return resp
             if path.startswith(("/_dash-", "/_reload-hash")) or request.method != "GET":
                 return jsonify({"erreur": "authentification requise"}), 401
             target = request.full_path.rstrip("?") if request.query_string else path
@@ -412,11 +490,11 @@ def install(app, conf: Settings) -> None:
             except Exception:  # noqa: BLE001 — headers must never break a response
                 pass
         h = resp.headers
-        h.setdefault("Content-Security-Policy", content_security_policy(conf, hashes))
+        h.setdefault("Content-Security-Policy", content_security_policy(conf, hashes, request.path))
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         h.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
-        if not (conf.frame_ancestors or "").strip():
+        if frame_ancestors(conf, request.path) == "'none'":
             h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return resp
@@ -482,8 +560,12 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--territoires", default="", help="périmètre d'un contributeur, ex. D15,D43")
     add.add_argument("--password", help="mot de passe (scripts) ; sinon demandé")
     sub.add_parser("check", help="vérifier que la configuration permet de démarrer")
+    tok = sub.add_parser("add-token", help="créer un jeton de l'API pour un utilisateur (scripts)")
+    tok.add_argument("name", metavar="NOM")
     args = parser.parse_args(argv)
     conf = settings.current()
+    if args.command == "add-token":
+        return _add_token_command(conf, args.name)
     if args.command == "check":
         try:
             check_startup(conf)
@@ -511,6 +593,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
     print(f"Utilisateur {args.name} ({args.role}) enregistré dans {path}.")
+    return 0
+
+
+def _add_token_command(conf: Settings, name: str) -> int:
+    try:
+        token = add_token(conf, name)
+    except (ValueError, OSError) as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    try:                                       # the audit log of the entries database (docs/saisie.md)
+        from .saisie import db, service
+
+        service.record(db.database_url(conf), name, "api_token", detail=f"jeton de l'API créé pour {name}")
+    except Exception as exc:  # noqa: BLE001 — the token exists; say that its audit line is missing
+        print(f"Attention : création du jeton non consignée dans le journal d'audit ({exc}).", file=sys.stderr)
+    print(f"Jeton de l'API pour {name} (affiché une seule fois, conservé haché dans {tokens_file(conf)}) :")
+    print(token)
     return 0
 
 

@@ -15,7 +15,7 @@ from .settings import ROOT, Settings
 
 # Routes Dash and Flask serve themselves (components, assets, callbacks).
 # (kiosque branch: + the login/logout routes of dashboard/security.py)
-_INTERNAL = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|dsfr/|healthz|geometrie/|export/|connexion$|deconnexion$)")
+_INTERNAL = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|dsfr/|healthz|geometrie/|export/|connexion$|deconnexion$|api(/|$)|integrer/|oembed$)")
 
 
 def _template_regex(template: str) -> re.Pattern:
@@ -144,6 +144,9 @@ def install(app: dash.Dash, conf: Settings) -> None:
     if not conf.public:  # the public instance serves the kiosk only: no map route to probe
         mapping.install_routes(server, conf)  # /geometrie/<level>.geojson: the map's geometry, cached and gzipped
         map_layers.install_routes(server, conf)  # /geometrie/cpts.geojson: dissolved CPTS perimeters per quarter
+
+    from . import api_web
+    api_web.install(app, conf)           # /api/v1/… and its documentation page /api (docs/api.md)
 
     @server.route("/healthz")
     def healthz():

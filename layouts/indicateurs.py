@@ -35,6 +35,9 @@ def _export() -> html.Section:
     """The big export: every value of the store, built by a background callback (callbacks/indicateurs.py)."""
     return html.Section([
         download_button(f"{PAGE}-export", "Exporter toutes les valeurs (CSV)"),
+        html.P(html.A("Télécharger le paquet de données (ZIP : CSV et datapackage.json, Frictionless)",
+                      href="/export/donnees.zip", id=f"{PAGE}-datapackage", className="fr-link fr-icon-download-line",
+                      download="")),
         html.P("Toutes les valeurs, tous territoires et trimestres, avec leur statut, leur source et leur note.",
                className="hint"),
         html.P(id=f"{PAGE}-export-status", role="status", className="export-status"),   # progress

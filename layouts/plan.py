@@ -17,6 +17,7 @@ from dash import dcc, html
 from dashboard import (alerts, appraisal, fmt, periods, plan, plan_figures, queries, settings, store, texts,
                        trajectory, units, validate)
 
+from .integrer import embed_block
 from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, dsfr_table,
                          graph_config,
                          memoize_render, revision_badge, status_badge)
@@ -259,6 +260,8 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str, apprai
         dcc.Graph(id="plan-trajectory", figure=fig, config=graph_config(f"plan-{indicator}-{quarter}"),
                   className="chart-fit-narrow"),
         png_button("plan-trajectory"),
+        embed_block({"kind": "graphique", "indicator": indicator, "territory": region, "quarter": quarter,
+                     "level": None}, f"{label} – {fmt.quarter(quarter)}", "plan-embed-code"),
         html.Details([html.Summary("Tableau des données du graphique"),
                       data_table(table, traj_cols, f"{label} : valeurs, trajectoire requise et projection", unit,
                                  "plan-trajectory-table")], className="chart-table"),

@@ -1,4 +1,4 @@
-"""Command line: ``python -m dashboard.pipeline build|check|show|progress|diff`` (see README).
+"""Command line: ``python -m dashboard.pipeline build|check|show|progress|diff|export`` (see README).
 
 Exit codes: 0 success, 2 anything else (bad input, bad option, unexpected failure), always with a
 French message on stderr and never a traceback; a failed build publishes nothing.
@@ -55,6 +55,10 @@ def _parser(conf: settings.Settings) -> argparse.ArgumentParser:
     d.add_argument("version_a", help="version de référence (la plus ancienne)")
     d.add_argument("version_b", help="version comparée")
     d.add_argument("--out", type=Path, default=conf.data_dir, help="dossier du stock publié")
+    e = sub.add_parser("export", help="écrit le stock publié en paquet de données Frictionless (CSV + datapackage.json)")
+    e.add_argument("--out", type=Path, required=True, help="dossier où écrire le paquet")
+    e.add_argument("--store", type=Path, default=conf.data_dir, help="dossier du stock publié")
+    e.add_argument("--public", action="store_true", help="seulement ce que montre l'instance publique")
     return parser
 
 
@@ -75,6 +79,22 @@ def _diff(args) -> int:
 def _versions(out: Path) -> list[str]:
     return sorted(p.name for p in Path(out).iterdir() if p.is_dir() and not p.name.startswith(".")) \
         if Path(out).is_dir() else []
+
+
+def _export(args) -> int:
+    from .. import datapackage, store
+
+    try:
+        data = store.open_store(args.store, public=args.public)
+    except store.StoreUnavailable as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if data is None:
+        print(f"erreur : aucune version publiée dans {args.store}", file=sys.stderr)
+        return EXIT_INVALID
+    path = datapackage.write(data, args.out)
+    print(f"Paquet de données de la version {data.version} écrit : {path}")
+    return 0
 
 
 def _build(args, conf, publish: bool) -> int:
@@ -160,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             return _progress(args, conf)
         if args.command == "diff":
             return _diff(args)
+        if args.command == "export":
+            return _export(args)
         return _build(args, conf, publish=args.command == "build")
     except InputError as exc:
         print(f"{exc}", file=sys.stderr)
