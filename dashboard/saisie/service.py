@@ -514,13 +514,14 @@ def publish(url: str, conf, account: Account | None, echo=lambda _line: None, ac
     import fcntl
 
     from ..pipeline.build import build
+    from .source import entries_of
 
     require(url, account, "valideur", "publier")
     out = Path(conf.data_dir)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / ".saisie-publication.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        result = build([Path(conf.raw_dir)], out, region=conf.region, echo=echo, database_url=url)
+        result = build([Path(conf.raw_dir)], out, region=conf.region, echo=echo, entries=entries_of(url))
     contained = result.manifest.get("facts", {}).get("saisie", {}).get("submissions", [])
     with db.session(url) as s, s.begin():
         s.execute(update(db.Submission).where(db.Submission.id.in_(contained), db.Submission.status == db.APPROVED)
