@@ -31,7 +31,7 @@ serve: data
 	ACCES_SOINS_HOST=$(HOST) ACCES_SOINS_PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py app:server
 
 worker: data
-	$(BIN)/celery -A dashboard.jobs:celery_app worker --loglevel=info --concurrency=2
+	$(BIN)/celery -A dashboard.worker:celery_app worker --loglevel=info --concurrency=2
 
 # Browser tests need Debian's chromium and chromium-driver, and axe-core from npm;
 # tests/test_production.py needs Debian's redis-server; the saisie tests a real PostgreSQL server (postgresql).

@@ -139,7 +139,7 @@ def cluster(redis_url, built_store):
         b, url_b = start_gunicorn("gunicorn-b", built_store, CACHE_DIR=built_store.parent / "cache-b", **common)
         procs.append(b)
         assert a.alive() and b.alive(), a.text()[-2000:] + b.text()[-2000:]
-        worker = Proc("celery", [sys.executable, "-m", "celery", "-A", "dashboard.jobs:celery_app", "worker",
+        worker = Proc("celery", [sys.executable, "-m", "celery", "-A", "dashboard.worker:celery_app", "worker",
                                  "--loglevel=info", "--concurrency=1", "--without-gossip", "--without-mingle",
                                  "--without-heartbeat"],
                       _env(built_store, CACHE_DIR=built_store.parent / "cache-w", **common))
