@@ -55,12 +55,7 @@ class Conflict(Exception):
     """The value or the submission was changed by someone else in the meantime."""
 
 
-def local_time(value: dt.datetime | None) -> dt.datetime | None:
-    """Stored naive UTC → Paris time (what users read)."""
-    if value is None or pd.isna(value):
-        return None
-    value = pd.Timestamp(value).to_pydatetime()
-    return value.replace(tzinfo=dt.timezone.utc).astimezone(TZ)
+local_time = db.local_time   # in db (the storage convention), so that saisie/source.py needs no service
 
 
 def when(value: dt.datetime | None) -> str:

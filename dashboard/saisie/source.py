@@ -14,6 +14,7 @@ import json
 import pandas as pd
 
 from ..pipeline.contribution import Contribution
+from . import db
 
 SOURCE = "Saisie ARS (base de données)"
 # Before the plan-tracking CSV (30): a validated entry is the ARS's own checked figure for that quarter.
@@ -22,8 +23,6 @@ PRIORITY = 25
 
 def configured_url(conf) -> str | None:
     """The saisie database of these settings, or None when none was ever created."""
-    from . import db
-
     url = db.database_url(conf)
     return url if db.exists(url) else None
 
@@ -38,8 +37,6 @@ def validated(url: str) -> pd.DataFrame:
     """One row per validated item (all decisions, oldest first) with its submission's facts."""
     from sqlalchemy import select
 
-    from . import db
-
     query = (select(db.Item.id, db.Item.submission_id, db.Item.indicator, db.Item.territory, db.Item.quarter,
                     db.Item.value, db.Item.source, db.Item.note, db.Submission.submitted_at,
                     db.Submission.decided_by, db.Submission.decided_at)
@@ -52,9 +49,7 @@ def validated(url: str) -> pd.DataFrame:
 
 
 def _date(value) -> str:
-    from .service import local_time
-
-    return local_time(value).strftime("%d/%m/%Y")
+    return db.local_time(value).strftime("%d/%m/%Y")
 
 
 def read_database(url: str) -> Contribution | None:
