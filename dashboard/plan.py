@@ -19,8 +19,6 @@ from .schema import STATUS_LABELS
 from .store import Store
 from .trajectory import Assessment, Thresholds
 
-STATUS_ORDER = {trajectory.LATE: 0, trajectory.WATCH: 1, trajectory.ON_TRACK: 2, None: 3}
-PROVENANCE_ORDER = {"observed": 0, "estimated": 1, "demo": 2}
 
 
 def _flag(value) -> bool:
@@ -518,14 +516,6 @@ def resolve_state(data: Store, territory: str, quarter: str | None = None, indic
         with_target = [i for i in ids if queries.target_of(data, i, territory)]
         indicator = (with_target or list(ids) or [None])[0]
     return State(quarter=quarter, indicator=indicator, quarters=qs, indicators=ids)
-
-
-def search_for(quarter: str | None, indicator: str | None) -> str:
-    """The URL query string of a state."""
-    parts = [f"trimestre={quarter}"] if quarter else []
-    if indicator:
-        parts.append(f"indicateur={indicator}")
-    return "?" + "&".join(parts) if parts else ""
 
 
 def thresholds_of(conf) -> Thresholds:

@@ -39,8 +39,6 @@ ON_TRACK = "en bonne voie"
 WATCH = "à surveiller"
 LATE = "en retard"
 STATUSES = (ON_TRACK, WATCH, LATE)
-#: what the UI says when the recent pace never reaches the target
-NOT_AT_THIS_PACE = "pas à ce rythme"
 
 RECENT_WINDOW = 4  # quarters before the latest observation included in the recent pace
 FALLBACK_BAND_SHARE = 0.25  # band = ± this share of the pace when the slope has no standard error
@@ -107,10 +105,6 @@ class Assessment:
     observations: tuple[Observation, ...] = field(default=(), repr=False)
 
     @property
-    def has_target(self) -> bool:
-        return self.target_period is not None and self.target_value is not None
-
-    @property
     def direction(self) -> int:
         """+1 when progress means going up, −1 when it means going down."""
         return -1 if self.polarity == "lower" else 1
@@ -158,12 +152,6 @@ def cut(observations: list[Observation], as_of: str | None) -> list[Observation]
         return list(observations)
     limit = periods.index(as_of)
     return [p for p in observations if periods.index(p[0]) <= limit]
-
-
-def value_at(series: SeriesLike, quarter: str) -> Observation | None:
-    """The last observation at or before ``quarter`` (``None`` when there is none)."""
-    obs = cut(to_observations(series), quarter)
-    return obs[-1] if obs else None
 
 
 def slope(points: list[Observation]) -> tuple[float, float | None]:
