@@ -3,7 +3,6 @@ axe-core, screenshots (test-artifacts/kiosque-*.png)."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -13,11 +12,9 @@ pytestmark = pytest.mark.browser
 SHOTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
-def kiosk_server(built_store):
-    server = LiveServer(data_dir=built_store, public=True)
-    yield server
-    server.stop()
+@pytest.fixture
+def kiosk_server(public_server):
+    return public_server                      # the session's public instance (tests/conftest.py)
 
 
 def kiosk_ready(page) -> None:
@@ -34,9 +31,26 @@ def visible_slide(page) -> str:
                          " return s.length === 1 ? s[0].dataset.slide : null; }")
 
 
+def settled(page) -> None:
+    """No animation running (a slide's fade-in has ended)."""
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
+
+
+def run_until_change(page, limit_ms: int, step_ms: int = 50) -> int:
+    """Advance the page's (fake) clock by ``step_ms`` until the visible slide changes; the ms it took."""
+    start, spent = visible_slide(page), 0
+    while visible_slide(page) == start:
+        assert spent < limit_ms, f"toujours la diapositive « {start} » après {spent} ms"
+        page.clock.run_for(step_ms)
+        spent += step_ms
+    return spent
+
+
 def test_kiosk_rotates_at_the_configured_pace(kiosk_server, page):
+    """The pace is read on the page's own clock (Playwright's fake timers), never on the wall clock."""
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.emulate_media(reduced_motion="reduce")     # axe must not catch a slide half faded in
+    page.clock.install()
     page.goto(kiosk_server.url + "/kiosque?diapos=plan,carte,trimestre&duree=2")
     kiosk_ready(page)
     assert visible_slide(page) == "plan"
@@ -44,25 +58,26 @@ def test_kiosk_rotates_at_the_configured_pace(kiosk_server, page):
     assert re.search(r"Données au \d{1,2}(er)? \w+ \d{4}", text)
     assert "383" in text and "590" in text          # MSP and their target, from the store
     assert "démo" not in text.lower()
-    seen, started = ["plan"], time.monotonic()
-    while len(seen) < 4 and time.monotonic() - started < 15:
-        page.wait_for_timeout(200)
-        current = visible_slide(page)
-        if current != seen[-1]:
-            seen.append(current)
-    elapsed = time.monotonic() - started
-    assert seen == ["plan", "carte", "trimestre", "plan"]
-    assert 4.5 < elapsed < 9, elapsed                   # three changes at 2 s each
+    page.clock.pause_at(page.evaluate("() => Date.now()") + 10)
+    run_until_change(page, 2100)                        # the first change, whenever the page started
+    seen, gaps = [visible_slide(page)], []
+    for _ in range(2):
+        gaps.append(run_until_change(page, 2100))
+        seen.append(visible_slide(page))
+    assert ["plan", *seen] == ["plan", "carte", "trimestre", "plan"]
+    assert all(1950 <= gap <= 2050 for gap in gaps), gaps   # one change every 2 s (?duree=2), ± one step
     assert axe_violations(page) == []
 
 
 def test_touch_pauses_the_rotation(kiosk_server, page):
     page.set_viewport_size({"width": 1920, "height": 1080})
+    page.clock.install()
     page.goto(kiosk_server.url + "/kiosque?diapos=plan,carte&duree=2")
     kiosk_ready(page)
+    page.clock.pause_at(page.evaluate("() => Date.now()") + 10)
     page.mouse.click(960, 540)
     assert "En pause" in page.inner_text("#kiosque-pause")
-    page.wait_for_timeout(4500)
+    page.clock.run_for(4500)                            # two turns and more on the page's clock
     assert visible_slide(page) == "plan"
     page.keyboard.press("ArrowRight")                  # arrows move by hand (and keep the pause)
     assert visible_slide(page) == "carte"
@@ -87,14 +102,12 @@ def test_kiosk_recovers_after_a_server_restart(built_store, browser):
                                timeout=15000)
         page.screenshot(path=str(SHOTS / "kiosque-connexion-perdue.png"))
         changes = page.evaluate("() => window.kiosque.changes()")
-        page.wait_for_timeout(2500)
-        assert page.evaluate("() => window.kiosque.changes()") > changes       # rotation goes on offline
+        page.wait_for_function("(n) => window.kiosque.changes() > n", arg=changes, timeout=10000)  # goes on offline
         server.start()
         page.wait_for_function("() => document.getElementById('kiosque-notice').textContent === ''", timeout=20000)
         assert page.evaluate("() => window.__kiosqueLoaded === true")         # no reload happened
         changes = page.evaluate("() => window.kiosque.changes()")
-        page.wait_for_timeout(2500)
-        assert page.evaluate("() => window.kiosque.changes()") > changes
+        page.wait_for_function("(n) => window.kiosque.changes() > n", arg=changes, timeout=10000)
         assert not page.is_visible("#kiosque-notice")
         unexpected = [(t, u) for t, u in errors
                       if not (u.endswith("/healthz") and "net::ERR_CONNECTION_REFUSED" in t)]
@@ -138,7 +151,7 @@ def test_kiosk_slides_screenshots_and_accessibility(kiosk_server, page, slide):
     # nothing overflows the screen: a kiosk cannot scroll
     assert page.evaluate("() => document.querySelector('.kiosque-slides').scrollHeight "
                          "<= document.querySelector('.kiosque-slides').clientHeight + 2")
-    page.wait_for_timeout(800)                          # let the fade-in end
+    settled(page)                                       # let the fade-in end
     page.screenshot(path=str(SHOTS / f"kiosque-{slide}.png"))
     assert axe_violations(page) == []
 
@@ -151,7 +164,7 @@ def test_internal_kiosk_marks_demo_values(live_server, page):
     kiosk_ready(page)
     text = page.inner_text("#kiosque-root")
     assert "démonstration" in text and page.locator(".kiosque-slide .badge-demo").count() >= 1
-    page.wait_for_timeout(800)
+    settled(page)
     page.screenshot(path=str(SHOTS / "kiosque-interne-plan.png"))
     assert axe_violations(page) == []
 

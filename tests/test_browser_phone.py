@@ -4,6 +4,10 @@ import pytest
 
 from .helpers import ROOT, wait_ready
 
+# every chart and the map fit the viewport: they have settled their size after a resize
+FITS = ("() => [...document.querySelectorAll('.js-plotly-plot .main-svg, .leaflet-container')]"
+        ".every(e => e.getBoundingClientRect().width <= window.innerWidth + 1)")
+
 pytestmark = pytest.mark.browser
 
 PAGES = ["/", "/carte", "/territoire/D15", "/indicateurs"]
@@ -13,7 +17,7 @@ def at_phone_size(page, url):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(url)
     wait_ready(page)
-    page.wait_for_timeout(500)                       # charts and map settle their size
+    page.wait_for_function(FITS)                     # charts and map settle their size
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -51,7 +55,6 @@ def test_plan_charts_fit_a_phone_and_widen_back(live_server, page):
     (every word kept) and fewer x ticks (assets/charts.js); widened again, the server's layout is back."""
     at_phone_size(page, live_server.url + "/")
     page.wait_for_selector("#plan-trajectory .gtitle")
-    page.wait_for_timeout(500)
     measure = """(id) => {
         const gd = document.querySelector(id + ' .js-plotly-plot');
         const box = gd.getBoundingClientRect();
@@ -62,11 +65,13 @@ def test_plan_charts_fit_a_phone_and_widen_back(live_server, page):
                 words: title.textContent.replace(/\\s+/g, ''), ticks: ticks.length,
                 overlap: ticks.some((r, i) => i && r.left < ticks[i - 1].right + 4)};
     }"""
+    # charts.js re-wraps the title once the chart has its phone width: wait for the title to fit
+    page.wait_for_function(f"() => {{ const m = ({measure})('#plan-trajectory'); return m.titleRight <= m.right + 1; }}")
     narrow = page.evaluate(measure, "#plan-trajectory")
     assert narrow["titleRight"] <= narrow["right"] + 1, narrow
     assert not narrow["overlap"] and narrow["ticks"] >= 2, narrow
     page.set_viewport_size({"width": 1366, "height": 900})
-    page.wait_for_timeout(1000)
+    page.wait_for_function(f"(n) => ({measure})('#plan-trajectory').ticks > n", arg=narrow["ticks"])
     wide = page.evaluate(measure, "#plan-trajectory")
     assert wide["words"] == narrow["words"]                     # the same text, only the line breaks differ
     assert wide["ticks"] > narrow["ticks"] and not wide["overlap"]

@@ -14,7 +14,7 @@ from dashboard import store
 from dashboard.pipeline import publish
 from dashboard.pipeline.build import build
 
-from .helpers import ROOT
+from .helpers import ROOT, publish_copy
 
 RAW = ROOT / "data" / "raw"
 ARA_DEPS = ["D01", "D03", "D07", "D15", "D26", "D38", "D42", "D43", "D63", "D69", "D73", "D74"]
@@ -132,21 +132,21 @@ def test_malformed_plan_rows_are_rejected(tmp_path, mutate, where):
     assert where in result.stderr, result.stderr
 
 
-def test_store_reloads_new_version_without_restart(tmp_path, monkeypatch):
+def test_store_reloads_new_version_without_restart(tmp_path, monkeypatch, built_store):
     out = tmp_path / "out"
-    build([RAW], out, echo=lambda _l: None)
+    publish_copy(built_store, out)
     monkeypatch.setattr(store, "RECHECK_SECONDS", 0.0)
     first = store.open_store(out)
     assert store.open_store(out) is first                  # memoised on the version id
-    build([RAW], out, echo=lambda _l: None)
+    publish_copy(built_store, out)
     second = store.open_store(out)
     assert second.version != first.version
     assert second.version == publish.current(out)
 
 
-def test_publish_is_atomic_a_failed_write_leaves_current(tmp_path, monkeypatch):
+def test_publish_is_atomic_a_failed_write_leaves_current(tmp_path, monkeypatch, built_store):
     out = tmp_path / "out"
-    build([RAW], out, echo=lambda _l: None)
+    publish_copy(built_store, out)
     before = publish.current(out)
 
     def broken(*_a, **_k):
