@@ -8,6 +8,12 @@ from .helpers import ROOT, wait_ready
 FITS = ("() => [...document.querySelectorAll('.js-plotly-plot .main-svg, .leaflet-container')]"
         ".every(e => e.getBoundingClientRect().width <= window.innerWidth + 1)")
 
+# assets/charts.js has finished adapting the plan's trajectory chart to its width (its relayout and resize done)
+ADAPTED = """(shape) => {
+    const gd = document.querySelector('#plan-trajectory .js-plotly-plot');
+    return !!gd && !gd.__adapting && typeof gd.__shape === 'string' && gd.__shape.startsWith(shape);
+}"""
+
 pytestmark = pytest.mark.browser
 
 PAGES = ["/", "/carte", "/territoire/D15", "/indicateurs"]
@@ -65,13 +71,12 @@ def test_plan_charts_fit_a_phone_and_widen_back(live_server, page):
                 words: title.textContent.replace(/\\s+/g, ''), ticks: ticks.length,
                 overlap: ticks.some((r, i) => i && r.left < ticks[i - 1].right + 4)};
     }"""
-    # charts.js re-wraps the title once the chart has its phone width: wait for the title to fit
-    page.wait_for_function(f"() => {{ const m = ({measure})('#plan-trajectory'); return m.titleRight <= m.right + 1; }}")
+    page.wait_for_function(ADAPTED, arg="narrow")        # charts.js has re-wrapped it at the phone width
     narrow = page.evaluate(measure, "#plan-trajectory")
     assert narrow["titleRight"] <= narrow["right"] + 1, narrow
     assert not narrow["overlap"] and narrow["ticks"] >= 2, narrow
     page.set_viewport_size({"width": 1366, "height": 900})
-    page.wait_for_function(f"(n) => ({measure})('#plan-trajectory').ticks > n", arg=narrow["ticks"])
+    page.wait_for_function(ADAPTED, arg="wide")          # … and restored the server's layout
     wide = page.evaluate(measure, "#plan-trajectory")
     assert wide["words"] == narrow["words"]                     # the same text, only the line breaks differ
     assert wide["ticks"] > narrow["ticks"] and not wide["overlap"]
