@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 
 
-from .helpers import ROOT, LiveServer, publish_copy, wait_ready
+from .helpers import RAW, LiveServer, publish_copy, wait_ready
 from .helpers.wait import until
 
 pytestmark = pytest.mark.browser
 
-RAW = ROOT / "data" / "raw"
 
 
 def _health(url: str) -> dict:

@@ -21,9 +21,8 @@ from dashboard.pipeline.errors import InputError
 from dashboard.saisie import db, service
 from dashboard.saisie.source import entries_of
 
-from .helpers import ROOT
+from .helpers import RAW, ROOT
 
-RAW = ROOT / "data" / "raw"
 Q = "2024Q2"
 ALICE = security.Account("alice", "contributeur", ("D15",))
 BOB = security.Account("bob", "contributeur", ("D15", "D43"))

@@ -26,10 +26,9 @@ from dashboard import settings, store
 from dashboard.pipeline import publish
 from dashboard.pipeline.build import build
 
-from .helpers import ROOT, publish_copy
+from .helpers import RAW, ROOT, publish_copy
 from .helpers.wait import until
 
-RAW = ROOT / "data" / "raw"
 QUIET = {"echo": lambda _line: None}
 
 
