@@ -1,4 +1,5 @@
-# Two commands: `make run` (set up + serve) and `make test` (set up + whole suite, browser tests included).
+# Two commands: `make run` (set up + serve) and `make test` (set up + checks + whole suite, browser tests included).
+# Also `make test-fast` (no browser, no slow tests), `make lint` (import layers, dead code), `make bench`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -6,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8050
 RAW_FILES := $(shell find data/raw -type f ! -name '*.md' 2>/dev/null)
 
-.PHONY: run test data kiosk serve worker bench clean system-deps vendor-dsfr
+.PHONY: run test test-fast lint data kiosk serve worker bench clean system-deps vendor-dsfr
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +32,7 @@ serve: data
 	ACCES_SOINS_HOST=$(HOST) ACCES_SOINS_PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py app:server
 
 worker: data
-	$(BIN)/celery -A dashboard.jobs:celery_app worker --loglevel=info --concurrency=2
+	$(BIN)/celery -A dashboard.worker:celery_app worker --loglevel=info --concurrency=2
 
 # Browser tests need Debian's chromium and chromium-driver, and axe-core from npm;
 # tests/test_production.py needs Debian's redis-server; the saisie tests a real PostgreSQL server (postgresql).
@@ -56,8 +57,30 @@ node_modules/.installed: package.json
 vendor-dsfr: node_modules/.installed
 	$(BIN)/python scripts/vendor_dsfr.py node_modules/@gouvfr/dsfr
 
-test: $(BIN)/.installed system-deps node_modules/.installed data
-	$(BIN)/python -m pytest
+# Tests run in tiers (pytest.ini, tests/conftest.py) on two pytest-xdist workers, a test file per worker at a time
+# (module fixtures start servers once); PYTEST_ARGS adds options (-k, -x, --durations=30…).
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The layers of docs/architecture.md (.importlinter, 0 import circles) and no dead code (vulture, 80 % confidence
+# and more: unused imports, variables and unreachable code; a false positive goes in .vulture_whitelist.py).
+lint: $(BIN)/.installed
+	$(BIN)/lint-imports
+	$(BIN)/vulture dashboard layouts callbacks app.py .vulture_whitelist.py --min-confidence 80
+
+test: lint $(BIN)/.installed system-deps node_modules/.installed data
+	$(PYTEST)
+
+# Unit and integration tests only (≤ 3 min on 2 cores): no Chromium, no gunicorn/Celery, no real open-data builds.
+test-fast: lint $(BIN)/.installed
+	$(PYTEST) -m "not browser and not slow"
+
+# Benchmarks: each prints JSON, kept in bench/results/<name>.json (the README quotes them).
+BENCHES := pipeline pack map weight kiosk_soak load
+bench: $(BIN)/.installed data
+	mkdir -p bench/results
+	@set -e; for b in $(BENCHES); do echo "bench/$$b.py → bench/results/$$b.json"; \
+	  $(BIN)/python -m bench.$$b > bench/results/$$b.json; done
 
 clean:
 	rm -rf $(VENV) node_modules data/processed .cache .pytest_cache

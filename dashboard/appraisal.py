@@ -6,7 +6,7 @@ It is shown *beside* the computed status (never instead of it), with a visible m
 strongly (:func:`disagreement`). Appraisals are internal: never shown on the public instance.
 
 Where appraisals come from is not this module's business: a *provider* — a function ``quarter ->
-iterable of Appraisal`` — is registered once at start (:func:`configure`, called by the app factory and by
+iterable of Appraisal`` — is registered once at start (:func:`dashboard.saisie.appraisals.configure`, called by the app factory and by
 ``python -m dashboard.pack``): on the internal instance, the appraisals entered on /saisie
 (:mod:`dashboard.saisie.appraisals`); on the public one, none. With no provider, there are no appraisals (an
 empty dict), and no « appréciation manquante » alert either (nobody can enter one).
@@ -67,21 +67,6 @@ def register(provider: Provider | None) -> None:
 def enabled() -> bool:
     """Whether appraisals can be entered at all (a provider is registered)."""
     return _provider is not None
-
-
-def configure(conf) -> None:
-    """Called once at start (app factory, pack CLI) with the Settings: the one place that decides the provider.
-
-    The public instance never gets one. The internal instance reads the appraisals entered on /saisie
-    (:func:`dashboard.saisie.appraisals.for_quarter`; none until something was entered).
-    """
-    if getattr(conf, "public", False):
-        register(None)
-        return
-    from .saisie import appraisals as entered, db       # here: the saisie modules import this one
-
-    url = db.database_url(conf)
-    register(lambda quarter: entered.for_quarter(url, quarter))
 
 
 def appraisals_for(quarter: str | None) -> dict[tuple[str, str], Appraisal]:

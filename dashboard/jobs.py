@@ -4,9 +4,8 @@ DiskcacheManager on one machine (default); CeleryManager + Redis when ACCES_SOIN
 (several workers or machines must see the same jobs).
 
 With Redis, the jobs run in a Celery worker: ``make worker``, i.e.
-``celery -A dashboard.jobs:celery_app worker``. Dash registers one Celery task per background callback
-when the callback module is imported *and* a manager exists, so ``celery_app`` below is resolved lazily:
-it builds the Dash app (pages, callbacks, CeleryManager) in the worker before handing the Celery app over.
+``celery -A dashboard.worker:celery_app worker`` (:mod:`dashboard.worker`, which builds the app: this module
+is imported by the app factory and must not import it back).
 """
 from __future__ import annotations
 
@@ -40,19 +39,3 @@ def background_manager(conf: Settings):
     conf.cache_dir.mkdir(parents=True, exist_ok=True)
     return DiskcacheManager(diskcache.Cache(str(conf.cache_dir / "jobs")), expire=3600)
 
-
-def __getattr__(name: str):
-    # `celery -A dashboard.jobs:celery_app worker`: the worker needs the app's callbacks registered as tasks.
-    if name == "celery_app":
-        from . import settings
-        from .webapp import create_app
-
-        conf = settings.current()
-        if not conf.redis_url:
-            raise RuntimeError("ACCES_SOINS_REDIS_URL n'est pas défini : le worker Celery a besoin de Redis "
-                               "(sans Redis, les tâches de fond tournent dans l'application, sans worker).")
-        global celery_app
-        create_app(conf)
-        celery_app = celery_for(conf.redis_url)   # later look-ups find the module attribute directly
-        return celery_app
-    raise AttributeError(name)

@@ -204,9 +204,6 @@ def map_indicator(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTER
     return best
 
 
-NO_DATA = mapping.NO_DATA_COLOR
-
-
 def ink_on(colour: str) -> str:
     """Black or white text, whichever contrasts most with a ``#rrggbb`` fill (WCAG relative luminance)."""
     def channel(c: int) -> float:

@@ -614,7 +614,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help="dossier du stock publié (par défaut celui de la configuration)")
     args = parser.parse_args(argv)
     conf = settings.current()
-    appraisal.configure(conf)
+    from .saisie import appraisals as entered   # the CLI decides where appraisals come from
+
+    entered.configure(conf)
     try:
         data = store.open_store(Path(args.data) if args.data else conf.data_dir)
     except store.StoreUnavailable as exc:

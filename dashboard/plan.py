@@ -19,9 +19,7 @@ from .schema import STATUS_LABELS
 from .store import Store
 from .trajectory import Assessment, Thresholds
 
-STATUS_ORDER = {trajectory.LATE: 0, trajectory.WATCH: 1, trajectory.ON_TRACK: 2, trajectory.STALE: 3, None: 3}
 PROVENANCE_WORDS = {"observed": "observé", "estimated": "estimé", "demo": "valeur de démonstration"}
-PROVENANCE_ORDER = {"observed": 0, "estimated": 1, "demo": 2}
 
 
 def _flag(value) -> bool:
@@ -603,12 +601,6 @@ def resolve_state(data: Store, territory: str, quarter: str | None = None, indic
     return State(quarter=quarter, indicator=indicator, quarters=qs, indicators=ids)
 
 
-def search_for(quarter: str | None, indicator: str | None) -> str:
-    """The URL query string of a state."""
-    parts = [f"trimestre={quarter}"] if quarter else []
-    if indicator:
-        parts.append(f"indicateur={indicator}")
-    return "?" + "&".join(parts) if parts else ""
 
 
 def breakdown_since(a: Assessment, as_of: str) -> str:

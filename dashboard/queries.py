@@ -276,11 +276,6 @@ class Progress:
     baseline: dict
     target: dict
 
-    @property
-    def met(self) -> bool:
-        direction = 1 if self.target["value"] >= self.baseline["value"] else -1
-        return (self.value["value"] - self.target["value"]) * direction >= 0
-
 
 def progress_of(data: Store, indicator: str, code: str, quarter: str,
                 baseline_quarter: str = BASELINE_QUARTER) -> Progress | None:

@@ -305,14 +305,6 @@ def children(store: Store, code: str, level: str) -> pd.DataFrame:
     return t[(t["level"] == level) & (t[parent_level] == code)]
 
 
-def has_demo(frame: pd.DataFrame) -> bool:
-    return bool(len(frame)) and bool((frame["status"] == "demo").any())
-
-
 def _plain(row: dict) -> dict:
     """numpy scalars -> Python (for JSON and Dash)."""
     return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-
-
-def quarter_label(q: str | None) -> str:
-    return periods.label(q) if q else "–"

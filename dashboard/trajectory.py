@@ -76,10 +76,6 @@ class Assessment:
     observations: tuple[Observation, ...] = field(default=(), repr=False)
 
     @property
-    def has_target(self) -> bool:
-        return self.target_period is not None and self.target_value is not None
-
-    @property
     def direction(self) -> int:
         """+1 when progress means going up, −1 when it means going down."""
         return -1 if self.polarity == "lower" else 1
@@ -127,12 +123,6 @@ def cut(observations: list[Observation], as_of: str | None) -> list[Observation]
         return list(observations)
     limit = periods.index(as_of)
     return [p for p in observations if periods.index(p[0]) <= limit]
-
-
-def value_at(series: SeriesLike, quarter: str) -> Observation | None:
-    """The last observation at or before ``quarter`` (``None`` when there is none)."""
-    obs = cut(to_observations(series), quarter)
-    return obs[-1] if obs else None
 
 
 def slope(points: list[Observation]) -> tuple[float, float | None]:

@@ -10,10 +10,11 @@ from dash.development.base_component import Component
 import flask
 from dash.fingerprint import build_fingerprint
 
-from . import appraisal, jobs
+from . import jobs
 from . import security
 from . import server as server_mod
 from . import settings as settings_mod
+from .saisie import appraisals as saisie_appraisals
 from .settings import Settings
 
 
@@ -22,7 +23,7 @@ def create_app(conf: Settings) -> dash.Dash:
     # Kiosk/security branch: an internal instance exposed without authentication refuses to start
     # (here, so that both `python app.py` and gunicorn's `app:server` are covered).
     security.check_startup(conf)
-    appraisal.configure(conf)           # where appraisals come from (none on the public instance)
+    saisie_appraisals.configure(conf)   # where appraisals come from (none on the public instance)
     app = dash.Dash(
         __name__,
         use_pages=True,

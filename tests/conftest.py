@@ -1,8 +1,24 @@
-"""Shared fixtures.
+"""Shared fixtures, and the tier of every test.
+
+Tiers (pytest.ini, ``--strict-markers``), given here by what a test uses so that a new test file gets one
+without saying so (an explicit marker wins):
+
+* ``browser``: headless Chromium — a ``test_browser_*`` file, or the ``page``/``browser`` fixtures;
+* ``slow``: whole processes that take seconds each (gunicorn + Redis + Celery, concurrent builds in
+  subprocesses, the real open-data builds) — files in :data:`SLOW_FILES`, fixtures in :data:`SLOW_FIXTURES`,
+  or ``@pytest.mark.slow``;
+* ``integration``: a store, a database, a server, files on disk, the pipeline (fixtures in
+  :data:`INTEGRATION_FIXTURES`);
+* ``unit``: everything else — pure functions over values, milliseconds.
+
+``make test-fast`` runs unit and integration; ``make test`` everything (see the README, *Tests*).
 
 * ``opendata``: real open-data samples, read from ACCES_SOINS_OPENDATA (set by .ci/run to
   ../shared/opendata); tests that need them are skipped, with the reason shown, when absent.
-* ``built_store``: the embedded default data built once into a temporary store.
+* ``built_store``: the embedded default data built once per session into a temporary store shared by the
+  pytest-xdist workers (tests.helpers.pipeline.shared_store); never write into it — publish a copy
+  (``publish_copy(built_store, out)``) to damage or replace a version.
+* ``public_server``: the public (kiosk) instance on that store, one per session.
 * ``live_server`` / ``page``: the app served on a free loopback port and a headless Chromium
   page that blocks every non-local request and fails the test on console errors.
 """
@@ -14,11 +30,37 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.pipeline.build import build
+from .helpers import RAW, ROOT, Browser, LiveServer  # noqa: F401  (RAW: imported from here by older tests)
+from .helpers.pipeline import shared_store
 
-from .helpers import ROOT, Browser, LiveServer
+SLOW_FILES = {"test_production.py", "test_store_safety.py", "test_pipeline_opendata.py"}
+SLOW_FIXTURES = {"ara_store"}                   # the real ARA open-data folder built (test_official_files)
+INTEGRATION_FIXTURES = {"built_store", "store_data", "app", "app_settings", "live_server", "public_server",
+                        "opendata", "database_url", "postgres_server", "tmp_path", "tmp_path_factory", "capfd"}
+TIERS = ("unit", "integration", "browser", "slow")
 
-RAW = ROOT / "data" / "raw"
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.get_closest_marker(tier) for tier in TIERS):
+            continue
+        name = item.path.name
+        used = set(getattr(item, "fixturenames", ()))
+        if name.startswith("test_browser_") or used & {"page", "browser"}:
+            item.add_marker(pytest.mark.browser)
+        elif name in SLOW_FILES or used & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        elif used & INTEGRATION_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
+
+
+def _session_folder(tmp_path_factory) -> Path:
+    """A temporary folder shared by every pytest-xdist worker of this session (each has its own basetemp,
+    in one parent folder per session)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +73,7 @@ def opendata() -> Path:
 
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("store")
-    result = build([RAW], out, region="R84", echo=lambda _line: None)
-    assert result.published
-    return out
+    return shared_store(_session_folder(tmp_path_factory) / "shared")
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +103,14 @@ def app(app_settings):
 @pytest.fixture(scope="session")
 def live_server(built_store):
     server = LiveServer(data_dir=built_store)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def public_server(built_store):
+    """The public instance (kiosk only) on the default store."""
+    server = LiveServer(data_dir=built_store, public=True)
     yield server
     server.stop()
 

@@ -24,6 +24,7 @@ import pytest
 from dashboard import security
 
 from .helpers import LiveServer, free_port, wait_ready
+from .helpers.wait import until
 
 _COUNTER = itertools.count(1)
 
@@ -138,14 +139,13 @@ def run_job(base: str, opener, dep: dict, inputs: list[dict], state: list[dict] 
         return status, None, []
     started = json.loads(text)
     query = f"endId={end_id}&cacheKey={started['cacheKey']}&job={started['job']}"
-    deadline, progress = time.time() + timeout, []
-    while time.time() < deadline:
+    progress = []
+
+    def polled():
         status, _h, text = call(base, f"/_dash-update-component?{query}", payload, opener=opener)
         if status not in (200, 204):
             return status, None, progress
         answer = json.loads(text) if text.strip() else {}
-        progress += [str(v) for v in (answer.get("progress") or {}).values()]
-        if "response" in answer:
-            return 200, answer, progress
-        time.sleep(0.5)
-    raise AssertionError(f"la tâche de fond n'a pas abouti en {timeout} s")
+        progress.extend(str(v) for v in (answer.get("progress") or {}).values())
+        return (200, answer, progress) if "response" in answer else None
+    return until(polled, timeout, "la tâche de fond n'a pas abouti", interval=0.2)

@@ -97,13 +97,13 @@ def test_bad_appraisals_are_refused_with_the_field(change, where, store_data, tm
 def test_the_internal_instance_reads_the_database_and_the_public_one_never(store_data, tmp_path):
     url = f"sqlite:///{tmp_path / 'saisie.sqlite3'}"
     conf = settings.Settings(data_dir=tmp_path / "processed", database_url=url, secret_key="test")
-    appraisal.configure(conf)
+    appraisals.configure(conf)
     assert appraisal.enabled() and appraisal.appraisals_for(Q) == {}
     assert not (tmp_path / "saisie.sqlite3").exists()           # reading never creates the database
     appraisals.save(url, store_data, VAL, "R84", Q, "msp_count", "R84", "appuis", PARTS, None)
     assert appraisal.appraisals_for(Q)[("msp_count", "R84")].author == "vera"
-    appraisal.configure(settings.Settings(data_dir=tmp_path / "processed", database_url=url, public=True,
-                                          secret_key="test"))
+    appraisals.configure(settings.Settings(data_dir=tmp_path / "processed", database_url=url, public=True,
+                                           secret_key="test"))
     assert appraisal.appraisals_for(Q) == {} and not appraisal.enabled()
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .helpers import axe_violations, open_first_dropdown, tab_through, wait_ready
+from .helpers import NEXT_FRAMES, axe_violations, open_first_dropdown, tab_through, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ def load(page, base, path):
     wait_ready(page)
     if path in WITH_CHARTS:                                   # the charts draw after the page is ready
         page.wait_for_selector(".js-plotly-plot .main-svg")
-        page.wait_for_timeout(300)
+        page.wait_for_function(NEXT_FRAMES)
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -9,10 +9,9 @@ import pytest
 
 from dashboard.pipeline.__main__ import main as pipeline_main
 
-from .helpers import ROOT, LiveServer, axe_violations, wait_ready
+from .helpers import RAW, axe_violations, LiveServer, wait_ready
 
 pytestmark = pytest.mark.browser
-RAW = ROOT / "data" / "raw"
 PLAN = """indicateur,territoire,trimestre,valeur,statut,source,note
 msp_count,R53,2023Q4,120,observed,Essai (fictif),
 msp_count,D29,2023Q4,40,observed,Essai (fictif),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import axe_violations, wait_ready
+from .helpers import NEXT_FRAMES, axe_violations, wait_ready
+from .helpers.wait import until
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,11 @@ def test_alerts_section_and_pack_downloads(live_server, page):
     page.on("download", lambda d: downloads.append(d))
     page.click("#plan-pack")
     page.locator("#plan-pack-status", has_text="prêt").wait_for(timeout=90000)
-    page.wait_for_timeout(500)
+
+    def both_downloaded() -> bool:
+        page.wait_for_function(NEXT_FRAMES)          # a call into Playwright delivers the download events
+        return len(downloads) >= 2
+    until(both_downloaded, 30, "les deux fichiers du dossier ne sont pas téléchargés")
     assert sorted(d.suggested_filename for d in downloads) == ["dossier-seance-R84-2023Q4.pdf",
                                                                "dossier-seance-R84-2023Q4.pptx"]
     for download in downloads:

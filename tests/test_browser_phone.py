@@ -4,6 +4,16 @@ import pytest
 
 from .helpers import ROOT, wait_ready
 
+# every chart and the map fit the viewport: they have settled their size after a resize
+FITS = ("() => [...document.querySelectorAll('.js-plotly-plot .main-svg, .leaflet-container')]"
+        ".every(e => e.getBoundingClientRect().width <= window.innerWidth + 1)")
+
+# assets/charts.js has finished adapting the plan's trajectory chart to its width (its relayout and resize done)
+ADAPTED = """(shape) => {
+    const gd = document.querySelector('#plan-trajectory .js-plotly-plot');
+    return !!gd && !gd.__adapting && typeof gd.__shape === 'string' && gd.__shape.startsWith(shape);
+}"""
+
 pytestmark = pytest.mark.browser
 
 PAGES = ["/", "/carte", "/territoire/D15", "/indicateurs"]
@@ -13,7 +23,7 @@ def at_phone_size(page, url):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(url)
     wait_ready(page)
-    page.wait_for_timeout(500)                       # charts and map settle their size
+    page.wait_for_function(FITS)                     # charts and map settle their size
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -51,7 +61,6 @@ def test_plan_charts_fit_a_phone_and_widen_back(live_server, page):
     (every word kept) and fewer x ticks (assets/charts.js); widened again, the server's layout is back."""
     at_phone_size(page, live_server.url + "/")
     page.wait_for_selector("#plan-trajectory .gtitle")
-    page.wait_for_timeout(500)
     measure = """(id) => {
         const gd = document.querySelector(id + ' .js-plotly-plot');
         const box = gd.getBoundingClientRect();
@@ -62,11 +71,12 @@ def test_plan_charts_fit_a_phone_and_widen_back(live_server, page):
                 words: title.textContent.replace(/\\s+/g, ''), ticks: ticks.length,
                 overlap: ticks.some((r, i) => i && r.left < ticks[i - 1].right + 4)};
     }"""
+    page.wait_for_function(ADAPTED, arg="narrow")        # charts.js has re-wrapped it at the phone width
     narrow = page.evaluate(measure, "#plan-trajectory")
     assert narrow["titleRight"] <= narrow["right"] + 1, narrow
     assert not narrow["overlap"] and narrow["ticks"] >= 2, narrow
     page.set_viewport_size({"width": 1366, "height": 900})
-    page.wait_for_timeout(1000)
+    page.wait_for_function(ADAPTED, arg="wide")          # … and restored the server's layout
     wide = page.evaluate(measure, "#plan-trajectory")
     assert wide["words"] == narrow["words"]                     # the same text, only the line breaks differ
     assert wide["ticks"] > narrow["ticks"] and not wide["overlap"]

@@ -9,7 +9,7 @@ import pytest
 
 from dashboard import fmt
 
-from .helpers import axe_violations, wait_ready
+from .helpers import NEXT_FRAMES, axe_violations, wait_ready
 from .test_plan_page import show
 
 pytestmark = pytest.mark.browser
@@ -85,11 +85,11 @@ def test_keyboard_changes_the_quarter_and_the_url(live_server, page):
     page.keyboard.press("Enter")
     # the open dropdown: its options are native radios (assets/a11y.js drops Dash 4's role=option wrappers)
     page.wait_for_selector(".dash-dropdown-content[data-state=open] input[type=radio]")
-    page.wait_for_timeout(200)
+    page.wait_for_function(NEXT_FRAMES)               # the accessibility shims run on the next animation frame
     page.keyboard.press("ArrowDown")
-    page.wait_for_timeout(100)
+    page.wait_for_function("() => document.activeElement.closest('.dash-dropdown-content')")
     page.keyboard.press("ArrowDown")
-    page.wait_for_timeout(100)
+    page.wait_for_function(NEXT_FRAMES)
     chosen = page.evaluate("() => document.activeElement.value || "
                            "document.activeElement.querySelector('input') && "
                            "document.activeElement.querySelector('input').value")

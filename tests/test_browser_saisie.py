@@ -57,7 +57,7 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     edit(page, index, "valeur", str(new_value))
     page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('Enregistré')")
     edit(page, index, "source", "Bilan du SAMU 15")
-    page.wait_for_timeout(800)
+    wait_ready(page)                                        # the save callback has answered
     page.reload()                                           # nothing typed is lost on a reload
     page.wait_for_selector(".ag-row", timeout=20000)
     cells = page.locator(f'.ag-center-cols-container .ag-row[row-index="{index}"]').inner_text()
@@ -77,8 +77,7 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     edit(page, r84, "valeur", str(int(regional["value"]) + 2))
     page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('Enregistré')")
     edit(page, r84, "source", "Bilan régional des SAMU")
-    page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('Enregistré')")
-    page.wait_for_timeout(500)
+    wait_ready(page)
     page.click("#saisie-submit")
     page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('envoyée')")
     own = int(page.inner_text("#saisie-message").split("n° ")[1].split(" ")[0])

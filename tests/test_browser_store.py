@@ -3,20 +3,18 @@ the error is logged once, and the next good build is picked up without a restart
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from dashboard.pipeline.build import build
 
-from .helpers import ROOT, LiveServer, wait_ready
+from .helpers import RAW, LiveServer, publish_copy, wait_ready
+from .helpers.wait import until
 
 pytestmark = pytest.mark.browser
 
-RAW = ROOT / "data" / "raw"
 
 
 def _health(url: str) -> dict:
@@ -27,20 +25,24 @@ def _health(url: str) -> dict:
 
 def _until(url: str, check, timeout: float = 15) -> dict:
     """/healthz until ``check(body)`` (the app re-reads CURRENT every second)."""
-    deadline = time.time() + timeout
-    while True:
-        body = _health(url)
-        if check(body) or time.time() > deadline:
-            return body
-        time.sleep(0.3)
+    seen = {}
+
+    def checked():
+        seen["body"] = _health(url)
+        return check(seen["body"])
+    try:
+        until(checked, timeout, "/healthz ne change pas", interval=0.2)
+    except AssertionError:
+        pass                        # the caller's assertions on the last answer say what is wrong
+    return seen["body"]
 
 
-def test_truncated_current_version_keeps_the_previous_one_served(tmp_path, page):
+def test_truncated_current_version_keeps_the_previous_one_served(tmp_path, page, built_store):
     out = tmp_path / "store"
-    first = build([RAW], out, echo=lambda _l: None).version
+    first = publish_copy(built_store, out)
     server = LiveServer(data_dir=out)                  # started on the good version
     try:
-        second = build([RAW], out, echo=lambda _l: None).version
+        second = publish_copy(built_store, out)
         table = out / second / "observations.parquet"
         table.write_bytes(table.read_bytes()[:200])   # truncated, as by a full disk or a killed copy
         health = _until(server.url, lambda b: b.get("degraded"))
@@ -60,7 +62,7 @@ def test_truncated_current_version_keeps_the_previous_one_served(tmp_path, page)
         assert log.count(f"version {second} illisible") == 1, log[-3000:]
         assert "Traceback" not in log
 
-        third = build([RAW], out, echo=lambda _l: None).version   # the next build repairs, no restart
+        third = publish_copy(built_store, out)   # the next version repairs, no restart
         health = _until(server.url, lambda b: b["version"] == third)
         assert health["version"] == third and health["degraded"] is False and "failed_version" not in health
     finally:

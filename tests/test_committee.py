@@ -14,6 +14,7 @@ import pytest
 from dashboard import alerts, appraisal, fmt, milestones, pack, plan, queries, store, trajectory
 from dashboard.pipeline.errors import InputError
 from dashboard.pipeline.readers import catalogue
+from dashboard.saisie import appraisals as saisie_appraisals
 
 from .helpers import ROOT
 from .test_plan import _indicators, _obs, _targets, _territories
@@ -118,7 +119,7 @@ def test_appraisals_come_from_the_provider_and_a_failing_one_gives_none():
 
 def test_public_instance_never_gets_appraisals():
     appraisal.register(lambda q: [_appraisal("securise", quarter=q)])
-    appraisal.configure(type("Conf", (), {"public": True})())
+    saisie_appraisals.configure(type("Conf", (), {"public": True})())
     assert appraisal.appraisals_for("2023Q4") == {} and not appraisal.enabled()
 
 

@@ -16,7 +16,7 @@ from dashboard.pipeline.errors import InputError
 from dashboard.pipeline.readers import apl, barometre, catalogue, finess, plan_csv, reference
 from tests.fixtures.corpus import CORPUS, GENERATED, cases, materialise
 
-from .helpers import ROOT
+from .helpers import RAW
 
 READERS = {
     "apl": apl.read, "ditp": barometre.read_ditp, "etalab_csv": barometre.read_etalab_csv,
@@ -29,7 +29,6 @@ SOURCE_OF = {"apl": "APL DREES", "ditp": "Baromètre DITP", "etalab_csv": "Barom
              "etalab_xlsx": "Baromètre Etalab (classeur départemental)", "finess": "FINESS",
              "mapping": "Correspondance du baromètre", "plan": "Tableau de suivi du plan",
              "reference": "Référentiel territorial", "catalogue": "Catalogue des indicateurs"}
-RAW = ROOT / "data" / "raw"
 
 
 def test_corpus_is_large_and_complete():

@@ -12,9 +12,8 @@ from dashboard.pipeline.build import build
 from dashboard.pipeline.errors import InputError
 from dashboard.pipeline.readers import cpts
 
-from .helpers import ROOT
+from .helpers import RAW, ROOT
 
-RAW = ROOT / "data" / "raw"
 GEO = ROOT / "tests" / "fixtures" / "geo"
 HEADER = "cpts_id,cpts_nom,stade,date_signature,commune,date_debut,date_fin\n"
 

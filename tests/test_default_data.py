@@ -17,9 +17,8 @@ import pandas as pd
 from dashboard.pipeline.build import build, merge_observations
 from dashboard.pipeline.contribution import Contribution
 
-from .helpers import ROOT
+from .helpers import RAW, ROOT
 
-RAW = ROOT / "data" / "raw"
 OPENDATA = RAW / "opendata"
 ARA_DEPS = ["D01", "D03", "D07", "D15", "D26", "D38", "D42", "D43", "D63", "D69", "D73", "D74"]
 

@@ -17,9 +17,8 @@ from dashboard.pipeline import fusions
 from dashboard.pipeline.build import build
 
 from .fixtures.builders import write_apl_workbook, write_finess, finess_structure, finess_geo
-from .helpers import ROOT
+from .helpers import RAW
 
-RAW = ROOT / "data" / "raw"
 
 # Cantal today: Aurillac and Arpajon (CA du Bassin d'Aurillac), Saint-Flour (Saint-Flour Communauté).
 TERRITORIES = """code,level,name,region,departement,epci,commune,population

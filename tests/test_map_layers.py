@@ -10,9 +10,8 @@ import shapely.geometry
 from dashboard import map_layers, perimeters, store
 from dashboard.pipeline.build import build
 
-from .helpers import ROOT
+from .helpers import RAW, ROOT
 
-RAW = ROOT / "data" / "raw"
 GEO = ROOT / "tests" / "fixtures" / "geo"
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -24,9 +22,8 @@ from dashboard.pipeline.__main__ import main
 from dashboard.pipeline.errors import BuildError, InputError
 from dashboard.pipeline.readers import barometre, catalogue, plan_csv
 
-from .helpers import ROOT
+from .helpers import RAW, ROOT, cli, show
 
-RAW = ROOT / "data" / "raw"
 CATALOGUE = RAW / "catalogue" / "indicators.toml"
 DITP_HEADER = "indic_id,enforce_zone_id,metric_enforce_date,maille,indic_vi,indic_va,indic_vc,indic_ta"
 MESURE = "Doubler le nombre de maisons de santé et de centres de santé dans les territoires"
@@ -142,11 +139,6 @@ def test_metadata_files_are_recognised_and_set_aside(tmp_path, header):
 
 # --- the real ARA folder, as published ------------------------------------------------------------
 
-def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dashboard.pipeline", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
-
-
 @pytest.fixture(scope="module")
 def ara_store(opendata, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ara")
@@ -156,12 +148,6 @@ def ara_store(opendata, tmp_path_factory):
     result = cli("build", "--raw", str(raw), "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     return out, result.stderr
-
-
-def show(out: Path, indicator: str, territory: str, period: str) -> list[dict]:
-    result = cli("show", "--indicator", indicator, "--territory", territory, "--period", period, "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 def test_ara_official_folder_builds_with_known_figures(ara_store):

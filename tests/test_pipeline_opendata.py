@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,20 +15,7 @@ from dashboard.pipeline import publish
 from dashboard.pipeline.__main__ import main
 from tests.fixtures.corpus import cases, materialise
 
-from .helpers import ROOT
-
-RAW = ROOT / "data" / "raw"
-
-
-def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dashboard.pipeline", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
-
-
-def show(out: Path, indicator: str, territory: str, period: str) -> list[dict]:
-    result = cli("show", "--indicator", indicator, "--territory", territory, "--period", period, "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
+from .helpers import RAW, ROOT, cli, show
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,7 @@
 """Pipeline CLI and processed store: build, show, atomic publish, version reload, honesty rules."""
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,24 +12,9 @@ from dashboard import store
 from dashboard.pipeline import publish
 from dashboard.pipeline.build import build
 
-from .helpers import ROOT
+from .helpers import RAW, ROOT, cli, publish_copy, show
 
-RAW = ROOT / "data" / "raw"
 ARA_DEPS = ["D01", "D03", "D07", "D15", "D26", "D38", "D42", "D43", "D63", "D69", "D73", "D74"]
-
-
-def cli(*args, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dashboard.pipeline", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
-
-
-def show(out: Path, indicator: str, territory: str, period: str | None = None) -> list[dict]:
-    args = ["show", "--indicator", indicator, "--territory", territory, "--out", str(out)]
-    if period:
-        args += ["--period", period]
-    result = cli(*args)
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 def test_show_prints_real_msp_figures_and_target(built_store):
@@ -132,21 +115,21 @@ def test_malformed_plan_rows_are_rejected(tmp_path, mutate, where):
     assert where in result.stderr, result.stderr
 
 
-def test_store_reloads_new_version_without_restart(tmp_path, monkeypatch):
+def test_store_reloads_new_version_without_restart(tmp_path, monkeypatch, built_store):
     out = tmp_path / "out"
-    build([RAW], out, echo=lambda _l: None)
+    publish_copy(built_store, out)
     monkeypatch.setattr(store, "RECHECK_SECONDS", 0.0)
     first = store.open_store(out)
     assert store.open_store(out) is first                  # memoised on the version id
-    build([RAW], out, echo=lambda _l: None)
+    publish_copy(built_store, out)
     second = store.open_store(out)
     assert second.version != first.version
     assert second.version == publish.current(out)
 
 
-def test_publish_is_atomic_a_failed_write_leaves_current(tmp_path, monkeypatch):
+def test_publish_is_atomic_a_failed_write_leaves_current(tmp_path, monkeypatch, built_store):
     out = tmp_path / "out"
-    build([RAW], out, echo=lambda _l: None)
+    publish_copy(built_store, out)
     before = publish.current(out)
 
     def broken(*_a, **_k):

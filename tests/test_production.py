@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from .helpers import ROOT, free_port
+from .helpers.wait import until
 
 SECRET = "clef-de-test-partagee-0123456789abcdef"
 EXPORT_OUTPUT = "..indicateurs-export-download.data...indicateurs-export-result.children.."
@@ -86,19 +86,23 @@ def start_gunicorn(name: str, data_dir: Path, timeout: float = 60, **extra) -> t
     env = _env(data_dir, HOST="127.0.0.1", PORT=port, **extra)
     proc = Proc(name, [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "app:server"], env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+
+    def answered() -> bool:
         if not proc.alive():
-            return proc, url
+            return True
         try:
             urllib.request.urlopen(url + "/healthz", timeout=2)
-            return proc, url
+            return True
         except urllib.error.HTTPError:
-            return proc, url           # answered (503 is an answer)
+            return True                # answered (503 is an answer)
         except Exception:
-            time.sleep(0.3)
-    proc.stop()
-    raise RuntimeError(f"gunicorn {name} n'a pas démarré, voir {proc.log_path}")
+            return False
+    try:
+        until(answered, timeout, f"gunicorn {name} n'a pas démarré, voir {proc.log_path}", interval=0.1)
+    except AssertionError:
+        proc.stop()
+        raise
+    return proc, url
 
 
 @pytest.fixture(scope="module")
@@ -113,16 +117,19 @@ def redis_url(tmp_path_factory):
     import redis
 
     client = redis.Redis(host="127.0.0.1", port=port)
-    deadline = time.time() + 20
-    while True:
+
+    def pong() -> bool:
+        if not proc.alive():
+            raise RuntimeError(f"redis-server s'est arrêté, voir {proc.log_path}")
         try:
-            client.ping()
-            break
+            return bool(client.ping())
         except redis.exceptions.ConnectionError:
-            if time.time() > deadline or not proc.alive():
-                proc.stop()
-                raise RuntimeError(f"redis-server n'a pas démarré, voir {proc.log_path}")
-            time.sleep(0.1)
+            return False
+    try:
+        until(pong, 20, f"redis-server n'a pas démarré, voir {proc.log_path}")
+    except (AssertionError, RuntimeError):
+        proc.stop()
+        raise
     yield f"redis://127.0.0.1:{port}/0"
     client.shutdown(nosave=True) if proc.alive() else None
     proc.stop()
@@ -139,15 +146,15 @@ def cluster(redis_url, built_store):
         b, url_b = start_gunicorn("gunicorn-b", built_store, CACHE_DIR=built_store.parent / "cache-b", **common)
         procs.append(b)
         assert a.alive() and b.alive(), a.text()[-2000:] + b.text()[-2000:]
-        worker = Proc("celery", [sys.executable, "-m", "celery", "-A", "dashboard.jobs:celery_app", "worker",
+        worker = Proc("celery", [sys.executable, "-m", "celery", "-A", "dashboard.worker:celery_app", "worker",
                                  "--loglevel=info", "--concurrency=1", "--without-gossip", "--without-mingle",
                                  "--without-heartbeat"],
                       _env(built_store, CACHE_DIR=built_store.parent / "cache-w", **common))
         procs.append(worker)
-        deadline = time.time() + 60
-        while "ready" not in worker.text():
-            assert worker.alive() and time.time() < deadline, worker.text()[-3000:]
-            time.sleep(0.3)
+        def ready() -> bool:
+            assert worker.alive(), worker.text()[-3000:]
+            return "ready" in worker.text()
+        until(ready, 60, "le worker Celery n'est pas prêt", interval=0.1)
         yield {"a": url_a, "b": url_b, "redis": redis_url, "logs": procs}
     finally:
         for p in reversed(procs):
@@ -235,14 +242,11 @@ def test_background_export_started_on_one_server_is_fetched_from_the_other(clust
     # Poll like dash-renderer: same payload with inputs nulled, handles in the query string — on the OTHER server.
     poll = _export_payload(None)
     query = f"endId={end_id}&cacheKey={started['cacheKey']}&job={started['job']}"
-    deadline = time.time() + 60
-    while True:
+    def answered():
         status, answer = _post(f"{cluster['b']}/_dash-update-component?{query}", poll)
         assert status == 200, answer
-        if "response" in answer:
-            break
-        assert time.time() < deadline, "l'export n'a pas abouti : " + cluster["logs"][2].text()[-3000:]
-        time.sleep(0.5)
+        return answer if "response" in answer else None
+    answer = until(answered, 60, "l'export n'a pas abouti : voir le journal du worker", interval=0.2)
     download = answer["response"]["indicateurs-export-download"]["data"]
     assert download["filename"] == f"acces-soins-valeurs-{store_data.version}.csv"
     assert download["content"].count("\n") == len(store_data.observations) + 1

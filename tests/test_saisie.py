@@ -19,10 +19,10 @@ from dashboard import queries, security, settings, store
 from dashboard.pipeline.build import build
 from dashboard.pipeline.errors import InputError
 from dashboard.saisie import db, service
+from dashboard.saisie.source import entries_of
 
-from .helpers import ROOT
+from .helpers import RAW, ROOT
 
-RAW = ROOT / "data" / "raw"
 Q = "2024Q2"
 ALICE = security.Account("alice", "contributeur", ("D15",))
 BOB = security.Account("bob", "contributeur", ("D15", "D43"))
@@ -157,7 +157,8 @@ def test_submit_approve_publish_and_rebuild_gives_the_same_observations(database
     assert data.manifest["facts"]["saisie"]["submissions"] == [ident]
     assert service.get_submission(database_url, ident).status == db.PUBLISHED
     # a rebuild from the raw folder and the database reproduces the published observations
-    again = build([RAW], tmp_path / "rebuilt", region="R84", echo=lambda _l: None, database_url=database_url)
+    again = build([RAW], tmp_path / "rebuilt", region="R84", echo=lambda _l: None,
+                  entries=entries_of(database_url))
     rebuilt = store.open_store(tmp_path / "rebuilt")
     pd.testing.assert_frame_equal(rebuilt.observations, data.observations)
     assert again.manifest["facts"]["saisie"] == data.manifest["facts"]["saisie"]

@@ -9,7 +9,7 @@ import pytest
 
 from dashboard.saisie import service
 
-from .helpers import LiveServer
+
 from .saisie_support import PASSWORD, saisie_server
 from .test_security import NoRedirect, call, login_opener, parse_outputs
 
@@ -91,8 +91,3 @@ def test_saisie_does_not_exist_on_the_public_instance(public_server):
     assert "saisie-" not in text and "historique-" not in text
 
 
-@pytest.fixture(scope="module")
-def public_server(built_store):
-    srv = LiveServer(data_dir=built_store, public=True)
-    yield srv
-    srv.stop()

@@ -66,13 +66,6 @@ def assert_clean(status, text, what, echo=""):
         assert marker not in text, f"{what}: marque de valeur non observée « {marker} » dans la réponse"
 
 
-@pytest.fixture(scope="module")
-def public_server(built_store):
-    server = LiveServer(data_dir=built_store, public=True)
-    yield server
-    server.stop()
-
-
 # ---- the filtered store -------------------------------------------------------------------------
 
 def test_public_store_holds_only_public_indicators_and_observed_values(built_store):

@@ -26,9 +26,9 @@ from dashboard import settings, store
 from dashboard.pipeline import publish
 from dashboard.pipeline.build import build
 
-from .helpers import ROOT
+from .helpers import RAW, ROOT, publish_copy
+from .helpers.wait import until
 
-RAW = ROOT / "data" / "raw"
 QUIET = {"echo": lambda _line: None}
 
 
@@ -50,11 +50,10 @@ class BuildProcess:
         return self.log_path.read_text(encoding="utf-8")
 
     def wait_for(self, needle: str, timeout: float = 120) -> None:
-        deadline = time.time() + timeout
-        while needle not in self.text():
+        def shown() -> bool:
             assert self.proc.poll() is None, f"la construction s'est arrêtée avant « {needle} » :\n{self.text()}"
-            assert time.time() < deadline, f"« {needle} » jamais affiché :\n{self.text()}"
-            time.sleep(0.05)
+            return needle in self.text()
+        until(shown, timeout, f"« {needle} » jamais affiché")
 
     def finish(self, timeout: float = 180) -> tuple[int, str]:
         code = self.proc.wait(timeout)
@@ -114,10 +113,10 @@ def test_two_concurrent_builds_leave_the_newer_version_current(tmp_path):
     assert temporaries(out) == []
 
 
-def test_a_build_finishing_last_does_not_replace_a_newer_version(tmp_path):
+def test_a_build_finishing_last_does_not_replace_a_newer_version(tmp_path, built_store):
     """The order that made the older build current: it computed its version, then a newer build published first."""
     out = tmp_path / "out"
-    base = build([RAW], out, **QUIET).version
+    base = publish_copy(built_store, out)
     with holding_lock(out):
         older = BuildProcess(out, tmp_path / "older.log")
         older.wait_for(publish.WAITING)             # its version (build time) is computed before it waits
@@ -146,9 +145,9 @@ def test_a_build_waits_for_the_lock_then_fails_clearly(tmp_path):
     assert publish.current(out) is None and [p for p in out.iterdir() if p.is_dir()] == []
 
 
-def test_next_build_removes_leftovers_of_killed_builds(tmp_path):
+def test_next_build_removes_leftovers_of_killed_builds(tmp_path, built_store):
     out = tmp_path / "out"
-    build([RAW], out, **QUIET)
+    publish_copy(built_store, out)
     leftover = out / ".20200101T000000000-deadbeef.tmp"
     leftover.mkdir()
     (leftover / "observations.parquet").write_bytes(b"PAR1 interrupted")
@@ -186,14 +185,14 @@ def test_manifest_records_the_sha256_of_every_written_file(built_store, store_da
 # ---- the app's loading ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def two_versions(tmp_path, monkeypatch):
+def two_versions(tmp_path, monkeypatch, built_store):
     """A store serving v1 in memory, then v2 published: (out, v1 store, v2 version)."""
     out = tmp_path / "out"
     monkeypatch.setattr(store, "RECHECK_SECONDS", 0.0)
     monkeypatch.setattr(settings, "_CURRENT", settings.Settings(data_dir=out))
-    build([RAW], out, **QUIET)
+    publish_copy(built_store, out)
     first = store.get()
-    second = build([RAW], out, **QUIET).version
+    second = publish_copy(built_store, out)
     return out, first, second
 
 
@@ -247,11 +246,11 @@ def test_bad_version_is_retried_and_picked_up_once_repaired(two_versions, monkey
     assert store.failure() is None
 
 
-def test_a_newer_build_replaces_a_bad_version_at_once(two_versions):
+def test_a_newer_build_replaces_a_bad_version_at_once(two_versions, built_store):
     out, first, second = two_versions
     _truncate(out / second)
     assert store.get() is first
-    third = build([RAW], out, **QUIET).version
+    third = publish_copy(built_store, out)
     assert store.get().version == third and store.failure() is None
 
 
@@ -263,9 +262,9 @@ def test_missing_current_keeps_the_version_in_memory(two_versions):
     assert store.failure().version is None and "CURRENT" in store.failure().error
 
 
-def test_cold_start_with_nothing_readable_is_unavailable(tmp_path, monkeypatch):
+def test_cold_start_with_nothing_readable_is_unavailable(tmp_path, monkeypatch, built_store):
     out = tmp_path / "out"
-    version = build([RAW], out, **QUIET).version
+    version = publish_copy(built_store, out)
     _truncate(out / version)
     monkeypatch.setattr(settings, "_CURRENT", settings.Settings(data_dir=out))
     with pytest.raises(store.StoreUnavailable, match="illisible"):
@@ -277,11 +276,11 @@ def test_cold_start_with_nothing_readable_is_unavailable(tmp_path, monkeypatch):
     assert "Traceback" not in shown.stderr
 
 
-def test_cold_start_server_answers_503_in_french(tmp_path):
+def test_cold_start_server_answers_503_in_french(tmp_path, built_store):
     from .test_production import _get, start_gunicorn
 
     out = tmp_path / "out"
-    version = build([RAW], out, **QUIET).version
+    version = publish_copy(built_store, out)
     (out / version / "manifest.json").unlink()
     proc, url = start_gunicorn("gunicorn-store-cold", out, WORKERS=1, CACHE_DIR=tmp_path / "cache")
     try:

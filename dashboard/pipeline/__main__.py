@@ -98,13 +98,13 @@ def _export(args) -> int:
 
 
 def _build(args, conf, publish: bool) -> int:
+    from ..saisie import source
     from .build import build
-    from .readers import entries
 
     raws = args.raw or [conf.raw_dir]
     result = build(raws, getattr(args, "out", None), region=args.region, publish_it=publish,
                    reference_date=args.reference_date, lock_wait=conf.build_lock_wait,
-                   database_url=entries.configured_url(conf))
+                   entries=source.entries_of(source.configured_url(conf)))
     if not publish:
         print("Données valides : rien n'a été publié (commande check).", file=sys.stderr)
     return 0 if result.version or not publish else EXIT_INVALID

@@ -25,7 +25,7 @@ from ..settings import Settings
 from . import plausibility, publish
 from .contribution import Contribution
 from .errors import BuildError, InputError
-from .sources import Source, database_sources, registry
+from .sources import Source, registry
 
 IGNORED_NAMES = {"sources.toml", ".gitkeep", "modele.csv"}
 IGNORED_SUFFIXES = {".md", ".txt"}
@@ -545,21 +545,22 @@ def mark_revisions(observations: pd.DataFrame, out: Path | None, report: list[st
     return marked, {"against": served, **summary}
 
 
-def read_databases(database_url: str | None, echo) -> list[Contribution]:
-    out = []
-    for read in database_sources() if database_url else []:
-        contribution = read(database_url)
-        if contribution is not None:
-            echo(f"  [base] {contribution.source}, {contribution.rows} valeurs validées")
-            out.append(contribution)
-    return out
+def read_databases(entries: Callable[[], Contribution | None] | None, echo) -> list[Contribution]:
+    contribution = entries() if entries else None
+    if contribution is None:
+        return []
+    echo(f"  [base] {contribution.source}, {contribution.rows} valeurs validées")
+    return [contribution]
 
 
 def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publish_it: bool = True,
           echo: Callable[[str], None] = _stderr, reference_date: dt.date | None = None,
-          lock_wait: float = Settings.build_lock_wait, database_url: str | None = None) -> BuildResult:
+          lock_wait: float = Settings.build_lock_wait,
+          entries: Callable[[], Contribution | None] | None = None) -> BuildResult:
     """Build (and publish unless ``publish_it`` is False) a store version from raw folders (and the
-    validated entries of the saisie database at ``database_url``, when given).
+    validated entries of the saisie database, when its caller hands ``entries``: a function returning their
+    Contribution, e.g. ``functools.partial(dashboard.saisie.source.read_database, url)`` — the pipeline never
+    imports the saisie package, see docs/architecture.md).
 
     ``region``: "" (default) the region of the settings (``ACCES_SOINS_REGION``), None or "FR" all of France.
     ``reference_date``: no observation may be dated after it (default: ``reference_date`` of
@@ -582,7 +583,7 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
                                      f"dossier ou l'ajouter à « ignore » dans sources.toml"
                          + (f" (et {len(unknown) - 1} autre(s) fichier(s) non reconnu(s))" if len(unknown) > 1 else ""))
     contributions = steps.run("Lecture", read_all, known, options, echo)
-    contributions += read_databases(database_url, echo)
+    contributions += read_databases(entries, echo)
     territories = steps.run("Référentiel territorial", merge_territories, contributions, region)
     indicators = merge_indicators(contributions)
     # Plausibility of the values as read, so that an error names the file, row and column of the value

@@ -64,9 +64,3 @@ def registry() -> list[Source]:
         *opendata_sources(),
     ]
 
-
-def database_sources() -> list[Callable[[str], Contribution | None]]:
-    """Sources that are not files but a database URL: the validated entries of the « Saisie » page."""
-    from .readers import entries
-
-    return [entries.read_database]

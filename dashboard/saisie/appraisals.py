@@ -4,7 +4,7 @@ One appraisal per plan indicator × territory × quarter: the region's by a vali
 département's by a contributor whose scope covers it (and by valideurs). Like every write of
 :mod:`dashboard.saisie.service`, :func:`save` checks role and scope itself, audits a refused attempt, and writes
 the change (before → after) to the audit log in the same transaction. :func:`for_quarter` is the provider that
-:func:`dashboard.appraisal.configure` registers on the internal instance (never on the public one).
+:func:`configure` registers on the internal instance (never on the public one).
 """
 from __future__ import annotations
 
@@ -133,3 +133,17 @@ def for_quarter(url: str, quarter: str) -> list[appraisal.Appraisal]:
         rows = s.scalars(select(db.AppraisalRow).where(db.AppraisalRow.quarter == quarter)).all()
     return [appraisal.Appraisal(r.indicator, r.territory, r.quarter, r.level, synthesis_text(vars(r)), r.author,
                                 service.local_time(r.updated_at).date()) for r in rows]
+
+
+def configure(conf) -> None:
+    """Called once at start (app factory, pack CLI) with the Settings: the one place that decides the provider
+    of :mod:`dashboard.appraisal` (here, so that the rules module never imports saisie).
+
+    The public instance never gets one. The internal instance reads the appraisals entered on /saisie
+    (:func:`for_quarter`; none until something was entered).
+    """
+    if getattr(conf, "public", False):
+        appraisal.register(None)
+        return
+    url = db.database_url(conf)
+    appraisal.register(lambda quarter: for_quarter(url, quarter))

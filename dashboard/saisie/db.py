@@ -202,3 +202,14 @@ def session(url: str) -> Session:
 @functools.lru_cache(maxsize=8)
 def _factory(url: str):
     return sessionmaker(engine(url), expire_on_commit=False)
+
+
+def local_time(value: dt.datetime | None) -> dt.datetime | None:
+    """Stored naive UTC → Paris time (what users read)."""
+    import pandas as pd
+    from zoneinfo import ZoneInfo
+
+    if value is None or pd.isna(value):
+        return None
+    value = pd.Timestamp(value).to_pydatetime()
+    return value.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo("Europe/Paris"))

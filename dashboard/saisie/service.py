@@ -53,12 +53,7 @@ class Conflict(Exception):
     """The value or the submission was changed by someone else in the meantime."""
 
 
-def local_time(value: dt.datetime | None) -> dt.datetime | None:
-    """Stored naive UTC → Paris time (what users read)."""
-    if value is None or pd.isna(value):
-        return None
-    value = pd.Timestamp(value).to_pydatetime()
-    return value.replace(tzinfo=dt.timezone.utc).astimezone(TZ)
+local_time = db.local_time   # in db (the storage convention), so that saisie/source.py needs no service
 
 
 def when(value: dt.datetime | None) -> str:
@@ -643,13 +638,14 @@ def publish(url: str, conf, account: Account | None, echo=lambda _line: None, ac
     import fcntl
 
     from ..pipeline.build import build
+    from .source import entries_of
 
     require(url, account, "valideur", "publier")
     out = Path(conf.data_dir)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / ".saisie-publication.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        result = build([Path(conf.raw_dir)], out, region=conf.region, echo=echo, database_url=url)
+        result = build([Path(conf.raw_dir)], out, region=conf.region, echo=echo, entries=entries_of(url))
     contained = result.manifest.get("facts", {}).get("saisie", {}).get("submissions", [])
     with db.session(url) as s, s.begin():
         s.execute(update(db.Submission).where(db.Submission.id.in_(contained), db.Submission.status == db.APPROVED)

@@ -28,7 +28,6 @@ from ..errors import InputError
 from . import _common
 
 SEPARATORS = (",", ";", "\t")
-SEPARATOR_NAMES = {",": "virgule", ";": "point-virgule", "\t": "tabulation"}
 # No cell of these files (codes, numbers, labels, notes) comes near it; Excel itself caps a cell
 # at 32 767 characters. A longer field is a corrupted file or a quote opened and never closed.
 FIELD_MAX = 65_536

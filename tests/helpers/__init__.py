@@ -1,4 +1,6 @@
-"""Test helpers: a live app in a subprocess, headless Chromium (Playwright) and axe-core."""
+"""Test helpers shared by every test module (``from .helpers import X`` / ``from tests.helpers import X``):
+a live app in a subprocess, headless Chromium (Playwright) and axe-core here; the raw folder, the pipeline CLI
+and copies of the shared store in :mod:`.pipeline`; the one polling helper (:func:`.wait.until`)."""
 from __future__ import annotations
 
 import os
@@ -6,11 +8,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .wait import until
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -40,17 +43,16 @@ class LiveServer:
         self.log = open(ROOT / "test-artifacts" / f"server-{self.port}.log", "a")
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"le serveur s'est arrêté (code {self.proc.returncode}), voir {self.log.name}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except Exception:
-                time.sleep(0.3)
-        raise RuntimeError("le serveur n'a pas démarré à temps")
+        until(self._healthy, timeout, f"le serveur n'a pas démarré à temps, voir {self.log.name}", interval=0.1)
+
+    def _healthy(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"le serveur s'est arrêté (code {self.proc.returncode}), voir {self.log.name}")
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
+                return r.status == 200
+        except Exception:
+            return False
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -96,11 +98,24 @@ class Browser:
         self._pw.stop()
 
 
+# Dash has drawn and no callback is queued, running or about to be fired (its renderer's redux store), nor any
+# component loading; then two animation frames, so that what the callbacks wrote is painted (no fixed delay).
+SETTLED = """() => {
+    const store = (window.dash_stores || [])[0];
+    if (!store || document.querySelector('[data-dash-is-loading="true"]')) { return false; }
+    const state = store.getState();
+    const queues = state.callbacks || {};
+    if (!state.layout || Object.values(queues).some(q => Array.isArray(q) && q.length)) { return false; }
+    if ((state.pendingCallbacks || []).length) { return false; }
+    return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));
+}"""
+NEXT_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
 def wait_ready(page) -> None:
     """Wait until Dash has rendered the page and no callback is pending."""
     page.wait_for_selector("#_pages_content, ._dash-app-content, #react-entry-point", state="attached")
-    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=20000)
-    page.wait_for_timeout(300)
+    page.wait_for_function(SETTLED, timeout=20000)
 
 
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
@@ -155,5 +170,8 @@ def open_first_dropdown(page) -> bool:
     page.locator("button.dash-dropdown").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".dash-dropdown-content[data-state=open]")
-    page.wait_for_timeout(300)          # the accessibility shims run on the next animation frame
+    page.wait_for_function(NEXT_FRAMES)   # the accessibility shims run on the next animation frame
     return True
+
+
+from .pipeline import RAW, cli, publish_copy, show  # noqa: E402,F401  (re-exported: one import for tests)

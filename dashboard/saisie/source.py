@@ -1,4 +1,4 @@
-"""Validated entries of the saisie database (``dashboard.saisie``) as a pipeline source.
+"""Validated entries of the saisie database as a pipeline source, handed to the build by its caller.
 
 The database is the system of record for values entered on the « Saisie » page; the pipeline stays the only
 way into the store: this reader turns the items of approved or published submissions (not withdrawn) into
@@ -7,12 +7,14 @@ Status ``observed``; source « ARS <région>, saisie du JJ/MM/AAAA, validée par
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
 import pandas as pd
 
-from ..contribution import Contribution
+from ..pipeline.contribution import Contribution
+from . import db
 
 SOURCE = "Saisie ARS (base de données)"
 # Before the plan-tracking CSV (30): a validated entry is the ARS's own checked figure for that quarter.
@@ -21,17 +23,19 @@ PRIORITY = 25
 
 def configured_url(conf) -> str | None:
     """The saisie database of these settings, or None when none was ever created."""
-    from ...saisie import db
-
     url = db.database_url(conf)
     return url if db.exists(url) else None
+
+
+def entries_of(url: str | None):
+    """What the build is handed (``build(entries=…)``): a function reading the validated entries of ``url``;
+    None when there is no database."""
+    return functools.partial(read_database, url) if url else None
 
 
 def validated(url: str) -> pd.DataFrame:
     """One row per validated item (all decisions, oldest first) with its submission's facts."""
     from sqlalchemy import select
-
-    from ...saisie import db
 
     query = (select(db.Item.id, db.Item.submission_id, db.Item.indicator, db.Item.territory, db.Item.quarter,
                     db.Item.value, db.Item.source, db.Item.note, db.Submission.submitted_at,
@@ -45,9 +49,7 @@ def validated(url: str) -> pd.DataFrame:
 
 
 def _date(value) -> str:
-    from ...saisie.service import local_time
-
-    return local_time(value).strftime("%d/%m/%Y")
+    return db.local_time(value).strftime("%d/%m/%Y")
 
 
 def read_database(url: str) -> Contribution | None:
