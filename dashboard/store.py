@@ -21,10 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import periods
 from .pipeline.publish import check_files
-from .pipeline.revisions import with_revision_columns
-from .schema import OPTIONAL_TABLES, TABLES
+from .schema import OPTIONAL_COLUMNS, OPTIONAL_TABLES, TABLES
 
 
 class StoreUnavailable(RuntimeError):
@@ -147,6 +145,18 @@ def _load(root: Path, version: str, public: bool) -> Store:
                        tables["initiatives"], root=root, version=version, manifest=manifest, public=public,
                        milestones=tables.get("milestones"), perimeters=tables.get("perimeters"),
                        baselines=tables.get("baselines"))
+
+
+def with_revision_columns(obs: pd.DataFrame) -> pd.DataFrame:
+    """The revision columns, empty when a frame (or a version written before them) lacks them."""
+    obs = obs.copy()
+    for col in OPTIONAL_COLUMNS["observations"]:
+        if col not in obs.columns:
+            obs[col] = float("nan") if col == "previous_value" else ""
+    obs["release"] = obs["release"].fillna("").astype(str)
+    obs["previous_release"] = obs["previous_release"].fillna("").astype(str)
+    obs["previous_value"] = pd.to_numeric(obs["previous_value"], errors="coerce")
+    return obs
 
 
 def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd.DataFrame,

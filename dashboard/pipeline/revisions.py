@@ -21,18 +21,8 @@ LARGEST = 10
 # Values equal to this relative precision are the same figure (a float written and read back).
 REL_TOLERANCE = 1e-9
 REVISION_COLUMNS = OPTIONAL_COLUMNS["observations"]
-
-
-def with_revision_columns(obs: pd.DataFrame) -> pd.DataFrame:
-    """The revision columns, empty when a frame (or a version written before them) lacks them."""
-    obs = obs.copy()
-    for col in REVISION_COLUMNS:
-        if col not in obs.columns:
-            obs[col] = float("nan") if col == "previous_value" else ""
-    obs["release"] = obs["release"].fillna("").astype(str)
-    obs["previous_release"] = obs["previous_release"].fillna("").astype(str)
-    obs["previous_value"] = pd.to_numeric(obs["previous_value"], errors="coerce")
-    return obs
+# with_revision_columns lives in the store (it reads old versions too); re-exported for the build
+from ..store import with_revision_columns  # noqa: E402,F401
 
 
 def compare(old: pd.DataFrame, new: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
