@@ -315,7 +315,7 @@ def progress_row(data: store.Store, conf: Settings, q: ProgressQuery) -> dict:
     quarter = q.trimestre or plan.resolve_state(data, territory).quarter or queries.latest_quarter(data)
     if quarter is None:
         raise BadParameter("trimestre", "aucune valeur publiée")
-    cards = plan.store_cards(data, territory, quarter, conf.status_on_track, conf.status_watch)
+    cards = plan.store_cards(data, territory, quarter, conf.thresholds)
     c = next((c for c in cards if c.indicator == q.indicateur), None)
     if c is None:        # not a headline indicator of the plan: its card all the same, by the page's function
         c = plan.card(data, store.indicator(data, q.indicateur), territory, quarter, plan.thresholds_of(conf))

@@ -37,7 +37,7 @@ def test_msp_in_the_region_is_383_observed_at_2023q4_with_its_source(client):
 def test_avancement_is_the_plan_pages_taux(client, app_settings, store_data):
     body = get_json(client, "/api/v1/avancement?indicateur=msp_count&territoire=R84&trimestre=2023Q4")
     conf = settings.current()
-    card = next(c for c in plan.store_cards(store_data, "R84", "2023Q4", conf.status_on_track, conf.status_watch)
+    card = next(c for c in plan.store_cards(store_data, "R84", "2023Q4", conf.thresholds)
                 if c.indicator == "msp_count")
     assert body["taux_avancement"] == pytest.approx(card.progress)
     assert body["statut"] == card.status and body["texte"] == card.progress_text
@@ -51,7 +51,7 @@ def test_valeurs_csv_read_with_pandas_holds_the_plan_pages_figures(client, store
                         dtype={"trimestre": str})
     conf = settings.current()
     quarter = plan.resolve_state(store_data, "R84").quarter
-    cards = [c for c in plan.store_cards(store_data, "R84", quarter, conf.status_on_track, conf.status_watch)
+    cards = [c for c in plan.store_cards(store_data, "R84", quarter, conf.thresholds)
              if c.value is not None]
     assert cards
     for c in cards:      # each card's value, at the quarter it was measured, is a row of the CSV
