@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .. import periods, security, settings, store
+from .. import accounts, periods, settings, store
 from ..pipeline.errors import BuildError, InputError
 from . import db, service
 
@@ -55,7 +55,7 @@ def _data(conf):
 
 def run(args, conf) -> int:
     url = db.database_url(conf)
-    account = security.account_of(conf, getattr(args, "user", None))
+    account = accounts.account_of(conf, getattr(args, "user", None))
     if args.command == "migrate":
         db.upgrade(url)
         print("Schéma de la base à jour.")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import appraisal, periods, territory as terr
 from ..pipeline.errors import InputError
-from ..security import Account
+from ..accounts import Account
 from . import db, service
 
 #: The synthesis in three parts (column, French label): what happened, risks, next actions.

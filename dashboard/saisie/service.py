@@ -1,7 +1,7 @@
 """What people do on the « Saisie » page and its CLI: pure checks and database operations.
 
 Every operation takes the database URL, the published store (catalogue, territories, last known values) and
-the acting :class:`~dashboard.security.Account`; it checks role and scope itself (so the page, its callbacks
+the acting :class:`~dashboard.accounts.Account`; it checks role and scope itself (so the page, its callbacks
 and the CLI cannot forget it) and writes the audit log in the same transaction as the change.
 
 * :class:`Refused`: role or scope does not allow it (HTTP 403, CLI exit 3); the attempt is audited.
@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import fmt, periods, queries, settings
 from ..pipeline import plausibility
 from ..pipeline.errors import InputError
-from ..security import Account
+from ..accounts import Account
 from . import bounds, db, upload
 
 TZ = ZoneInfo("Europe/Paris")
