@@ -318,7 +318,7 @@ def progress_row(data: store.Store, conf: Settings, q: ProgressQuery) -> dict:
     cards = plan.store_cards(data, territory, quarter, conf.thresholds)
     c = next((c for c in cards if c.indicator == q.indicateur), None)
     if c is None:        # not a headline indicator of the plan: its card all the same, by the page's function
-        c = plan.card(data, store.indicator(data, q.indicateur), territory, quarter, plan.thresholds_of(conf))
+        c = plan.card(data, store.indicator(data, q.indicateur), territory, quarter, conf.thresholds)
     a = c.assessment
     return {"indicateur": c.indicator, "territoire": territory, "trimestre": quarter, "valeur": c.value,
             "valeur_trimestre": c.period, "statut_valeur": c.provenance, "source": c.value_source,

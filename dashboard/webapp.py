@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import os
 import sys
+import threading
 
 import dash
 from dash.development.base_component import Component
@@ -55,7 +56,21 @@ def create_app(conf: Settings) -> dash.Dash:
     server_mod.install(app, conf)
     # Kiosk/security branch: authentication, security headers, no tracebacks, callback request checks.
     security.install(app, conf)
+    _setup_once(app)
     return app
+
+
+def _setup_once(app: dash.Dash) -> None:
+    """Dash copies the page callbacks into ``callback_map`` in a first-request hook that marks itself done before
+    it has finished: under threads, a worker's concurrent first requests saw a half-filled map (unknown callback,
+    404). This hook runs first and lets one request finish Dash's setup while the others wait."""
+    lock = threading.Lock()
+
+    def setup():
+        with lock:
+            app._setup_server()   # returns at once once done
+
+    app.server.before_request_funcs.setdefault(None, []).insert(0, setup)
 
 
 KIOSK_ASSETS = r"kiosque\.(css|js)$"
