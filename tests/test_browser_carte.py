@@ -221,6 +221,9 @@ def region_communes_server(opendata, tmp_path_factory):
 def test_carte_commune_table_pages_by_keyboard(region_communes_server, page, tmp_path):
     page.goto(region_communes_server.url + "/carte")
     wait_ready(page)
+    # the opening map drawn first: a level chosen while the first geometry is still on its way can be overtaken
+    # by it (dash-leaflet keeps the response that arrives last; see the session note)
+    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length > 0", timeout=60000)
     # the commune level, chosen with the keyboard: one page of its table within 2 s, whatever the map is doing
     page.focus("#carte-level input[value='commune']")
     page.keyboard.press("Space")

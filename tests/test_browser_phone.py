@@ -1,6 +1,7 @@
 """A phone (390×844): every page usable without sideways scrolling, the DSFR frame drawn, the demo notice compact,
 the territory profile read as one block per indicator. Screenshots in test-artifacts/phone-*.png."""
 import pytest
+from playwright.sync_api import expect
 
 from .helpers import ROOT, wait_ready
 
@@ -31,8 +32,8 @@ def test_no_sideways_scroll_at_390_px(live_server, page, path):
     at_phone_size(page, live_server.url + path)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     # the DSFR is there: the bloc-marque and the main navigation, the links visible without opening a menu
-    assert page.locator(".fr-header .fr-logo").is_visible()
-    assert page.locator("nav.fr-nav a.fr-nav__link[href='/carte']").is_visible()
+    expect(page.locator(".fr-header .fr-logo")).to_be_visible()
+    expect(page.locator("nav.fr-nav a.fr-nav__link[href='/carte']")).to_be_visible()
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     page.screenshot(path=str(artifacts / f"phone-{path.strip('/').replace('/', '_') or 'plan'}.png"))

@@ -6,6 +6,7 @@ screenshots kept in test-artifacts/ (saisie.png, saisie_revue.png, saisie_histor
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dashboard import queries, security, store
 from dashboard.saisie import service
@@ -38,8 +39,12 @@ def approve(page, ident: int) -> None:
     """Approve submission ``ident`` on /saisie and wait for the background job to publish it."""
     page.locator(".saisie-submission", has_text=f"Soumission n° {ident} ").locator(
         'button:has-text("Approuver et publier")').click()
-    page.wait_for_function(f"() => document.querySelector('#saisie-publish-result').innerText"
-                           f".includes('(soumission n° {ident})')", timeout=120000)
+    try:
+        page.wait_for_function(f"() => document.querySelector('#saisie-publish-result').innerText"
+                               f".includes('(soumission n° {ident})')", timeout=120000)
+    except PlaywrightTimeout:          # say what the page shows instead of the publication line
+        raise AssertionError(f"publication de la soumission n° {ident} non annoncée ; la page montre : "
+                             f"{page.inner_text('main')[:1500]!r}") from None
 
 
 def test_contributor_enters_validator_approves_value_is_published(saisie_server, page, store_data):

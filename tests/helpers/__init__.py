@@ -106,6 +106,9 @@ SETTLED = """() => {
     const state = store.getState();
     const queues = state.callbacks || {};
     if (!state.layout || Object.values(queues).some(q => Array.isArray(q) && q.length)) { return false; }
+    // Dash Pages: the page itself is drawn by a callback that may not be queued yet right after the shell
+    const content = document.getElementById('_pages_content');
+    if (content && !content.firstElementChild) { return false; }
     if ((state.pendingCallbacks || []).length) { return false; }
     return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));
 }"""
