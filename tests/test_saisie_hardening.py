@@ -268,3 +268,25 @@ def test_concurrent_submits_of_a_scope_make_one_submission(database_url, store_d
         idents = list(pool.map(lambda _i: service.submit(database_url, store_data, ALICE, Q, REGION), range(10)))
     subs = service.submissions(database_url)
     assert len(subs) == 1 and set(idents) == {subs[0].id} and len(subs[0].items) == 1
+
+
+def test_reading_entries_never_waits_for_a_writer(tmp_path):
+    """The build reads validated entries while a save holds SQLite's write lock: it must not wait for it (a
+    publication failed with « database is locked » on a busy instance)."""
+    import time
+
+    from dashboard.saisie import db as saisie_db
+    from dashboard.saisie import source
+
+    url = f"sqlite:///{tmp_path / 'saisie.sqlite3'}"
+    saisie_db.upgrade(url)
+    writer = saisie_db.engine(url).connect()
+    writer.begin()                                   # BEGIN IMMEDIATE: the write lock, held
+    try:
+        start = time.monotonic()
+        assert source.validated(url).empty
+        assert service.drafts(url, "2024Q1", ["D15"]).empty
+        assert time.monotonic() - start < 5          # the lock's busy timeout is 30 s
+    finally:
+        writer.rollback()
+        writer.close()

@@ -74,7 +74,7 @@ def get(url: str, quarter: str, indicator: str, territory: str) -> dict | None:
     """The stored appraisal (for pre-filling the form), or None."""
     if not db.exists(url):
         return None
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         row = s.scalar(select(db.AppraisalRow).where(db.AppraisalRow.indicator == indicator,
                                                      db.AppraisalRow.territory == territory,
                                                      db.AppraisalRow.quarter == quarter))
@@ -129,7 +129,7 @@ def for_quarter(url: str, quarter: str) -> list[appraisal.Appraisal]:
     a read never creates the database)."""
     if not db.exists(url):
         return []
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         rows = s.scalars(select(db.AppraisalRow).where(db.AppraisalRow.quarter == quarter)).all()
     return [appraisal.Appraisal(r.indicator, r.territory, r.quarter, r.level, synthesis_text(vars(r)), r.author,
                                 service.local_time(r.updated_at).date()) for r in rows]

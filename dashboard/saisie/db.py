@@ -16,6 +16,7 @@ Tables:
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import threading
@@ -166,7 +167,11 @@ def engine(url: str) -> Engine:
             # BEGIN IMMEDIATE: a transaction takes the write lock before it reads, so two concurrent
             # compare-and-sets are serialised (the second reads the first's revision) instead of the second
             # failing on a stale snapshot (« database is locked », an HTTP 400 under gunicorn)
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A reader (the build reading validated entries) begins DEFERRED: under WAL it then never waits for
+            # a writer, whereas IMMEDIATE made a publication wait out any open write and fail (« database is
+            # locked ») on a busy instance.
+            mode = "DEFERRED" if conn.get_execution_options().get("read_only") else "IMMEDIATE"
+            conn.exec_driver_sql(f"BEGIN {mode}")
         return eng
     return create_engine(u, pool_pre_ping=True)
 
@@ -197,6 +202,14 @@ def session(url: str) -> Session:
     """A session on an up-to-date schema (``with db.session(url) as s, s.begin(): …``)."""
     upgrade(url)
     return _factory(url)()
+
+
+@contextlib.contextmanager
+def read_session(url: str):
+    """A session that only reads: on SQLite it takes no write lock (see :func:`engine`)."""
+    with session(url) as s:
+        s.connection(execution_options={"read_only": True})
+        yield s
 
 
 @functools.lru_cache(maxsize=8)

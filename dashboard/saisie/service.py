@@ -266,7 +266,7 @@ def _write_draft(s, account: Account, quarter: str, indicator: str, territory: s
 def _first_write_lost(url: str, indicator: str, territory: str, quarter: str) -> Conflict:
     """Two first saves of one cell at once (PostgreSQL): the unique key let one in; the other is a conflict
     with the value that won."""
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         draft = s.scalar(select(db.Draft).where(db.Draft.indicator == indicator, db.Draft.territory == territory,
                                                 db.Draft.quarter == quarter))
     return _draft_conflict(indicator, territory, draft)
@@ -290,7 +290,7 @@ def save_draft(url: str, data, account: Account | None, quarter: str, indicator:
 
 
 def drafts(url: str, quarter: str, territories: list[str]) -> pd.DataFrame:
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         rows = s.scalars(select(db.Draft).where(db.Draft.quarter == quarter,
                                                 db.Draft.territory.in_(territories))).all()
     return pd.DataFrame([{"indicator": d.indicator, "territory": d.territory, "value": d.value, "source": d.source,
@@ -302,7 +302,7 @@ def drafts(url: str, quarter: str, territories: list[str]) -> pd.DataFrame:
 
 def item_states(url: str, quarter: str) -> pd.DataFrame:
     """Latest submitted or validated item per key for the quarter, with its submission's status."""
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         rows = s.execute(select(db.Item.indicator, db.Item.territory, db.Item.value, db.Submission.status,
                                 db.Submission.id, db.Submission.decided_by, db.Submission.comment)
                          .join(db.Submission).where(db.Item.quarter == quarter, db.Item.withdrawn.is_(False))
@@ -369,7 +369,7 @@ def submit(url: str, data, account: Account | None, quarter: str, region: str | 
     try:
         return _submit(url, data, account, quarter, codes, key)
     except IntegrityError:                   # a concurrent submit of the same scope won (PostgreSQL)
-        with db.session(url) as s:
+        with db.read_session(url) as s:
             ident = _open_submission(s, quarter, key)
         if ident is None:
             raise
@@ -543,7 +543,7 @@ def template_frame(data, account: Account, quarter: str, region: str, url: str |
 # ---- review ---------------------------------------------------------------------------------------
 
 def submissions(url: str, status: str | None = None, quarter: str | None = None) -> list[db.Submission]:
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         q = select(db.Submission).order_by(db.Submission.id.desc())
         if status:
             q = q.where(db.Submission.status == status)
@@ -556,7 +556,7 @@ def submissions(url: str, status: str | None = None, quarter: str | None = None)
 
 
 def get_submission(url: str, ident: int) -> db.Submission | None:
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         sub = s.get(db.Submission, ident)
         if sub is not None:
             _ = list(sub.items)
@@ -661,7 +661,7 @@ def withdraw(url: str, conf, account: Account | None, item_id: int, echo=lambda 
     returns (:class:`Conflict` otherwise: the page says « retirée » only after). Logged."""
     require(url, account, "admin", "retirer une valeur publiée")
     data = _data(data)
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         it = s.get(db.Item, int(item_id)) if isinstance(item_id, int) else None
         if it is None or it.withdrawn:
             raise InputError(GRID, f"valeur {item_id} introuvable ou déjà retirée", None, "id")
@@ -738,7 +738,7 @@ AUDIT_COLUMNS = ["at", "user", "action", "territory", "indicator", "quarter", "b
 
 def audit_rows(url: str, quarter: str | None = None, user: str | None = None, action: str | None = None,
                territory: str | None = None, limit: int = 5000) -> pd.DataFrame:
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         q = select(db.AuditEvent).order_by(db.AuditEvent.id.desc()).limit(limit)
         for column, value in ((db.AuditEvent.quarter, quarter), (db.AuditEvent.user, user),
                               (db.AuditEvent.action, action), (db.AuditEvent.territory, territory)):

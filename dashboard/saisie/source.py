@@ -42,7 +42,7 @@ def validated(url: str) -> pd.DataFrame:
                     db.Submission.decided_by, db.Submission.decided_at)
              .join(db.Submission).where(db.Submission.status.in_(db.VALIDATED), db.Item.withdrawn.is_(False))
              .order_by(db.Submission.decided_at, db.Item.id))
-    with db.session(url) as s:
+    with db.read_session(url) as s:
         rows = [dict(r._mapping) for r in s.execute(query)]
     return pd.DataFrame(rows, columns=["id", "submission_id", "indicator", "territory", "quarter", "value", "source",
                                        "note", "submitted_at", "decided_by", "decided_at"])
