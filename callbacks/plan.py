@@ -86,7 +86,7 @@ def update_detail(quarter, indicator):
 
 def _export_table(quarter):
     data, conf, region, state = _view(quarter)
-    table = plan.store_quarterly_table(data, region, state.quarter, conf.thresholds)
+    table = plan.store_quarterly_table(data, region, state.quarter, data.thresholds)
     if not conf.public:
         table = appraisal.with_appraisals(table, appraisal.appraisals_for)
     return data, conf, region, state.quarter, table
@@ -115,7 +115,7 @@ def export_xlsx(n_clicks, quarter):
     if not n_clicks:
         return no_update
     data, conf, region, q, table = _export_table(quarter)
-    readme = plan.export_readme(data.version, data.built_at, region, q, conf.thresholds)
+    readme = plan.export_readme(data.version, data.built_at, region, q, data.thresholds)
     content = plan.to_xlsx(table, readme=readme, definitions=exports.definitions(data, table["indicateur"].unique()))
     return dcc.send_bytes(content, f"suivi-plan-{region}-{q}.xlsx",
                           type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -133,7 +133,7 @@ def pack_download(n_clicks, quarter, set_progress=lambda _p: None):
     state = page.state_for(data, region, _clean(data, quarter)[0])
     if state.quarter is None:
         return no_update, no_update, "Dossier indisponible : aucun trimestre."
-    pptx, pdf = pack.build(data, region, state.quarter, conf.thresholds,
+    pptx, pdf = pack.build(data, region, state.quarter, data.thresholds,
                            progress=lambda text: set_progress((text,)))
     names = pack.filenames(region, state.quarter)
     encode = lambda content: base64.b64encode(content).decode("ascii")  # noqa: E731

@@ -139,7 +139,7 @@ def alerts_for(data: Store, region: str, quarter: str, thresholds: Thresholds | 
     """Every alert of the quarter, grouped by kind (KINDS order), then by indicator as in the plan."""
     if appraisals is None:
         appraisals = appraisal.appraisals_for(quarter)
-    thresholds = thresholds or settings.current().thresholds
+    thresholds = thresholds or data.thresholds
     found = computed(data, region, quarter, thresholds)
     found = found + appraisal_alerts(data, region, quarter, appraisals)
     order = list(KINDS)

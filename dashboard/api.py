@@ -315,10 +315,10 @@ def progress_row(data: store.Store, conf: Settings, q: ProgressQuery) -> dict:
     quarter = q.trimestre or plan.resolve_state(data, territory).quarter or queries.latest_quarter(data)
     if quarter is None:
         raise BadParameter("trimestre", "aucune valeur publiée")
-    cards = plan.store_cards(data, territory, quarter, conf.thresholds)
+    cards = plan.store_cards(data, territory, quarter, data.thresholds)
     c = next((c for c in cards if c.indicator == q.indicateur), None)
     if c is None:        # not a headline indicator of the plan: its card all the same, by the page's function
-        c = plan.card(data, store.indicator(data, q.indicateur), territory, quarter, conf.thresholds)
+        c = plan.card(data, store.indicator(data, q.indicateur), territory, quarter, data.thresholds)
     a = c.assessment
     return {"indicateur": c.indicator, "territoire": territory, "trimestre": quarter, "valeur": c.value,
             "valeur_trimestre": c.period, "statut_valeur": c.provenance, "source": c.value_source,

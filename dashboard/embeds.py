@@ -84,7 +84,7 @@ def iframe_code(url: str, title: str, kind: str) -> str:
 def chart_figure(data: store.Store, conf: Settings, state: dict):
     """The plan page's trajectory chart of the indicator (same functions, same credit: title, place, quarter,
     sources and data version drawn in)."""
-    d = plan.detail(data, state["territory"], state["quarter"], state["indicator"], conf.thresholds)
+    d = plan.detail(data, state["territory"], state["quarter"], state["indicator"], data.thresholds)
     if d is None:
         raise NotEmbeddable("aucune valeur à représenter")
     c = d["card"]
@@ -163,7 +163,7 @@ def render(data: store.Store, conf: Settings, state: dict) -> str:
         return _page(title, body, oembed, (plotly, "/api/ressources/integrer.js"))
     if state["kind"] == "plan":
         c = plan.card(data, store.indicator(data, state["indicator"]), state["territory"], state["quarter"],
-                      conf.thresholds)
+                      data.thresholds)
         mark = f" <span class='badge'>{STATUS_LABELS.get(c.provenance, '')}</span>" if c.provenance != "observed" else ""
         facts = [("Valeur", f"{c.value_text} ({fmt.quarter(c.period)}){mark}" if c.period else "–"),
                  ("Cible", c.target_text), ("Avancement", c.progress_text), ("Statut", c.status_text)]

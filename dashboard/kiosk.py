@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fmt, mapping, palette, periods, queries, settings, store, texts
+from . import fmt, mapping, palette, periods, queries, settings, store, texts, tracking
 from .cache import per_version
 
 SLIDES = ("plan", "carte", "territoire", "trimestre", "source")
@@ -164,10 +164,11 @@ def plan_cards(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) 
             "value": last["value"], "value_text": fmt.value(last["value"], unit),
             "period": last["period"], "period_text": fmt.quarter(last["period"]),
             "old_text": fresh.mark(last["period"]), "status": last["status"], "source": last["source"],
-            "change_text": _change_text(queries.change_since_previous(data, ident, region, last["period"]), unit),
             "target": None,
         }
-        prog = queries.progress_of(data, ident, region, last["period"])
+        t = tracking.of(data, {**row.to_dict(), "id": ident}, region, last["period"])   # the build's tracking
+        card["change_text"] = _change_text(t.change_previous, unit)
+        prog = t.progress_of
         if prog is not None:
             card["target"] = {
                 "value": prog.target["value"], "value_text": fmt.target(prog.target["value"], unit),
@@ -384,10 +385,15 @@ def quarter_summary(data: store.Store, region: str, limit: int = 5, max_age: int
     for _period, _order, ident, row, last in latest_rows[:limit]:
         unit = row["unit"]
         text = f"{row['short_label'] or row['label']} : {fmt.value(last['value'], unit)} au {fmt.quarter(last['period'])}"
-        change = _change_text(queries.change_since_previous(data, ident, region, last["period"]), unit)
+        if bool(row["plan"]):     # the plan's figures as the build tracked them (the plan page's)
+            t = tracking.of(data, {**row.to_dict(), "id": ident}, region, last["period"])
+            change_, prog = t.change_previous, t.progress_of
+        else:
+            change_ = queries.change_since_previous(data, ident, region, last["period"])
+            prog = queries.progress_of(data, ident, region, last["period"])
+        change = _change_text(change_, unit)
         if change:
             text += f", {change}"
-        prog = queries.progress_of(data, ident, region, last["period"])
         if prog is not None:
             text += (f" ; avancement {fmt.percent(prog.percent)} vers la cible de "
                      f"{fmt.target(prog.target['value'], unit)} au {fmt.quarter(prog.target['period'])}")

@@ -50,13 +50,11 @@ def year_end(year: int) -> str:
 def milestone_of(data: Store, indicator: str, code: str, year: int,
                  baseline_quarter: str = BASELINE_QUARTER) -> Milestone | None:
     """The milestone of ``year`` for a territory (see the module's docstring for the order), or None."""
-    m = data.milestones
-    if m is not None and len(m):
-        hit = m[(m["indicator"] == indicator) & (m["territory"] == code)
-                & (m["period"].astype(str).str[:4] == str(year))].dropna(subset=["value"])
-        if len(hit):
-            r = hit.sort_values("period").iloc[-1]
-            return Milestone(r["period"], float(r["value"]), CATALOGUE, r.get("source") or "")
+    hits = [r for r in queries.rows_by_key(data, "milestones").get((indicator, code), ())
+            if str(r["period"])[:4] == str(year)]
+    if hits:
+        r = sorted(hits, key=lambda h: str(h["period"]))[-1]
+        return Milestone(r["period"], float(r["value"]), CATALOGUE, r.get("source") or "")
     target = queries.target_of(data, indicator, code)
     base = queries.baseline_of(data, indicator, code, baseline_quarter)
     if target is None or base is None:

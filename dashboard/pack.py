@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import alerts as alerts_mod
-from . import appraisal, exports, fmt, periods, plan, queries, settings, texts, trajectory, units
+from . import appraisal, exports, fmt, periods, plan, queries, texts, trajectory, units
 from .schema import STATUS_LABELS
 from .store import Store
 from .trajectory import Thresholds
@@ -148,7 +148,7 @@ def assemble(data: Store, region: str, quarter: str, thresholds: Thresholds | No
     if appraisals is None:
         appraisals = appraisal.appraisals_for(quarter)
     progress("Indicateurs du plan…")
-    thresholds = thresholds or settings.current().thresholds
+    thresholds = thresholds or data.thresholds
     cards = plan.cards(data, region, quarter, thresholds)
     slides = [indicator_slide(data, c, quarter, appraisals.get((c.indicator, region))) for c in cards]
     progress("Alertes…")
@@ -633,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{quarter!r}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    pptx, pdf = build(data, conf.region, quarter, conf.thresholds,
+    pptx, pdf = build(data, conf.region, quarter, data.thresholds,
                       progress=lambda t: print(t, file=sys.stderr))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import exports, fmt, milestones, periods, queries, texts, trajectory, units
+from . import exports, fmt, milestones, periods, queries, texts, tracking, trajectory, units
 from .cache import memoize
 from .queries import BASELINE_QUARTER, Change
 from .schema import STATUS_LABELS
@@ -87,19 +87,17 @@ class Card:
     date: str = ""              # ISO day of the situation when the source dates it (2023-12-01), else ""
     baseline: dict | None = None    # the taux d'avancement's starting point (queries.baseline_of)
     revision: str = ""          # « révisé : … auparavant (…) » when the State revised the value (fmt.revision)
+    tracked: tracking.Tracked | None = field(default=None, repr=False, compare=False)  # what the build computed
 
     @property
     def status(self) -> str | None:
-        """The assessment's status, at the date of the observation shown; « donnée ancienne » (no colour)
-        once that observation is older than the indicator's frequency allows: it says nothing of the quarter."""
-        if self.stale and self.target_value is not None and self.value is not None:
-            return trajectory.STALE
-        return self.assessment.status
+        """The tracking's status (:attr:`dashboard.tracking.Tracked.status`: « donnée ancienne » included)."""
+        return self.tracked.status
 
     @property
     def target_met(self) -> bool:
-        """Only an observed value meets a target (an estimate or a demo value never says « cible atteinte »)."""
-        return self.assessment.target_met and self.provenance == "observed"
+        """Only an observed value meets a target (:attr:`dashboard.tracking.Tracked.target_met`)."""
+        return self.tracked.target_met
 
     @property
     def age(self) -> int | None:
@@ -219,41 +217,22 @@ class Card:
         return f"{fmt.pace(pace)}{unit} par trimestre"
 
 
-def assess(data: Store, meta: dict, territory: str, as_of: str, thresholds: Thresholds | None = None,
-           baseline_quarter: str = BASELINE_QUARTER) -> Assessment:
-    """Where a series stands against its target as of ``as_of`` (baseline: :func:`queries.baseline_of`)."""
-    tgt = queries.target_of(data, meta["id"], territory)
-    base = queries.baseline_of(data, meta["id"], territory, baseline_quarter)
-    return trajectory.assess(
-        queries.pairs(data, meta["id"], territory),
-        baseline=(base["period"], base["value"]) if base else None,
-        target=(tgt["period"], tgt["value"]) if tgt else None,
-        as_of=as_of,
-        polarity=meta.get("polarity"),
-        thresholds=thresholds,
-    )
-
-
-def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresholds: Thresholds | None = None,
-         baseline_quarter: str = BASELINE_QUARTER) -> Card:
-    """The card of one indicator (``meta``: its catalogue row) in ``territory`` as of ``as_of``."""
+def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresholds: Thresholds | None = None
+         ) -> Card:
+    """The card of one indicator (``meta``: its catalogue row) in ``territory`` as of ``as_of``: the plan
+    tracking the build computed (:func:`dashboard.tracking.of`), with the catalogue's words. ``thresholds``:
+    None (the build's) except for a preview under other ones."""
     meta = dict(meta)
     ident = meta["id"]
-    tgt = queries.target_of(data, ident, territory)
-    a = assess(data, meta, territory, as_of, thresholds, baseline_quarter)
-    r = queries.value_at(data, ident, territory, as_of)
-    prog = queries.progress_of(data, ident, territory, as_of, baseline_quarter)
-    expected = None
-    if prog is not None and a.expected_value_at_latest is not None:
-        expected = queries.progress(a.expected_value_at_latest, prog.baseline["value"], prog.target["value"])
-    freq = meta.get("frequency") or "année"
+    t = tracking.of(data, meta, territory, as_of, thresholds)
+    r, tgt = t.value, t.target
     return Card(
         indicator=ident,
         label=meta.get("label", ident),
         short_label=meta.get("short_label") or meta.get("label", ident),
         unit=meta.get("unit", "nombre"),
         polarity=meta.get("polarity") or "none",
-        frequency=freq,
+        frequency=meta.get("frequency") or "année",
         definition=meta.get("definition", "") or "",
         catalogue_source=meta.get("source", "") or "",
         territory=territory,
@@ -263,21 +242,21 @@ def card(data: Store, meta: dict | pd.Series, territory: str, as_of: str, thresh
         provenance=None if r is None else r["status"],
         value_source="" if r is None else r["source"],
         note="" if r is None else r["note"],
-        change_previous=queries.change_since_previous(data, ident, territory, as_of),
-        change_year=queries.change_year(data, ident, territory, as_of),
+        change_previous=t.change_previous,
+        change_year=t.change_year,
         target_value=tgt["value"] if tgt else None,
         target_period=tgt["period"] if tgt else None,
         target_source=tgt["source"] if tgt else "",
-        progress=prog.percent if prog else None,
-        expected_progress=expected,
-        stale=trajectory.is_stale(None if r is None else r["period"], as_of,
-                                  freq if freq in periods.FREQUENCY_QUARTERS else "année"),
-        assessed_on_demo=queries.is_demo(data, ident, territory),
-        assessment=a,
-        annual=milestones.annual_progress(data, ident, territory, as_of, baseline_quarter) if tgt else None,
+        progress=t.progress,
+        expected_progress=t.expected_progress,
+        stale=t.stale,
+        assessed_on_demo=t.assessed_on_demo,
+        assessment=t.assessment,
+        annual=t.annual,
         date="" if r is None else r.get("date", ""),
-        baseline=prog.baseline if prog else None,
+        baseline=t.baseline,
         revision=fmt.revision(r, meta.get("unit", "nombre")),
+        tracked=t,
     )
 
 
@@ -510,7 +489,7 @@ EXPORT_COLUMNS = [
 
 
 def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds | None = None,
-                    public_only: bool = False, baseline_quarter: str = BASELINE_QUARTER) -> pd.DataFrame:
+                    public_only: bool = False) -> pd.DataFrame:
     """The export table: one row per plan indicator × territory (region, its départements) × quarter, from
     the indicator's first value in that territory up to ``as_of``, at display precision.
 
@@ -526,18 +505,13 @@ def quarterly_table(data: Store, region: str, as_of: str, thresholds: Thresholds
             first = queries.series(data, meta["id"], code, as_of)
             if first.empty:
                 continue
-            tgt = queries.target_of(data, meta["id"], code)
-            on_demo = queries.is_demo(data, meta["id"], code)
             for q in periods.span(first["period"].iloc[0], as_of):
-                r = queries.value_at(data, meta["id"], code, q)
-                status = prog = None
-                if tgt:
-                    a = assess(data, meta, code, q, thresholds, baseline_quarter)
-                    freq = meta.get("frequency") if meta.get("frequency") in periods.FREQUENCY_QUARTERS else "année"
-                    status = trajectory.STALE if trajectory.is_stale(r["period"], q, freq) else a.status
-                    status = status and (status + (" (sur valeurs démo)" if on_demo else ""))
-                    p = queries.progress_of(data, meta["id"], code, q, baseline_quarter)
-                    prog = round(p.percent, 1) if p else None
+                c = card(data, meta, code, q, thresholds)
+                r = c.tracked.value
+                tgt = c.tracked.target
+                status = c.status and (c.status + (" (sur valeurs démo)" if c.assessed_on_demo else "")) \
+                    if tgt else None
+                prog = round(c.progress, 1) if c.progress is not None else None
                 rows.append({
                     "indicateur": meta["id"], "libelle": meta.get("label", meta["id"]), "unite": unit,
                     "territoire": code, "territoire_nom": queries.name_of(data, code),

@@ -102,8 +102,11 @@ def series(data: Store, indicator: str, code: str, until: str | None = None) -> 
 
 def pairs(data: Store, indicator: str, code: str, until: str | None = None) -> list[tuple[str, float]]:
     """``[(quarter, value)]`` of a series (what :mod:`dashboard.trajectory` works on)."""
-    f = series(data, indicator, code, until)
-    return list(zip(f["period"].tolist(), f["value"].astype(float).tolist()))
+    start, stop = data._slices.get((indicator, code), (0, 0))
+    if until is not None:
+        stop = max(start, _index_at(data, indicator, code, until)[0] + 1)
+    cols = _columns(data)      # lists, not a frame: the build asks this for every indicator × territory × quarter
+    return [(cols["period"][i], float(cols["value"][i])) for i in range(start, stop)]
 
 
 def is_demo(data: Store, indicator: str, code: str) -> bool:
@@ -223,15 +226,28 @@ def change_year(data: Store, indicator: str, code: str, quarter: str) -> Change 
 
 # ---- targets and progress -------------------------------------------------------------------------
 
+@per_version(maxsize=8)
+def rows_by_key(data: Store, table: str) -> dict[tuple[str, str], list[dict]]:
+    """A small table of the store (targets, baselines, milestones) as ``{(indicator, territory): [rows]}``,
+    rows without a value left out, in the table's order: a lookup costs a dict access where a pandas filter
+    costs a millisecond (the build reads them for every indicator × territory × quarter)."""
+    frame = getattr(data, table)
+    out: dict[tuple[str, str], list[dict]] = {}
+    if frame is None or not len(frame):
+        return out
+    for r in frame.to_dict("records"):
+        if r.get("value") is None or pd.isna(r["value"]):
+            continue
+        out.setdefault((r["indicator"], r["territory"]), []).append(r)
+    return out
+
+
 def target_of(data: Store, indicator: str, code: str) -> dict | None:
     """The target of an indicator in a territory (period, value, source); the latest-dated if several."""
-    t = data.targets
-    if t is None or not len(t):
+    hits = rows_by_key(data, "targets").get((indicator, code))
+    if not hits:
         return None
-    hit = t[(t["indicator"] == indicator) & (t["territory"] == code)].dropna(subset=["value"])
-    if not len(hit):
-        return None
-    r = hit.sort_values("period").iloc[-1]
+    r = sorted(hits, key=lambda h: h["period"])[-1]
     date = r.get("date")
     return {"period": r["period"], "value": float(r["value"]), "source": r.get("source") or "",
             "date": date if isinstance(date, str) else ""}
@@ -242,13 +258,11 @@ def baseline_of(data: Store, indicator: str, code: str, baseline_quarter: str = 
     own baseline when it states one (baromètre ``indic_vi``, dated by its row; ``stated`` True) — the State
     computes its published ``indic_ta`` from it, not from a value of the series —, else the value as of
     ``baseline_quarter`` (the plan's launch), else the series' first value."""
-    b = data.baselines
-    if b is not None and len(b):
-        hit = b[(b["indicator"] == indicator) & (b["territory"] == code)].dropna(subset=["value"])
-        if len(hit):
-            r = hit.iloc[-1]
-            return {"period": r["period"], "value": float(r["value"]), "date": r.get("date") or "",
-                    "source": r.get("source") or "", "stated": True}
+    hits = rows_by_key(data, "baselines").get((indicator, code))
+    if hits:
+        r = hits[-1]
+        return {"period": r["period"], "value": float(r["value"]), "date": r.get("date") or "",
+                "source": r.get("source") or "", "stated": True}
     start, stop = data._slices.get((indicator, code), (0, 0))
     if stop == start:
         return None

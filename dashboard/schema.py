@@ -39,12 +39,16 @@ TABLES: dict[str, list[str]] = {
     # dated memberships of communes: kind "cpts" (group = CPTS id, stage signée|en projet) or "zonage"
     # (group = ZIP|ZAC|ZV|HZ); valid_from/valid_to are ISO dates ("" = not in force yet / still in force)
     "perimeters": ["kind", "group", "name", "stage", "commune", "valid_from", "valid_to", "source"],
+    # the plan tracking computed by the build (dashboard.tracking): one row per plan indicator × territory ×
+    # quarter, the record as JSON; ``tracking_public`` is the same computed on the public values only
+    "tracking": ["indicator", "territory", "quarter", "status", "progress", "value", "record"],
+    "tracking_public": ["indicator", "territory", "quarter", "status", "progress", "value", "record"],
 }
 
 KEY = ["indicator", "territory", "period"]
 
 #: Tables a version published before they existed lacks: loaded empty rather than refusing the version.
-OPTIONAL_TABLES = ("milestones", "perimeters", "baselines")
+OPTIONAL_TABLES = ("milestones", "perimeters", "baselines", "tracking", "tracking_public")
 
 #: Columns the build adds to a table (readers need not give them; a version written before them lacks them):
 #: release = publication date or millésime of the file a value came from; previous_value / previous_release =

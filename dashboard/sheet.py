@@ -21,7 +21,7 @@ import math
 
 import pandas as pd
 
-from . import appraisal, exports, fmt, periods, perimeters, plan, queries, store, texts, trajectory, units
+from . import appraisal, exports, fmt, periods, perimeters, queries, store, texts, tracking, units
 from .schema import STATUS_LABELS
 from .territory import LEVEL_LABELS, LEVELS, is_code
 
@@ -282,16 +282,13 @@ def progress(data: store.Store, ident: str, terr: dict, quarter: str, region: st
              thresholds=None) -> dict | None:
     """The territory's own target and taux d'avancement (:func:`queries.progress_of`), and the region's as
     context; None when neither has a target."""
-    own = queries.progress_of(data, ident, terr["code"], quarter)
-    reg = queries.progress_of(data, ident, region, quarter) if terr["code"] != region else None
+    meta = {**ind, "id": ident}
+    own_t = tracking.of(data, meta, terr["code"], quarter, thresholds)
+    reg_t = tracking.of(data, meta, region, quarter, thresholds) if terr["code"] != region else None
+    own, reg = own_t.progress_of, reg_t and reg_t.progress_of
     if own is None and reg is None:
         return None
-    status = None
-    if own is not None:
-        status = plan.assess(data, {**ind, "id": ident}, terr["code"], quarter, thresholds).status
-        freq = ind.get("frequency") if ind.get("frequency") in periods.FREQUENCY_QUARTERS else "année"
-        if trajectory.is_stale(own.value["period"], quarter, freq):
-            status = trajectory.STALE     # the status of an old value says nothing of the quarter
+    status = own_t.status if own is not None else None   # the plan page's status, « donnée ancienne » included
     return {"own": own, "region": reg, "region_name": queries.name_of(data, region, region), "status": status,
             "quarter": quarter, "is_region": terr["code"] == region}
 

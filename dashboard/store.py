@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .pipeline.publish import check_files
+from . import settings
 from .schema import OPTIONAL_COLUMNS, OPTIONAL_TABLES, TABLES
+from .thresholds import Thresholds
 
 
 class StoreUnavailable(RuntimeError):
@@ -48,6 +50,8 @@ class Store:
     perimeters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLES["perimeters"]), repr=False)
     # the sources' own baselines (baromètre indic_vi), one per indicator and territory
     baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLES["baselines"]), repr=False)
+    # the plan tracking the build computed (dashboard.tracking); None: computed on the fly (previews, tests)
+    tracking: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def folder(self) -> Path:
@@ -60,6 +64,13 @@ class Store:
     def geometry_file(self, level: str) -> Path | None:
         info = self.manifest.get("geometry", {}).get(level)
         return self.folder / info["file"] if info else None
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The status thresholds of this version: the build's (recorded in its manifest), else the settings'
+        (a store from frames, a version built before they were recorded)."""
+        t = self.manifest.get("thresholds")
+        return Thresholds(float(t["on_track"]), float(t["watch"])) if t else settings.current().thresholds
 
     @property
     def geometry_levels(self) -> list[str]:
@@ -126,25 +137,37 @@ def _load(root: Path, version: str, public: bool) -> Store:
         raise OSError(f"manifest.json illisible : {exc}") from None
     check_files(folder, manifest)     # the sha256 the build recorded: a truncated file is refused here
     # A version written before a table existed (milestones, perimeters) is still served, with that table empty.
+    # The public instance reads the tracking computed on public values only, never the internal one.
+    skip = "tracking" if public else "tracking_public"
     tables = {name: _read_table(folder, name) for name in TABLES
-              if name not in OPTIONAL_TABLES or (folder / f"{name}.parquet").exists()}
-    ind = tables["indicators"]
-    ind["public"] = ind["public"].astype(bool)
-    obs = tables["observations"]
+              if name != skip and (name not in OPTIONAL_TABLES or (folder / f"{name}.parquet").exists())}
     if public:
-        # The public boundary: enforced where data is loaded, not in layouts.
-        ind = ind[ind["public"]].reset_index(drop=True)
-        keep = set(ind["id"])
-        obs = obs[(obs["status"] == "observed") & obs["indicator"].isin(keep)]
-        tables["targets"] = tables["targets"][tables["targets"]["indicator"].isin(keep)].reset_index(drop=True)
-        for name in ("milestones", "baselines"):
-            if name in tables:
-                tables[name] = tables[name][tables[name]["indicator"].isin(keep)]
+        tables["tracking"] = tables.pop("tracking_public", None)
+    tables["indicators"]["public"] = tables["indicators"]["public"].astype(bool)
+    if public:
+        tables = public_only(tables)
         manifest = {k: v for k, v in manifest.items() if k not in ("inputs", "warnings", "facts", "statuses")}
+    ind, obs = tables["indicators"], tables["observations"]
     return from_frames(tables["territories"], ind, tables["targets"], obs, tables["structures"],
                        tables["initiatives"], root=root, version=version, manifest=manifest, public=public,
                        milestones=tables.get("milestones"), perimeters=tables.get("perimeters"),
-                       baselines=tables.get("baselines"))
+                       baselines=tables.get("baselines"), tracking=tables.get("tracking"))
+
+
+def public_only(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The public boundary, enforced where data is loaded, not in layouts: only indicators flagged public and
+    only ``observed`` values (the public instance's loading, and the build's ``tracking_public``)."""
+    tables = dict(tables)
+    ind = tables["indicators"]
+    ind = ind[ind["public"].astype(bool)].reset_index(drop=True)
+    keep = set(ind["id"])
+    obs = tables["observations"]
+    tables["indicators"] = ind
+    tables["observations"] = obs[(obs["status"] == "observed") & obs["indicator"].isin(keep)]
+    for name in ("targets", "milestones", "baselines", "tracking"):
+        if tables.get(name) is not None:
+            tables[name] = tables[name][tables[name]["indicator"].isin(keep)].reset_index(drop=True)
+    return tables
 
 
 def with_revision_columns(obs: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +187,7 @@ def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd
                 initiatives: pd.DataFrame | None = None, root: Path | None = None, version: str = "en-memoire",
                 manifest: dict | None = None, public: bool = False,
                 milestones: pd.DataFrame | None = None, perimeters: pd.DataFrame | None = None,
-                baselines: pd.DataFrame | None = None) -> Store:
+                baselines: pd.DataFrame | None = None, tracking: pd.DataFrame | None = None) -> Store:
     """A Store from frames with the columns of :data:`dashboard.schema.TABLES` (what a published version
     loads into; also a preview of unpublished values, and small stores in tests)."""
     obs = observations.sort_values(["indicator", "territory", "period"]).reset_index(drop=True)
@@ -192,7 +215,8 @@ def from_frames(territories: pd.DataFrame, indicators: pd.DataFrame, targets: pd
                  _slices=slices,
                  perimeters=(perimeters if perimeters is not None else pd.DataFrame(columns=TABLES["perimeters"]))
                  .fillna("").astype(str),
-                 baselines=(baselines if baselines is not None else pd.DataFrame(columns=TABLES["baselines"])))
+                 baselines=(baselines if baselines is not None else pd.DataFrame(columns=TABLES["baselines"])),
+                 tracking=tracking)
 
 
 def _describe(exc: Exception, root: Path) -> str:

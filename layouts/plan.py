@@ -48,7 +48,7 @@ def state_for(data, region: str, quarter=None, indicator=None) -> plan.State:
 
 
 def cards_for(data, conf, region: str, quarter: str) -> list[plan.Card]:
-    return plan.store_cards(data, region, quarter, conf.thresholds)
+    return plan.store_cards(data, region, quarter, data.thresholds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def png_button(graph_id: str) -> html.Button:
 @memoize_render()
 def detail_section(data, conf, region: str, quarter: str, indicator: str, appraisals: tuple = ()) -> list:
     """The selected indicator: key paces, trajectory chart and its table, breakdown by département."""
-    d = plan.detail(data, region, quarter, indicator, conf.thresholds) if indicator else None
+    d = plan.detail(data, region, quarter, indicator, data.thresholds) if indicator else None
     if d is None:
         return [html.P("Choisissez un indicateur.")]
     meta, c, facts, table, since, b = d["meta"], d["card"], d["facts"], d["table"], d["since"], d["breakdown"]
@@ -283,7 +283,7 @@ def overview(data, conf, region: str, quarter: str, indicator: str | None, appra
     """Cards, summary, alerts and banner of a quarter (shared by the layout and the quarter callback)."""
     cards = cards_for(data, conf, region, quarter) if quarter else []
     demo = any(c.provenance == "demo" for c in cards)
-    found = alerts.alerts_for(data, region, quarter, conf.thresholds, dict(appraisals)) if quarter else []
+    found = alerts.alerts_for(data, region, quarter, data.thresholds, dict(appraisals)) if quarter else []
     return {
         "alerts": alerts_section(found),
         "cards": cards_section(cards, indicator, data, dict(appraisals)),
@@ -346,7 +346,7 @@ def layout(trimestre: str | None = None, indicateur: str | None = None, **_query
         ], className="plan-controls"),
         html.P("Chaque chiffre est la dernière valeur connue à la fin du trimestre choisi ; le statut compare la "
                "progression depuis la valeur de référence à la trajectoire linéaire vers la cible "
-               f"({texts.threshold_rule(conf.thresholds)}).",
+               f"({texts.threshold_rule(data.thresholds)}).",
                className="hint"),
         html.Section([html.H2("Ce trimestre"), html.Div(over["summary"], id="plan-summary")],
                      className="plan-summary"),

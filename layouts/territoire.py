@@ -372,7 +372,7 @@ def sheet_appraisals(code, trimestre) -> tuple:
 
 def layout(code=None, trimestre=None, impression=None, **_query) -> html.Div:
     conf = settings.current()
-    return _page(code, trimestre, impression, sheet_appraisals(code, trimestre), conf.region, conf.thresholds)
+    return _page(code, trimestre, impression, sheet_appraisals(code, trimestre), conf.region, None)
 
 
 @memoize_render()

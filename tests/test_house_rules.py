@@ -1,13 +1,12 @@
 """Each rule once (issue 20): the places that used to disagree now read the same rule.
 
-- thresholds: the sheet's status is the plan page's under custom ``ACCES_SOINS_STATUS_*`` settings;
+- thresholds: build inputs, recorded in the manifest; the sheet's status is the plan page's (tests/test_tracking.py);
 - value as of a quarter: the kiosk map keeps every département coloured after one of them is entered for a new
   quarter;
 - region: one parser for the settings, sources.toml, the build and the CLI, one French error.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import pytest
@@ -16,32 +15,6 @@ from dashboard import kiosk, periods, settings, store, territory
 from dashboard.pipeline import build as build_mod
 from dashboard.pipeline.__main__ import main
 from dashboard.saisie import preview
-
-from .test_plan_page import text_of
-
-QUARTER = "2023Q4"
-
-
-@pytest.fixture
-def custom_thresholds(app, app_settings):
-    """The app's settings with thresholds low enough that the MSP of ARA (67 % of the expected progress at the
-    end of 2023, « en retard » by default) is « en bonne voie »."""
-    conf = settings.use(dataclasses.replace(app_settings, status_on_track=0.6, status_watch=0.5))
-    yield conf
-    settings.use(app_settings)
-
-
-def test_sheet_status_is_the_plan_status_under_custom_thresholds(custom_thresholds, store_data):
-    from layouts import plan as plan_layout
-    from layouts import territoire as territoire_layout
-
-    region = custom_thresholds.region
-    card = next(c for c in plan_layout.cards_for(store_data, custom_thresholds, region, QUARTER)
-                if c.indicator == "msp_count")
-    assert card.assessment.status == "en bonne voie"            # the plan page applies the settings
-    page = text_of(territoire_layout.layout(code=region, trimestre=QUARTER))
-    assert f"statut : {card.assessment.status}" in page
-    assert "statut : en retard" not in page
 
 
 def test_thresholds_come_from_the_settings_only():

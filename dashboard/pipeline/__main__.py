@@ -137,7 +137,7 @@ def _progress(args, conf) -> int:
     data = _open(args)
     if isinstance(data, int):
         return data
-    for row in plan.progress_rows(data, conf.thresholds, args.indicator, args.territory):
+    for row in plan.progress_rows(data, data.thresholds, args.indicator, args.territory):
         print(json.dumps(row, ensure_ascii=False))
     return 0
 

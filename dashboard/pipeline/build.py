@@ -18,10 +18,11 @@ from typing import Callable
 
 import pandas as pd
 
-from .. import fmt, territory
+from .. import fmt, store, territory, tracking
 from ..schema import KEY, STATUS_LABELS, STATUSES, TABLES
 from .. import settings
 from ..settings import Settings
+from ..thresholds import Thresholds
 from . import plausibility, publish
 from .contribution import Contribution
 from .errors import BuildError, InputError
@@ -553,10 +554,22 @@ def read_databases(entries: Callable[[], Contribution | None] | None, echo) -> l
     return [contribution]
 
 
+def track(tables: dict[str, pd.DataFrame], thresholds: Thresholds) -> dict[str, pd.DataFrame]:
+    """The plan tracking of the version (:func:`dashboard.tracking.table`), on all values and on the public
+    ones only (what the public instance serves: its figures never rest on an estimate or a demo value)."""
+    def of(frames):
+        data = store.from_frames(frames["territories"], frames["indicators"], frames["targets"],
+                                 frames["observations"], milestones=frames["milestones"],
+                                 baselines=frames["baselines"])
+        return tracking.table(data, thresholds)
+    return {"tracking": of(tables), "tracking_public": of(store.public_only(tables))}
+
+
 def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publish_it: bool = True,
           echo: Callable[[str], None] = _stderr, reference_date: dt.date | None = None,
           lock_wait: float = Settings.build_lock_wait,
-          entries: Callable[[], Contribution | None] | None = None) -> BuildResult:
+          entries: Callable[[], Contribution | None] | None = None,
+          thresholds: Thresholds | None = None) -> BuildResult:
     """Build (and publish unless ``publish_it`` is False) a store version from raw folders (and the
     validated entries of the saisie database, when its caller hands ``entries``: a function returning their
     Contribution, e.g. ``functools.partial(dashboard.saisie.source.read_database, url)`` — the pipeline never
@@ -565,7 +578,8 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
     ``region``: "" (default) the region of the settings (``ACCES_SOINS_REGION``), None or "FR" all of France.
     ``reference_date``: no observation may be dated after it (default: ``reference_date`` of
     sources.toml, else today). Publishing waits at most ``lock_wait`` seconds for a concurrent build
-    (see publish.publish).
+    (see publish.publish). ``thresholds``: the plan statuses' (default: the settings'), recorded in the
+    manifest; the plan tracking is computed with them (dashboard.tracking).
     """
     steps = Steps(echo)
     report: list[str] = []
@@ -667,6 +681,9 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
               "milestones": milestones,
               "observations": observations, "structures": structures, "initiatives": initiatives,
               "perimeters": perims.fillna("").astype(str)}
+    thresholds = thresholds or settings.current().thresholds
+    manifest["thresholds"] = {"on_track": thresholds.on_track, "watch": thresholds.watch}
+    tables.update(steps.run("Suivi du plan (valeurs, avancement, statuts par trimestre)", track, tables, thresholds))
     for line in report:
         echo(line)
     if not publish_it or out is None:
