@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
 
-from dashboard import appraisal, pdf, periods, settings, sheet, store, territory
+from dashboard import appraisal, periods, settings, sheet, store, territory
 
 ERROR = "Fiche indisponible : territoire ou trimestre inconnu."
 
@@ -52,6 +52,8 @@ def pdf_download(n_clicks, params, href, set_progress=lambda _p: None):
     except (sheet.SheetError, store.StoreUnavailable):
         return no_update, ERROR
     set_progress(("Mise en page du PDF…",))
+    # fpdf2 (with Pillow and fontTools: 18 MB) is loaded by the first PDF a worker draws, not by every worker
+    from dashboard import pdf
     origin = ""
     if isinstance(href, str) and href.startswith(("http://", "https://")):
         parts = urlsplit(href)

@@ -15,9 +15,7 @@ import json
 import math
 import os
 import threading
-import warnings
 
-import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
@@ -166,12 +164,10 @@ def class_breaks(values, indicator: dict, k: int = MAX_CLASSES) -> list[float]:
         # one class per distinct value: edges between consecutive values
         mids = [(a + b) / 2 for a, b in zip(uniq[:-1], uniq[1:])]
         return [lo, *mids, hi]
-    with warnings.catch_warnings():   # "Numba not installed", "not enough unique values": handled below
-        warnings.simplefilter("ignore")
-        if len(v) >= 10 * k:
-            inner = list(mapclassify.Quantiles(v, k=k).bins[:-1])
-        else:
-            inner = list(mapclassify.FisherJenks(v, k=k).bins[:-1])  # exact and deterministic
+    if len(v) >= 10 * k:
+        inner = list(quantile_bins(v, k)[:-1])
+    else:
+        inner = list(fisher_jenks_bins(v, k)[:-1])  # exact and deterministic
     inner = sorted({_nice(b) for b in inner if lo < _nice(b) < hi})
     if unit == "consultations/hab./an" and lo < APL_THRESHOLD < hi:
         # the plan's threshold replaces the nearest data-driven break
@@ -179,6 +175,65 @@ def class_breaks(values, indicator: dict, k: int = MAX_CLASSES) -> list[float]:
             inner.remove(min(inner, key=lambda b: abs(b - APL_THRESHOLD)))
         inner = sorted({*inner, APL_THRESHOLD})
     return [lo, *inner, hi]
+
+
+def quantile_bins(values, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` quantile classes (ties collapse them): mapclassify's ``Quantiles`` (BSD-3), the
+    same arithmetic, without importing it — mapclassify pulls scipy and scikit-learn, 87 MB in every web
+    worker for two small functions (tests/test_mapping.py checks both against mapclassify itself)."""
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    x = np.sort(np.asarray(values, dtype=float))
+    scores = []
+    for pct in p:                      # scipy's scoreatpercentile (« fraction »), in its order of operations
+        idx = pct / 100.0 * (len(x) - 1)
+        i = int(idx)
+        if i == idx:
+            scores.append(x[i])
+        else:
+            weights = np.array([(i + 1 - idx), (idx - i)], float)
+            scores.append(np.add.reduce(x[i:i + 2] * weights) / weights.sum())
+    return np.unique(np.array(scores))
+
+
+def fisher_jenks_bins(values, k: int) -> np.ndarray:
+    """Upper bounds of the ``k`` Fisher-Jenks (natural breaks) classes: mapclassify's ``FisherJenks`` without
+    numba (its ``_fisher_jenks_means``, BSD-3), in float32 as it computes, so the breaks are the same."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    mat1 = np.zeros((n + 1, k + 1), dtype=np.int32)
+    mat2 = np.zeros((n + 1, k + 1), dtype=np.float32)
+    mat1[1, 1:] = 1
+    mat2[2:, 1:] = np.inf
+    v = np.float32(0)
+    for last in range(2, n + 1):
+        s1 = s2 = w = np.float32(0)
+        for m in range(1, last + 1):
+            i3 = last - m + 1
+            val = np.float32(x[i3 - 1])
+            s2 += val * val
+            s1 += val
+            w += np.float32(1)
+            v = s2 - (s1 * s1) / w
+            i4 = i3 - 1
+            if i4 != 0:
+                for j in range(2, k + 1):
+                    if mat2[last, j] >= v + mat2[i4, j - 1]:
+                        mat1[last, j] = i3
+                        mat2[last, j] = v + mat2[i4, j - 1]
+        mat1[last, 1] = 1
+        mat2[last, 1] = v
+    bounds = np.zeros(k + 1, dtype=x.dtype)
+    bounds[k] = x[n - 1]
+    bounds[0] = x[0]
+    top = n
+    for count in range(k, 1, -1):
+        pivot = mat1[top, count]
+        bounds[count - 1] = x[int(pivot - 2)]
+        top = int(pivot - 1)
+    return np.delete(bounds, 0)
 
 
 def classify(values, edges: list[float]) -> np.ndarray:

@@ -185,3 +185,23 @@ def test_france_opens_on_metropolitan_france_and_arrondissements_are_not_missing
     assert "seulement" not in carte.caption(result, "commune", "2023Q4", 4021, "R84", 9)
     assert "Les 9 arrondissements municipaux" in carte.caption(result, "commune", "2023Q4", 4021, "R84", 9)
     assert "Contours chargés pour 4" in carte.caption(result, "commune", "2023Q4", 4000, "R84", 9)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_class_bounds_are_mapclassify_s(seed):
+    """The two classifiers of the map, written here to keep scipy and scikit-learn out of the web workers,
+    give mapclassify's own bounds (the reference, a dev dependency only) on values like the map's."""
+    import warnings
+
+    import mapclassify
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 6))
+    n = int(rng.integers(k + 1, 10 * k))
+    values = np.round(rng.gamma(2.0, 3.0, n) * (10 ** int(rng.integers(0, 4))), int(rng.integers(0, 3)))
+    big = np.round(rng.normal(100, 30, int(rng.integers(10 * k, 3000))), 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                  # « Numba not installed », « not enough unique values »
+        if len(np.unique(values)) > k:
+            assert list(mapping.fisher_jenks_bins(values, k)) == list(mapclassify.FisherJenks(values, k=k).bins)
+        assert list(mapping.quantile_bins(big, k)) == list(mapclassify.Quantiles(big, k=k).bins)
