@@ -23,6 +23,9 @@ window.dash_clientside = window.dash_clientside || {};
 
     window.dash_clientside.plan = {
         // The state into the URL (permalink) without a round trip; back/forward (popstate) sets the controls again.
+        // Back/forward must not add a history entry, however long the page takes to apply it (under load the
+        // pages router re-renders first and this callback runs seconds later): the popstate handler notes the
+        // state the history asked for, and every call until that state is reached replaces instead of pushing.
         syncUrl: function (quarter, indicator, defaults) {
             if (!window._planPopstate) {
                 window._planPopstate = true;
@@ -30,20 +33,27 @@ window.dash_clientside = window.dash_clientside || {};
                     if (!document.getElementById("plan-quarter") || window.location.pathname !== "/") { return; }
                     const p = new URLSearchParams(window.location.search);
                     const d = window._planDefaults || {};
-                    window._planPoppedAt = Date.now();
-                    window.dash_clientside.set_props("plan-quarter", {value: p.get("trimestre") || d.quarter});
-                    window.dash_clientside.set_props("plan-indicator", {data: p.get("indicateur") || d.indicator});
+                    const want = {quarter: p.get("trimestre") || d.quarter, indicator: p.get("indicateur") || d.indicator};
+                    const now = window._planState || {};
+                    window._planPopTarget = (want.quarter === now.quarter && want.indicator === now.indicator)
+                        ? null : want;                        // nothing will change: nothing to wait for
+                    window.dash_clientside.set_props("plan-quarter", {value: want.quarter});
+                    window.dash_clientside.set_props("plan-indicator", {data: want.indicator});
                 });
             }
             window._planDefaults = defaults || {};
+            window._planState = {quarter: quarter, indicator: indicator};
+            const target = window._planPopTarget;
+            const fromHistory = !!target;
+            if (target && target.quarter === quarter && target.indicator === indicator) {
+                window._planPopTarget = null;                 // the history's state is reached
+            }
             const params = new URLSearchParams(window.location.search);
             if (quarter) { params.set("trimestre", quarter); }
             if (indicator) { params.set("indicateur", indicator); }
             const search = "?" + params.toString();
             if (search !== window.location.search) {
-                // a change coming from the history itself (back/forward) must not add a history entry
-                const popped = Date.now() - (window._planPoppedAt || 0) < 2000;
-                window.history[popped ? "replaceState" : "pushState"]({}, "", window.location.pathname + search);
+                window.history[fromHistory ? "replaceState" : "pushState"]({}, "", window.location.pathname + search);
             }
             return search;
         },
