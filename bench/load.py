@@ -18,7 +18,8 @@ renderer sends them). Pages that do not exist (404) are skipped, clientside and 
 replayed (background jobs are exercised by tests/test_production.py), so the bench keeps working as pages land.
 
 Output: users, seconds, requests, errors, p50/p95/p99 of callbacks (ms), the same for every request, figures per
-endpoint, and the resident memory (VmRSS) of each gunicorn worker at the end and at its peak.
+endpoint, and the resident memory (VmRSS) of each gunicorn worker at the end and at its peak, with its
+proportional (Pss) and private (Uss) memory at the end.
 Only loopback addresses are accepted: this bench never sends traffic elsewhere.
 """
 from __future__ import annotations
@@ -104,6 +105,18 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return round(int(m.group(1)) / 1024, 1) if m else None
+
+
+def shared_mb(pid: int) -> dict | None:
+    """The proportional (Pss: shared pages divided among the processes sharing them) and private (Uss) memory
+    of a worker: VmRSS counts a page shared with the master or the other workers in every one of them."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    kb = {k: int(v) for k, v in re.findall(r"^(\w+):\s+(\d+) kB", text, re.M)}
+    uss = kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)
+    return {"pss_mb": round(kb.get("Pss", 0) / 1024, 1), "uss_mb": round(uss / 1024, 1)}
 
 
 # ---- discovery: pages and the callbacks a browser fires -----------------------------------------------------
@@ -346,6 +359,7 @@ async def run(url: str, plan: dict, users: int, seconds: float, pids: list[int],
         "worker_rss_mb": {str(pid): rss_mb(pid) for pid in pids if rss_mb(pid) is not None},
         "workers_replaced": sum(1 for pid in pids if rss_mb(pid) is None),
         "worker_rss_peak_mb": {str(pid): peak.get(pid) for pid in pids},
+        "worker_memory_mb": {str(pid): shared_mb(pid) for pid in pids if shared_mb(pid) is not None},
         "error_samples": stats.samples,
         # the machine may be shared: a load average above its core count means the figures are pessimistic
         "machine": {"cores": os.cpu_count(), "loadavg_1min_before": round(load_before[0], 2),

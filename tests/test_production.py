@@ -199,7 +199,7 @@ def test_secret_key_is_required_with_several_workers_or_redis():
     assert "ACCES_SOINS_SECRET_KEY" in conf.secret_key_problem({}, 4)
     assert "REDIS" in conf.secret_key_problem({"ACCES_SOINS_REDIS_URL": "redis://x"}, 1)
     assert conf.secret_key_problem({"ACCES_SOINS_SECRET_KEY": "k"}, 4) is None
-    assert conf.preload_app is False and conf.max_requests_jitter > 0
+    assert conf.preload_app is True and conf.max_requests_jitter > 0     # workers share the master's pages
 
 
 def test_gunicorn_refuses_several_workers_without_secret_key(built_store):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import os
 import threading
 from pathlib import Path
 
@@ -147,6 +148,7 @@ def exists(url: str) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def engine(url: str) -> Engine:
+    _CREATED.add(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database:
@@ -176,8 +178,25 @@ def engine(url: str) -> Engine:
     return create_engine(u, pool_pre_ping=True)
 
 
+def _after_fork() -> None:
+    """A worker forked from a master that had opened the database (gunicorn's ``preload_app``) must not use
+    the master's connections: SQLite and PostgreSQL connections cannot cross a fork. Each child starts its own
+    pools (SQLAlchemy's fork recipe: ``dispose(close=False)`` leaves the parent's connections to the parent)."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    for eng in _engines():
+        eng.dispose(close=False)
+
+
+def _engines() -> list[Engine]:
+    # the engines this process created (functools.lru_cache keeps no list of its values: read them back)
+    return [engine(url) for url in list(_CREATED)]
+
+
+_CREATED: set[str] = set()
 _UPGRADED: set[str] = set()
 _LOCK = threading.Lock()
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def upgrade(url: str) -> None:
