@@ -1,6 +1,6 @@
 """The quarter's pack (« dossier de séance »): the committee's slides as PPTX (native, editable charts) and PDF.
 
-``python -m dashboard.pack --quarter 2024Q2 --out DIR`` writes both files; the plan page's button runs the same
+``python -m dashboard.pack --quarter 2023Q4 --out DIR`` writes both files; the plan page's button runs the same
 code as a background job. :func:`assemble` gathers the content (every figure through :mod:`dashboard.plan`,
 :mod:`dashboard.queries`, :mod:`dashboard.milestones`, :mod:`dashboard.alerts`; every text through
 :mod:`dashboard.fmt`); :func:`pptx_bytes` and :func:`pdf_bytes` draw the same slides, in the same boxes:
@@ -639,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m dashboard.pack",
                                      description="Dossier de séance du trimestre (PPTX et PDF).")
-    parser.add_argument("--quarter", help="trimestre (2024Q2) ; par défaut le dernier trimestre du plan")
+    parser.add_argument("--quarter", help="trimestre (2023Q4) ; par défaut le dernier trimestre du plan")
     parser.add_argument("--out", required=True, help="dossier où écrire les deux fichiers")
     parser.add_argument("--data", help="dossier du stock publié (par défaut celui de la configuration)")
     args = parser.parse_args(argv)
