@@ -333,3 +333,15 @@ def test_pack_pdf_carries_every_alert_line_of_the_pptx_in_two_pages_at_most(pack
     pdf_text = _squeezed(" ".join(pdf_alert_pages))
     assert [line for line in lines if _squeezed(line) not in pdf_text] == []
     assert "…" not in " ".join(pdf_alert_pages)       # nothing cut
+
+
+def test_every_list_slide_fits_its_box_as_the_pdf_measures_it(store_data):
+    """Alerts and sources are split where the PDF's text measure says the box is full (a character estimate let
+    the PDF cut the last lines of a slide that PowerPoint only shrank)."""
+    content = pack.assemble(store_data, "R84", "2023Q4", appraisals={})
+    doc = pack._pdf_document()
+    doc.add_page()
+    lists = [p for p in pack.pages(content) if p["kind"] == "list"]
+    assert {p["title"].split(" (suite)")[0] for p in lists} == {"Alertes", "Sources, provenance et définitions"}
+    for p in lists:
+        assert pack._pdf_text(doc, pack.BODY, pack.list_paragraphs(p["items"]), True, measure_only=True), p["title"]
