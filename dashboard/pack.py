@@ -1,6 +1,6 @@
 """The quarter's pack (« dossier de séance »): the committee's slides as PPTX (native, editable charts) and PDF.
 
-``python -m dashboard.pack --quarter 2024Q2 --out DIR`` writes both files; the plan page's button runs the same
+``python -m dashboard.pack --quarter 2023Q4 --out DIR`` writes both files; the plan page's button runs the same
 code as a background job. :func:`assemble` gathers the content (every figure through :mod:`dashboard.plan`,
 :mod:`dashboard.queries`, :mod:`dashboard.milestones`, :mod:`dashboard.alerts`; every text through
 :mod:`dashboard.fmt`); :func:`pptx_bytes` and :func:`pdf_bytes` draw the same slides, in the same boxes:
@@ -36,7 +36,6 @@ TITLE_BLUE = "000091"
 DEMO_BG, DEMO_FG = "FDE9F6", "6E445A"
 CLASH = "▲"     # marks a strong disagreement (a glyph of the PDF's DejaVu subset, unlike ⚠)
 WIDTH, HEIGHT = 13.333, 7.5     # inches, 16:9
-PER_SLIDE = 11                  # lines of a list slide (alerts, sources) at 18 pt
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ def assemble(data: Store, region: str, quarter: str, thresholds: Thresholds | No
         "region": region, "region_name": queries.name_of(data, region, region), "quarter": quarter,
         "quarter_label": fmt.quarter(quarter), "version": data.version, "built_at": fmt.short_date(data.built_at),
         "generated_at": generated_at, "summary": plan.summary(cards, quarter), "slides": slides,
-        "alerts": alerts_mod.grouped(found), "appraisals_enabled": appraisal.enabled(),
+        "alerts": alerts_mod.lines(found), "appraisals_enabled": appraisal.enabled(),
         "sources": sources, "has_demo": any(c.provenance == "demo" or c.assessed_on_demo for c in cards),
         "provenance": ", ".join(f"{counts.get(k, 0)} {STATUS_LABELS[k]}{'s' if counts.get(k, 0) > 1 else ''}"
                                 for k in ("observed", "estimated", "demo")),
@@ -184,36 +183,52 @@ def definitions(thresholds: Thresholds) -> list[tuple[str, str]]:
     ]
 
 
-def _list_pages(title: str, items: list[tuple[str, str]]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Split (heading, text) items over slides of PER_SLIDE lines (a long text counts for more)."""
-    pages, page, used = [], [], 0
+LIST_SIZE = 16      # pt, the lines of a list slide (alerts, sources): the smallest body size but one (15–18 pt)
+
+
+def list_paragraphs(items: list[tuple[str, str]]) -> list[tuple[str, int, bool, str]]:
+    """A list slide's body, « heading : text » (the heading in bold): what both renderers draw and what
+    :func:`_list_pages` measures, so that a page is split where the drawing would overflow."""
+    return [(f"{h} : {t}", LIST_SIZE, False, DARK) for h, t in items]
+
+
+def _list_pages(title: str, items: list[tuple[str, str]], fits) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Split (heading, text) items over as many slides as needed, each holding what ``fits(paragraphs)`` says
+    its body box holds. The PDF's own text measure decides (:func:`_pdf_fits`): PowerPoint shrinks an
+    overfull box but the PDF cuts it, and a line cut at a page break would be in one file and not the other."""
+    pages, page = [], []
     for item in items:
-        cost = 1 + len(item[1]) // 95
-        if page and used + cost > PER_SLIDE:
+        if page and not fits(list_paragraphs(page + [item])):
             pages.append(page)
-            page, used = [], 0
-        page.append(item)
-        used += cost
+            page = []
+        page.append(item)       # an item longer than a whole page stays alone on its page (cut with « … »)
     pages.append(page)
     return [(title if i == 0 else f"{title} (suite)", p) for i, p in enumerate(pages)]
 
 
 def pages(pack: dict) -> list[dict]:
     """The slides in order, each a dict with ``kind`` (cover, bullets, indicator, list) — what both renderers
-    iterate over, so that the PPTX and the PDF have the same slides."""
+    iterate over, so that the PPTX and the PDF have the same slides. Alerts come after the plan's indicators,
+    one line per kind and indicator (:func:`dashboard.alerts.lines`), most severe first."""
     out = [{"kind": "cover", "title": f"Dossier de séance — {pack['quarter_label']}"},
            {"kind": "bullets", "title": "Ce trimestre", "items": pack["summary"], "demo": pack["has_demo"]}]
     out += [{"kind": "indicator", **s} for s in pack["slides"]]
-    alert_items = [(a.title, a.text) for _title, group in pack["alerts"] for a in group]
+    alert_items = [(line.title, line.text) for line in pack["alerts"]]
     if not alert_items:
         alert_items = [("Aucune alerte", f"rien à signaler au {pack['quarter_label']}")]
     if not pack["appraisals_enabled"]:
         alert_items.append(("Appréciations", "saisie non branchée : pas d'alerte « appréciation manquante »"))
-    out += [{"kind": "list", "title": t, "items": p} for t, p in _list_pages("Alertes", alert_items)]
+    doc = _pdf_document()
+    doc.add_page()      # a scratch page: fpdf2 measures text on the current page's font
+
+    def fits(paragraphs):
+        return _pdf_text(doc, BODY, paragraphs, bold_prefix=True, measure_only=True)
+
+    out += [{"kind": "list", "title": t, "items": p} for t, p in _list_pages("Alertes", alert_items, fits)]
     src = pack["sources"] + [("Provenance", f"valeurs du stock : {pack['provenance']} ; les valeurs « démo » sont "
                                             "illustratives et ne doivent pas être lues comme des faits.")]
     out += [{"kind": "list", "title": t, "items": p} for t, p in
-            _list_pages("Sources, provenance et définitions", src + pack["definitions"])]
+            _list_pages("Sources, provenance et définitions", src + pack["definitions"], fits)]
     return out
 
 
@@ -253,7 +268,7 @@ def draw(pack: dict, page: dict, text, demo, line_chart, bar_chart) -> None:
     elif page["kind"] == "bullets":
         text(BODY, [("• " + t, 18, False, DARK) for t in page["items"]], False)
     elif page["kind"] == "list":
-        text(BODY, [(f"{h} : {t}", 18, False, DARK) for h, t in page["items"]], True)
+        text(BODY, list_paragraphs(page["items"]), True)
     else:
         text(TEXT, fact_paragraphs(page), True)
         if page["chart"]:
@@ -422,7 +437,8 @@ def _pptx_bar_chart(slide, box: Box, b: dict):
 # PDF (fpdf2, the fonts of dashboard.pdf)
 
 
-def pdf_bytes(pack: dict) -> bytes:
+def _pdf_document():
+    """A landscape 16:9 fpdf2 document with the DejaVu subset of :mod:`dashboard.pdf` (also used to measure)."""
     from fpdf import FPDF
 
     from .pdf import BOLD, REGULAR
@@ -432,6 +448,11 @@ def pdf_bytes(pack: dict) -> bytes:
     doc.add_font("DejaVu", "B", str(BOLD))
     doc.set_auto_page_break(False)
     doc.set_margins(0, 0, 0)
+    return doc
+
+
+def pdf_bytes(pack: dict) -> bytes:
+    doc = _pdf_document()
     doc.set_title(f"Dossier de séance {pack['region_name']} – {pack['quarter_label']}")
     doc.set_lang("fr")
     for page in pages(pack):
@@ -461,18 +482,17 @@ def _pdf_safe(text: str) -> str:
     return _t(text)
 
 
-def _pdf_text(doc, box: Box, paragraphs, bold_prefix: bool = False):
+def _pdf_text(doc, box: Box, paragraphs, bold_prefix: bool = False, measure_only: bool = False) -> bool:
     """Paragraphs in a box, top-down (same arguments as :func:`_pptx_text`); what does not fit in the box is cut
-    at a line, ending with « … » (the PPTX shrinks its text instead)."""
-    doc.set_xy(box.x, box.y)
-    bottom = box.y + box.h
+    at a line, ending with « … » (the PPTX shrinks its text instead). Returns whether everything fits;
+    ``measure_only`` draws nothing (the list slides are split with it, see :func:`_list_pages`)."""
+    y, bottom, whole = box.y, box.y + box.h, True
     for text, size, bold, colour in paragraphs:
         line_h = size / 72 * 1.2
-        room = int((bottom - doc.get_y()) // line_h)
+        room = int((bottom - y) // line_h)
         if room < 1:
-            break
-        doc.set_x(box.x)
-        doc.set_text_color(*_hex(VERMILLION if text.startswith(CLASH) else colour))
+            return False
+        colour = VERMILLION if text.startswith(CLASH) else colour
         markdown = bold_prefix and " : " in text
         if markdown:
             head, rest = text.split(" : ", 1)
@@ -481,13 +501,23 @@ def _pdf_text(doc, box: Box, paragraphs, bold_prefix: bool = False):
         text = _pdf_safe(text)
         lines = doc.multi_cell(box.w, line_h, text, markdown=markdown, align="L", dry_run=True, output="LINES")
         if len(lines) > room:
+            whole = False
+            if measure_only:
+                return False
             text = " ".join(lines[:room]).rstrip()
             text = text[:max(len(text) - 2, 0)].rstrip() + " …"
             while len(doc.multi_cell(box.w, line_h, text, markdown=markdown, align="L", dry_run=True,
                                      output="LINES")) > room:
                 text = text[:-3].rstrip() + " …"
-        doc.multi_cell(box.w, line_h, text, markdown=markdown, align="L", new_x="LMARGIN", new_y="NEXT")
-        doc.set_y(doc.get_y() + size / 72 * 0.35)
+        if measure_only:
+            y += len(lines) * line_h
+        else:
+            doc.set_xy(box.x, y)
+            doc.set_text_color(*_hex(colour))
+            doc.multi_cell(box.w, line_h, text, markdown=markdown, align="L", new_x="LMARGIN", new_y="NEXT")
+            y = doc.get_y()
+        y += size / 72 * 0.35
+    return whole
 
 
 def _pdf_line_chart(doc, box: Box, chart: dict):
@@ -609,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m dashboard.pack",
                                      description="Dossier de séance du trimestre (PPTX et PDF).")
-    parser.add_argument("--quarter", help="trimestre (2024Q2) ; par défaut le dernier trimestre du plan")
+    parser.add_argument("--quarter", help="trimestre (2023Q4) ; par défaut le dernier trimestre du plan")
     parser.add_argument("--out", required=True, help="dossier où écrire les deux fichiers")
     parser.add_argument("--data", help="dossier du stock publié (par défaut celui de la configuration)")
     args = parser.parse_args(argv)

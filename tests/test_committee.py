@@ -187,6 +187,46 @@ def test_appraisal_missing_only_once_appraisals_can_be_entered():
     assert [(a.indicator, a.territory) for a in missing] == [("cpts_coverage_pct", "R84")]
 
 
+def test_alert_lines_say_each_kind_and_indicator_once_region_first_worst_first():
+    """The pack's alerts: one line per kind and indicator listing its territories, most severe kind first; the
+    region first, then the départements from the lowest taux d'avancement; what they share said once."""
+    targets = pd.concat([_targets(), pd.DataFrame([
+        dict(indicator="msp_count", territory=c, period="2026Q4", value=v, source="IND-311")
+        for c, v in {"D01": 40, "D15": 20, "D69": 70}.items()])])
+    found = alerts.alerts_for(_store(targets=targets), "R84", "2023Q4")
+    lines = alerts.lines(found)
+    assert len({(line.kind, line.indicator) for line in lines}) == len(lines)
+    assert sorted(t for line in lines for t in line.territories) == sorted(a.territory for a in found)
+    order = list(alerts.KINDS)
+    assert [order.index(line.kind) for line in lines] == sorted(order.index(line.kind) for line in lines)
+    late = next(line for line in lines if (line.kind, line.indicator) == ("late", "msp_count"))
+    assert late.title == "En retard — MSP" and late.territories == ("R84", "D15")
+    assert late.text == ("Auvergne-Rhône-Alpes (16,9\u202f%), Cantal (0,0\u202f% démo)\u202f; avancement attendu en "
+                         "décembre 2023 : 25,0\u202f%")       # the expected rate, the same for all, said once
+
+
+def _late(code, name, rate):
+    return alerts.Alert("late", "x", "X", code, name, "…", figure=fmt.percent(rate), shared="attendu", rank=rate)
+
+
+def test_alert_lines_list_the_region_then_the_worst_departements_first():
+    found = [_late("D01", "Ain", 14.3), _late("R84", "Auvergne-Rhône-Alpes", 16.9), _late("D73", "Savoie", 0),
+             alerts.Alert("appraisal", "x", "X", "D01", "Ain", "…", shared="aucune appréciation"),
+             _late("D26", "Drôme", 6.2)]
+    late_line, appraisal_line = alerts.lines(found)
+    assert (late_line.kind, appraisal_line.kind) == ("late", "appraisal")     # most severe kind first
+    assert late_line.territories == ("R84", "D73", "D26", "D01")
+
+
+def test_alert_lines_keep_each_territory_its_own_context_when_they_differ():
+    a = alerts.Alert("stale", "x", "X", "D01", "Ain", "…", figure="dernière valeur au T1 2018", shared="fréquence (année)")
+    b = alerts.Alert("stale", "x", "X", "D15", "Cantal", "…", figure="dernière valeur au T2 2019",
+                     shared="fréquence (semestre)")
+    (line,) = alerts.lines([a, b])
+    assert line.text == ("Ain (dernière valeur au T1 2018\u202f; fréquence (année)), "
+                         "Cantal (dernière valeur au T2 2019\u202f; fréquence (semestre))")
+
+
 # ---- the pack on the default data -----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -263,3 +303,45 @@ def test_pack_pdf_axes_follow_the_sheet_tick_rule(lo, hi, unit):
         assert round(t, places) == t
         if unit == "nombre":
             assert float(t).is_integer()
+
+
+def _squeezed(text: str) -> str:
+    """Text without any white space: the PDF wraps lines where the PPTX does not (and may break after a hyphen)."""
+    return "".join(text.split())
+
+
+def test_pack_pdf_carries_every_alert_line_of_the_pptx_in_two_pages_at_most(pack_files, store_data):
+    """« The pack says everything once »: the PDF cut the alerts that overflowed a page (9 of 66 vanished at
+    page breaks) and spread them over 13 pages; grouped by kind and indicator, after the plan's slides, they
+    fit in two pages, and the PDF holds every line the PPTX holds."""
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    prs = Presentation(str(pack_files[0]))
+    titles = [s.shapes[0].text_frame.text for s in prs.slides]
+    alert_slides = [i for i, t in enumerate(titles) if t.startswith("Alertes")]
+    n_cards = len(plan.cards(store_data, "R84", "2023Q4"))
+    assert alert_slides == list(range(2 + n_cards, 2 + n_cards + len(alert_slides)))    # after the plan cards
+    assert 1 <= len(alert_slides) <= 2
+    lines = [p.text for i in alert_slides for p in list(prs.slides[i].shapes)[1].text_frame.paragraphs]
+    assert len(lines) == len(set(lines))
+    heads = [line.split(" : ", 1)[0] for line in lines]
+    assert len(heads) == len(set(heads))        # one line per kind and indicator
+    reader = PdfReader(str(pack_files[1]))
+    pdf_alert_pages = [p.extract_text() for p in reader.pages if p.extract_text().startswith("Alertes")]
+    assert len(pdf_alert_pages) == len(alert_slides)
+    pdf_text = _squeezed(" ".join(pdf_alert_pages))
+    assert [line for line in lines if _squeezed(line) not in pdf_text] == []
+    assert "…" not in " ".join(pdf_alert_pages)       # nothing cut
+
+
+def test_every_list_slide_fits_its_box_as_the_pdf_measures_it(store_data):
+    """Alerts and sources are split where the PDF's text measure says the box is full (a character estimate let
+    the PDF cut the last lines of a slide that PowerPoint only shrank)."""
+    content = pack.assemble(store_data, "R84", "2023Q4", appraisals={})
+    doc = pack._pdf_document()
+    doc.add_page()
+    lists = [p for p in pack.pages(content) if p["kind"] == "list"]
+    assert {p["title"].split(" (suite)")[0] for p in lists} == {"Alertes", "Sources, provenance et définitions"}
+    for p in lists:
+        assert pack._pdf_text(doc, pack.BODY, pack.list_paragraphs(p["items"]), True, measure_only=True), p["title"]
