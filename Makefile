@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8050
 RAW_FILES := $(shell find data/raw -type f ! -name '*.md' 2>/dev/null)
 
-.PHONY: run test test-fast lint data kiosk serve worker bench clean system-deps vendor-dsfr
+.PHONY: run test test-fast lint data kiosk serve worker beat bench clean system-deps vendor-dsfr
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ serve: data
 
 worker: data
 	$(BIN)/celery -A dashboard.worker:celery_app worker --loglevel=info --concurrency=2
+
+# One beat per instance (not per worker machine): it queues the daily e-mail reminders of the saisie.
+beat:
+	$(BIN)/celery -A dashboard.worker:celery_app beat --loglevel=info --schedule=$(or $(ACCES_SOINS_CACHE_DIR),.cache)/celerybeat-schedule
 
 # Browser tests need Debian's chromium and chromium-driver, and axe-core from npm;
 # tests/test_production.py needs Debian's redis-server; the saisie tests a real PostgreSQL server (postgresql).

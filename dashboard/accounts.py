@@ -138,6 +138,17 @@ def _cached(path: str, reader) -> dict:
     return seen[1]
 
 
+def all_accounts(conf: Settings) -> list[Account]:
+    """Everyone given a role by the users file or the roles file, by name (a name in both: the users file's, as
+    :func:`account_of`); raises OSError or ValueError on an unreadable file (the reminders must not skip it)."""
+    found: dict[str, Account] = {}
+    if conf.roles_file:
+        found.update(read_roles(conf.roles_file))
+    if conf.users_file and Path(conf.users_file).exists():
+        found.update({name: account for name, (_hash, account) in read_accounts(conf.users_file).items()})
+    return [found[name] for name in sorted(found)]
+
+
 def account_of(conf: Settings, name: str | None) -> Account | None:
     """Role and scope of a signed-in user: users file, else roles file (trusted header); lecteur by default."""
     if not name:

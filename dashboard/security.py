@@ -423,6 +423,10 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", default=DEFAULT_ROLE, choices=ROLES, help="rôle (défaut : lecteur)")
     add.add_argument("--territoires", default="", help="périmètre d'un contributeur, ex. D15,D43")
     add.add_argument("--password", help="mot de passe (scripts) ; sinon demandé")
+    add.add_argument("--email", metavar="ADRESSE", help="adresse électronique (relances de la saisie)")
+    mail = sub.add_parser("set-email", help="enregistrer l'adresse électronique d'un utilisateur (relances)")
+    mail.add_argument("name", metavar="NOM")
+    mail.add_argument("email", metavar="ADRESSE")
     sub.add_parser("check", help="vérifier que la configuration permet de démarrer")
     tok = sub.add_parser("add-token", help="créer un jeton de l'API pour un utilisateur (scripts)")
     tok.add_argument("name", metavar="NOM")
@@ -430,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     conf = settings.current()
     if args.command == "add-token":
         return _add_token_command(conf, args.name)
+    if args.command == "set-email":
+        return _set_email_command(conf, args.name, args.email, known_only=True)
     if args.command == "check":
         try:
             check_startup(conf)
@@ -438,6 +444,14 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("Configuration acceptée.")
         return 0
+    if args.email is not None:              # checked before anything is written: no user left without it
+        from .saisie import reminders
+
+        try:
+            reminders.check_email(args.email)
+        except ValueError as exc:
+            print(f"Erreur : {exc}", file=sys.stderr)
+            return 2
     path = args.file or conf.users_file
     if not path:
         print("Fichier d'utilisateurs non défini : --file CHEMIN ou ACCES_SOINS_USERS_FILE.", file=sys.stderr)
@@ -457,6 +471,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
     print(f"Utilisateur {args.name} ({args.role}) enregistré dans {path}.")
+    return 0 if args.email is None else _set_email_command(conf, args.name, args.email)
+
+
+def _set_email_command(conf: Settings, name: str, address: str, known_only: bool = False) -> int:
+    """The address goes to the saisie database (users file or trusted header alike), audited. ``known_only``
+    (set-email): the name must be in the users or roles file — the reminders read no one else."""
+    from .accounts import all_accounts
+    from .saisie import db, reminders
+
+    try:
+        if known_only and name not in {a.name for a in all_accounts(conf)}:
+            print(f"Erreur : utilisateur inconnu : {name} (ni dans ACCES_SOINS_USERS_FILE ni dans "
+                  "ACCES_SOINS_ROLES_FILE)", file=sys.stderr)
+            return 2
+        reminders.set_email(db.database_url(conf), name[:256], address, actor=name[:256])
+    except (ValueError, OSError) as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    print(f"Adresse de {name} enregistrée : {address.strip()} (relances de la saisie).")
     return 0
 
 

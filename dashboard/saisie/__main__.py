@@ -1,19 +1,21 @@
-"""Command line of the saisie: ``python -m dashboard.saisie import|approve|reject|publish|withdraw|rollback|audit|migrate``.
+"""Command line of the saisie: ``python -m dashboard.saisie import|approve|reject|publish|withdraw|rollback|audit|migrate|remind``.
 
 Exit codes: 0 done, 2 bad file or request (``file:row:column: …`` on stderr; a conflict too), 3 refused
 permission (audited), deciding on one's own submission included (four eyes). ``import`` drafts and submits, and prints the submission's id alone on its last line;
-``approve`` approves then publishes a new store version (the pipeline build, with the database).
+``approve`` approves then publishes a new store version (the pipeline build, with the database); ``remind`` sends
+the e-mail reminders due today (cron; ``--dry-run`` lists them), see :mod:`dashboard.saisie.reminders`.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
 
 from .. import accounts, periods, settings, store
 from ..pipeline.errors import BuildError, InputError
-from . import db, service
+from . import db, mail, reminders, service
 
 EXIT_INVALID, EXIT_REFUSED = 2, 3
 
@@ -43,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     au = sub.add_parser("audit", help="journal (lignes JSON, les plus récentes d'abord)")
     au.add_argument("--quarter")
     sub.add_parser("migrate", help="crée ou met à jour le schéma de la base")
+    rm = sub.add_parser("remind", help="envoie les relances par courriel dues avant le comité (cron)")
+    rm.add_argument("--quarter", help="trimestre, ex. 2025Q4 (défaut : ceux que les prochains comités examinent)")
+    rm.add_argument("--date", help="jour de la relance, AAAA-MM-JJ (défaut : aujourd'hui ; rattrapage, essais)")
+    rm.add_argument("--dry-run", action="store_true", help="liste qui recevrait quoi, sans rien envoyer")
     return p
 
 
@@ -83,6 +89,15 @@ def run(args, conf) -> int:
     elif args.command == "rollback":
         service.rollback(url, conf, account, args.version)
         print(f"Version en service : {args.version}")
+    elif args.command == "remind":
+        if args.quarter is not None and not periods.is_quarter(args.quarter):
+            raise InputError("--quarter", f"trimestre attendu au format 2025Q4, reçu {args.quarter!r}")
+        try:
+            today = dt.date.fromisoformat(args.date) if args.date is not None else dt.date.today()
+        except ValueError:
+            raise InputError("--date", f"date attendue au format AAAA-MM-JJ, reçu {args.date!r}") from None
+        for line in reminders.run_all(conf, _data(conf), today, args.quarter, args.dry_run):
+            print(line)
     elif args.command == "audit":
         for row in service.audit_rows(url, quarter=args.quarter).to_dict("records"):
             print(json.dumps({k: (None if v != v else v) for k, v in row.items()}, ensure_ascii=False, default=str))
@@ -104,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
-    except (service.Conflict, BuildError) as exc:
+    except (service.Conflict, BuildError, reminders.RemindError, mail.MailError) as exc:
         print(f"erreur : {exc}", file=sys.stderr)
         return EXIT_INVALID
 

@@ -13,6 +13,9 @@ Tables:
 * ``appraisals``: the team's appraisal of a plan indicator, one row per (indicator, territory, quarter): level,
   synthesis (what happened, risks, next actions), author, date; ``revision`` as for drafts.
 * ``audit_log``: every action, append-only.
+* ``user_emails``: a user's e-mail address (``python -m dashboard.security add-user … --email``), for the reminders.
+* ``reminders_sent``: each reminder sent, one row per (user, quarter, reminder): the key that makes a second
+  run, or the daily Celery job, send nothing twice.
 """
 from __future__ import annotations
 
@@ -132,6 +135,28 @@ class AuditEvent(Base):
     after: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     submission_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class UserEmail(Base):
+    """Kept in the database, not in the users file: the trusted-header mode has no users file, and the file's
+    line format (``name:hash role territories``) is read by instances that know nothing of e-mail."""
+    __tablename__ = "user_emails"
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReminderSent(Base):
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("user", "quarter", "reminder", name="uq_reminders_sent_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user: Mapped[str] = mapped_column(String(256))
+    quarter: Mapped[str] = mapped_column(String(6), index=True)
+    reminder: Mapped[str] = mapped_column(String(32))        # « 2026-02-14 J-10 »: committee and days before it
+    kind: Mapped[str] = mapped_column(String(16))            # saisie (missing entries) or validation (waiting)
+    email: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # ---- connection -------------------------------------------------------------------------------
