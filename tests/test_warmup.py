@@ -34,7 +34,7 @@ def test_warm_up_renders_every_page_default_view_and_each_level_geometry(app, ap
     rendered = server.warm_up(app, app_settings)
     assert rendered == ["/", "/carte", f"/territoire/{app_settings.region}", "/kiosque"]
     # the plan page's view and overview, the territory sheet, the kiosk's slides: in their per-version caches
-    assert plan.state_for.cache_len() and plan.overview.cache_len() and plan.detail_section.cache_len()
+    assert plan.state_for.cache_len() and plan.overview.cache_len() and plan._detail_section.cache_len()
     assert territoire._page.cache_len()
     assert kiosk.plan_cards.cache_len()
     assert mapping._choropleth.cache_len()      # the map's default view
@@ -95,3 +95,27 @@ def test_healthz_reports_warm_only_for_the_version_warmed(app, app_settings, mon
     until(lambda: server.warm_state(data.version), 30, "le préchauffage n'a pas abouti")
     assert server._WARMUP["pages"] == ("/",)
     assert not server.warm_state("une-autre-version")
+
+
+def test_the_embed_code_names_the_host_asked_not_the_one_that_filled_the_memo(app, app_settings):
+    """The warm-up renders the plan page without a real visitor (host « localhost »): the memoised detail must not
+    hand that host — nor one visitor's — to the next visitors in the « Intégrer » code."""
+    from layouts import plan
+
+    data = store.get()
+    codes = {}
+    for host in ("http://localhost/", "https://acces-soins.example.fr/"):
+        with app.server.test_request_context("/", base_url=host):
+            parts = plan.detail_section(data, app_settings, app_settings.region, "2023Q4", "msp_count")
+        codes[host] = next(c.value for c in _walk(parts) if getattr(c, "id", None) == "plan-embed-code")
+    assert codes["http://localhost/"].startswith('<iframe src="http://localhost/integrer/')
+    assert codes["https://acces-soins.example.fr/"].startswith('<iframe src="https://acces-soins.example.fr/integrer/')
+
+
+def _walk(node):
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            yield from _walk(child)
+    elif node is not None and hasattr(node, "to_plotly_json"):
+        yield node
+        yield from _walk(getattr(node, "children", None))
