@@ -19,7 +19,9 @@ replayed (background jobs are exercised by tests/test_production.py), so the ben
 
 Output: users, seconds, requests, errors, p50/p95/p99 of callbacks (ms), the same for every request, figures per
 endpoint, and the resident memory (VmRSS) of each gunicorn worker at the end and at its peak, with its
-proportional (Pss) and private (Uss) memory at the end.
+proportional (Pss) and private (Uss) memory at the end; ``first_requests``: the first request of each page (its
+HTML, then its routing callback) once ``/healthz`` says ``warm`` — what the first visitor after a start waits for
+(target: none above 1 s; docs/production.md, "Health check").
 Only loopback addresses are accepted: this bench never sends traffic elsewhere.
 """
 from __future__ import annotations
@@ -218,10 +220,32 @@ def page_interactions(deps: list[dict], rendered: dict, shell: dict, limit: int 
     return found
 
 
+def wait_warm(url: str, workers: int, timeout: float = 180) -> float:
+    """Seconds until /healthz says ``warm``: as many answers in a row as there are workers times four (each
+    answer comes from one worker, the one that accepted the connection), so that every worker is likely warm."""
+    started = time.monotonic()
+    in_a_row = 0
+    while in_a_row < 4 * max(1, workers):
+        if time.monotonic() - started > timeout:
+            sys.exit("le préchauffage n'a pas abouti à temps (/healthz : warm)")
+        with urllib.request.urlopen(url + "/healthz", timeout=5) as r:
+            warm = json.loads(r.read().decode()).get("warm")
+        in_a_row = in_a_row + 1 if warm else 0
+        if not warm:
+            time.sleep(0.2)
+    return round(time.monotonic() - started, 1)
+
+
 def discover(url: str) -> dict:
+    """The pages and their callbacks; the first request of each page is timed on the way (``first_ms``)."""
+    first: dict[str, dict] = {}
+
     def get(path):
+        t0 = time.perf_counter()
         with urllib.request.urlopen(url + path, timeout=30) as r:
-            return r.read().decode()
+            body = r.read().decode()
+        first.setdefault(path, {})["html_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return body
 
     deps = json.loads(get("/_dash-dependencies"))
     shell = json.loads(get("/_dash-layout"))
@@ -238,12 +262,14 @@ def discover(url: str) -> dict:
         if has_router:
             req = urllib.request.Request(url + "/_dash-update-component", data=json.dumps(router_payload(path)).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
+            t0 = time.perf_counter()
             with urllib.request.urlopen(req, timeout=30) as r:
                 rendered = json.loads(r.read().decode())
+            first[path]["router_ms"] = round((time.perf_counter() - t0) * 1000, 1)
             calls = page_callbacks(deps, rendered, shell)
             interactions = page_interactions(deps, rendered, shell)
         pages[path] = {"static": static, "callbacks": calls, "router": has_router, "interactions": interactions}
-    return {"pages": pages, "skipped": skipped}
+    return {"pages": pages, "skipped": skipped, "first_ms": {p: first[p] for p in pages}}
 
 
 # ---- the simulated users ----------------------------------------------------------------------------------
@@ -388,12 +414,16 @@ def main(argv: list[str] | None = None) -> int:
         proc, url = start_gunicorn(args.workers, args.threads, args.data_dir)
         pids = worker_pids(proc.pid)
     try:
+        warm_seconds = wait_warm(url, len(pids) or args.workers)
         plan = discover(url)
         result = asyncio.run(run(url, plan, args.users, args.seconds, pids, args.seed, proc.pid if proc else None))
         result["server"] = {"workers": len(pids), "threads": args.threads if proc else None,
                             "started_by_bench": proc is not None}
         result["pages"] = {p: len(v["callbacks"]) + (1 if v["router"] else 0) for p, v in plan["pages"].items()}
         result["pages_skipped"] = plan["skipped"]
+        times = [ms for page in plan["first_ms"].values() for ms in page.values()]
+        result["first_requests"] = {"warm_after_s": warm_seconds, "pages": plan["first_ms"],
+                                    "max_ms": max(times, default=None), "over_1s": sum(ms > 1000 for ms in times)}
         result["aiohttp"] = aiohttp.__version__
     finally:
         if proc:

@@ -664,17 +664,16 @@ def geometry_url(data: store.Store, level: str) -> str:
     return f"/geometrie/{level}.pbf?v={data.version}"
 
 
-_WARMED: dict[str, int] = {}
-
-
 def warm(region: str) -> None:
-    """What the map's first visitor would otherwise wait for, prepared in the background at start: each level's
-    geometry (geobuf, counted) and its default view's values and table — seconds at 35 000 communes."""
+    """What the map's first visitor would otherwise wait for: each level's geometry (geobuf, counted), the
+    backdrop's, and its default view's values and table — seconds at 35 000 communes. Run by the web layer's
+    warm-up thread (dashboard/server.py), once per process and store version, with the pages' default views."""
     import logging
 
     try:
         data = store.get()
         qs = quarters(data)
+        geometry_bytes(data, CONTEXT, region, "pbf")      # the background every map page loads first
         for level in levels(data):
             shape_count(data, level, region)
             territory_options(data, level, region)
@@ -688,14 +687,6 @@ def warm(region: str) -> None:
 def install_routes(server, conf) -> None:
     """Register ``/geometrie/<level>.geojson`` and ``.pbf`` on the Flask server (from dashboard.server.install)."""
     from flask import Response, abort, request
-
-    @server.before_request
-    def _warm_once():
-        # on a web process's first request, never at import: a Celery worker or a forked job imports the app
-        # too, and a child forked while this thread holds a lock would wait for it forever
-        if _WARMED.get("pid") != os.getpid():
-            _WARMED["pid"] = os.getpid()
-            threading.Thread(target=warm, args=(conf.region,), name="carte-warm", daemon=True).start()
 
     @server.route("/geometrie/<level>.geojson", defaults={"form": "geojson"})
     @server.route("/geometrie/<level>.pbf", defaults={"form": "pbf"})

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gzip
 import html as html_escape
+import logging
+import os
 import threading
 import re
 import sys
@@ -136,6 +138,70 @@ def _install_dsfr(server) -> None:
         return send_from_directory(DSFR_DIR, name, max_age=31536000 if request.args.get("v") else 86400)
 
 
+# ---- warm-up: the first visitor of each page does not pay for the process's or the version's first render ----
+# One thread per process and store version renders what a first visit would: the map's geometry of every level
+# (mapping.warm) and the default view of every page (WARM_PAGES), filling the per-version memo caches
+# (dashboard/cache.py) while requests are served. /healthz says when it is done (``warm``).
+WARM_PAGES = ("/", "/carte", "/territoire/{region}", "/kiosque")   # pages this instance does not serve: skipped
+_WARM_LOCK = threading.Lock()
+_WARMUP = {"pid": None, "version": None, "done": False, "pages": ()}
+
+
+def _new_warm_lock() -> None:
+    """In a forked child (a background job), a lock held by a thread of the parent would never be released."""
+    global _WARM_LOCK
+    _WARM_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_warm_lock)
+
+
+def warm_up(app: dash.Dash, conf: Settings) -> list[str]:
+    """Render every page's default view and the map's geometry once, now (the warm-up thread's work; tests call
+    it directly). Returns the paths rendered. A failure only costs time: the page fails again, and is reported,
+    when a visitor asks for it."""
+    if not conf.public:
+        mapping.warm(conf.region)
+    done = []
+    for path in WARM_PAGES:
+        path = path.format(region=conf.region)
+        found = page_for(path)
+        if found is None:
+            continue
+        page, variables = found
+        try:
+            with app.server.test_request_context(path):   # layouts may read the request (the signed-in account)
+                page["layout"](**variables)
+            done.append(path)
+        except Exception:  # noqa: BLE001 — see above
+            logging.getLogger(__name__).warning("préchauffage de %s interrompu", path, exc_info=True)
+    return done
+
+
+def _warm_thread(app: dash.Dash, conf: Settings, version: str) -> None:
+    pages = warm_up(app, conf)
+    with _WARM_LOCK:
+        if _WARMUP["version"] == version:    # else a newer version was picked up meanwhile: its own thread reports
+            _WARMUP.update(done=True, pages=tuple(pages))
+
+
+def _start_warm_up(app: dash.Dash, conf: Settings, version: str) -> None:
+    """Start the warm-up of ``version`` in this process unless it is started already (cheap: on every request)."""
+    pid = os.getpid()
+    if _WARMUP["pid"] == pid and _WARMUP["version"] == version:
+        return
+    with _WARM_LOCK:
+        if _WARMUP["pid"] == pid and _WARMUP["version"] == version:
+            return
+        _WARMUP.update(pid=pid, version=version, done=False, pages=())
+    threading.Thread(target=_warm_thread, args=(app, conf, version), name="prechauffage", daemon=True).start()
+
+
+def warm_state(version: str) -> bool:
+    """Whether this process has finished warming ``version``."""
+    return _WARMUP["pid"] == os.getpid() and _WARMUP["version"] == version and _WARMUP["done"]
+
+
 def install(app: dash.Dash, conf: Settings) -> None:
     server = app.server
     _install_static_gzip(server)
@@ -148,16 +214,31 @@ def install(app: dash.Dash, conf: Settings) -> None:
     from . import api_web
     api_web.install(app, conf)           # /api/v1/… and its documentation page /api (docs/api.md)
 
+    @server.before_request
+    def warm_current_version():
+        """At a process's first request, and at the first one after a new version is picked up: warm it in the
+        background. Never at import: a Celery worker or a forked job imports the app too, and a child forked
+        while a thread holds a lock would wait for it forever."""
+        try:
+            data = store.get()
+        except store.StoreUnavailable:
+            return None
+        _start_warm_up(app, conf, data.version)
+        return None
+
     @server.route("/healthz")
     def healthz():
-        """200 while a version is served, even an older one than CURRENT names (``degraded``); 503 without any."""
+        """200 while a version is served, even an older one than CURRENT names (``degraded``); 503 without any.
+        ``warm``: the served version's pages and map are rendered once in this process (a load balancer may wait
+        for it before sending traffic; the status code does not depend on it, a cold process still answers)."""
         try:
             data = store.get()
         except store.StoreUnavailable:
             return jsonify({"status": "indisponible", "version": None, **_failed(store.failure())}), 503
         failed = store.failure()
         return jsonify({"status": "dégradé" if failed else "ok", "degraded": failed is not None,
-                        "version": data.version, "built_at": data.built_at, **_failed(failed)})
+                        "version": data.version, "built_at": data.built_at, "warm": warm_state(data.version),
+                        **_failed(failed)})
 
     @server.before_request
     def unavailable():

@@ -209,12 +209,28 @@ def png_button(graph_id: str) -> html.Button:
                        className="fr-btn fr-btn--tertiary fr-btn--sm no-print")
 
 
-@memoize_render()
 def detail_section(data, conf, region: str, quarter: str, indicator: str, appraisals: tuple = ()) -> list:
-    """The selected indicator: key paces, trajectory chart and its table, breakdown by département."""
+    """The selected indicator: key paces, trajectory chart and its table, breakdown by département.
+
+    The « Intégrer » block is added per request, outside the memo: its iframe code carries the host the page is
+    asked through, which the memo's key does not (one visitor's — or the warm-up's — host would be every
+    visitor's)."""
+    parts, embed = _detail_section(data, conf, region, quarter, indicator, appraisals)
+    if embed is None:
+        return parts
+    at = EMBED_AFTER
+    return [*parts[:at], embed_block(*embed), *parts[at:]]
+
+
+EMBED_AFTER = 6   # in _detail_section's list: after the trajectory chart and its PNG button
+
+
+@memoize_render()
+def _detail_section(data, conf, region: str, quarter: str, indicator: str, appraisals: tuple = ()) -> tuple:
+    """detail_section's parts but the « Intégrer » block, and that block's arguments (None: no indicator)."""
     d = plan.detail(data, region, quarter, indicator, data.thresholds) if indicator else None
     if d is None:
-        return [html.P("Choisissez un indicateur.")]
+        return [html.P("Choisissez un indicateur.")], None
     meta, c, facts, table, since, b = d["meta"], d["card"], d["facts"], d["table"], d["since"], d["breakdown"]
     a, unit, label = c.assessment, c.unit, c.label
     fig = plan_figures.trajectory_figure(d["series"], a, label, unit, quarter,
@@ -260,15 +276,15 @@ def detail_section(data, conf, region: str, quarter: str, indicator: str, apprai
         dcc.Graph(id="plan-trajectory", figure=fig, config=graph_config(f"plan-{indicator}-{quarter}"),
                   className="chart-fit-narrow"),
         png_button("plan-trajectory"),
-        embed_block({"kind": "graphique", "indicator": indicator, "territory": region, "quarter": quarter,
-                     "level": None}, f"{label} – {fmt.quarter(quarter)}", "plan-embed-code"),
+        # EMBED_AFTER: detail_section puts the « Intégrer » block here
         html.Details([html.Summary("Tableau des données du graphique"),
                       data_table(table, traj_cols, f"{label} : valeurs, trajectoire requise et projection", unit,
                                  "plan-trajectory-table")], className="chart-table"),
         html.H3("Répartition par département"),
         *breakdown,
         definition(meta),
-    ]
+    ], ({"kind": "graphique", "indicator": indicator, "territory": region, "quarter": quarter, "level": None},
+        f"{label} – {fmt.quarter(quarter)}", "plan-embed-code")
 
 
 def appraisal_detail(c: plan.Card, ap: appraisal.Appraisal | None):

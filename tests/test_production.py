@@ -3,7 +3,8 @@
 The multi-machine case is reproduced deterministically: two gunicorn processes (one worker each) on two ports,
 one Celery worker, one real ``redis-server`` (Debian's; ``make test`` installs it). A background callback
 (the big export) is started through the first server and its result fetched through the second; a memoised
-data function computed by one process is read from Redis by another.
+data function computed by one process is read from Redis by another. Two more servers on one shared store folder
+answer alike (health, API, a callback) and both pick up a version published into it, without a restart.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import ROOT, free_port
+from .helpers import ROOT, free_port, publish_copy
 from .helpers.wait import until
 
 SECRET = "clef-de-test-partagee-0123456789abcdef"
@@ -287,3 +288,70 @@ def test_memoised_data_is_shared_through_redis(cluster, built_store, store_data,
         settings.use(previous)
     rendered = _render_page(cluster["b"], "/indicateurs")   # and process B serves the page from it
     assert "Exporter toutes les valeurs (CSV)" in json.dumps(rendered, ensure_ascii=False)
+
+
+# ---- beyond one machine: two app servers on one store folder and one Redis (issue 24, point 5) ----------------
+
+@pytest.fixture(scope="module")
+def twin_servers(redis_url, built_store, tmp_path_factory):
+    """Two gunicorn 'machines' (one worker each, two ports) on the SAME store folder (a copy of the session's
+    store: this test publishes into it) and the same Redis, as docs/production.md §3 describes."""
+    folder = tmp_path_factory.mktemp("partage")
+    shared = folder / "stock"
+    publish_copy(built_store, shared)
+    common = dict(REDIS_URL=redis_url, SECRET_KEY=SECRET, WORKERS=1)
+    procs = []
+    try:
+        for name in ("a", "b"):
+            proc, url = start_gunicorn(f"gunicorn-twin-{name}", shared, CACHE_DIR=folder / f"cache-{name}", **common)
+            procs.append((proc, url))
+            assert proc.alive(), proc.text()[-2000:]
+        yield {"store": shared, "servers": procs}
+    finally:
+        for proc, _url in reversed(procs):
+            proc.stop()
+
+
+def _health(url: str) -> dict:
+    status, body = _get(url + "/healthz")
+    assert status == 200, body
+    return json.loads(body)
+
+
+def _answers(url: str) -> dict:
+    """What a client of each kind sees: the health check, an API answer, a callback (the plan page's routing)."""
+    status, values = _get(url + "/api/v1/valeurs?indicateur=msp_count&territoire=R84")
+    assert status == 200, values
+    status, versions = _get(url + "/api/v1/versions")
+    assert status == 200, versions
+    status, shell = _get(url + "/_dash-layout")       # the footer names the data version served
+    assert status == 200
+    health = _health(url)
+    # the plan page's « Intégrer » code names the address asked (each server's port here; behind the proxy, the
+    # one public name): compared without it
+    plan = json.loads(json.dumps(_render_page(url, "/")).replace(url, "http://adresse-publique"))
+    return {"version": health["version"], "built_at": health["built_at"], "valeurs": json.loads(values),
+            "versions": json.loads(versions), "plan": plan,
+            "footer": re.search(r"Données : version [^\"]+", json.dumps(json.loads(shell), ensure_ascii=False)).group(0)}
+
+
+def test_two_servers_on_one_store_and_redis_answer_the_same_and_pick_up_a_new_version(twin_servers, built_store):
+    (a, url_a), (b, url_b) = twin_servers["servers"]
+    pids = (a.proc.pid, b.proc.pid)
+    until(lambda: _health(url_a)["warm"] and _health(url_b)["warm"], 120, "préchauffage inachevé")
+    first_a, first_b = _answers(url_a), _answers(url_b)
+    assert first_a == first_b
+    assert first_a["valeurs"]["total"] > 0 and first_a["version"] in first_a["footer"]
+    # served after the warm-up, the embed code still names the address asked, not the warm-up's « localhost »
+    assert '<iframe src=\\"http://adresse-publique/integrer/' in json.dumps(first_a["plan"], ensure_ascii=False)
+
+    # The pipeline publishes a new version into the shared folder (on a shared filesystem, or rsync'd then
+    # CURRENT switched atomically): both pick it up without a restart, and answer alike again.
+    new = publish_copy(built_store, twin_servers["store"])
+    until(lambda: _health(url_a)["version"] == new and _health(url_b)["version"] == new, 30,
+          "un serveur n'a pas pris la nouvelle version")
+    then_a, then_b = _answers(url_a), _answers(url_b)
+    assert then_a == then_b
+    assert then_a["version"] == new != first_a["version"] and new in then_a["footer"]
+    assert (a.proc.pid, b.proc.pid) == pids and a.alive() and b.alive()        # no restart
+    until(lambda: _health(url_a)["warm"] and _health(url_b)["warm"], 120, "nouvelle version non préchauffée")
