@@ -17,10 +17,20 @@ def is_quarter(text: object) -> bool:
 
 def parse(quarter: str) -> tuple[int, int]:
     """``"2023Q4"`` -> ``(2023, 4)``; raises ValueError on anything else."""
+    if isinstance(quarter, str):
+        found = _PARSED.get(quarter)
+        if found is not None:
+            return found
     m = _QUARTER_RE.match(quarter) if isinstance(quarter, str) else None
     if not m:
         raise ValueError(f"trimestre attendu au format AAAAQn (ex. 2023Q4), reçu {quarter!r}")
-    return int(m.group(1)), int(m.group(2))
+    found = int(m.group(1)), int(m.group(2))
+    if len(_PARSED) < 10_000:     # quarters are few: a bound only against a caller parsing arbitrary text
+        _PARSED[quarter] = found
+    return found
+
+
+_PARSED: dict[str, tuple[int, int]] = {}
 
 
 def index(quarter: str) -> int:

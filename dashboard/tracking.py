@@ -78,6 +78,10 @@ def _frequency(meta: dict) -> str:
     return freq if freq in periods.FREQUENCY_QUARTERS else "année"
 
 
+def _stale(meta: dict, shown: dict | None, as_of: str) -> bool:
+    return trajectory.is_stale(None if shown is None else shown["period"], as_of, _frequency(meta))
+
+
 def compute(data: Store, meta: dict, territory: str, as_of: str, thresholds: Thresholds,
             baseline_quarter: str = BASELINE_QUARTER) -> Tracked:
     """The record of one indicator (``meta``: its catalogue row) in ``territory`` as of ``as_of``."""
@@ -100,7 +104,7 @@ def compute(data: Store, meta: dict, territory: str, as_of: str, thresholds: Thr
         change_year=queries.change_year(data, ident, territory, as_of),
         target=tgt, baseline=prog.baseline if prog else None,
         progress=prog.percent if prog else None, expected_progress=expected,
-        stale=trajectory.is_stale(None if r is None else r["period"], as_of, _frequency(meta)),
+        stale=_stale(meta, r, as_of),
         assessed_on_demo=queries.is_demo(data, ident, territory),
         assessment=a,
         annual=milestones.annual_progress(data, ident, territory, as_of, baseline_quarter) if tgt else None,
@@ -140,18 +144,34 @@ def table(data: Store, thresholds: Thresholds, baseline_quarter: str = BASELINE_
     quarters = span(data)
     rows = []
     for ident, code in keys(data):
+        meta = metas[ident]
+        # Every rule of a record reads the series as of the quarter, i.e. up to the observation shown; only
+        # the staleness (and the quarter itself) depend on the quarter. A yearly series shows one observation
+        # for four quarters: its record is computed once and copied with the quarter's staleness (5× fewer
+        # computations; tests/test_tracking.py checks every record against compute()).
+        at_observation: dict = {}
+        texts: dict = {}                         # and its JSON, once per staleness
         for q in quarters:
-            t = compute(data, metas[ident], code, q, thresholds, baseline_quarter)
+            shown = queries.value_at(data, ident, code, q)
+            key = None if shown is None else shown["period"]
+            t = at_observation.get(key)
+            if t is None:
+                t = at_observation[key] = compute(data, meta, code, q, thresholds, baseline_quarter)
+            elif t.as_of != q:
+                t = dataclasses.replace(t, as_of=q, stale=_stale(meta, shown, q))
             rows.append({"indicator": ident, "territory": code, "quarter": q, "status": t.status,
                          "progress": t.progress, "value": None if t.value is None else t.value["value"],
-                         "record": encode(t)})
+                         "record": texts.get((key, t.stale)) or texts.setdefault((key, t.stale), encode(t))})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+_ASSESSMENT_FIELDS = dataclasses.fields(Assessment)
 
 
 def encode(t: Tracked) -> str:
     """A record as JSON (the key columns are the table's)."""
-    a = dataclasses.asdict(t.assessment)
-    a.pop("observations", None)
+    # a shallow copy of the fields, not dataclasses.asdict: its deep copy was a third of the build's tracking
+    a = {f.name: getattr(t.assessment, f.name) for f in _ASSESSMENT_FIELDS if f.name != "observations"}
 
     def change(c: Change | None):
         return None if c is None else {"now": c.now, "before": c.before}
