@@ -64,7 +64,7 @@ vendor-dsfr: node_modules/.installed
 # Tests run in tiers (pytest.ini, tests/conftest.py) on two pytest-xdist workers, a test file per worker at a time
 # (module fixtures start servers once); PYTEST_ARGS adds options (-k, -x, --durations=30…).
 PYTEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # The layers of docs/architecture.md (.importlinter, 0 import circles) and no dead code (vulture, 80 % confidence
 # and more: unused imports, variables and unreachable code; a false positive goes in .vulture_whitelist.py).
@@ -80,7 +80,7 @@ test-fast: lint $(BIN)/.installed
 	$(PYTEST) -m "not browser and not slow"
 
 # Benchmarks: each prints JSON, kept in bench/results/<name>.json (the README quotes them).
-BENCHES := pipeline pack map weight kiosk_soak load
+BENCHES := pipeline pack map weight kiosk_soak load pages
 bench: $(BIN)/.installed data
 	mkdir -p bench/results
 	@set -e; for b in $(BENCHES); do echo "bench/$$b.py → bench/results/$$b.json"; \
