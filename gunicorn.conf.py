@@ -86,8 +86,8 @@ def when_ready(server):
 
     try:
         store.get()
-    except store.StoreUnavailable as exc:        # nothing published yet: each worker will load it later
-        server.log.warning("préchargement : %s", exc)
+    except store.StoreUnavailable:               # already logged by the store; each worker will retry
+        server.log.warning("préchargement : aucune version lisible, chaque worker la chargera")
     gc.collect()
     gc.freeze()
 

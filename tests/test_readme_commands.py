@@ -31,9 +31,9 @@ from .helpers import ROOT
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PREFIXES = ("python -m dashboard", ".venv/bin/python -m dashboard", "make ")
-# make targets that serve or run forever (run, serve, kiosk, worker), run the suite (test, test-fast) or every
+# make targets that serve or run forever (run, serve, kiosk, worker, beat), run the suite (test, test-fast) or every
 # benchmark for minutes (bench)
-NOT_RUN = {"run", "serve", "kiosk", "worker", "test", "test-fast", "bench"}
+NOT_RUN = {"run", "serve", "kiosk", "worker", "beat", "test", "test-fast", "bench"}
 LAST = {"make clean"}          # empties the workspace's store: after everything that reads it
 PASSWORD = "un mot de passe assez long"
 USERS = {"alice": ("contributeur", "D15,D43"), "vera": ("valideur", ""), "adele": ("admin", "")}
