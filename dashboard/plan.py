@@ -112,12 +112,20 @@ class Card:
         return queries.month_of({"period": self.period, "date": self.date})
 
     @property
-    def observed_text(self) -> str:
-        """« observé en décembre 2023, il y a 11 trimestres » (the value's date and age at the quarter chosen)."""
+    def dated_text(self) -> str:
+        """« en décembre 2023, il y a 11 trimestres » (the value's date and age at the quarter chosen): beside the
+        provenance badge, which already says « observée »."""
         if self.period is None:
             return "aucune valeur à cette date"
-        word = PROVENANCE_WORDS.get(self.provenance or "", "valeur")
-        return f"{word} en {self.observed_on}, {fmt.age(self.age)}"
+        return f"en {self.observed_on}, {fmt.age(self.age)}"
+
+    @property
+    def observed_text(self) -> str:
+        """« observé en décembre 2023, il y a 11 trimestres »: :attr:`dated_text` with the provenance, where no badge
+        says it."""
+        if self.period is None:
+            return self.dated_text
+        return f"{PROVENANCE_WORDS.get(self.provenance or '', 'valeur')} {self.dated_text}"
 
     @property
     def baseline_text(self) -> str:

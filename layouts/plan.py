@@ -117,7 +117,7 @@ def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appra
         revision_badge(c.revision),
     ]
     if c.period:
-        value_line += [html.Span(f" {c.observed_text}", className="card-period")]
+        value_line += [html.Span(f" {c.dated_text}", className="card-period")]   # the badge says « observée »
     badges = [status_pill(c)]
     if c.stale and c.status != trajectory.STALE:
         badges.append(html.Span("donnée ancienne", className="fr-badge fr-badge--sm fr-badge--new status-stale",

@@ -114,7 +114,9 @@ def test_medical_assistants_are_real_and_dated(page):
     assert "Données de démonstration" not in text_of(by_id(tree, "plan-banner"))
     assistants = text_of(by_id(tree, "plan-card-medical_assistants_count"))
     assert "démo" not in assistants and "667" in assistants
-    assert "observé en décembre 2023" in assistants and "depuis 438 en décembre 2022" in assistants
+    assert "en décembre 2023, " in assistants and "depuis 438 en décembre 2022" in assistants
+    # its provenance said once, by the badge (« OBSERVÉE », not « OBSERVÉE observé en … »)
+    assert "observé en décembre" not in assistants, assistants
     assert text_of(by_id(tree, "plan-freshness")).startswith("Données les plus récentes : ")
 
 
