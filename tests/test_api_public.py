@@ -128,6 +128,11 @@ def test_tokens_are_stored_hashed(users_server):
 
     with sqlite3.connect(users.parent / "saisie.sqlite3") as db:           # the creation is audited
         assert ("alice", "api_token") in db.execute("select user, action from audit_log").fetchall()
+    # and the history (/saisie/historique) says it in French
+    from dashboard.saisie import service
+
+    shown = service.audit_rows(f"sqlite:///{users.parent / 'saisie.sqlite3'}", user="alice")
+    assert "jeton d'API créé" in shown["action"].tolist()
 
 
 def test_add_token_refuses_an_unknown_user(tmp_path):

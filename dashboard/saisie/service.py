@@ -34,7 +34,7 @@ ACTION_LABELS = {
     "sign_in": "connexion", "draft": "brouillon", "import": "import", "submit": "soumission",
     "approve": "approbation", "reject": "rejet", "publish": "publication", "withdraw": "retrait",
     "rollback": "retour à une version", "appraisal": "appréciation", "refused": "tentative refusée",
-    "remind": "relance par courriel", "email": "adresse électronique",
+    "remind": "relance par courriel", "email": "adresse électronique", "api_token": "jeton d'API créé",
 }
 TEMPLATE_COLUMNS = ["indicateur", "territoire", "trimestre", "valeur", "statut", "source", "note"]
 
