@@ -16,7 +16,8 @@ and each of its départements, on the plan's headline indicators:
   each département that has a target; only when appraisals can be entered (a provider is registered).
 
 Alerts resting on demo values say so in their reason. :data:`KINDS` is in order of severity, most severe first;
-:func:`lines` gathers the alerts of one kind and indicator into one line listing the territories (the pack).
+:func:`lines` gathers the alerts of one kind and indicator into one line listing the territories (the plan page and
+the pack say the same lines).
 """
 from __future__ import annotations
 
@@ -167,12 +168,6 @@ def alerts_for(data: Store, region: str, quarter: str, thresholds: Thresholds | 
     return sorted(found, key=lambda a: order.index(a.kind))      # stable: indicator order kept within a kind
 
 
-def grouped(alerts: list[Alert]) -> list[tuple[str, list[Alert]]]:
-    """[(kind title, alerts)] in KINDS order, kinds without alerts left out."""
-    return [(title, [a for a in alerts if a.kind == kind]) for kind, title in KINDS.items()
-            if any(a.kind == kind for a in alerts)]
-
-
 SEMICOLON = "\u202f; "     # French typography: a narrow no-break space, so that no line starts with « ; »
 
 
@@ -182,6 +177,7 @@ class Line:
     Rhône-Alpes, Ain, Allier, … ; aucune appréciation saisie pour le T4 2023 »."""
     kind: str
     indicator: str
+    label: str              # « MSP en fonctionnement »
     title: str              # « En retard — MSP en fonctionnement »
     text: str               # the territories, each with its figure, then what they share
     territories: tuple[str, ...]
@@ -207,6 +203,6 @@ def lines(alerts: list[Alert]) -> list[Line]:
         shared = {a.shared for a in group}
         names = ", ".join(_named(a, len(shared) > 1) for a in group)
         text = names + (SEMICOLON + shared.pop() if len(shared) == 1 and "" not in shared else "")
-        out.append(Line(kind, ident, f"{KINDS[kind]} — {group[0].label}", text,
+        out.append(Line(kind, ident, group[0].label, f"{KINDS[kind]} — {group[0].label}", text,
                         tuple(a.territory for a in group)))
     return out

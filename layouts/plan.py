@@ -102,11 +102,16 @@ def appraisal_line(c: plan.Card, ap: appraisal.Appraisal | None) -> html.P | Non
 
 
 def alerts_section(items: list[alerts.Alert]) -> list:
-    """The quarter's alerts, grouped by kind, each with its reason."""
+    """The quarter's alerts as the pack says them (:func:`dashboard.alerts.lines`): under each kind, most severe
+    first, one line per indicator listing its territories; the heading counts the territories concerned."""
     if not items:
         return [html.P("Aucune alerte pour ce trimestre.")]
-    return [html.Div([html.H3(f"{title} ({len(group)})"), html.Ul([html.Li(a.text) for a in group])])
-            for title, group in alerts.grouped(items)]
+    by_kind: dict[str, list[alerts.Line]] = {}
+    for line in alerts.lines(items):
+        by_kind.setdefault(line.kind, []).append(line)
+    return [html.Div([html.H3(f"{alerts.KINDS[kind]} ({sum(len(x.territories) for x in group)})"),
+                      html.Ul([html.Li([html.Strong(x.label), f" : {x.text}"]) for x in group])])
+            for kind, group in by_kind.items()]
 
 
 def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appraisal | None = None) -> html.Article:

@@ -135,6 +135,19 @@ def test_quarter_change_updates_cards_summary_heading(cb):
     assert "17,25 par trimestre d'ici le T4 2026, contre 10,5 par trimestre au rythme récent" in text_of(summary4)
 
 
+def test_alerts_say_what_the_pack_says(cb, store_data):
+    """One line per kind and indicator listing its territories, most severe first: the page and the pack read
+    the same lines (dashboard.alerts.lines), not two renderings of the alerts."""
+    from dashboard import pack
+
+    _, section = cb.update_completeness_and_alerts("2023Q4")
+    items = [x for x in find(section, lambda c: c.__class__.__name__ == "Li")]
+    lines = pack.assemble(store_data, "R84", "2023Q4")["alerts"]
+    assert lines and [text_of(li) for li in items] == [f"{x.label}  : {x.text}" for x in lines]
+    kinds = [text_of(h) for h in find(section, lambda c: c.__class__.__name__ == "H3")]
+    assert kinds[0].startswith("En retard (") and len(kinds) == len({x.kind for x in lines})
+
+
 @pytest.mark.parametrize("bad", ["nimporte", None, 2023, ["2023Q2"], {"a": 1}, "2023Q2" * 100, "1999Q1"])
 def test_callbacks_never_fail_on_forged_inputs(cb, bad):
     _cards, _summary, _banner, heading = cb.update_quarter(bad, bad)
