@@ -99,18 +99,24 @@ class Browser:
 
 
 # Dash has drawn and no callback is queued, running or about to be fired (its renderer's redux store), nor any
-# component loading; then two animation frames, so that what the callbacks wrote is painted (no fixed delay).
+# component loading — twice, two animation frames apart: the renderer sets its layout in the store before React
+# has drawn it, and the callbacks of what it draws are queued only then (a single look could see the store ready
+# and the page not yet drawn: a flake seen under load). No fixed delay.
 SETTLED = """() => {
-    const store = (window.dash_stores || [])[0];
-    if (!store || document.querySelector('[data-dash-is-loading="true"]')) { return false; }
-    const state = store.getState();
-    const queues = state.callbacks || {};
-    if (!state.layout || Object.values(queues).some(q => Array.isArray(q) && q.length)) { return false; }
-    // Dash Pages: the page itself is drawn by a callback that may not be queued yet right after the shell
-    const content = document.getElementById('_pages_content');
-    if (content && !content.firstElementChild) { return false; }
-    if ((state.pendingCallbacks || []).length) { return false; }
-    return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));
+    const quiet = () => {
+        const store = (window.dash_stores || [])[0];
+        if (!store || document.querySelector('[data-dash-is-loading="true"], ._dash-loading')) { return false; }
+        const state = store.getState();
+        const queues = state.callbacks || {};
+        if (!state.layout || Object.values(queues).some(q => Array.isArray(q) && q.length)) { return false; }
+        if ((state.pendingCallbacks || []).length) { return false; }
+        // Dash Pages: the page itself is drawn by a callback, fired once the shell is drawn
+        const pages = state.paths && state.paths.strs && state.paths.strs._pages_content;
+        const content = document.getElementById('_pages_content');
+        return !(pages && !content) && !(content && !content.firstElementChild);
+    };
+    if (!quiet()) { return false; }
+    return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(quiet()))));
 }"""
 NEXT_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 
