@@ -133,7 +133,11 @@ def indicator_slide(data: Store, c: plan.Card, quarter: str, ap: appraisal.Appra
     b = None
     if c.target_value is not None or c.value is not None:
         since = plan.breakdown_since(c.assessment, quarter)
-        b = _breakdown(plan.breakdown(data, c.indicator, c.unit, c.territory, quarter, since), c.unit, since, quarter)
+        deps = plan.breakdown(data, c.indicator, c.unit, c.territory, quarter, since)
+        b = _breakdown(deps, c.unit, since, quarter)
+        reported = plan.reported_text(deps, quarter)
+        if reported:
+            lines.append(("Départements", reported))
     chart = _chart(data, c)
     return {"indicator": c.indicator, "title": c.label, "lines": lines, "chart": chart, "breakdown": b,
             "demo": c.provenance == "demo" or c.assessed_on_demo or bool(b and "démo" in b["title"])}

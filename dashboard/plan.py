@@ -445,6 +445,23 @@ def breakdown(data: Store, indicator: str, unit: str, region: str, as_of: str, s
     return out.sort_values(["_k", "territoire"], ascending=[False, True]).drop(columns="_k").reset_index(drop=True)
 
 
+def reported_text(b: pd.DataFrame, as_of: str) -> str | None:
+    """How complete the quarter is, from the breakdown (:func:`breakdown`): « 1 département sur 12 mesuré au
+    T3 2026 ; les autres montrent leur dernière valeur connue ». A quarter being collected is partial: each
+    département's row keeps its own latest value, and this line says how many are of the quarter itself.
+    None when no département has a value at all."""
+    known = b["valeur"].notna()
+    if not known.any():
+        return None
+    total, fresh = len(b), int((b["trimestre_valeur"] == as_of).sum())
+    q = fmt.quarter(as_of)
+    if fresh == total:
+        return f"les {total} départements mesurés au {q}"
+    others = "les autres montrent leur dernière valeur connue" if fresh else "chacun montre sa dernière valeur connue"
+    counted = "aucun département" if fresh == 0 else f"{fresh} département{'s' if fresh > 1 else ''}"
+    return f"{counted} sur {total} mesuré{'s' if fresh > 1 else ''} au {q} ; {others}"
+
+
 def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thresholds | None = None) -> dict | None:
     """Everything the detail of one indicator shows (the layout only renders it): its card, key facts in
     French, the series up to ``as_of`` (for the chart), the chart's table, the breakdown by département."""
@@ -481,6 +498,10 @@ def detail(data: Store, region: str, as_of: str, indicator: str, thresholds: Thr
     shown = queries.series(data, indicator, region, as_of)
     since = breakdown_since(a, as_of)
     b = breakdown(data, indicator, unit, region, as_of, since)
+    reported = reported_text(b, as_of)
+    if reported:
+        facts.append(("Départements", reported))
+    b = b.assign(trimestre_valeur_libelle=[fmt.quarter(q) if isinstance(q, str) else "–" for q in b["trimestre_valeur"]])
     return {"card": c, "meta": meta, "facts": facts, "series": shown, "table": trajectory_table(data, indicator, region, a, unit),
             "has_demo": bool((shown["status"] == "demo").any()), "since": since, "breakdown": b,
             "has_breakdown": bool(b["valeur"].notna().any())}

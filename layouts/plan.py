@@ -259,7 +259,7 @@ def _detail_section(data, conf, region: str, quarter: str, indicator: str, appra
                       className="chart-fit-narrow"),
             png_button("plan-breakdown"),
             data_table(b, [("nom", "Département", "text"), ("valeur", f"Valeur au {fmt.quarter(quarter)}", "num"),
-                           ("statut", "Statut", "status"), ("valeur_depart", f"Valeur au {fmt.quarter(since)}", "num"),
+                           ("statut", "Statut", "status"), ("trimestre_valeur_libelle", "Mesurée au", "text"), ("valeur_depart", f"Valeur au {fmt.quarter(since)}", "num"),
                            ("evolution", "Évolution", "signed"), ("contribution", "Contribution", "signed"),
                            ("part_evolution_regionale", "Part de l'évolution régionale", "share")],
                        f"{meta['short_label']} par département, du {fmt.quarter(since)} au {fmt.quarter(quarter)}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from dashboard import queries, security, store
+from dashboard import fmt, queries, security, store
 from dashboard.saisie import service
 
 from .helpers import ROOT, axe_violations, wait_ready
@@ -111,6 +111,15 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     wait_ready(page)
     cantal = page.locator("#plan-breakdown-table tr", has_text="Cantal").inner_text()
     assert f"Cantal\t{new_value}\tOBSERVÉE" in cantal, cantal
+    # a partial quarter says so: how many départements are of the quarter (« 1 département sur 12 » when only
+    # the Cantal has been entered for it), each row keeping its own latest value and saying when it was measured
+    t = data.territories
+    deps = t[(t["level"] == "departement") & (t["region"] == "R84")]["code"].tolist()
+    fresh = [d for d in deps if (queries.value_at(data, "mcs_count", d, quarter) or {}).get("period") == quarter]
+    assert "D15" in fresh
+    said = f"{len(fresh)} département{'s' if len(fresh) > 1 else ''} sur {len(deps)}"
+    assert said in page.inner_text("#plan-detail"), said
+    assert cantal.split("\t")[3] == fmt.quarter(quarter)
     page.goto(f"{base}/territoire/D15?trimestre={quarter}")
     wait_ready(page)
     text = page.inner_text("main")

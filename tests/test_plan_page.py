@@ -148,6 +148,33 @@ def test_alerts_say_what_the_pack_says(cb, store_data):
     assert kinds[0].startswith("En retard (") and len(kinds) == len({x.kind for x in lines})
 
 
+@pytest.mark.parametrize(("periods_", "expected"), [
+    (["2026Q3"] * 12, "les 12 départements mesurés au T3 2026"),
+    (["2026Q3"] + ["2025Q4"] * 11, "1 département sur 12 mesuré au T3 2026 ; les autres montrent leur dernière "
+                                   "valeur connue"),
+    (["2026Q3"] * 3 + [None] * 9, "3 départements sur 12 mesurés au T3 2026 ; les autres montrent leur dernière "
+                                  "valeur connue"),
+    (["2025Q4"] * 12, "aucun département sur 12 mesuré au T3 2026 ; chacun montre sa dernière valeur connue"),
+    ([None] * 12, None),
+])
+def test_a_partial_quarter_says_how_many_departements_reported(periods_, expected):
+    b = pd.DataFrame({"valeur": [None if p is None else 1.0 for p in periods_], "trimestre_valeur": periods_})
+    assert plan.reported_text(b, "2026Q3") == expected
+
+
+def test_detail_says_which_departements_are_of_the_quarter(cb, store_data):
+    detail = cb.update_detail("2023Q4", "msp_count")
+    t = store_data.territories
+    deps = t[(t["level"] == "departement") & (t["region"] == "R84")]["code"]
+    fresh = sum(1 for d in deps if (queries.value_at(store_data, "msp_count", d, "2023Q4") or {}).get("period")
+                == "2023Q4")
+    assert fresh > 0
+    text = text_of(detail)
+    assert f"{fresh} départements sur {len(deps)} mesurés au T4 2023" in text or \
+        f"les {len(deps)} départements mesurés au T4 2023" in text
+    assert "Mesurée au" in text_of(by_id(detail, "plan-breakdown-table"))
+
+
 @pytest.mark.parametrize("bad", ["nimporte", None, 2023, ["2023Q2"], {"a": 1}, "2023Q2" * 100, "1999Q1"])
 def test_callbacks_never_fail_on_forged_inputs(cb, bad):
     _cards, _summary, _banner, heading = cb.update_quarter(bad, bad)
