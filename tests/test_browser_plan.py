@@ -3,10 +3,12 @@ the quarter in the URL drives the figures, CSV download, keyboard use, no consol
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
 from dashboard import fmt
 
@@ -139,3 +141,27 @@ def test_chart_png_export(live_server, page):
     with page.expect_download() as info:
         page.click("#plan-breakdown-png")
     assert info.value.suggested_filename == "plan-msp_count-departements-2023Q4.png"
+
+
+def test_the_quarter_chosen_carries_to_the_next_page(live_server, page):
+    """One quarter for the session: the nav's links to the map and the sheets take the page's quarter (a new tab
+    too: the link's address says it); the definitions, the kiosk and the saisie keep their own."""
+    page.goto(live_server.url + "/?trimestre=2023Q2")
+    wait_ready(page)
+    carte = page.locator(".site-nav a", has_text="Carte")
+    carte.hover()
+    assert carte.get_attribute("href") == "/carte?trimestre=2023Q2"
+    carte.click()
+    expect(page).to_have_url(re.compile(r"/carte\?(.*&)?trimestre=2023Q2"))
+    wait_ready(page)
+    expect(page.locator("#carte-caption")).to_contain_text("T2 2023")
+    page.locator(".site-nav a", has_text="Territoires").click()
+    expect(page).to_have_url(re.compile(r"/territoire\?trimestre=2023Q2$"))
+    wait_ready(page)
+    page.locator(".territoire-links a", has_text="Cantal").click()           # the index of the sheets
+    expect(page).to_have_url(re.compile(r"/territoire/D15\?trimestre=2023Q2$"))
+    wait_ready(page)
+    expect(page.locator("#territoire-quarter")).to_have_value("2023Q2")
+    page.locator(".site-nav a", has_text="Indicateurs").click()
+    expect(page).to_have_url(re.compile(r"/indicateurs$"))
+    assert page.locator(".site-nav a", has_text="Kiosque").get_attribute("href") == "/kiosque"
