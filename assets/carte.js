@@ -134,6 +134,7 @@ window.carte = window.carte || {};
     // A new view (indicator, quarter, level or selection): restyle the shapes where they are.
     function repaint(next) {
         if (!next || !next.values && next.values !== "") { return window.dash_clientside.no_update; }
+        const chosen = current && next.selected && next.selected !== current.selected ? next.selected : null;
         current = next;
         const table = unpack(next.values);
         const styles = new Map();       // one style per (class, status): 35 000 shapes share about a dozen
@@ -158,7 +159,17 @@ window.carte = window.carte || {};
                 layer.setStyle(st);
             }
         }
+        if (chosen) { zoomTo(chosen); }
         return String(drawn.size);
+    }
+
+    // A territory chosen (list, click, keyboard) after the page is shown: the map frames it. Not on the first
+    // view, whose zoom and centre may come from a permalink.
+    function zoomTo(code) {
+        const layer = drawn.get(code);
+        if (!layer || !layer._map || !layer.getBounds) { return; }
+        const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+        layer._map.fitBounds(layer.getBounds(), {padding: [24, 24], maxZoom: 11, animate: !still});
     }
 
     // ---- structures (one clustered point layer, filtered by category through the hideout) ----

@@ -1,14 +1,17 @@
 """« Carte » in headless Chromium: polygons drawn, restyle without refetching geometry, side panel, axe."""
 import json
 import shutil
+from urllib.parse import parse_qs, urlparse
 
 import pytest
+import shapely.geometry
 
+from dashboard import mapping
 from dashboard.pipeline import publish
 from dashboard.pipeline.build import build
 
 from .conftest import RAW
-from .helpers import ROOT, LiveServer, axe_violations, focused, open_first_dropdown, tab_through, wait_ready
+from .helpers import ROOT, LiveServer, axe_violations, focused, open_first_dropdown, tab_through, until, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -79,6 +82,7 @@ def test_carte_state_from_url(live_server, page, store_data):
     page.goto(live_server.url + "/carte?indicateur=mcs_count&trimestre=2017Q4&territoire=D15&zoom=8&lat=45.1&lng=3.0")
     wait_ready(page)
     assert page.inner_text("#carte-panel h2") == "Cantal"
+    assert url_view(page) == (8.0, 45.1, 3.0)      # the permalink's view is kept: a selection from the URL does not move it
     assert store_data.indicators.at["mcs_count", "label"] in page.inner_text("#carte-indicator")
     assert "T4 2017" in page.inner_text("#carte-quarter")
     # MCS by département: demo split of the real regional figure, hatched and announced
@@ -181,12 +185,21 @@ def test_carte_structures_clustered_and_filtered(structures_server, page):
     assert axe_violations(page) == []
 
 
-def test_carte_keyboard_path_and_announced_selection(live_server, page):
+def url_view(page) -> tuple[float, float, float] | None:
+    """(zoom, lat, lng) of the map, as its permalink writes them (read in the page: ``page.url`` follows a
+    replaceState only when Playwright next handles its events)."""
+    q = parse_qs(urlparse(page.evaluate("() => window.location.href")).query)
+    return (float(q["zoom"][0]), float(q["lat"][0]), float(q["lng"][0])) if "zoom" in q else None
+
+
+def test_carte_keyboard_path_and_announced_selection(live_server, page, store_data):
     """From the top of the page: quarter, indicator, territory list, table and exports within 30 Tab presses,
-    never a map shape; a territory chosen with the keyboard is announced by name."""
+    never a map shape; a territory chosen with the keyboard is announced by name, and the map frames it."""
     page.goto(live_server.url + "/carte")
     wait_ready(page)
     page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 12")
+    until(lambda: url_view(page), 20, "la carte n'écrit pas sa vue dans l'adresse")
+    region_zoom = url_view(page)[0]
     seen = tab_through(page, 30)
     ids = [f["id"] for f in seen]
     for wanted in ("carte-indicator", "carte-quarter", "carte-territory", "carte-table", "carte-export-csv"):
@@ -203,6 +216,15 @@ def test_carte_keyboard_path_and_announced_selection(live_server, page):
     page.wait_for_function("() => document.querySelector('#carte-announce').innerText.includes('Cantal')")
     assert page.inner_text("#carte-announce") == "Territoire sélectionné : Cantal."
     assert page.inner_text("#carte-panel h2") == "Cantal"
+    # the map frames the Cantal: closer than the region, centred within the département's own outline
+    doc = json.loads(mapping.geometry_bytes(store_data, "departement", "R84")[0])
+    cantal = shapely.geometry.shape(next(f["geometry"] for f in doc["features"] if f["properties"]["code"] == "D15"))
+    west, south, east, north = cantal.bounds
+
+    def framed() -> bool:
+        view = url_view(page)
+        return bool(view and view[0] > region_zoom and south < view[1] < north and west < view[2] < east)
+    until(framed, 20, f"la carte ne cadre pas le Cantal : {url_view(page)}")
 
 
 @pytest.fixture(scope="module")
