@@ -64,16 +64,17 @@ callback(
 @callback(
     Output(f"{PAGE}-indicator", "options"), Output(f"{PAGE}-indicator", "value"),
     Output(f"{PAGE}-territory", "options"), Output(f"{PAGE}-territory", "value"),
-    Output(f"{PAGE}-territory", "placeholder"),
+    Output(f"{PAGE}-territory", "placeholder"), Output(f"{PAGE}-indicator-hint", "children"),
     Input(f"{PAGE}-level", "value"), State(f"{PAGE}-indicator", "value"), State(f"{PAGE}-territory", "value"),
     prevent_initial_call=True,
 )
 def change_level(level, indicator, selected):
-    """A new level: its indicators and territories; keep the indicator when it exists there."""
+    """A new level: the indicators with values there (and which are left out) and its territories; keep the
+    indicator when it has values there."""
     data, st, region = _state(level, indicator, None, selected)
     return (mapping.indicator_options(data, st["level"]), st["indicator"],
             mapping.territory_options(data, st["level"], region, selected=st["selected"]), st["selected"],
-            view.territory_placeholder(data, st["level"], region))
+            view.territory_placeholder(data, st["level"], region), view.not_offered_hint(data, st["level"]))
 
 
 @callback(

@@ -89,21 +89,32 @@ def _with_values(data: store.Store, level: str) -> set[str]:
     return set(obs.loc[obs["territory"].isin(codes), "indicator"].unique())
 
 
-def default_indicator(data: store.Store, level: str) -> str | None:
-    """The first indicator of the catalogue with values at ``level`` (else the first defined there)."""
+def offered(data: store.Store, level: str) -> list[str]:
+    """Indicators the map offers at ``level``: those defined there that have values there, in catalogue order
+    (all those defined there when none has: an empty store still shows its shapes). A map of only « pas de
+    donnée » is not offered: :func:`not_offered` lists what is left out, and the page says so."""
     def compute():
-        candidates = indicators(data, level)
-        having = _with_values(data, level)
-        return next((i for i in candidates if i in having), candidates[0] if candidates else None)
-    return _memo(data, ("default", level), compute)
+        defined, having = indicators(data, level), _with_values(data, level)
+        return [i for i in defined if i in having] or defined
+    return _memo(data, ("offered", level), compute)
+
+
+def not_offered(data: store.Store, level: str) -> list[str]:
+    """Indicators defined at ``level`` without any value there."""
+    shown = set(offered(data, level))
+    return [i for i in indicators(data, level) if i not in shown]
+
+
+def default_indicator(data: store.Store, level: str) -> str | None:
+    """The first indicator offered at ``level``."""
+    return next(iter(offered(data, level)), None)
 
 
 def normalise(data: store.Store, indicator: str | None, level: str | None, quarter: str | None,
               selected: str | None, region: str) -> dict:
     """Validated view state: anything unknown falls back to a default (never an error)."""
     lv = level if level in levels(data) else (levels(data) or [DEFAULT_LEVEL])[0]
-    valid = indicators(data, lv)
-    ind = indicator if indicator in valid else default_indicator(data, lv)
+    ind = indicator if indicator in offered(data, lv) else default_indicator(data, lv)
     qs = quarters(data)
     q = quarter if (periods.is_quarter(quarter) and quarter in qs) else (qs[-1] if qs else None)
     sel = selected if (territory.is_code(selected) and selected in region_codes(data, lv, region)) else None
@@ -352,7 +363,7 @@ QUERY_MAX = 100                     # longer typed text is cut (no name is that 
 
 
 def indicator_options(data: store.Store, level: str) -> list[dict]:
-    return [{"label": data.indicators.at[i, "label"], "value": i} for i in indicators(data, level)]
+    return [{"label": data.indicators.at[i, "label"], "value": i} for i in offered(data, level)]
 
 
 # Up to this many territories the « Territoire » list holds them all; above (communes: 4 000 in a region,

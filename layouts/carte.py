@@ -266,6 +266,14 @@ def _field(label: str, control, ident: str) -> html.Div:
     return html.Div([html.Label(label, htmlFor=ident), control], className="carte-field")
 
 
+def not_offered_hint(data, level: str) -> str:
+    """« Non proposés à ce niveau, faute de valeur : MSP en fonctionnement, … » (what the indicator list leaves
+    out, and why)."""
+    left_out = [data.indicators.at[i, "short_label"] or data.indicators.at[i, "label"]
+                for i in mapping.not_offered(data, level)]
+    return f"Non proposés à ce niveau, faute de valeur : {', '.join(left_out)}." if left_out else ""
+
+
 def layout(**query) -> html.Div:
     data = store.get()
     conf = settings.current()
@@ -332,6 +340,7 @@ def layout(**query) -> html.Div:
                                               placeholder=territory_placeholder(data, level, region)),
                    f"{PAGE}-territory"),
         ], className="carte-controls"),
+        html.P(not_offered_hint(data, level), id=f"{PAGE}-indicator-hint", className="hint carte-hint"),
         html.Div([
             html.Div([
                 dl.Map(layers, id=f"{PAGE}-map", className="carte-map", **view, minZoom=5, maxZoom=14, zoomSnap=0.5,

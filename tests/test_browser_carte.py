@@ -109,11 +109,14 @@ def test_carte_communes_from_real_contours(live_server, page):
     # the default indicator at this level is the APL by commune (DREES): communes are coloured
     assert "indicateur=apl_mg_mean" in page.url
     assert sum(not f.startswith("url(") for f in fills(page)) >= 4000
-    # MSP counts exist down to départements only: every commune is drawn as "no data", hatched grey
+    # MSP counts exist down to départements only: not offered at the communes (a map of « pas de donnée »), the
+    # page says so, and a link asking for them shows the level's default
     page.goto(live_server.url + "/carte?niveau=commune&indicateur=msp_count")
     wait_ready(page)
     page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 4000")
-    assert set(fills(page)) == {"url(#carte-hatch-nodata)"}
+    assert "indicateur=apl_mg_mean" in page.evaluate("() => window.location.href")
+    assert "Non proposés à ce niveau, faute de valeur : " in page.inner_text("#carte-indicator-hint")
+    assert "MSP" in page.inner_text("#carte-indicator-hint")
     loaded = list(geometry)
     page.click("label:has-text('EPCI')")
     page.wait_for_function(f"(n) => document.querySelectorAll('{CHOROPLETH_PATHS}').length !== n", arg=n)

@@ -40,12 +40,28 @@ def test_restyle_never_fails_on_bad_input(cb, level, indicator, quarter):
 
 
 def test_change_level_keeps_valid_indicator(cb):
-    options, value, territories, selected, _placeholder = cb.change_level("departement", "mcs_count", "D69")
+    options, value, territories, selected, _placeholder, _hint = cb.change_level("departement", "mcs_count", "D69")
     assert value == "mcs_count" and selected == "D69"
     assert {o["value"] for o in options} >= {"msp_count", "mcs_count"}
     assert len(territories) == 12 and territories[0]["label"] == "Ain"
-    _o, value, _t, selected, _p = cb.change_level("inconnu", "nope", "D75")
+    _o, value, _t, selected, _p, _h = cb.change_level("inconnu", "nope", "D75")
     assert value is not None and selected is None
+
+
+def test_an_indicator_without_values_at_a_level_is_not_offered_there(cb, store_data):
+    """At the communes, the MSP count (defined there by the catalogue, published by département only) would be
+    a map of « pas de donnée »: it is left out of the list, the page says so, and asking for it falls back."""
+    obs, t = store_data.observations, store_data.territories
+    at_communes = set(obs.loc[obs["territory"].isin(t.index[t["level"] == "commune"]), "indicator"])
+    assert "msp_count" not in at_communes and "commune" in store_data.indicators.at["msp_count", "levels"]
+    options, value, _t, _s, _p, hint = cb.change_level("commune", "msp_count", None)
+    assert {o["value"] for o in options} == at_communes & set(mapping.indicators(store_data, "commune"))
+    assert value in at_communes
+    assert hint.startswith("Non proposés à ce niveau, faute de valeur : ")
+    assert store_data.indicators.at["msp_count", "short_label"] in hint
+    assert mapping.normalise(store_data, "msp_count", "commune", None, None, "R84")["indicator"] == value
+    _o, _v, _t, _s, _p, hint = cb.change_level("departement", "msp_count", None)
+    assert store_data.indicators.at["msp_count", "short_label"] not in hint
 
 
 def test_click_selects_only_territories_of_the_map(cb):
