@@ -186,7 +186,7 @@ def _profile(s: dict) -> html.Section:
                 f"{sheet.SMALL_COUNT} n'est pas comparé ; la couleur suit le sens de l'indicateur "
                 "(bleu : plus favorable, orange : moins favorable) et le texte le dit aussi."], className="note"),
         dsfr_table(html.Table([html.Caption(f"Profil de {s['territory']['name']}"),
-                               html.Thead(head), html.Tbody(rows)], className="territoire-profile"),
+                               html.Thead(head), html.Tbody(rows)], className="territoire-profile territoire-stack"),
                    "fr-table--sm fr-table--multiline fr-table--no-caption territoire-profile-frame",
                    content_class="table-scroll", tabIndex="0", role="region",
                    **{"aria-label": "Tableau du profil des indicateurs"}),
@@ -237,21 +237,26 @@ def _changes(s: dict) -> html.Section:
     if not s["changes"]:
         return html.Section([html.H2(sheet.SECTIONS[2]), html.P("Aucune valeur pour ce territoire à ce trimestre.")],
                             className="territoire-section", id=_id("changements"))
+    year = f"Depuis le {fmt.quarter(s['year_before'])}"
+    # data-label: on a phone each row is drawn as a block, each cell saying its column (territoire.css)
     rows = [html.Tr([html.Th(c["label"], scope="row"),
                      html.Td([_value(c["now"], c["unit"]), html.Span(_when(c["now"], s["quarter"]), className="when")],
-                             className="num"),
-                     html.Td(sheet.change_text(c["previous"], c["unit"]), className="num"),
-                     html.Td(sheet.change_text(c["year"], c["unit"]), className="num")]) for c in s["changes"]]
+                             className="num", **{"data-label": s["quarter_label"]}),
+                     html.Td(sheet.change_text(c["previous"], c["unit"]), className="num",
+                             **{"data-label": CHANGE_PREVIOUS}),
+                     html.Td(sheet.change_text(c["year"], c["unit"]), className="num", **{"data-label": year})])
+            for c in s["changes"]]
     return html.Section([
         html.H2(sheet.SECTIONS[2]),
         dsfr_table(html.Table([html.Thead(html.Tr([html.Th("Indicateur", scope="col"),
                                                    html.Th(s["quarter_label"], scope="col", className="num"),
-                                                   html.Th("Depuis l'observation précédente", scope="col",
-                                                           className="num"),
-                                                   html.Th(f"Depuis le {fmt.quarter(s['year_before'])}", scope="col",
-                                                           className="num")])),
-                               html.Tbody(rows)]), "fr-table--sm fr-table--multiline"),
+                                                   html.Th(CHANGE_PREVIOUS, scope="col", className="num"),
+                                                   html.Th(year, scope="col", className="num")])),
+                               html.Tbody(rows)], className="territoire-stack"), "fr-table--sm fr-table--multiline"),
     ], className="territoire-section", id=_id("changements"))
+
+
+CHANGE_PREVIOUS = "Depuis l'observation précédente"
 
 
 def _structures(s: dict) -> html.Section:
@@ -292,8 +297,9 @@ def _zoning(s: dict) -> html.Section:
     comps = s["comparators"]
     rows = [html.Tr([html.Th(z["label"], scope="row"),
                      html.Td(_value(z["own"], z["unit"]) if z["available"] else "non disponible à ce niveau",
-                             className="num"),
-                     *[html.Td(_value(z["comparators"][c["code"]], z["unit"]), className="num") for c in comps]])
+                             className="num", **{"data-label": s["territory"]["name"]}),
+                     *[html.Td(_value(z["comparators"][c["code"]], z["unit"]), className="num",
+                               **{"data-label": c["name"]}) for c in comps]])
             for z in s["zoning"]]
     return html.Section([
         html.H2(sheet.SECTIONS[4]),
@@ -305,7 +311,7 @@ def _zoning(s: dict) -> html.Section:
                                                    html.Th(s["territory"]["name"], scope="col", className="num"),
                                                    *[html.Th(c["name"], scope="col", className="num")
                                                      for c in comps]])),
-                               html.Tbody(rows)]), "fr-table--sm fr-table--multiline"),
+                               html.Tbody(rows)], className="territoire-stack"), "fr-table--sm fr-table--multiline"),
     ], className="territoire-section", id=_id("zonage"))
 
 

@@ -55,6 +55,12 @@ def test_profile_is_a_list_per_indicator_on_a_phone(live_server, page):
     assert first["width"] <= 390 and second["y"] >= first["y"] + first["height"]     # blocks, one under the other
     cell = page.locator(".territoire-profile tbody tr td").first
     assert page.evaluate("e => getComputedStyle(e, '::before').content", cell.element_handle()) == '"Ce territoire"'
+    # every table of the sheet fits the screen: none is wider than the box it is in (a table the DSFR lets
+    # scroll sideways hid the year-on-year change and the France column)
+    wider = page.evaluate("""() => Array.from(document.querySelectorAll('.territoire-sheet table'))
+        .filter(t => t.getBoundingClientRect().width > t.closest('.fr-table, section').clientWidth + 1)
+        .map(t => t.querySelector('th').innerText)""")
+    assert wider == []
 
 
 def test_plan_charts_fit_a_phone_and_widen_back(live_server, page):
