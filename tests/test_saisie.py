@@ -5,6 +5,7 @@ each time on an empty database that the application migrates itself.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -360,3 +361,13 @@ def test_cli_bad_file_exits_2_with_file_row_column(cli_env, tmp_path, row, where
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith(str(tmp_path / where)), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("stored", "shown"), [
+    (dt.datetime(2026, 7, 1, 12, 5), "01/07/2026 à 14:05 (heure de Paris)"),      # summer time: UTC+2
+    (dt.datetime(2026, 12, 4, 23, 30), "05/12/2026 à 00:30 (heure de Paris)"),    # winter: UTC+1, the next day
+    (None, ""),
+])
+def test_saisie_times_are_paris_times_and_say_so(stored, shown):
+    """Times are stored in UTC (naive) and shown in Europe/Paris, in fmt's page format, with the zone written."""
+    assert service.when(stored) == shown

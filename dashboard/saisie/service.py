@@ -57,9 +57,13 @@ class Conflict(Exception):
 local_time = db.local_time   # in db (the storage convention), so that saisie/source.py needs no service
 
 
+PARIS_TIME = "heure de Paris"     # every time of the saisie is Europe/Paris, and says so
+
+
 def when(value: dt.datetime | None) -> str:
+    """« 04/12/2026 à 14:05 (heure de Paris) »: a moment of the saisie in a sentence (fmt's page format)."""
     t = local_time(value)
-    return t.strftime("%d/%m/%Y %H:%M") if t else ""
+    return f"{fmt.timestamp(t)} ({PARIS_TIME})" if t else ""
 
 
 def default_quarter(today: dt.date | None = None) -> str:
@@ -747,13 +751,13 @@ def audit_rows(url: str, quarter: str | None = None, user: str | None = None, ac
                 q = q.where(column == value)
         rows = s.scalars(q).all()
     frame = pd.DataFrame([{c: getattr(e, c) for c in AUDIT_COLUMNS} for e in rows], columns=AUDIT_COLUMNS)
-    frame["at"] = [when(v) for v in frame["at"]]
+    frame["at"] = [fmt.timestamp(local_time(v)) if v is not None else "" for v in frame["at"]]   # zone: header
     frame["action"] = frame["action"].map(lambda a: ACTION_LABELS.get(a, a))
     frame["submission_id"] = [str(int(v)) if v is not None and v == v else "" for v in frame["submission_id"]]
     return frame
 
 
-AUDIT_HEADERS = {"at": "date", "user": "utilisateur", "action": "action", "territory": "territoire",
+AUDIT_HEADERS = {"at": f"date ({PARIS_TIME})", "user": "utilisateur", "action": "action", "territory": "territoire",
                  "indicator": "indicateur", "quarter": "trimestre", "before": "avant", "after": "après",
                  "detail": "détail", "submission_id": "soumission"}
 
