@@ -99,9 +99,10 @@ window.dash_clientside = window.dash_clientside || {};
             return Object.assign({}, hideout || {}, {categories: categories || []});
         },
         // the view state into the address bar with replaceState: a permalink without reload nor re-render
-        syncUrl: function (level, indicator, quarter, selected, zoom, center, layers) {
+        syncUrl: function (level, indicator, quarter, selected, zoom, center, layers, basis) {
             const q = new URLSearchParams();
             if (indicator) { q.set("indicateur", indicator); }
+            if (basis === "nombre") { q.set("rapport", basis); }     // the default (per 100 000) is not written
             if (level) { q.set("niveau", level); }
             if (quarter) { q.set("trimestre", quarter); }
             if (selected) { q.set("territoire", selected); }

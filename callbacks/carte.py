@@ -21,25 +21,29 @@ def _state(level, indicator, quarter, selected=None) -> tuple[store.Store, dict,
     return data, mapping.normalise(data, indicator, level, quarter, selected, region), region
 
 
-def restyle(level, indicator, quarter, selected):
-    """Indicator, quarter or level changed: new values (hideout), legend, caption, banner."""
+def restyle(level, indicator, quarter, selected, basis=None):
+    """Indicator, quarter, level or basis (per 100 000 inhabitants or count) changed: new values (hideout),
+    legend, caption, banner, and whether the basis is offered (counts only)."""
     data, st, region = _state(level, indicator, quarter, selected)
     if st["indicator"] is None or st["quarter"] is None:
-        return (no_update,) * 5
-    result = mapping.choropleth(data, st["indicator"], st["level"], st["quarter"], region, st["selected"])
+        return (no_update,) * 6
+    result = mapping.choropleth(data, st["indicator"], st["level"], st["quarter"], region, st["selected"], basis)
     return (mapping.geometry_url(data, st["level"]), result["hideout"], view.legend(result),
             view.caption(result, st["level"], st["quarter"], mapping.shape_count(data, st["level"], region), region,
                          mapping.arrondissement_count(data, st["level"], region)),
-            view.demo_banner(result["has_demo"]))
+            view.demo_banner(result["has_demo"]), result["basis"] is None)
 
 
-callback(
+@callback(
     Output(f"{PAGE}-geojson", "url"), Output(f"{PAGE}-view", "data"), Output(f"{PAGE}-legend", "children"),
     Output(f"{PAGE}-caption", "children"), Output(f"{PAGE}-banner", "children"),
+    Output(f"{PAGE}-basis-field", "hidden"),
     Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"), Input(f"{PAGE}-quarter", "value"),
-    State(f"{PAGE}-territory", "value"),
+    Input(f"{PAGE}-basis", "value"), State(f"{PAGE}-territory", "value"),
     prevent_initial_call=True,
-)(restyle)
+)
+def _restyle(level, indicator, quarter, basis, selected):
+    return restyle(level, indicator, quarter, selected, basis)
 
 
 def show_layers(active, quarter):
@@ -124,13 +128,13 @@ PAGER = {f"{PAGE}-table-first": "first", f"{PAGE}-table-prev": "prev", f"{PAGE}-
          f"{PAGE}-table-last": "last"}
 
 
-def show_table(level, indicator, quarter, query, sort, page, move=None):
+def show_table(level, indicator, quarter, query, sort, page, move=None, basis=None):
     """One page of the table for the state; ``move`` (first/prev/next/last) pages from ``page``, anything else
     (a new indicator, quarter, level, filter or sort) starts again at the first page."""
     data, st, region = _state(level, indicator, quarter)
     page = page if isinstance(page, int) and not isinstance(page, bool) else 0
     target = {"first": 0, "prev": page - 1, "next": page + 1, "last": 10 ** 9}.get(move, 0)
-    shown = view.table_view(data, st["indicator"], st["level"], st["quarter"], region, query, sort, target)
+    shown = view.table_view(data, st["indicator"], st["level"], st["quarter"], region, query, sort, target, basis)
     return (shown["table"], shown["status"], shown["page"],
             *("true" if shown[edge] else "false" for edge in ("at_start", "at_start", "at_end", "at_end")))
 
@@ -140,28 +144,29 @@ def show_table(level, indicator, quarter, query, sort, page, move=None):
     Output(f"{PAGE}-table-page", "data"),
     *(Output(button, "aria-disabled") for button in PAGER),
     Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"), Input(f"{PAGE}-quarter", "value"),
-    Input(f"{PAGE}-table-filter", "value"), Input(f"{PAGE}-table-sort", "value"),
+    Input(f"{PAGE}-table-filter", "value"), Input(f"{PAGE}-table-sort", "value"), Input(f"{PAGE}-basis", "value"),
     *(Input(button, "n_clicks") for button in PAGER),
     State(f"{PAGE}-table-page", "data"),
     prevent_initial_call=True,
 )
-def _show_table(level, indicator, quarter, query, sort, _first, _prev, _next, _last, page):
-    return show_table(level, indicator, quarter, query, sort, page, PAGER.get(ctx.triggered_id))
+def _show_table(level, indicator, quarter, query, sort, basis, _first, _prev, _next, _last, page):
+    return show_table(level, indicator, quarter, query, sort, page, PAGER.get(ctx.triggered_id), basis)
 
 
 @callback(
     Output(f"{PAGE}-export-download", "data"),
     Input(f"{PAGE}-export-csv", "n_clicks"),
     State(f"{PAGE}-level", "value"), State(f"{PAGE}-indicator", "value"), State(f"{PAGE}-quarter", "value"),
-    State(f"{PAGE}-table-filter", "value"), State(f"{PAGE}-table-sort", "value"),
+    State(f"{PAGE}-table-filter", "value"), State(f"{PAGE}-table-sort", "value"), State(f"{PAGE}-basis", "value"),
     prevent_initial_call=True,
 )
-def export_table(n_clicks, level, indicator, quarter, query, sort):
-    """The whole table as filtered and sorted (every page), with provenance, as a French CSV."""
+def export_table(n_clicks, level, indicator, quarter, query, sort, basis=None):
+    """The whole table as filtered and sorted (every page, in the map's basis), with provenance, as a French
+    CSV."""
     data, st, region = _state(level, indicator, quarter)
     if not n_clicks or st["indicator"] is None or st["quarter"] is None:
         return no_update
-    frame = mapping.export_frame(data, st["indicator"], st["level"], st["quarter"], region, query, sort)
+    frame = mapping.export_frame(data, st["indicator"], st["level"], st["quarter"], region, query, sort, basis)
     return {"content": exports.to_csv(frame), "filename": view.export_filename(st["indicator"], st["level"],
                                                                               st["quarter"]), "type": "text/csv"}
 
@@ -199,5 +204,5 @@ clientside_callback(
     Output(f"{PAGE}-query", "data"),
     Input(f"{PAGE}-level", "value"), Input(f"{PAGE}-indicator", "value"), Input(f"{PAGE}-quarter", "value"),
     Input(f"{PAGE}-territory", "value"), Input(f"{PAGE}-map", "zoom"), Input(f"{PAGE}-map", "center"),
-    Input(f"{PAGE}-layers", "value"),
+    Input(f"{PAGE}-layers", "value"), Input(f"{PAGE}-basis", "value"),
 )

@@ -125,6 +125,7 @@ def view_from_query(data: store.Store, query: dict, region: str) -> dict:
     """The page's state from its URL query (French names), every field validated."""
     state = normalise(data, query.get("indicateur"), query.get("niveau"), query.get("trimestre"),
                       query.get("territoire"), region)
+    state["basis"] = query.get("rapport") if query.get("rapport") in BASES else None
     state["zoom"] = state["center"] = None
     try:
         zoom = float(query.get("zoom", ""))
@@ -271,21 +272,45 @@ def palette(polarity: str, n: int) -> list[str]:
 
 # ---- the payload and everything shown around the map ------------------------------------------
 
-def choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str,
-               selected: str | None = None) -> dict:
-    """Everything the map needs for one (indicator, level, quarter): the hideout and the legend/table data.
+# How a count is drawn: per 100 000 inhabitants (the default, as the sheet compares them: a big département
+# is not « better » for having more MSP) or as the count itself. Other units have one basis: the value.
+RATE, COUNT = "taux", "nombre"
+BASES = {RATE: "Pour 100 000 habitants", COUNT: "Nombre"}
 
-    Computed once per (store version, indicator, level, quarter, region) — a store version is immutable — so
-    that a restyle costs little more than sending the values; only ``selected`` differs between calls."""
-    cached = _choropleth(data, indicator, level, quarter, region)
+
+def basis_of(ind: dict | None, basis: str | None) -> str | None:
+    """The basis shown for ``ind``: RATE or COUNT for a count (RATE unless COUNT is asked), None otherwise."""
+    if not ind or not units.of(ind.get("unit")).per_100k:
+        return None
+    return basis if isinstance(basis, str) and basis in BASES else RATE      # whatever a client sends
+
+
+def choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str,
+               selected: str | None = None, basis: str | None = None) -> dict:
+    """Everything the map needs for one (indicator, level, quarter, basis): the hideout and the legend/table data.
+
+    Computed once per (store version, indicator, level, quarter, region, basis) — a store version is immutable —
+    so that a restyle costs little more than sending the values; only ``selected`` differs between calls."""
+    cached = _choropleth(data, indicator, level, quarter, region, basis_of(store.indicator(data, indicator), basis))
     return {**cached, "hideout": {**cached["hideout"], "selected": selected}}
 
 
+def _per_100k(data: store.Store, vals: pd.DataFrame) -> pd.DataFrame:
+    """The values divided by each territory's population (a territory without population: no value)."""
+    pop = data.territories["population"].reindex(vals["code"]).tolist()
+    rated = [units.per_100k(v, p) for v, p in zip(vals["value"].tolist(), pop)]
+    out = vals.assign(value=rated)
+    return out[out["value"].notna()].reset_index(drop=True)
+
+
 @per_version(maxsize=64)
-def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str) -> dict:
+def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, region: str,
+                basis: str | None = None) -> dict:
     ind = store.indicator(data, indicator)
     codes = region_codes(data, level, region)
     vals = values_at(data, indicator, codes, quarter) if ind and quarter else values_at(data, "", codes, "")
+    if basis == RATE:        # from here on the figure is a rate: its own unit, decimals and words
+        vals, ind = _per_100k(data, vals), {**ind, "unit": units.PER_100K_UNIT}
     edges = class_breaks(vals["value"].tolist(), ind or {})
     classes = classify(vals["value"].to_numpy(), edges)
     colours = palette((ind or {}).get("polarity", "none"), max(len(edges) - 1, 0))
@@ -311,7 +336,7 @@ def _choropleth(data: store.Store, indicator: str, level: str, quarter: str, reg
         "outline_opacity": 1 if len(codes) <= DENSE_SHAPES else 0.35,
     }
     return {"hideout": hideout, "edges": edges, "colors": colours, "values": vals, "indicator": ind,
-            "has_demo": bool((vals["status"] == "demo").any()), "codes": codes}
+            "has_demo": bool((vals["status"] == "demo").any()), "codes": codes, "basis": basis}
 
 
 # One string rather than a {code: [class, value, status]} object: Dash encodes a string of 600 KB in about
@@ -390,14 +415,15 @@ def territory_options(data: store.Store, level: str, region: str, typed=None, se
 
 
 @per_version(maxsize=16)   # per (store version, view): a Store is immutable
-def table_rows(data: store.Store, indicator: str, level: str, quarter: str, region: str) -> tuple[dict, ...]:
+def table_rows(data: store.Store, indicator: str, level: str, quarter: str, region: str,
+               basis: str | None = None) -> tuple[dict, ...]:
     """Every territory of the map with its value as shown on the map, its source, and a search key.
 
     Memoised on the store version: paging, filtering and sorting 35 000 communes then cost a list scan.
     Built from plain lists (a per-row DataFrame lookup takes seconds at 35 000 rows); the order is set by
     ``filter_rows``.
     """
-    result = choropleth(data, indicator, level, quarter, region)
+    result = choropleth(data, indicator, level, quarter, region, basis=basis)
     unit = (result["indicator"] or {}).get("unit", "")
     vals = result["values"]
     found = {c: (v, s, p, src) for c, v, s, p, src in zip(vals["code"].tolist(), vals["value"].tolist(),
@@ -443,10 +469,13 @@ def table_page(rows: list[dict], page, size: int = TABLE_PAGE_SIZE) -> dict:
 
 
 def export_frame(data: store.Store, indicator: str, level: str, quarter: str, region: str, query=None,
-                 sort: str = DEFAULT_SORT):
-    """The whole table (every page, as filtered and sorted), with provenance, for the CSV export."""
+                 sort: str = DEFAULT_SORT, basis: str | None = None):
+    """The whole table (every page, as filtered and sorted, in the map's basis), with provenance, for the CSV
+    export."""
     ind = store.indicator(data, indicator) or {}
-    rows = filter_rows(table_rows(data, indicator, level, quarter, region), query, sort)
+    if basis_of(ind, basis) == RATE:
+        ind = {**ind, "unit": units.PER_100K_UNIT}
+    rows = filter_rows(table_rows(data, indicator, level, quarter, region, basis), query, sort)
     return pd.DataFrame({
         "territoire": [r["code"] for r in rows], "nom_territoire": [r["name"] for r in rows],
         "indicateur": indicator, "libelle_indicateur": ind.get("label", ""), "unite": ind.get("unit", ""),

@@ -28,7 +28,6 @@ from .territory import LEVEL_LABELS, LEVELS, is_code
 SMALL_COUNT = 5            # below this count, a comparison between territories means nothing
 PCT_POINTS = 2.0           # gap (in points) for percentages to count as different
 RELATIVE = 0.10            # relative gap for rates and APL
-PER = 100_000              # counts are compared per 100 000 inhabitants
 ZONING = ("zip_zac_pop_pct", "apl_mg_under_2_5_pct", "apl_mg_under_2_5_pct_65", "apl_mg_mean", "apl_mg_mean_65")
 
 ASSESSMENTS = {
@@ -116,9 +115,7 @@ def quarter_options(data: store.Store) -> list[dict]:
 def _rate(value: float | None, population: int | None, unit: str) -> float | None:
     if value is None:
         return None
-    if units.of(unit).per_100k:
-        return value / population * PER if population else None
-    return value
+    return units.per_100k(value, population) if units.of(unit).per_100k else value
 
 
 def assess(value: float | None, benchmark: float | None, polarity: str, unit: str,

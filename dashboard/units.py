@@ -33,12 +33,24 @@ class Unit:
         return self.kind == COUNT
 
 
+PER_100K = 100_000
+PER_100K_UNIT = "pour 100 000 habitants"     # a count divided by the population (the map's default for counts)
+
 UNITS = {u.id: u for u in (
     Unit("%", 1, f"{NBSP}%", SHARE, "% de la population", axis="% de la population"),
     Unit("nombre", 0, "", COUNT, "nombre", axis="nombre", per_100k=True),
     Unit("consultations/hab./an", 2, "", RATE, "consultations par habitant et par an",
          text="consultations par habitant et par an", axis="consultations/hab./an"),
+    Unit(PER_100K_UNIT, 1, "", RATE, PER_100K_UNIT, text=PER_100K_UNIT, axis=PER_100K_UNIT),
 )}
+
+
+def per_100k(value: float | None, population: float | None) -> float | None:
+    """A count per 100 000 inhabitants (None without a value or a population): how counts are compared between
+    territories of different sizes (the sheet, the map)."""
+    if value is None or value != value or not population or population != population:
+        return None
+    return float(value) / float(population) * PER_100K
 
 
 def of(unit: str | None) -> Unit:

@@ -57,7 +57,8 @@ def caption(result: dict, level: str, quarter: str, shapes: int | None = None, r
     ind = result["indicator"] or {}
     n_values = len(result["values"])
     n_codes = len(result["codes"])
-    text = (f"{ind.get('label', '')} — {LEVEL_PLURALS.get(level, level)} {where(region)}, {fmt.quarter(quarter)} "
+    rated = f" ({units.PER_100K_UNIT})" if result.get("basis") == mapping.RATE else ""
+    text = (f"{ind.get('label', '')}{rated} — {LEVEL_PLURALS.get(level, level)} {where(region)}, {fmt.quarter(quarter)} "
             f"(dernière valeur connue à cette date) : {fmt.number(n_values)} territoire(s) avec une valeur "
             f"sur {fmt.number(n_codes)}.")
     if shapes is not None and shapes + arrondissements < n_codes:
@@ -95,13 +96,17 @@ def table(view: dict, indicator: dict | None, level: str, quarter: str, sort: st
 
 
 def table_view(data: store.Store, indicator: str | None, level: str, quarter: str | None, region: str,
-               query=None, sort: str = mapping.DEFAULT_SORT, page=0) -> dict:
+               query=None, sort: str = mapping.DEFAULT_SORT, page=0, basis: str | None = None) -> dict:
     """What the table section shows for a state: the table, the status line, the page and the paging buttons."""
     sort = sort if sort in mapping.SORTS else mapping.DEFAULT_SORT
     if indicator is None or quarter is None:
         return {"table": None, "status": "Aucun indicateur à afficher.", "page": 0, "at_start": True, "at_end": True}
-    view = mapping.table_page(mapping.filter_rows(mapping.table_rows(data, indicator, level, quarter, region), query, sort), page)
-    return {"table": table(view, store.indicator(data, indicator), level, quarter, sort),
+    rows = mapping.table_rows(data, indicator, level, quarter, region, basis)
+    view = mapping.table_page(mapping.filter_rows(rows, query, sort), page)
+    ind = store.indicator(data, indicator) or {}
+    if mapping.basis_of(ind, basis) == mapping.RATE:
+        ind = {**ind, "label": f"{ind.get('label', '')} ({units.PER_100K_UNIT})"}
+    return {"table": table(view, ind, level, quarter, sort),
             "status": page_status(view, query), "page": view["page"],
             "at_start": view["page"] == 0, "at_end": view["page"] >= view["pages"] - 1}
 
@@ -266,6 +271,10 @@ def _field(label: str, control, ident: str) -> html.Div:
     return html.Div([html.Label(label, htmlFor=ident), control], className="carte-field")
 
 
+# « Pour 100 000 habitants » or « Nombre »: shown for counts only (the other units have one basis)
+BASIS_OPTIONS = [{"label": label, "value": value} for value, label in mapping.BASES.items()]
+
+
 def not_offered_hint(data, level: str) -> str:
     """« Non proposés à ce niveau, faute de valeur : MSP en fonctionnement, … » (what the indicator list leaves
     out, and why)."""
@@ -280,7 +289,7 @@ def layout(**query) -> html.Div:
     region = conf.region
     state = mapping.view_from_query(data, {k: v for k, v in query.items() if isinstance(v, str)}, region)
     level, quarter = state["level"], state["quarter"]
-    result = mapping.choropleth(data, state["indicator"], level, quarter, region, state["selected"])
+    result = mapping.choropleth(data, state["indicator"], level, quarter, region, state["selected"], state["basis"])
     # center/zoom rather than bounds: dash-leaflet compares bounds objects with .equals() and fails on lists
     view = ({"center": state["center"], "zoom": state["zoom"]} if state["zoom"] is not None
             else mapping.fit_view(mapping.region_bounds(data, region)))
@@ -330,6 +339,11 @@ def layout(**query) -> html.Div:
                                           className="carte-radio")], className="carte-field carte-fieldset"),
             _field("Indicateur", dcc.Dropdown(id=f"{PAGE}-indicator", options=mapping.indicator_options(data, level),
                                               value=state["indicator"], clearable=False), f"{PAGE}-indicator"),
+            html.Fieldset([html.Legend("Valeurs", className="carte-label"),
+                           dcc.RadioItems(id=f"{PAGE}-basis", options=BASIS_OPTIONS, value=state["basis"] or mapping.RATE,
+                                          inline=True, className="carte-radio")],
+                          id=f"{PAGE}-basis-field", hidden=result["basis"] is None,
+                          className="carte-field carte-fieldset"),
             _field("Trimestre", dcc.Dropdown(id=f"{PAGE}-quarter",
                                              options=[{"label": fmt.quarter(q), "value": q} for q in reversed(quarters)],
                                              value=quarter, clearable=False), f"{PAGE}-quarter"),

@@ -4,6 +4,7 @@ import shutil
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 import shapely.geometry
 
 from dashboard import mapping
@@ -358,3 +359,24 @@ def test_carte_layers_uncovered_zoning_and_cpts_as_of_the_quarter(geo_server, pa
     wait_ready(page)
     assert "aucun arrêté en vigueur" in page.inner_text("#carte-layers-legend")
     assert not page.console_errors
+
+
+def test_counts_per_100000_inhabitants_or_raw(live_server, page, store_data):
+    """A count is mapped per 100 000 inhabitants by default; « Nombre » shows the count (and goes into the
+    permalink); a share has one basis: the choice is not shown."""
+    page.goto(live_server.url + "/carte?indicateur=msp_count&trimestre=2023Q4")
+    wait_ready(page)
+    page.wait_for_function(f"() => document.querySelectorAll('{CHOROPLETH_PATHS}').length >= 12")
+    expect(page.locator("#carte-legend")).to_contain_text("(pour 100 000 habitants)")
+    rated = fills(page)
+    page.get_by_label("Nombre", exact=True).check()
+    expect(page.locator("#carte-legend")).not_to_contain_text("100 000")
+    page.wait_for_function("() => window.location.search.includes('rapport=nombre')")
+    wait_ready(page)
+    assert fills(page) != rated                      # the classes follow the basis
+    page.reload()
+    wait_ready(page)
+    expect(page.get_by_label("Nombre", exact=True)).to_be_checked()        # the permalink keeps it
+    choose(page, "carte-indicator", store_data.indicators.at["apl_mg_mean", "label"])
+    expect(page.locator("#carte-basis-field")).to_be_hidden()
+    assert axe_violations(page) == []

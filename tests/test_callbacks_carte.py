@@ -5,7 +5,7 @@ import json
 import pytest
 from dash import no_update
 
-from dashboard import mapping, store
+from dashboard import mapping, queries, store
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def cb(app):
 
 def test_restyle_sends_values_not_geometry(cb, store_data):
     q = store.latest_quarter(store_data)
-    url, hideout, legend, caption, banner = cb.restyle("departement", "msp_count", q, None)
+    url, hideout, legend, caption, banner, _basis_hidden = cb.restyle("departement", "msp_count", q, None)
     assert url.startswith("/geometrie/departement.pbf?v=")
     assert len(mapping.unpack_values(hideout["values"])) == 12 and "coordinates" not in json.dumps(hideout)
     other = cb.restyle("departement", "cpts_coverage_pct", q, None)[1]
@@ -89,7 +89,14 @@ def _names(table) -> list[str]:
 
 def test_table_pages_filters_and_sorts(cb, store_data):
     table, status, page, *disabled = cb.show_table("departement", "msp_count", "2023Q4", None, None, None)
-    assert len(_names(table)) == 12 and _names(table)[0] == "Rhône"     # highest value first
+    # counts per 100 000 inhabitants by default (as the sheet compares them), the highest first
+    t = store_data.territories
+    rates = {t.at[d, "name"]: queries.value_at(store_data, "msp_count", d, "2023Q4")["value"] / t.at[d, "population"]
+             for d in mapping.region_codes(store_data, "departement", "R84")}
+    assert len(_names(table)) == 12 and _names(table)[0] == max(rates, key=rates.get) != "Rhône"
+    assert "(pour 100 000 habitants)" in table.children[0].children
+    table, *_ = cb.show_table("departement", "msp_count", "2023Q4", None, None, None, basis="nombre")
+    assert _names(table)[0] == "Rhône" and "100 000" not in table.children[0].children    # the count itself
     assert status == "Lignes 1 à 12 sur 12 (page 1 sur 1)." and page == 0 and disabled == ["true"] * 4
     table, status, *_ = cb.show_table("departement", "msp_count", "2023Q4", "  RHÔNE ", "nom", 0)
     assert _names(table) == ["Rhône"]
@@ -124,6 +131,9 @@ def test_table_pages_at_35000_rows(cb):
 def test_table_export_is_the_whole_filtered_table(cb, store_data):
     got = cb.export_table(1, "departement", "msp_count", "2023Q4", "a", "code")
     lines = got["content"].lstrip("\ufeff").splitlines()
+    assert lines[1].split(";")[4] == "pour 100 000 habitants"           # the CSV says the map's basis
+    counted = cb.export_table(1, "departement", "msp_count", "2023Q4", "a", "code", "nombre")
+    assert counted["content"].lstrip("\ufeff").splitlines()[1].split(";")[4] == "nombre"
     assert got["filename"] == "carte-msp_count-departement-2023Q4.csv"
     assert lines[0].split(";")[:3] == ["territoire", "nom_territoire", "indicateur"] and "source" in lines[0]
     codes = [line.split(";")[0] for line in lines[1:]]
@@ -172,18 +182,19 @@ def test_crafted_callback_request_is_not_a_500(app):
     client.get("/carte")
     body = {
         "output": "..carte-geojson.url...carte-view.data...carte-legend.children..."
-                  "carte-caption.children...carte-banner.children..",
+                  "carte-caption.children...carte-banner.children...carte-basis-field.hidden..",
         "outputs": [{"id": "carte-geojson", "property": "url"}, {"id": "carte-view", "property": "data"},
                     {"id": "carte-legend", "property": "children"}, {"id": "carte-caption", "property": "children"},
-                    {"id": "carte-banner", "property": "children"}],
+                    {"id": "carte-banner", "property": "children"}, {"id": "carte-basis-field", "property": "hidden"}],
         "inputs": [{"id": "carte-level", "property": "value", "value": "commune'; DROP"},
                    {"id": "carte-indicator", "property": "value", "value": {"$gt": ""}},
-                   {"id": "carte-quarter", "property": "value", "value": "9999Q9"}],
+                   {"id": "carte-quarter", "property": "value", "value": "9999Q9"},
+                   {"id": "carte-basis", "property": "value", "value": ["taux"]}],
         "state": [{"id": "carte-territory", "property": "value", "value": "C00000"}],
         "changedPropIds": ["carte-indicator.value"],
     }
     r = client.post("/_dash-update-component", json=body)
-    assert r.status_code == 200
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
     payload = r.get_json()["response"]
     assert payload["carte-geojson"]["url"].startswith("/geometrie/departement.pbf")
 

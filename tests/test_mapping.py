@@ -66,7 +66,7 @@ def test_legend_labels_in_french_format():
 def test_hideout_payload_holds_values_only(store_data):
     data = store_data
     quarter = store.latest_quarter(data)
-    result = mapping.choropleth(data, "msp_count", "departement", quarter, "R84")
+    result = mapping.choropleth(data, "msp_count", "departement", quarter, "R84", basis="nombre")
     hideout = result["hideout"]
     assert set(hideout) >= {"values", "colors", "nodata", "palette", "status_words", "label", "selected"}
     assert "geometry" not in json.dumps(hideout) and "coordinates" not in json.dumps(hideout)
@@ -82,6 +82,19 @@ def test_hideout_payload_holds_values_only(store_data):
     assert set(values) <= set(mapping.region_codes(data, "departement", "R84"))
     assert len(values) == 12
     assert result["has_demo"] == any(s == "d" for _c, _v, s in values.values())
+
+
+def test_counts_are_mapped_per_100000_inhabitants_by_default(store_data):
+    """A count is compared per 100 000 inhabitants (the sheet's rule, units.per_100k): a big département is not
+    « better » for having more MSP; « nombre » shows the count itself. Other units have one basis."""
+    data, quarter = store_data, "2023Q4"
+    result = mapping.choropleth(data, "msp_count", "departement", quarter, "R84")
+    assert result["basis"] == mapping.RATE and result["hideout"]["unit_text"] == "pour 100 000 habitants"
+    for code, (_cls, text, _status) in mapping.unpack_values(result["hideout"]["values"]).items():
+        count = queries.value_at(data, "msp_count", code, quarter)["value"]
+        assert text == fmt.number(count / data.territories.at[code, "population"] * 100_000, 1), code
+    assert mapping.choropleth(data, "apl_mg_mean", "departement", quarter, "R84", basis="nombre")["basis"] is None
+    assert mapping.choropleth(data, "msp_count", "departement", quarter, "R84", basis="<x>")["basis"] == mapping.RATE
 
 
 def test_packed_values_round_trip():
