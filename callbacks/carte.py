@@ -185,16 +185,28 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
-def structures_list(opened, categories):
-    """The list of structures, drawn once first opened (Dash does not follow a <details>' open state: its
-    summary's clicks do), then redrawn with the category filter."""
+def structures_list(opened, categories, quarter=None):
+    """The list of structures open at the quarter, drawn once first opened (Dash does not follow a <details>'
+    open state: its summary's clicks do), then redrawn with the category filter and the quarter."""
     if not opened:
         return no_update
-    return view.structures_table(mapping.structure_rows(store.get(), categories))
+    data, st, _region = _state(None, None, quarter)
+    return view.structures_table(mapping.structure_rows(data, categories, st["quarter"]))
 
 
 callback(Output(f"{PAGE}-structures-list", "children"), Input(f"{PAGE}-structures-summary", "n_clicks"),
-         Input(f"{PAGE}-structures-toggle", "value"), prevent_initial_call=True)(structures_list)
+         Input(f"{PAGE}-structures-toggle", "value"), Input(f"{PAGE}-quarter", "value"),
+         prevent_initial_call=True)(structures_list)
+
+
+@callback(Output(f"{PAGE}-structures", "data"), Output(f"{PAGE}-structures-toggle", "options"),
+          Input(f"{PAGE}-quarter", "value"), prevent_initial_call=True)
+def structures_at(quarter):
+    """A new quarter: the structures open at its end (opened on or before its last day), and their counts."""
+    data, st, _region = _state(None, None, quarter)
+    if not sum(mapping.structure_counts(data).values()):
+        return no_update, no_update               # none loaded: the list of categories is not shown at all
+    return mapping.structures_geojson(data, st["quarter"]), view.structure_options(data, st["quarter"])
 
 
 # The view state goes into the address bar with replaceState: a permalink, without a page reload and

@@ -530,28 +530,40 @@ def _structure(row) -> dict:
             "finess": _text(row.id), "category": _text(row.category_label) or STRUCTURE_CATEGORIES.get(cat, cat)}
 
 
-def structures_geojson(data: store.Store) -> dict:
-    """The structures as one FeatureCollection of points (clustered on the map, filtered by hideout)."""
+def structures_as_of(data: store.Store, quarter: str | None = None) -> pd.DataFrame:
+    """The structures open at the end of ``quarter``: opened on or before its last day. An unknown opening date
+    is kept (FINESS lists the structures in activity; it has no closing date: a closed structure leaves the next
+    extract). Without a quarter, all of them."""
     s = data.structures
+    if not periods.is_quarter(quarter) or s.empty:
+        return s
+    opened = pd.to_datetime(s["opening_date"], errors="coerce")
+    return s[opened.isna() | (opened <= pd.Timestamp(periods.end_date(quarter)))]
+
+
+def structures_geojson(data: store.Store, quarter: str | None = None) -> dict:
+    """The structures open at the end of ``quarter`` as one FeatureCollection of points (clustered on the map,
+    filtered by hideout)."""
+    s = structures_as_of(data, quarter)
     s = s[s["lon"].notna() & s["lat"].notna()]
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(row.lon), float(row.lat)]},
                  "properties": _structure(row)} for row in s.itertuples(index=False)]
     return {"type": "FeatureCollection", "features": features}
 
 
-def structure_rows(data: store.Store, categories) -> list[dict]:
-    """The structures of the chosen categories as rows (the keyboard's and screen reader's way to the map's
-    points), by commune then name; with the commune's name from the store."""
-    keep = {str(c) for c in categories or []}
-    s = data.structures
+def structure_rows(data: store.Store, categories, quarter: str | None = None) -> list[dict]:
+    """The structures of the chosen categories open at ``quarter`` as rows (the keyboard's and screen reader's
+    way to the map's points), by commune then name; with the commune's name from the store."""
+    keep = {str(c) for c in categories or []} if isinstance(categories, (list, tuple)) else set()
+    s = structures_as_of(data, quarter)
     s = s[s["category"].astype(str).isin(keep)]
     rows = [{**_structure(row), "commune": queries.name_of(data, _text(row.commune), _text(row.commune))}
             for row in s.itertuples(index=False)]
     return sorted(rows, key=lambda r: (search.normalise(r["commune"]), search.normalise(r["name"])))
 
 
-def structure_counts(data: store.Store) -> dict[str, int]:
-    cats = data.structures["category"].astype(str)
+def structure_counts(data: store.Store, quarter: str | None = None) -> dict[str, int]:
+    cats = structures_as_of(data, quarter)["category"].astype(str)
     return {cat: int((cats == cat).sum()) for cat in STRUCTURE_CATEGORIES}
 
 

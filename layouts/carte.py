@@ -181,15 +181,20 @@ def side_panel(data: store.Store, code: str | None, level: str, quarter: str) ->
     ]
 
 
-def structures_control(data: store.Store) -> list:
-    counts = mapping.structure_counts(data)
-    if not sum(counts.values()):
+def structure_options(data: store.Store, quarter: str | None) -> list[dict]:
+    """One box per category present, with its count of structures open at the quarter (« MSP (12) »)."""
+    counts, loaded = mapping.structure_counts(data, quarter), mapping.structure_counts(data)
+    return [{"label": f"{label} ({fmt.number(counts[cat])})", "value": cat}
+            for cat, label in mapping.STRUCTURE_CATEGORIES.items() if loaded[cat]]
+
+
+def structures_control(data: store.Store, quarter: str | None = None) -> list:
+    if not sum(mapping.structure_counts(data).values()):
         return [html.P("Structures : aucune structure chargée.", id=f"{PAGE}-structures-empty"),
                 dcc.Checklist(id=f"{PAGE}-structures-toggle", options=[], value=[], style={"display": "none"})]
-    options = [{"label": f"{label} ({fmt.number(counts[cat])})", "value": cat}
-               for cat, label in mapping.STRUCTURE_CATEGORIES.items() if counts[cat]]
+    options = structure_options(data, quarter)
     return [html.Fieldset([
-        html.Legend("Structures affichées"),
+        html.Legend("Structures ouvertes au trimestre choisi"),
         dcc.Checklist(id=f"{PAGE}-structures-toggle", options=options, value=[o["value"] for o in options],
                       inline=True, className="carte-checklist"),
     ], className="carte-fieldset"),
@@ -314,7 +319,8 @@ def layout(**query) -> html.Div:
     layers.append(layer_components(layer_info))
     # structures in their own pane above the choropleth (whose shapes are re-added on each restyle)
     layers.append(dl.Pane(dl.GeoJSON(
-        id=f"{PAGE}-structures", data=mapping.structures_geojson(data), cluster=True, zoomToBoundsOnClick=True,
+        id=f"{PAGE}-structures", data=mapping.structures_geojson(data, quarter), cluster=True,
+        zoomToBoundsOnClick=True,
         superClusterOptions={"radius": 60}, hideout={"categories": list(mapping.STRUCTURE_CATEGORIES),
                                                        "colors": palette.STRUCTURES, "palette": palette.MAP},
         filter=JS("structureFilter"), pointToLayer=JS("pointToLayer"), clusterToLayer=JS("clusterToLayer"),
@@ -370,7 +376,7 @@ def layout(**query) -> html.Div:
             html.Aside(side_panel(data, state["selected"], level, quarter), id=f"{PAGE}-panel",
                        className="carte-panel", **{"aria-label": "Territoire sélectionné"}),
         ], className="carte-layout"),
-        html.Div(structures_control(data), className="carte-structures"),
+        html.Div(structures_control(data, quarter), className="carte-structures"),
         html.Div(layers_control(data, region, active), className="carte-structures carte-layers"),
         table_section(data, state["indicator"], level, quarter, region),
     ], className="carte-page")

@@ -182,6 +182,12 @@ def test_structures_as_one_point_collection(store_data):
     assert first["geometry"]["coordinates"] == [5.22, 46.2] and first["properties"]["opening"] == "01/03/2019"
     assert doc["features"][1]["properties"]["address"] == "" and doc["features"][1]["properties"]["cat"] == "124"
     assert mapping.structure_counts(data) == {"603": 1, "124": 1, "604": 1}
+    # as of a quarter: opened on or before its last day; an unknown opening date is kept (FINESS lists the
+    # structures in activity)
+    assert mapping.structure_counts(data, "2019Q1") == {"603": 1, "124": 1, "604": 1}   # opened 1 March 2019
+    assert mapping.structure_counts(data, "2018Q4") == {"603": 0, "124": 1, "604": 1}
+    assert [f["properties"]["finess"] for f in mapping.structures_geojson(data, "2018Q4")["features"]] == ["150000001"]
+    assert [r["finess"] for r in mapping.structure_rows(data, ["603", "124"], "2018Q4")] == ["150000001"]
 
 
 def test_france_opens_on_metropolitan_france_and_arrondissements_are_not_missing_shapes(app, store_data):
