@@ -66,8 +66,9 @@
     var r = root();
     if (!r) { stop(); return; }
     var wait = S.pausedUntil - Date.now();
-    if (wait > 0) { schedule(wait); return; }
+    if (wait > 0) { countdown(); schedule(Math.min(wait, 1000)); return; }
     text("kiosque-pause", "");
+    text("kiosque-pause-status", "");
     show(r, S.index + 1);
     schedule(period());
   }
@@ -79,8 +80,15 @@
     if (event && event.type === "keydown" && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
       show(r, S.index + (event.key === "ArrowRight" ? 1 : -1));
     }
-    text("kiosque-pause", "En pause : la présentation reprend seule dans " + (S.cfg.pause || 60) + " secondes.");
-    schedule(S.pausedUntil - Date.now());
+    text("kiosque-pause-status", "Présentation en pause.");
+    countdown();
+    schedule(Math.min(S.pausedUntil - Date.now(), 1000));
+  }
+
+  /* « En pause : la présentation reprend seule dans 42 secondes. », redrawn each second of the pause. */
+  function countdown() {
+    var left = Math.max(1, Math.ceil((S.pausedUntil - Date.now()) / 1000));
+    text("kiosque-pause", "En pause : la présentation reprend seule dans " + left + " seconde" + (left > 1 ? "s" : "") + ".");
   }
 
   function setNotice(lost) {

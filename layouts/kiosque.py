@@ -228,7 +228,10 @@ def layout(**query) -> html.Div:
             html.Ol([html.Li(kiosk.SLIDE_LABELS[n], **{"data-slide": n}, **({"aria-current": "step"} if i == 0 else {}))
                      for i, n in enumerate(cfg.slides)], id=_id("steps"), className="kiosque-steps",
                     **{"aria-label": "Diapositives"}),
-            html.P("", id=_id("pause"), className="kiosque-pause", role="status"),
+            # the countdown counts each second (a timer: not read out each time); the pause itself is announced
+            # once, by the status beside it
+            html.P("", id=_id("pause"), className="kiosque-pause", role="timer"),
+            html.P("", id=_id("pause-status"), className="kiosque-sr", role="status"),
             html.P("", id=_id("notice"), className="kiosque-notice", role="status"),
         ], className="kiosque-footer"),
     ], id=_id("root"), className="kiosque", tabIndex="-1")

@@ -79,6 +79,12 @@ def test_touch_pauses_the_rotation(kiosk_server, page):
     page.mouse.click(960, 540)
     assert "En pause" in page.inner_text("#kiosque-pause")
     assert page.evaluate("() => window.kiosque.state().paused")
+    assert page.inner_text("#kiosque-pause-status") == "Présentation en pause."     # announced once
+    # the countdown counts down, each second (not a fixed « 60 secondes »)
+    start = page.inner_text("#kiosque-pause")
+    page.wait_for_function("(t) => document.getElementById('kiosque-pause').innerText !== t", arg=start, timeout=3000)
+    seconds = [int(t.split("dans ")[1].split(" ")[0]) for t in (start, page.inner_text("#kiosque-pause"))]
+    assert seconds[1] == seconds[0] - 1, seconds
     changes = page.evaluate("() => window.kiosque.changes()")
     # two turns of the rotation go by on the page's clock without a change
     page.wait_for_function("(t) => performance.now() > t", arg=page.evaluate("() => performance.now()") + 4500,
