@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 
 import dash
 from dash import dcc, html
@@ -198,6 +199,18 @@ def _slide(data: store.Store, region: str, name: str, slides: tuple[str, ...], m
             BUILDERS[name](data, region, max_age)]
 
 
+def _slides(data: store.Store, region: str, names: tuple[str, ...], max_age: int) -> list[tuple[str, list]]:
+    """(name, content) of each slide that renders: one that fails is logged and left out, so that the screen
+    goes on turning with the others rather than showing an error or stopping."""
+    built = []
+    for name in names:
+        try:
+            built.append((name, _slide(data, region, name, names, max_age)))
+        except Exception:  # noqa: BLE001 — any failure of one slide: the others are still shown
+            logging.getLogger(__name__).exception("diapositive « %s » non affichée", name)
+    return built
+
+
 def layout(**query) -> html.Div:
     conf = settings.current()
     cfg = kiosk.config(conf.kiosk_slides, conf.kiosk_seconds, query)
@@ -210,9 +223,14 @@ def layout(**query) -> html.Div:
     region, max_age = conf.region, conf.kiosk_max_age_quarters
     region_name = queries.name_of(data, region, region)
     shows_demo = kiosk.shows_demo(data, region, cfg.slides, max_age)
-    slides = [html.Section(_slide(data, region, name, cfg.slides, max_age), id=_id(f"diapo-{name}"),
-                           className="kiosque-slide", hidden=i > 0, **{"data-slide": name})
-              for i, name in enumerate(cfg.slides)]
+    built = _slides(data, region, cfg.slides, max_age)
+    if not built:
+        return html.Div([html.H1("Accès aux soins", className="kiosque-title"),
+                         html.P("Données momentanément indisponibles.", className="kiosque-empty")],
+                        id=_id("root"), className="kiosque")
+    slides = [html.Section(content, id=_id(f"diapo-{name}"), className="kiosque-slide", hidden=i > 0,
+                           **{"data-slide": name})
+              for i, (name, content) in enumerate(built)]
     return html.Div([
         dcc.Store(id=_id("config"), data={**cfg.as_data(), "version": data.version}),
         dcc.Store(id=_id("engine")),
@@ -226,7 +244,7 @@ def layout(**query) -> html.Div:
         html.Div(slides, id=_id("slides"), className="kiosque-slides", **{"aria-live": "off"}),
         html.Footer([
             html.Ol([html.Li(kiosk.SLIDE_LABELS[n], **{"data-slide": n}, **({"aria-current": "step"} if i == 0 else {}))
-                     for i, n in enumerate(cfg.slides)], id=_id("steps"), className="kiosque-steps",
+                     for i, (n, _content) in enumerate(built)], id=_id("steps"), className="kiosque-steps",
                     **{"aria-label": "Diapositives"}),
             # the countdown counts each second (a timer: not read out each time); the pause itself is announced
             # once, by the status beside it

@@ -164,3 +164,32 @@ def test_max_age_setting(monkeypatch):
     assert settings.load().kiosk_max_age_quarters == 8
     monkeypatch.delenv("ACCES_SOINS_KIOSK_MAX_AGE_QUARTERS")
     assert settings.load().kiosk_max_age_quarters == kiosk.MAX_AGE_QUARTERS == 12
+
+
+def test_a_slide_that_fails_to_render_is_left_out(app, monkeypatch, caplog):
+    """One slide's failure (a bug, a file it cannot read) costs that slide, logged: the screen turns with the
+    others and its steps list only them; never an error page, never stuck."""
+    from layouts import kiosque
+
+    def broken(*_args):
+        raise RuntimeError("diapositive cassée")
+
+    monkeypatch.setitem(kiosque.BUILDERS, "carte", broken)
+    tree = kiosque.layout(diapos="plan,carte,source")
+
+    def props(component):
+        return component.to_plotly_json()["props"] if hasattr(component, "to_plotly_json") else {}
+
+    def walk(component):
+        yield component
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if hasattr(child, "to_plotly_json"):
+                yield from walk(child)
+
+    shown = [props(c).get("data-slide") for c in walk(tree) if getattr(c, "className", "") == "kiosque-slide"]
+    steps = [props(c).get("data-slide") for c in walk(tree) if c.__class__.__name__ == "Li" and props(c).get("data-slide")]
+    assert shown == steps == ["plan", "source"]
+    assert "diapositive « carte » non affichée" in caplog.text
+    monkeypatch.setitem(kiosque.BUILDERS, "plan", broken)
+    assert "Données momentanément indisponibles." in str(kiosque.layout(diapos="plan,carte"))
