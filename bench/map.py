@@ -160,9 +160,10 @@ def envelope(outputs: dict) -> str:
 
 
 def ours_response(restyle, indicator: str) -> str:
-    url, hideout, legend, caption, banner = restyle("commune", indicator, QUARTER, None)
+    url, hideout, legend, caption, banner, basis_hidden = restyle("commune", indicator, QUARTER, None)
     return envelope({"carte-geojson": {"url": url}, "carte-view": {"data": hideout}, "carte-legend": {"children": legend},
-                     "carte-caption": {"children": caption}, "carte-banner": {"children": banner}})
+                     "carte-caption": {"children": caption}, "carte-banner": {"children": banner},
+                     "carte-basis-field": {"hidden": basis_hidden}})
 
 
 def floor_response(data, indicator: str) -> str:
