@@ -18,7 +18,7 @@ from fpdf.fonts import FontFace
 
 from . import appraisal, fmt, periods, units
 from .schema import STATUS_LABELS
-from .sheet import SECTIONS, SMALL_COUNT, change_text, progress_text
+from .sheet import SECTIONS, SMALL_COUNT, change_text, progress_text, when_text
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 REGULAR, BOLD = FONTS / "DejaVuSans-subset.ttf", FONTS / "DejaVuSans-Bold-subset.ttf"
@@ -188,9 +188,9 @@ def _profile(pdf, sheet):
     pdf.ln(1)
     rows, fills = [], []
     for r in sheet["profile"]:
-        when = f" ({fmt.quarter(r['own']['period'])})" if r["own"] and r["own"]["period"] != sheet["quarter"] else ""
-        rows.append([r["short_label"] + when, _v(r["own"], r["unit"]),
-                     *[_v(r["comparators"][c["code"]], r["unit"]) for c in comps],
+        rows.append([r["short_label"] + when_text(r["own"], sheet["quarter"]), _v(r["own"], r["unit"]),
+                     *[_v(r["comparators"][c["code"]], r["unit"]) + when_text(r["comparators"][c["code"]],
+                                                                             sheet["quarter"]) for c in comps],
                      r["peers"]["label"] if r["peers"] else "–", r["assessment_label"]])
         fills.append(ASSESSMENT_COLOURS.get(r["assessment"]))
     n = len(comps)
@@ -345,7 +345,8 @@ def _changes(pdf, sheet):
         _text(pdf, "Aucune valeur pour ce territoire à ce trimestre.")
         return
 
-    rows = [[c["label"], _v(c["now"], c["unit"]), change_text(c["previous"], c["unit"]),
+    rows = [[c["label"], _v(c["now"], c["unit"]) + when_text(c["now"], sheet["quarter"]),
+             change_text(c["previous"], c["unit"]),
              change_text(c["year"], c["unit"])] for c in sheet["changes"]]
     _table(pdf, ["Indicateur", sheet["quarter_label"], "Depuis l'observation précédente",
                  f"Depuis le {fmt.quarter(sheet['year_before'])}"], rows, (80, 30, 35, 35))

@@ -333,6 +333,12 @@ def changes(data: store.Store, terr: dict, quarter: str) -> list[dict]:
     return out
 
 
+def when_text(v: dict | None, quarter: str) -> str:
+    """« (T2 2023) » after a value older than the quarter shown (each indicator keeps its frequency): the page and
+    the PDF write it after every value, the territory's and each comparator's."""
+    return f" ({fmt.quarter(v['period'])})" if v and v.get("period") and v["period"] != quarter else ""
+
+
 def change_text(change: queries.Change | None, unit: str) -> str:
     """« +23 depuis le T2 2023 », « pas de valeur nouvelle » or « – » (the plan cards' wording)."""
     return texts.change(change, unit)

@@ -78,11 +78,6 @@ def _value(v: dict | None, unit: str) -> html.Span | str:
     return value_with_status(v["value"], unit, v["status"], v["source"])
 
 
-def _when(v: dict | None, quarter: str) -> str:
-    """« (T2 2023) » when the value is older than the quarter shown (each indicator keeps its frequency)."""
-    return f" ({fmt.quarter(v['period'])})" if v and v["period"] != quarter else ""
-
-
 def _header(s: dict) -> html.Header:
     t = s["territory"]
     parents = []
@@ -166,10 +161,10 @@ def _profile(s: dict) -> html.Section:
         own = r["own"]
         # data-label: on a phone each row is drawn as a list (territoire.css), the cell says its column
         rows.append(html.Tr([
-            html.Th([r["label"], html.Span(_when(own, s["quarter"]), className="when")], scope="row"),
+            html.Th([r["label"], html.Span(sheet.when_text(own, s["quarter"]), className="when")], scope="row"),
             html.Td(_value(own, r["unit"]), className="num", **{"data-label": "Ce territoire"}),
             *[html.Td([_value(r["comparators"][c["code"]], r["unit"]),
-                       html.Span(_when(r["comparators"][c["code"]], s["quarter"]), className="when")],
+                       html.Span(sheet.when_text(r["comparators"][c["code"]], s["quarter"]), className="when")],
                       className="num", **{"data-label": c["name"]}) for c in comps],
             html.Td(_spine(r["peers"], r["assessment"]), **{"data-label": "Position parmi ses pairs"}),
             html.Td(html.Span(r["assessment_label"],
@@ -240,7 +235,8 @@ def _changes(s: dict) -> html.Section:
     year = f"Depuis le {fmt.quarter(s['year_before'])}"
     # data-label: on a phone each row is drawn as a block, each cell saying its column (territoire.css)
     rows = [html.Tr([html.Th(c["label"], scope="row"),
-                     html.Td([_value(c["now"], c["unit"]), html.Span(_when(c["now"], s["quarter"]), className="when")],
+                     html.Td([_value(c["now"], c["unit"]),
+                              html.Span(sheet.when_text(c["now"], s["quarter"]), className="when")],
                              className="num", **{"data-label": s["quarter_label"]}),
                      html.Td(sheet.change_text(c["previous"], c["unit"]), className="num",
                              **{"data-label": CHANGE_PREVIOUS}),

@@ -122,6 +122,15 @@ def test_pdf_contains_name_version_sections(store_data):
     assert "Cantal" in text and store_data.version in text and "http://exemple.test/territoire/D15" in text
     for heading in sheet.SECTIONS:
         assert heading in text
+    # every value older than the sheet's quarter says its own, as on the page: the territory's, each comparator's
+    # (a comparison of figures of different dates must say so) and the changes' values
+    marks = [sheet.when_text(v, s["quarter"]).strip()
+             for r in s["profile"] for v in (r["own"], *r["comparators"].values())]
+    marks += [sheet.when_text(c["now"], s["quarter"]).strip() for c in s["changes"]]
+    comparators = [sheet.when_text(v, s["quarter"]) for r in s["profile"] for v in r["comparators"].values()]
+    assert any(comparators)                          # the default data have older comparator values
+    for mark in {m for m in marks if m}:
+        assert text.count(mark) >= marks.count(mark), mark
 
 
 def test_callbacks_as_plain_functions(app_settings):
