@@ -411,7 +411,7 @@ def history(quarter, user, territory, action):
     frame = _audit_frame(quarter, user, territory, action)
     if frame.empty:
         return html.P("Aucune action ne correspond à ces filtres.")
-    shown = frame.head(500)
+    shown = page.with_territory_names(frame.head(500))
     head = html.Thead(html.Tr([html.Th(service.AUDIT_HEADERS[c].capitalize(), scope="col") for c in shown.columns]))
     body = html.Tbody([html.Tr([html.Td("" if v is None or v != v else str(v)) for v in row])
                        for row in shown.itertuples(index=False)])

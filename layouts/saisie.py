@@ -11,11 +11,22 @@ import dash
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from dashboard import appraisal, fmt, periods, plan, security, settings, store
+from dashboard import appraisal, fmt, periods, plan, queries, security, settings, store
 from dashboard.saisie import appraisals, db, service
 
 PAGE = "saisie"
 ACTIONS = [{"label": label, "value": ident} for ident, label in service.ACTION_LABELS.items()]
+
+
+def with_territory_names(frame):
+    """The history's territories by name, their code beside: « Cantal (D15) » (the CSV export keeps the codes)."""
+    try:
+        data = store.get()
+    except store.StoreUnavailable:
+        return frame
+    codes = [c if isinstance(c, str) else "" for c in frame["territory"]]     # none: a sign-in, a token…
+    return frame.assign(territory=[f"{queries.name_of(data, c)} ({c})" if c and queries.name_of(data, c) != c else c
+                                   for c in codes])
 
 
 def account() -> security.Account | None:

@@ -133,5 +133,6 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     # (the audited refusal of a self-approval is tested in tests/test_saisie.py: here no button offers it)
     for action in ("connexion", "brouillon", "soumission", "approbation", "publication"):
         assert action in history, action
+    assert "Cantal (D15)" in history                       # territories by name, their code beside
     assert axe_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "saisie_historique.png"), full_page=True)

@@ -371,3 +371,10 @@ def test_cli_bad_file_exits_2_with_file_row_column(cli_env, tmp_path, row, where
 def test_saisie_times_are_paris_times_and_say_so(stored, shown):
     """Times are stored in UTC (naive) and shown in Europe/Paris, in fmt's page format, with the zone written."""
     assert service.when(stored) == shown
+
+
+def test_history_names_territories_and_keeps_codes_without_a_name(app, store_data):
+    from layouts import saisie as saisie_layout
+
+    frame = pd.DataFrame({"territory": ["D15", "", "X99", None]})
+    assert saisie_layout.with_territory_names(frame)["territory"].tolist() == ["Cantal (D15)", "", "X99", ""]
