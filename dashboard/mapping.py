@@ -472,9 +472,7 @@ def export_frame(data: store.Store, indicator: str, level: str, quarter: str, re
                  sort: str = DEFAULT_SORT, basis: str | None = None):
     """The whole table (every page, as filtered and sorted, in the map's basis), with provenance, for the CSV
     export."""
-    ind = store.indicator(data, indicator) or {}
-    if basis_of(ind, basis) == RATE:
-        ind = {**ind, "unit": units.PER_100K_UNIT}
+    ind = choropleth(data, indicator, level, quarter, region, basis=basis)["indicator"] or {}   # as drawn: its unit
     rows = filter_rows(table_rows(data, indicator, level, quarter, region, basis), query, sort)
     return pd.DataFrame({
         "territoire": [r["code"] for r in rows], "nom_territoire": [r["name"] for r in rows],

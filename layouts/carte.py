@@ -52,13 +52,17 @@ def where(region: str) -> str:
     return "de France" if region == territory.FRANCE else "de la région"
 
 
+def basis_words(basis: str | None) -> str:
+    """« (pour 100 000 habitants) » after the label of a count drawn per inhabitants (caption, table)."""
+    return f" ({units.PER_100K_UNIT})" if basis == mapping.RATE else ""
+
+
 def caption(result: dict, level: str, quarter: str, shapes: int | None = None, region: str = "",
             arrondissements: int = 0) -> str:
     ind = result["indicator"] or {}
     n_values = len(result["values"])
     n_codes = len(result["codes"])
-    rated = f" ({units.PER_100K_UNIT})" if result.get("basis") == mapping.RATE else ""
-    text = (f"{ind.get('label', '')}{rated} — {LEVEL_PLURALS.get(level, level)} {where(region)}, {fmt.quarter(quarter)} "
+    text = (f"{ind.get('label', '')}{basis_words(result.get('basis'))} — {LEVEL_PLURALS.get(level, level)} {where(region)}, {fmt.quarter(quarter)} "
             f"(dernière valeur connue à cette date) : {fmt.number(n_values)} territoire(s) avec une valeur "
             f"sur {fmt.number(n_codes)}.")
     if shapes is not None and shapes + arrondissements < n_codes:
@@ -104,8 +108,7 @@ def table_view(data: store.Store, indicator: str | None, level: str, quarter: st
     rows = mapping.table_rows(data, indicator, level, quarter, region, basis)
     view = mapping.table_page(mapping.filter_rows(rows, query, sort), page)
     ind = store.indicator(data, indicator) or {}
-    if mapping.basis_of(ind, basis) == mapping.RATE:
-        ind = {**ind, "label": f"{ind.get('label', '')} ({units.PER_100K_UNIT})"}
+    ind = {**ind, "label": ind.get("label", "") + basis_words(mapping.basis_of(ind, basis))}
     return {"table": table(view, ind, level, quarter, sort),
             "status": page_status(view, query), "page": view["page"],
             "at_start": view["page"] == 0, "at_end": view["page"] >= view["pages"] - 1}

@@ -25,8 +25,8 @@ def with_territory_names(frame):
     except store.StoreUnavailable:
         return frame
     codes = [c if isinstance(c, str) else "" for c in frame["territory"]]     # none: a sign-in, a token…
-    return frame.assign(territory=[f"{queries.name_of(data, c)} ({c})" if c and queries.name_of(data, c) != c else c
-                                   for c in codes])
+    names = [queries.name_of(data, c) for c in codes]                          # the code itself when unknown
+    return frame.assign(territory=[f"{n} ({c})" if n != c else c for c, n in zip(codes, names)])
 
 
 def account() -> security.Account | None:
