@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from .helpers import LiveServer, free_port
+from .helpers import LiveServer, free_port, walk
 
 EMBED = "/integrer/graphique/msp_count?territoire=R84&trimestre=2023Q4"
 
@@ -59,21 +59,13 @@ def test_plan_page_offers_the_iframe_code_and_its_oembed_link(client):
 
     conf = settings.current()
     parts = plan_page.detail_section(store.get(), conf, "R84", "2023Q4", "msp_count")
-    found = [c for part in parts if part is not None for c in _walk(part) if getattr(c, "id", None) == "plan-embed-code"]
+    found = [c for part in parts if part is not None for c in walk(part) if getattr(c, "id", None) == "plan-embed-code"]
     assert len(found) == 1
     code = found[0].value
     assert code.startswith("<iframe") and "/integrer/graphique/msp_count?territoire=R84&amp;trimestre=2023Q4" in code
     assert client.get(code.split('src="')[1].split('"')[0].replace("&amp;", "&")).status_code == 200
-    links = [c.href for part in parts if part is not None for c in _walk(part) if getattr(c, "download", None) == ""]
+    links = [c.href for part in parts if part is not None for c in walk(part) if getattr(c, "download", None) == ""]
     assert any(h.startswith("/integrer/graphique/msp_count.svg?") for h in links)
-
-
-def _walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from _walk(child)
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="kaleido dessine les images avec Chromium : absent")

@@ -7,6 +7,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import fmt, kiosk, mapping, store, validate
 
+from .helpers import walk
+
 
 @pytest.fixture(scope="module")
 def public(built_store):
@@ -179,13 +181,6 @@ def test_a_slide_that_fails_to_render_is_left_out(app, monkeypatch, caplog):
 
     def props(component):
         return component.to_plotly_json()["props"] if hasattr(component, "to_plotly_json") else {}
-
-    def walk(component):
-        yield component
-        children = getattr(component, "children", None)
-        for child in children if isinstance(children, (list, tuple)) else [children]:
-            if hasattr(child, "to_plotly_json"):
-                yield from walk(child)
 
     shown = [props(c).get("data-slide") for c in walk(tree) if getattr(c, "className", "") == "kiosque-slide"]
     steps = [props(c).get("data-slide") for c in walk(tree) if c.__class__.__name__ == "Li" and props(c).get("data-slide")]

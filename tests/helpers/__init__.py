@@ -19,6 +19,15 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
+def walk(component):
+    """A Dash component and every component below it (its children, depth first)."""
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from walk(child)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
