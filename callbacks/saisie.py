@@ -208,7 +208,8 @@ def review(quarter, _refresh):
     for sub in pending:
         items = [{"indicator": i.indicator, "territory": i.territory, "quarter": i.quarter, "value": i.value,
                   "note": i.note} for i in sub.items]
-        cards.append(page.submission_card(data, sub, preview.effect(data, items, thresholds), reviewer.name))
+        cards.append(page.submission_card(data, sub, preview.effect(data, items, thresholds), reviewer.name,
+                                          preview.additive_gaps(data, items)))
     return cards
 
 

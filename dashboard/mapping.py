@@ -116,7 +116,9 @@ def normalise(data: store.Store, indicator: str | None, level: str | None, quart
     lv = level if level in levels(data) else (levels(data) or [DEFAULT_LEVEL])[0]
     ind = indicator if indicator in offered(data, lv) else default_indicator(data, lv)
     qs = quarters(data)
-    q = quarter if (periods.is_quarter(quarter) and quarter in qs) else (qs[-1] if qs else None)
+    default = queries.session_quarter(data, region or "FR")     # every page opens on the same quarter
+    default = default if default in qs else (qs[-1] if qs else None)
+    q = quarter if (periods.is_quarter(quarter) and quarter in qs) else default
     sel = selected if (territory.is_code(selected) and selected in region_codes(data, lv, region)) else None
     return {"indicator": ind, "level": lv, "quarter": q, "selected": sel}
 
@@ -729,7 +731,7 @@ def warm(region: str) -> None:
             territory_options(data, level, region)
             ind = default_indicator(data, level)
             if ind and qs:
-                table_rows(data, ind, level, qs[-1], region)
+                table_rows(data, ind, level, normalise(data, ind, level, None, None, region)["quarter"], region)
     except Exception:  # a warm-up only saves time: whatever fails here fails again, and is reported, on request
         logging.getLogger(__name__).debug("préparation de la carte interrompue", exc_info=True)
 

@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m dashboard.pack",
                                      description="Dossier de séance du trimestre (PPTX et PDF).")
-    parser.add_argument("--quarter", help="trimestre (2023Q4) ; par défaut le dernier trimestre du plan")
+    parser.add_argument("--quarter", help="trimestre (2023Q4) ; par défaut le plus récent où un indicateur du plan a une valeur observée")
     parser.add_argument("--out", required=True, help="dossier où écrire les deux fichiers")
     parser.add_argument("--data", help="dossier du stock publié (par défaut celui de la configuration)")
     args = parser.parse_args(argv)
@@ -662,6 +662,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     state = plan.resolve_state(data, conf.region)
     quarter = args.quarter or state.quarter
+    if not args.quarter:
+        print(texts.default_quarter(quarter), file=sys.stderr)
     if quarter not in state.quarters:
         print(f"--quarter : trimestre attendu parmi {state.quarters[0]} … {state.quarters[-1]} (AAAAQn), reçu "
               f"{quarter!r}", file=sys.stderr)

@@ -142,8 +142,9 @@ def _title(pdf, sheet, permalink, generated_at):
     _text(pdf, f"Trimestre : {sheet['quarter_label']}. Données : version {sheet['version']}, construite le "
                f"{_date(sheet['built_at'])}. Document généré le {fmt.day(generated_at, 'pdf')}.", 8.5, colour=GREY)
     _text(pdf, f"Adresse permanente : {permalink}", 8.5, colour=GREY)
-    if sheet["quarter_message"]:
-        _text(pdf, sheet["quarter_message"], 8.5, colour=ORANGE)
+    for message in (sheet["quarter_message"], sheet.get("missing_communes")):
+        if message:
+            _text(pdf, message, 8.5, colour=ORANGE)
     if sheet["provenance"]["has_demo"]:
         pdf.ln(2)
         pdf.set_fill_color(254, 233, 246)

@@ -22,29 +22,16 @@ from .trajectory import Assessment, Thresholds
 PROVENANCE_WORDS = {"observed": "observé", "estimated": "estimé", "demo": "valeur de démonstration"}
 
 
-def _flag(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "oui")
-    return bool(value) and not (isinstance(value, float) and math.isnan(value))
+plan_indicators = queries.plan_indicators   # the catalogue's « plan » flag, one rule (dashboard.queries)
 
 
-def plan_indicators(indicators: pd.DataFrame, public_only: bool = False) -> pd.DataFrame:
-    """The plan's headline indicators (catalogue ``plan`` flag), in catalogue order."""
-    df = indicators[indicators["plan"].map(_flag)]
-    if public_only:
-        df = df[df["public"].map(_flag)]
-    if "order" in df.columns:
-        df = df.sort_values("order", kind="stable")
-    return df
-
-
-def quarters(data: Store, indicators: list[str] | None = None, territory: str | None = None) -> list[str]:
-    """Every quarter from the first to the last observation (of these indicators, in this territory)."""
+def quarters(data: Store, indicators: list[str] | None = None, territory: str | list[str] | None = None) -> list[str]:
+    """Every quarter from the first to the last observation (of these indicators, in this territory or these)."""
     df = data.observations
     if indicators is not None:
         df = df[df["indicator"].isin(indicators)]
     if territory is not None:
-        df = df[df["territory"] == territory]
+        df = df[df["territory"].isin([territory] if isinstance(territory, str) else territory)]
     if df.empty:
         return []
     return periods.span(df["period"].min(), df["period"].max())
@@ -587,17 +574,19 @@ class State:
 
 
 def plan_quarters(data: Store, territory: str) -> list[str]:
-    """Selectable quarters: from the first to the last value of a plan indicator in ``territory``."""
-    return quarters(data, plan_indicators(data.indicators)["id"].tolist(), territory)
+    """Selectable quarters: from the first to the last value of a plan indicator in ``territory`` or one of its
+    départements (a quarter being collected is selectable as soon as one département has reported)."""
+    return quarters(data, plan_indicators(data.indicators)["id"].tolist(), queries.followed_codes(data, territory))
 
 
 def resolve_state(data: Store, territory: str, quarter: str | None = None, indicator: str | None = None) -> State:
-    """Validate the URL's state; anything missing or unknown falls back to the default (latest quarter with
-    data; first plan indicator with a target, else the first plan indicator)."""
+    """Validate the URL's state; anything missing or unknown falls back to the default (the session's quarter,
+    :func:`dashboard.queries.session_quarter`; first plan indicator with a target, else the first one)."""
     qs = tuple(plan_quarters(data, territory))
     ids = tuple(plan_indicators(data.indicators)["id"])
     if quarter not in qs:
-        quarter = qs[-1] if qs else None
+        default = queries.session_quarter(data, territory)
+        quarter = default if default in qs else (qs[-1] if qs else None)
     if indicator not in ids:
         with_target = [i for i in ids if queries.target_of(data, i, territory)]
         indicator = (with_target or list(ids) or [None])[0]

@@ -302,6 +302,50 @@ def progress_of(data: Store, indicator: str, code: str, quarter: str,
     return Progress(progress(now["value"], base["value"], target["value"]), now, base, target)
 
 
+# ---- the plan's indicators and the quarter every page opens on ----------------------------------
+
+def is_flag(value) -> bool:
+    """A catalogue flag (``plan``, ``public``): « 1 », « true », « oui »… or a true value."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "oui")
+    return bool(value) and not (isinstance(value, float) and np.isnan(value))
+
+
+def plan_indicators(indicators: pd.DataFrame, public_only: bool = False) -> pd.DataFrame:
+    """The plan's headline indicators (catalogue ``plan`` flag), in catalogue order."""
+    df = indicators[indicators["plan"].map(is_flag)]
+    if public_only:
+        df = df[df["public"].map(is_flag)]
+    if "order" in df.columns:
+        df = df.sort_values("order", kind="stable")
+    return df
+
+
+def followed_codes(data: Store, territory: str) -> list[str]:
+    """The territory and its départements: where a plan quarter's figures come from (a quarter being collected
+    has the départements' figures before the region's)."""
+    t = data.territories
+    if territory == "FR":
+        deps = t.index[t["level"] == "departement"]
+    elif isinstance(territory, str) and territory.startswith("R"):
+        deps = t.index[(t["level"] == "departement") & (t["region"] == territory)]
+    else:
+        deps = []
+    return [territory, *deps]
+
+
+@per_version(maxsize=8)
+def session_quarter(data: Store, territory: str) -> str | None:
+    """The quarter every page opens on (the plan page, the map, the sheet, the kiosk, the pack): the newest
+    with an *observed* value of a plan indicator in ``territory`` or one of its départements — an estimate
+    or a demo value never moves it. None when there is none (then each page falls back on its own newest)."""
+    obs = data.observations
+    ids = plan_indicators(data.indicators).index
+    mask = obs["indicator"].isin(ids) & obs["territory"].isin(followed_codes(data, territory)) \
+        & (obs["status"] == "observed")
+    return obs.loc[mask, "period"].max() if mask.any() else None
+
+
 # ---- the territory followed -----------------------------------------------------------------------
 
 def region_of(data: Store) -> str | None:

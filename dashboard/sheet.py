@@ -80,11 +80,51 @@ def _int(value) -> int | None:
     return int(value)
 
 
-def resolve_quarter(data: store.Store, code: str, requested: object) -> tuple[str | None, str]:
-    """(quarter to show, message). Default: the territory's latest quarter with a value, else the store's."""
-    all_quarters = store.quarters(data)
+def default_quarter(data: store.Store, code: str) -> str | None:
+    """The quarter a sheet opens on: the session's (every page's, :func:`dashboard.queries.session_quarter`),
+    else the territory's latest quarter with a value, else the store's."""
+    session = queries.session_quarter(data, queries.region_of(data) or "FR")
+    if session:
+        return session
     own = data.observations.loc[data.observations["territory"] == code, "period"]
-    default = own.max() if len(own) else (all_quarters[-1] if all_quarters else None)
+    all_quarters = store.quarters(data)
+    return own.max() if len(own) else (all_quarters[-1] if all_quarters else None)
+
+
+def missing_communes(data: store.Store, terr: dict) -> str | None:
+    """Why a territory, or some of its communes, is missing from the map and its figures: communes of the
+    reference with neither a contour nor a value (created or restored after the edition of the contour and value
+    files, e.g. four communes of CC Hautes Terres) — an EPCI computed from its communes then has no value."""
+    facts = data.manifest.get("facts", {})
+    no_shape = set((facts.get("without_shape") or {}).get("commune", []))
+    if not no_shape:
+        return None
+    valued = set(data.observations["territory"].unique())
+    lost = sorted(c for c in no_shape if c not in valued and c in data.territories.index)
+    why = ("absente des fichiers de contours et de valeurs publiés, d'un millésime antérieur à sa création ou à "
+           "son rétablissement")
+    if terr["level"] == "commune":
+        return f"Cette commune n'a ni contour ni valeur : {why}." if terr["code"] in lost else None
+    if terr["level"] != "epci":         # a département's figures do not come from its communes: nothing missing
+        return None
+    members = [c for c in lost if data.territories.at[c, "epci"] == terr["code"]]
+    if not members:
+        return None
+    names = ", ".join(str(data.territories.at[c, "name"]) for c in members)
+    plural = len(members) > 1
+    verb = "n'ont" if plural else "n'a"
+    text = (f"{len(members)} commune{'s' if plural else ''} de ce territoire ({names}) "
+            f"{verb} ni contour ni valeur : {'chacune ' if plural else ''}{why}.")
+    if terr["code"] not in valued:
+        text += (" Les valeurs de l'EPCI, calculées à partir de toutes ses communes, ne peuvent pas l'être : "
+                 "elles sont notées « – ».")
+    return text
+
+
+def resolve_quarter(data: store.Store, code: str, requested: object) -> tuple[str | None, str]:
+    """(quarter to show, message). Default: :func:`default_quarter`."""
+    all_quarters = store.quarters(data)
+    default = default_quarter(data, code)
     if requested in (None, ""):
         return default, ""
     if not periods.is_quarter(requested):
@@ -484,7 +524,7 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
         "territory": terr, "code": code, "level_rank": LEVELS.index(terr["level"]),
         "parents": parents(data, code), "comparators": comps, "region": region,
         "region_name": queries.name_of(data, region, region),
-        "quarter": q, "quarter_label": fmt.quarter(q), "quarter_message": message,
+        "quarter": q, "quarter_label": fmt.quarter(q), "quarter_message": message, "quarter_hint": texts.default_quarter(default_quarter(data, code)),
         "previous_quarter": periods.shift(q, -1), "year_before": periods.shift(q, -4),
         "version": data.version, "built_at": data.built_at,
         "freshness": queries.freshness_text(data, today or dt.date.today(), territory=code),
@@ -496,6 +536,7 @@ def assemble(data: store.Store, code: object, quarter: object = None, region: st
         "zone": perimeters.zone_of(data, code, q) if terr["level"] == "commune" else None,
         "reconciliation": perimeters.reconcile(data, code, q),
         "provenance": provenance(records), "table": flat, "sections": list(SECTIONS),
+        "missing_communes": missing_communes(data, terr),
     }
 
 

@@ -40,3 +40,11 @@ def change(change, unit: str) -> str:
         return NO_NEW_VALUE
     return f"{fmt.delta(change.delta, unit)} depuis le {fmt.quarter(change.since)}" + (
         " (valeurs démo)" if change.on_demo else "")
+
+
+def default_quarter(quarter: str | None) -> str:
+    """What a page says of the quarter it opens on (:func:`dashboard.queries.session_quarter`)."""
+    if not quarter:
+        return ""
+    return (f"Par défaut : {fmt.quarter(quarter)}, le trimestre le plus récent où un indicateur du plan a une "
+            "valeur observée.")

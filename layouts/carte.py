@@ -11,7 +11,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from dashboard import fmt, map_layers, mapping, palette, settings, store, units
+from dashboard import fmt, map_layers, mapping, palette, queries, settings, store, texts, units
 from dashboard import territory
 from dashboard.territory import LEVEL_LABELS
 
@@ -364,6 +364,8 @@ def layout(**query) -> html.Div:
                    f"{PAGE}-territory"),
         ], className="carte-controls"),
         html.P(not_offered_hint(data, level), id=f"{PAGE}-indicator-hint", className="hint carte-hint"),
+        html.P(texts.default_quarter(queries.session_quarter(data, region or "FR")), id=f"{PAGE}-quarter-hint",
+               className="hint carte-hint"),
         html.Div([
             html.Div([
                 dl.Map(layers, id=f"{PAGE}-map", className="carte-map", **view, minZoom=5, maxZoom=14, zoomSnap=0.5,

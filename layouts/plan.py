@@ -351,6 +351,8 @@ def layout(trimestre: str | None = None, indicateur: str | None = None, **_query
                 html.Label("Trimestre", htmlFor="plan-quarter", id="plan-quarter-label"),
                 dcc.Dropdown(id="plan-quarter", options=quarter_options(state), value=state.quarter, clearable=False,
                              searchable=False, className="quarter-select"),
+                html.P(texts.default_quarter(queries.session_quarter(data, region)), id="plan-quarter-hint",
+                       className="fr-hint-text"),
             ], className="control"),
             html.Div([
                 download_button("plan-export-csv", "Tableau trimestriel (CSV)"),

@@ -48,7 +48,11 @@ def grid() -> dag.AgGrid:
     columns = [
         {"field": "indicateur", "headerName": "Indicateur", "pinned": "left", "minWidth": 220},
         {"field": "territoire", "headerName": "Territoire", "minWidth": 150},
-        {"field": "derniere", "headerName": "Dernière valeur connue", "minWidth": 150},
+        # beside each cell, what the pages publish for it today (as of the quarter), when and how it was measured
+        {"field": "publiee", "headerName": "Valeur publiée", "minWidth": 120, "type": "rightAligned"},
+        {"field": "mesuree", "headerName": "Mesurée au", "minWidth": 110},
+        {"field": "donnee", "headerName": "Donnée publiée", "minWidth": 140, "wrapText": True, "autoHeight": True,
+         "cellClassRules": {"saisie-demo": "params.data.demo"}},
         {"field": "valeur", "headerName": "Valeur du trimestre", "editable": True, "cellDataType": "number",
          "minWidth": 120, "cellClass": "saisie-editable"},
         {"field": "source", "headerName": "Source", "editable": True, "minWidth": 220, "cellClass": "saisie-editable"},
@@ -199,7 +203,16 @@ def effect_block(effects: list[dict], names: dict) -> html.Div:
     return html.Div(parts, className="saisie-effect")
 
 
-def submission_card(data, sub: db.Submission, effects: list[dict], reviewer: str = "") -> html.Article:
+def sums_block(lines: list[str]) -> html.Div | None:
+    """Whether the départements' counts add up to the region's (dashboard.saisie.preview.additive_gaps)."""
+    if not lines:
+        return None
+    return html.Div([html.H4("Départements et région"), html.Ul([html.Li(line) for line in lines])],
+                    className="saisie-sums")
+
+
+def submission_card(data, sub: db.Submission, effects: list[dict], reviewer: str = "",
+                    sums: list[str] | None = None) -> html.Article:
     """One submission to review; its author, and whoever typed one of its values, sees why they cannot decide
     on it (the server refuses it anyway)."""
     names = data.territories["name"].to_dict()
@@ -211,6 +224,7 @@ def submission_card(data, sub: db.Submission, effects: list[dict], reviewer: str
                 f"({fmt.quarter(sub.quarter)})"),
         html.Table([head, html.Tbody(item_rows(data, sub))], className="data-table"),
         effect_block(effects, names),
+        sums_block(sums or []),
         html.P(service.SELF_DECISION, className="fr-hint-text saisie-own") if reviewer in service.hands(sub) else html.Div([
             html.Button("Approuver et publier", id={"type": "saisie-approve", "index": sub.id}, n_clicks=0,
                         className="fr-btn", type="button"),

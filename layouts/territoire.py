@@ -118,6 +118,7 @@ def _toolbar(s: dict, options: list[dict], printing: bool) -> html.Div:
                          for o in options], id=_id("quarter"), name="trimestre", className="fr-select territoire-quarter"),
             *([dcc.Input(type="hidden", name="impression", value="1", id=_id("print-flag"))] if printing else []),
             html.Button("Afficher", type="submit", className="fr-btn fr-btn--secondary", id=_id("quarter-submit")),
+            html.P(s["quarter_hint"], id=_id("quarter-hint"), className="fr-hint-text") if s["quarter_hint"] else None,
         ], action=f"/territoire/{s['code']}", method="get", className="territoire-quarter-field fr-select-group"),
         (dcc.Link("Retour à la fiche", href=base, className="fr-btn fr-btn--secondary") if printing else
          dcc.Link("Version imprimable", href=base + "&impression=1", className="fr-btn fr-btn--secondary",
@@ -354,6 +355,8 @@ def render(s: dict, options: list[dict], printing: bool = False) -> html.Div:
         dcc.Store(id=_id("params"), data={"code": s["code"], "quarter": s["quarter"]}),
         demo_banner(s["provenance"]["has_demo"]),
         html.P(s["quarter_message"], className="territoire-message", role="status") if s["quarter_message"] else None,
+        html.P(s["missing_communes"], id=_id("missing-communes"), className="territoire-note")
+        if s["missing_communes"] else None,
         _header(s),
         _toolbar(s, options, printing),
         _profile(s), _trends(s, printing), _changes(s), _structures(s), _zoning(s), _initiatives(s), _provenance(s),

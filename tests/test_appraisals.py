@@ -11,7 +11,7 @@ from dashboard.pipeline.errors import InputError
 from dashboard.saisie import appraisals, db, service
 
 from .helpers import ROOT
-from .test_plan_page import text_of as _text_of
+from .helpers import text_of as _text_of
 
 Q = "2023Q4"
 ALICE = security.Account("alice", "contributeur", ("D15",))

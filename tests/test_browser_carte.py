@@ -330,9 +330,16 @@ def test_carte_layers_uncovered_zoning_and_cpts_as_of_the_quarter(geo_server, pa
     page.goto(server.url + "/carte?trimestre=2023Q4")
     wait_ready(page)
     # switched on with the keyboard-reachable checkbox: one hatched path per uncovered commune, and only them
-    page.get_by_role("checkbox", name=map_layers.LAYERS["blanches"]).check()
-    page.wait_for_function("(n) => document.querySelectorAll('path.carte-blanche').length === n",
-                           arg=len(expected), timeout=60000)
+    box = page.get_by_role("checkbox", name=map_layers.LAYERS["blanches"])
+    box.check()
+    try:
+        page.wait_for_function("(n) => document.querySelectorAll('path.carte-blanche').length === n",
+                               arg=len(expected), timeout=60000)
+    except Exception:    # say what the page holds (a flake seen once on CI: which of the steps did not happen?)
+        raise AssertionError(f"zones blanches : {count(page, 'path.carte-blanche')} tracées sur {len(expected)} "
+                             f"attendues ; case cochée : {box.is_checked()} ; adresse : "
+                             f"{page.evaluate('() => location.href')} ; légende : "
+                             f"{page.inner_text('#carte-layers-legend')!r}") from None
     wait_ready(page)
     assert count(page, "path.carte-blanche") == len(expected)
     assert f"{len(expected):,}".replace(",", "\u202f") in page.inner_text("#carte-layers-legend")

@@ -29,12 +29,14 @@ def wait_card_value(page, indicator: str, text: str) -> None:
         arg=[f"#plan-card-{indicator} .card-value", text])
 
 
-def test_plan_loads_with_the_latest_quarter(live_server, page, store_data):
+def test_plan_loads_with_the_session_quarter(live_server, page, store_data):
     page.goto(live_server.url + "/")
     wait_ready(page)
     assert page.inner_text("h1") == "Suivi du plan"
-    assert "situation au T4 2023" in page.inner_text("#plan-heading")
-    assert page.inner_text("#plan-quarter") == "T4 2023"
+    # the newest quarter with an observed plan figure (the départements' CPTS coverage), and the page says so
+    assert "situation au T2 2024" in page.inner_text("#plan-heading")
+    assert page.inner_text("#plan-quarter") == "T2 2024"
+    assert page.inner_text("#plan-quarter-hint").startswith("Par défaut : T2 2024")
     assert page.locator(".plan-card").count() == int(store_data.indicators["plan"].sum())
     assert "Ce trimestre" in page.inner_text("main") and "en retard" in page.inner_text("#plan-summary")
     assert "Données de démonstration" not in page.inner_text("#plan-banner")   # the plan's figures are all real
@@ -52,7 +54,7 @@ def test_selecting_an_indicator_shows_its_trajectory(live_server, page):
         "() => document.querySelector('#plan-detail-title').innerText.includes('couverte par une CPTS')")
     wait_ready(page)
     page.wait_for_selector("#plan-trajectory .js-plotly-plot")
-    assert "indicateur=cpts_coverage_pct" in page.url and "trimestre=2023Q4" in page.url
+    assert "indicateur=cpts_coverage_pct" in page.url and "trimestre=2024Q2" in page.url
     assert page.get_attribute("#plan-card-cpts_coverage_pct .card-select", "aria-pressed") == "true"
     assert page.get_attribute("#plan-card-msp_count .card-select", "aria-pressed") == "false"
     legend = page.inner_text("#plan-trajectory")
@@ -91,7 +93,8 @@ def test_keyboard_changes_the_quarter_and_the_url(live_server, page):
     page.wait_for_function(NEXT_FRAMES)               # the accessibility shims run on the next animation frame
     page.keyboard.press("ArrowDown")
     page.wait_for_function("() => document.activeElement.closest('.dash-dropdown-content')")
-    page.keyboard.press("ArrowDown")
+    for _ in range(3):                 # T2 2024 (the session's) → T1 2024 → T4 2023 → T3 2023 → T2 2023
+        page.keyboard.press("ArrowDown")
     page.wait_for_function(NEXT_FRAMES)
     chosen = page.evaluate("() => document.activeElement.value || "
                            "document.activeElement.querySelector('input') && "
@@ -104,7 +107,7 @@ def test_keyboard_changes_the_quarter_and_the_url(live_server, page):
     # popstate, which must still not push a history entry (it dropped the forward one: CI failed on it)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
-    page.go_back()  # back to « / »: the latest quarter again
+    page.go_back()  # back to « / »: the session's quarter again (T2 2024: the MSP count as of it, of T4 2023)
     wait_card_value(page, "msp_count", "383")
     page.go_forward()
     wait_card_value(page, "msp_count", "360")

@@ -59,6 +59,12 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     assert "alice, contributeur (D15)" in page.inner_text("main")
     row = page.locator('.ag-pinned-left-cols-container .ag-row', has_text="Médecins correspondants")
     index = row.get_attribute("row-index")
+    # beside the cell, what the pages publish for it: value, quarter, status (a demo value marked as such)
+    shown = service.grid_rows(saisie_server.database_url, store_data, security.Account("alice", "contributeur", ("D15",)),
+                              quarter, "R84")[int(index)]
+    published = page.locator(f'.ag-center-cols-container .ag-row[row-index="{index}"] .ag-cell[col-id="donnee"]')
+    assert published.inner_text() == shown["donnee"] and (shown["demo"] == ("saisie-demo" in published.get_attribute("class")))
+    assert "Valeur publiée" in page.inner_text(".ag-header") and "Mesurée au" in page.inner_text(".ag-header")
     edit(page, index, "valeur", str(new_value))
     page.wait_for_function("() => document.querySelector('#saisie-message').innerText.includes('Enregistré')")
     edit(page, index, "source", "Bilan du SAMU 15")

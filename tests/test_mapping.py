@@ -116,7 +116,8 @@ def test_normalise_falls_back_on_anything_unknown(store_data):
     assert ok == {"indicator": "msp_count", "level": "departement", "quarter": "2023Q4", "selected": "D69"}
     bad = mapping.normalise(store_data, "<script>", "planete", "2099Q9", "D75", "R84")   # D75 not in the region
     assert bad["level"] == "departement" and bad["indicator"] in mapping.indicators(store_data, "departement")
-    assert bad["quarter"] == store.latest_quarter(store_data) and bad["selected"] is None
+    assert bad["quarter"] == queries.session_quarter(store_data, "R84") == "2024Q2" and bad["selected"] is None
+    assert store.latest_quarter(store_data) == "2024Q3"        # selectable, not the default (APL, no plan figure)
     assert mapping.normalise(store_data, None, None, None, ["x"], "R84")["selected"] is None
     view = mapping.view_from_query(store_data, {"zoom": "99", "lat": "abc"}, "R84")
     assert view["zoom"] is None and view["center"] is None

@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from dashboard import fmt, kiosk, pdf, queries, sheet
 
-from .test_plan_page import by_id, text_of
+from .helpers import text_of
+from .test_plan_page import by_id
 
 QUARTER = "2023Q4"
 

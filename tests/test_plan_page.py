@@ -17,7 +17,7 @@ from dash._utils import AttributeDict
 
 from dashboard import appraisal, fmt, plan, queries, trajectory
 
-from .helpers import ROOT
+from .helpers import ROOT, text_of
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +32,6 @@ def page(app):
     from layouts import plan as plan_layout
 
     return plan_layout
-
-
-def text_of(component) -> str:
-    """Every string of a Dash component tree, joined by spaces."""
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return " ".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
 
 
 def find(component, predicate):
@@ -78,10 +67,13 @@ def show(built_store, indicator: str, territory: str, period: str) -> dict:
 
 def test_layout_defaults_to_latest_quarter_and_first_indicator_with_target(page, store_data):
     tree = page.layout()
-    latest = plan.plan_quarters(store_data, "R84")[-1]
-    assert by_id(tree, "plan-quarter").value == latest == "2023Q4"
+    # the session's quarter (issue 22, point 3): the newest with an observed plan figure — the départements'
+    # CPTS coverage of T2 2024 — selectable although the region's own figures stop at T4 2023
+    assert by_id(tree, "plan-quarter").value == queries.session_quarter(store_data, "R84") == "2024Q2"
+    assert plan.plan_quarters(store_data, "R84")[-1] == "2024Q2"
     assert by_id(tree, "plan-indicator").data == "msp_count"
-    assert "situation au T4 2023" in text_of(by_id(tree, "plan-heading"))
+    assert "situation au T2 2024" in text_of(by_id(tree, "plan-heading"))
+    assert "Par défaut : T2 2024" in text_of(by_id(tree, "plan-quarter-hint"))
     assert store_data.version in text_of(by_id(tree, "plan-data-version"))
 
 
@@ -94,7 +86,7 @@ def test_layout_reads_the_url(page):
 
 def test_layout_ignores_unknown_url_values(page):
     tree = page.layout(trimestre="2099Q1", indicateur="<script>")
-    assert by_id(tree, "plan-quarter").value == "2023Q4"
+    assert by_id(tree, "plan-quarter").value == "2024Q2"                 # the session quarter
     assert by_id(tree, "plan-indicator").data == "msp_count"
 
 
@@ -178,11 +170,11 @@ def test_detail_says_which_departements_are_of_the_quarter(cb, store_data):
 @pytest.mark.parametrize("bad", ["nimporte", None, 2023, ["2023Q2"], {"a": 1}, "2023Q2" * 100, "1999Q1"])
 def test_callbacks_never_fail_on_forged_inputs(cb, bad):
     _cards, _summary, _banner, heading = cb.update_quarter(bad, bad)
-    assert heading.endswith("T4 2023")
+    assert heading.endswith("T2 2024")                  # the session's quarter
     detail = cb.update_detail(bad, bad)
     assert "Maisons de santé" in text_of(by_id(detail, "plan-detail-title"))
-    assert cb.export_csv(1, bad)["filename"] == "suivi-plan-R84-2023Q4.csv"
-    assert cb.update_completeness_and_alerts(bad) == cb.update_completeness_and_alerts("2023Q4")
+    assert cb.export_csv(1, bad)["filename"] == "suivi-plan-R84-2024Q2.csv"
+    assert cb.update_completeness_and_alerts(bad) == cb.update_completeness_and_alerts("2024Q2")
 
 
 def test_detail_follows_quarter_and_indicator(cb):

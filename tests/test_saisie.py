@@ -84,6 +84,22 @@ def test_a_draft_is_saved_as_typed_and_survives_a_restart(database_url, store_da
     assert {r["territory"] for r in rows} == {"D15"}          # only the contributor's scope
 
 
+def test_the_grid_shows_beside_each_cell_the_published_value_its_quarter_and_status(database_url, store_data):
+    from dashboard import fmt, queries
+
+    rows = service.grid_rows(database_url, store_data, ALICE, Q, "R84")
+    seen = set()
+    for r in rows:
+        shown = queries.value_at(store_data, r["indicator"], r["territory"], Q)
+        if shown is None:
+            assert (r["publiee"], r["mesuree"], r["donnee"]) == ("–", "–", "aucune valeur publiée")
+            continue
+        assert r["publiee"] == service.number_text(shown["value"]) and r["mesuree"] == fmt.quarter(shown["period"])
+        assert r["demo"] == (shown["status"] == "demo") and ("démo" in r["donnee"]) == r["demo"]
+        seen.add(shown["status"])
+    assert {"observed", "demo"} <= seen        # Cantal's scope has both: the test sees each case
+
+
 def test_a_second_editor_gets_a_conflict_never_a_silent_overwrite(database_url, store_data):
     first = service.save_draft(database_url, store_data, ALICE, Q, "mcs_count", "D15", 9, "s", "", None)
     service.save_draft(database_url, store_data, BOB, Q, "mcs_count", "D15", 11, "s", "", first.revision)
@@ -378,3 +394,22 @@ def test_history_names_territories_and_keeps_codes_without_a_name(app, store_dat
 
     frame = pd.DataFrame({"territory": ["D15", "", "X99", None]})
     assert saisie_layout.with_territory_names(frame)["territory"].tolist() == ["Cantal (D15)", "", "X99", ""]
+
+
+def test_the_review_says_by_how_much_the_departements_miss_the_region(store_data):
+    from dashboard.saisie import preview
+
+    obs = store_data.observations
+    at = obs[(obs["indicator"] == "msp_count") & (obs["period"] == "2023Q4")].set_index("territory")["value"]
+    deps = store_data.territories.index[(store_data.territories["level"] == "departement")
+                                        & (store_data.territories["region"] == "R84")]
+    assert at.reindex(deps).sum() == at["R84"]          # as published, the 12 add up to the region
+    new = at["D15"] + 16
+    line, = preview.additive_gaps(store_data, [{"indicator": "msp_count", "territory": "D15", "quarter": "2023Q4",
+                                                "value": new}])
+    assert line.startswith("⚠ MSP") and f"la région {int(at['R84'])} : écart de +16 (+4,2\u202f%)" in line
+    line, = preview.additive_gaps(store_data, [{"indicator": "mcs_count", "territory": "D15", "quarter": "2026Q3",
+                                                "value": 30}])
+    assert "1 département sur 12 pour ce trimestre, 30 à eux seuls" in line
+    assert preview.additive_gaps(store_data, [{"indicator": "cpts_coverage_pct", "territory": "D15",
+                                               "quarter": "2024Q2", "value": 50}]) == []   # shares do not add up

@@ -87,7 +87,8 @@ def test_unknown_territory_and_quarter(store_data):
     with pytest.raises(sheet.SheetError):
         sheet.assemble(store_data, "<script>")
     s = sheet.assemble(store_data, "D15", "2099Q1")
-    assert s["quarter"] == "2024Q3" and "Aucune donnée" in s["quarter_message"]   # Cantal's latest: SAS
+    # the session's quarter (every page's): the newest with an observed plan figure (CPTS coverage, T2 2024)
+    assert s["quarter"] == "2024Q2" and "Aucune donnée" in s["quarter_message"]
     assert "non reconnu" in sheet.assemble(store_data, "D15", "n'importe")["quarter_message"]
 
 
@@ -109,7 +110,7 @@ def test_csv_has_provenance_columns(store_data):
     frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=";", decimal=",")
     assert list(frame.columns) == sheet.TABLE_COLUMNS
     assert set(frame["statut"]) <= {"observée", "estimée", "démo"} and frame["source"].notna().all()  # as the plan CSV
-    assert sheet.csv_filename(s) == "fiche-territoire-D15-2024Q3.csv"
+    assert sheet.csv_filename(s) == "fiche-territoire-D15-2024Q2.csv"
 
 
 def test_pdf_contains_name_version_sections(store_data):
@@ -199,3 +200,15 @@ def test_pdf_trend_ticks_of_the_cantal_and_its_target_in_words(store_data):
         expected = " ".join(sheet.progress_text(tr).split())
         assert expected.split(" — statut")[0] in text
     assert "Cible de ce territoire" in text and "statut :" in text and "Contexte régional" in text
+
+
+def test_the_sheet_says_why_communes_and_their_epci_are_missing(store_data):
+    """Four communes of CC Hautes Terres are in the reference but in no contour or value file (issue 22, pt 7)."""
+    epci = sheet.assemble(store_data, "E200066637")
+    text = epci["missing_communes"]
+    assert text.startswith("4 communes de ce territoire (Celles, Chalinargues, Chavagnac, Sainte-Anastasie)")
+    assert "Les valeurs de l'EPCI" in text and "« – »" in text
+    assert sheet.assemble(store_data, "C15031")["missing_communes"].startswith("Cette commune n'a ni contour")
+    assert sheet.assemble(store_data, "D15")["missing_communes"] is None    # its figures are not its communes
+    assert sheet.assemble(store_data, "C15014")["missing_communes"] is None      # Aurillac has both
+    assert sheet.assemble(store_data, "D01")["missing_communes"] is None

@@ -23,7 +23,7 @@ from ..schema import KEY, STATUS_LABELS, STATUSES, TABLES
 from .. import settings
 from ..settings import Settings
 from ..thresholds import Thresholds
-from . import plausibility, publish
+from . import plausibility, publish, totals
 from .contribution import Contribution
 from .errors import BuildError, InputError
 from .sources import Source, registry
@@ -501,6 +501,9 @@ def merge_geometry(contributions, territories, observations, report, facts) -> d
         joins = geometry.join_report(level, set(gdf["code"]), data_codes)
         report.extend(geometry.report_lines(joins))
         facts.setdefault("joins", {})[level] = joins
+        # territories of the reference with no contour (a commune created or restored after the contours'
+        # edition): the sheet says why they, and the EPCI made of them, are missing from the map
+        facts.setdefault("without_shape", {})[level] = sorted(known - set(gdf["code"]))
         merged[level] = gdf
     return merged
 
@@ -622,6 +625,8 @@ def build(raw_dirs: list[Path], out: Path | None, region: str | None = "", publi
     observations = validate_references(observations, indicators, territories, report)
     observations = check_levels(observations, indicators, report)
     check_region_covered(observations, raw_values(contributions, "observations"), region, territories)
+    observations, summed = totals.regional_sums(observations, indicators, territories)
+    report.extend(summed)
     if demo_dropped:
         report.append(f"{demo_dropped} valeur(s) de démonstration écartée(s) : leur série (indicateur, territoire) "
                       "a des valeurs observées ou estimées")

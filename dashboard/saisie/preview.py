@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import fmt, plan, store
+from .. import fmt, plan, store, units
 from ..schema import KEY
 
 
@@ -50,3 +50,45 @@ def effect(data, items: list[dict], thresholds: plan.Thresholds | None = None) -
                     "summary_added": [s for s in s_after if s not in s_before],
                     "summary_removed": [s for s in s_before if s not in s_after]})
     return out
+
+
+def additive_gaps(data, items: list[dict]) -> list[str]:
+    """What the valideur reads of the sums: for a count (counts add up, ``dashboard.units``) submitted for a
+    region or one of its départements, whether the départements' values *of the quarter* (published or in this
+    submission) add up to the region's — « écart de −2 (−1,7 %) » —, or how many départements have reported."""
+    if not items:
+        return []
+    obs = overlay(data.observations, items)
+    t = data.territories
+    names = t["name"].to_dict()
+    lines = []
+    for (ind, quarter), group in pd.DataFrame(items).groupby(["indicator", "quarter"], sort=True):
+        if ind not in data.indicators.index or not units.of(data.indicators.at[ind, "unit"]).is_count:
+            continue
+        regions = sorted({code if code.startswith("R") else str(t.at[code, "region"]) for code in group["territory"]
+                          if code in t.index} - {"", "nan"})
+        for region in regions:
+            deps = t.index[(t["level"] == "departement") & (t["region"] == region)]
+            if not len(deps):
+                continue
+            now = obs[(obs["indicator"] == ind) & (obs["period"] == quarter)].set_index("territory")["value"]
+            reported = now.reindex(deps).dropna()
+            unit = data.indicators.at[ind, "unit"]
+            label = f"{data.indicators.at[ind, 'short_label']}, {names.get(region, region)} ({fmt.quarter(quarter)})"
+            total, own = float(reported.sum()), now.get(region)
+            if len(reported) < len(deps):
+                n = len(reported)
+                lines.append(f"{label} : {n} département{'s' if n > 1 else ''} sur {len(deps)} pour ce trimestre, "
+                             f"{fmt.value(total, unit)} à eux seuls"
+                             + (f" ; valeur régionale {fmt.value(float(own), unit)}" if own is not None else ""))
+            elif own is None:
+                lines.append(f"{label} : les {len(deps)} départements totalisent {fmt.value(total, unit)} ; sans valeur "
+                             f"régionale pour ce trimestre, la région sera publiée à cette somme")
+            elif total == float(own):
+                lines.append(f"{label} : les {len(deps)} départements totalisent {fmt.value(total, unit)}, comme la région")
+            else:
+                gap = total - float(own)
+                share = f" ({fmt.signed(100 * gap / float(own), 1)}{units.NBSP}%)" if own else ""
+                lines.append(f"⚠ {label} : les {len(deps)} départements totalisent {fmt.value(total, unit)}, la région "
+                             f"{fmt.value(float(own), unit)} : écart de {fmt.delta(gap, unit)}{share}")
+    return lines

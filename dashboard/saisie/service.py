@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import fmt, periods, queries, settings
+from ..schema import STATUS_LABELS
 from ..pipeline import plausibility
 from ..pipeline.errors import InputError
 from ..accounts import Account
@@ -317,8 +318,19 @@ def item_states(url: str, quarter: str) -> pd.DataFrame:
     return frame.drop_duplicates(["indicator", "territory"], keep="last")
 
 
+def published_status(row: dict | None) -> str:
+    """The published value's status in the grid: « observée », « estimée », a demo value said twice (it is
+    not a fact, and the figure typed beside it replaces it)."""
+    if row is None:
+        return "aucune valeur publiée"
+    if row["status"] == "demo":
+        return "démo (valeur de démonstration, non réelle)"
+    return STATUS_LABELS.get(row["status"], row["status"])
+
+
 def grid_rows(url: str, data, account: Account, quarter: str, region: str) -> list[dict]:
-    """The expected entries of the account's scope for ``quarter``, with last known value, draft and status."""
+    """The expected entries of the account's scope for ``quarter``: beside each cell the value the pages
+    publish for it (as of the quarter), the quarter it was measured and its status; the draft and its state."""
     codes = scope(data, account, region)
     exp = expected(data, codes)
     d = drafts(url, quarter, codes).set_index(["indicator", "territory"])
@@ -327,7 +339,7 @@ def grid_rows(url: str, data, account: Account, quarter: str, region: str) -> li
     names = data.territories["name"].to_dict()
     rows = []
     for n, (ind, code) in enumerate(zip(exp["indicator"], exp["territory"]), 1):
-        before = last_known(data, ind, code, quarter)
+        shown = queries.value_at(data, ind, code, quarter)     # what the pages publish for this cell today
         draft = d.loc[(ind, code)] if (ind, code) in d.index else None
         state = states.loc[(ind, code)] if (ind, code) in states.index else None
         status = "à saisir"
@@ -338,7 +350,9 @@ def grid_rows(url: str, data, account: Account, quarter: str, region: str) -> li
         rows.append({
             "id": f"{ind}|{code}", "row": n, "indicator": ind, "territory": code,
             "indicateur": labels.get(ind, ind), "territoire": f"{names.get(code, code)} ({code})",
-            "derniere": (f"{number_text(before['value'])} au {fmt.quarter(before['period'])}" if before else "–"),
+            "publiee": number_text(shown["value"]) if shown else "–",
+            "mesuree": fmt.quarter(shown["period"]) if shown else "–",
+            "donnee": published_status(shown), "demo": bool(shown and shown["status"] == "demo"),
             "valeur": None if draft is None or pd.isna(draft["value"]) else float(draft["value"]),
             "source": "" if draft is None else draft["source"],
             "note": "" if draft is None else draft["note"],

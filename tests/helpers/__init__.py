@@ -28,6 +28,17 @@ def walk(component):
             yield from walk(child)
 
 
+def text_of(component) -> str:
+    """Every string of a Dash component tree, joined by spaces."""
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
