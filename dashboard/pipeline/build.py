@@ -23,7 +23,7 @@ from ..schema import KEY, STATUS_LABELS, STATUSES, TABLES
 from .. import settings
 from ..settings import Settings
 from ..thresholds import Thresholds
-from . import plausibility, publish, totals
+from . import plausibility, publish, readcache, totals
 from .contribution import Contribution
 from .errors import BuildError, InputError
 from .sources import Source, registry
@@ -222,12 +222,12 @@ def read_all(known, options, echo) -> list[Contribution]:
     out = []
     for i, (path, source) in enumerate(known, 1):
         start = time.perf_counter()
-        contribution = source.read(path, options)
+        contribution, kept = readcache.read(source.name, source.read, path, options)   # unchanged: not re-read
         contribution.release = release_of(path, contribution, options)
         seconds = time.perf_counter() - start
         millesime = f", millésime {contribution.millesime}" if contribution.millesime else ""
         echo(f"  [{i}/{len(known)}] {path.name} → {contribution.source}{millesime}, "
-             f"{contribution.rows} lignes ({_secs(seconds)})")
+             f"{contribution.rows} lignes ({_secs(seconds)}{', déjà lu, inchangé' if kept else ''})")
         out.append(contribution)
     return out
 
