@@ -51,3 +51,9 @@ def test_an_estimated_part_makes_the_sum_estimated():
                                                                     for d in ("D03", "D07")])
     r = rows(totals.regional_sums(mixed, INDICATORS, TERRITORIES)[0], "R84", "2026Q3")
     assert r["status"].tolist() == ["estimated"] and r["value"].tolist() == [5.0]
+
+
+def test_frames_without_optional_columns_are_summed_too():
+    bare = obs([("msp_count", d, "2026Q3", 1, "observed") for d in ("D01", "D03", "D07")]).drop(columns=["date", "release"])
+    out, _ = totals.regional_sums(bare, INDICATORS, TERRITORIES)
+    assert rows(out, "R84", "2026Q3")["value"].tolist() == [3.0]

@@ -35,6 +35,9 @@ def regional_sums(observations: pd.DataFrame, indicators: pd.DataFrame,
     if parts.empty:
         return observations, []
     parts["_region"] = parts["territory"].map(region_of)
+    for column in ("date", "release"):          # optional in a contribution's frame
+        if column not in parts.columns:
+            parts[column] = ""
     grouped = parts.groupby(["indicator", "_region", "period"], sort=True)
     agg = grouped.agg(n=("territory", "nunique"), value=("value", "sum"),
                       demo=("status", lambda s: bool((s == "demo").any())),
