@@ -122,6 +122,12 @@ class Freshness:
         """Whether a figure of ``quarter`` is recent enough for the screen."""
         return self.max_age <= 0 or self.age(quarter) <= self.max_age
 
+    def shown_year(self, year: int) -> bool:
+        """Whether something dated by its year only (a local initiative) is recent enough: its year is not before
+        the oldest quarter's."""
+        oldest = self.oldest
+        return oldest is None or year >= periods.parse(oldest)[0]
+
     def mark(self, quarter: str) -> str | None:
         """« donnée de 2018 » for a figure more than a year older than the newest one, else None."""
         return f"donnée de {periods.parse(quarter)[0]}" if self.age(quarter) > OLD_AFTER_QUARTERS else None
@@ -357,6 +363,7 @@ def spotlights(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) 
                           "old_text": fresh.mark(last["period"]), "status": last["status"], "note": last["note"]})
         ini = data.initiatives
         local = ini[(ini["territory"] == code) | ini["territory"].isin(communes["code"])]
+        local = local[[fresh.shown_year(int(y)) for y in local["year"]]]     # the age rule, as for figures
         initiative = None
         if len(local):
             r = local.sort_values("year", ascending=False).iloc[0]

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .pipeline.publish import check_files
-from . import settings
+from . import settings, texts
 from .schema import OPTIONAL_COLUMNS, OPTIONAL_TABLES, TABLES
 from .thresholds import Thresholds
 
@@ -181,7 +181,14 @@ def public_only(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     keep = set(ind["id"])
     obs = tables["observations"]
     tables["indicators"] = ind
-    tables["observations"] = obs[(obs["status"] == "observed") & obs["indicator"].isin(keep)]
+    obs = obs[(obs["status"] == "observed") & obs["indicator"].isin(keep)].copy()
+    for column in ("source", "note"):       # the team's internal document numbers stay inside
+        if column in obs.columns:
+            obs[column] = obs[column].map(texts.public_source)
+    tables["observations"] = obs
+    if tables.get("initiatives") is not None and "source" in tables["initiatives"].columns:
+        tables["initiatives"] = tables["initiatives"].assign(
+            source=tables["initiatives"]["source"].map(texts.public_source))
     for name in ("targets", "milestones", "baselines", "tracking"):
         if tables.get(name) is not None:
             tables[name] = tables[name][tables[name]["indicator"].isin(keep)].reset_index(drop=True)

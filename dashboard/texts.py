@@ -4,6 +4,8 @@ import these rather than retyping them, so a wording changes in one place.
 """
 from __future__ import annotations
 
+import re
+
 from . import fmt
 
 # -- the computed status of a plan indicator (``dashboard.thresholds.Thresholds.status``) --
@@ -48,3 +50,15 @@ def default_quarter(quarter: str | None) -> str:
         return ""
     return (f"Par défaut : {fmt.quarter(quarter)}, le trimestre le plus récent où un indicateur du plan a une "
             "valeur observée.")
+
+
+#: an internal document reference of the team's sources (« …, doc. 004 »): not for the public side
+INTERNAL_REFERENCE = re.compile(r"\s*[,;(]?\s*\bdoc\.\s*\d+\s*\)?", re.IGNORECASE)
+
+
+def public_source(text) -> str:
+    """A source as the public reads it: « ARS Auvergne-Rhône-Alpes, dossier de presse (février 2018) », without
+    the team's internal document number (« doc. 004 »)."""
+    if not isinstance(text, str):
+        return "" if text is None or text != text else str(text)
+    return INTERNAL_REFERENCE.sub("", text).strip(" ,;")

@@ -274,3 +274,15 @@ def test_portrait_screen_uses_its_full_height(kiosk_server, page, slide):
     ink = page.evaluate(INK)
     assert ink["share"] >= 0.75 and not ink["overflow"], ink
     page.screenshot(path=str(SHOTS / f"kiosque-portrait-{slide}.png"))
+
+
+def test_the_public_kiosk_shows_no_internal_reference(kiosk_server, page):
+    """Every slide's text, as the public screen holds it: no « doc. 004 » of the team's documents (issue 22,
+    point 7), and only the figures recent enough (the sources slide names the sources without their numbers)."""
+    import re
+
+    page.goto(kiosk_server.url + "/kiosque?diapos=plan,carte,territoire,trimestre,source")
+    kiosk_ready(page)
+    text = page.evaluate("() => [...document.querySelectorAll('.kiosque-slide')].map(s => s.textContent).join(' ')")
+    assert "ARS Auvergne-Rhône-Alpes" in text or "Baromètre" in text          # the sources are named
+    assert not re.search(r"\bdoc\.\s*\d", text), re.search(r".{60}\bdoc\.\s*\d+", text)

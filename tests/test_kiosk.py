@@ -103,7 +103,8 @@ def test_kiosk_classes_are_the_map_pages():
 def test_spotlights_and_quarter_summary(public, tmp_path):
     sheets = {s["code"]: s for s in kiosk.spotlights(public, "R84")}
     assert len(sheets) == 12
-    assert sheets["D01"]["initiative"]["title"].startswith("Recruter")
+    assert sheets["D01"]["initiative"] is None          # « Recruter davantage de maîtres de stage » is of 2018: too old
+    assert sheets["D07"]["initiative"]["title"].startswith("Six centres de santé régionaux")     # 2023
     assert sheets["D15"]["initiative"] is not None                      # Le Rouget-Pers, a commune of Cantal
     assert any(f["value_text"] == "0" for f in sheets["D15"]["facts"])
     # The summary of a store whose latest quarter is 2023Q4 (the default data goes on to 2024Q3 with
@@ -188,3 +189,30 @@ def test_a_slide_that_fails_to_render_is_left_out(app, monkeypatch, caplog):
     assert "diapositive « carte » non affichée" in caplog.text
     monkeypatch.setitem(kiosque.BUILDERS, "plan", broken)
     assert "Données momentanément indisponibles." in str(kiosque.layout(diapos="plan,carte"))
+
+
+def test_the_public_side_holds_no_internal_document_reference(public, internal):
+    """« doc. 004 » numbers the team's own documents: the internal instance keeps it, the public store (kiosk,
+    public API, embeds) never holds it, in a source, a note or an initiative (issue 22, point 7)."""
+    assert internal.observations["source"].str.contains(r"\bdoc\.\s*\d", regex=True).any()
+    for frame, columns in ((public.observations, ("source", "note")), (public.initiatives, ("source",))):
+        for column in columns:
+            assert not frame[column].astype(str).str.contains(r"\bdoc\.\s*\d", regex=True).any(), column
+    assert not any("doc." in s for s in kiosk.sources(public, limit=50))
+    cleaned = public.observations.set_index(["indicator", "territory", "period"])["source"]
+    raw = internal.observations.set_index(["indicator", "territory", "period"])["source"]
+    numbered = raw[raw.str.contains("doc. 004", regex=False)]
+    key = next(k for k in numbered.index if k in cleaned.index)       # a public value whose source had a number
+    assert cleaned[key] == raw[key].replace(", doc. 004", "") and cleaned[key].startswith("ARS ")
+
+
+def test_initiatives_obey_the_age_rule(public):
+    """A local initiative is dated by its year: one older than the oldest quarter shown is left out, as a figure."""
+    fresh = kiosk.freshness(public)
+    oldest_year = int(fresh.oldest[:4])
+    shown = [s["initiative"] for s in kiosk.spotlights(public, "R84") if s["initiative"]]
+    assert all(i["year"] >= oldest_year for i in shown)
+    assert fresh.shown_year(oldest_year) and not fresh.shown_year(oldest_year - 1)
+    assert kiosk.Freshness("2024Q3", 0).shown_year(1990)          # no limit
+    ini = public.initiatives
+    assert (ini["year"] < oldest_year).any()        # the default data has old ones (2017, 2018): the rule is tested
