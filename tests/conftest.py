@@ -4,9 +4,9 @@ Tiers (pytest.ini, ``--strict-markers``), given here by what a test uses so that
 without saying so (an explicit marker wins):
 
 * ``browser``: headless Chromium — a ``test_browser_*`` file, or the ``page``/``browser`` fixtures;
-* ``slow``: whole processes that take seconds each (gunicorn + Redis + Celery, concurrent builds in
-  subprocesses, the real open-data builds) — files in :data:`SLOW_FILES`, fixtures in :data:`SLOW_FIXTURES`,
-  or ``@pytest.mark.slow``;
+* ``slow``: whole processes that take seconds each (gunicorn + Redis + Celery, servers and CLIs in
+  subprocesses, whole builds and publications of a raw folder, the real open-data samples) — files in
+  :data:`SLOW_FILES`, fixtures in :data:`SLOW_FIXTURES`, or ``@pytest.mark.slow``;
 * ``integration``: a store, a database, a server, files on disk, the pipeline (fixtures in
   :data:`INTEGRATION_FIXTURES`);
 * ``unit``: everything else — pure functions over values, milliseconds.
@@ -33,8 +33,9 @@ import pytest
 from .helpers import RAW, ROOT, Browser, LiveServer  # noqa: F401  (RAW: imported from here by older tests)
 from .helpers.pipeline import shared_store
 
-SLOW_FILES = {"test_production.py", "test_store_safety.py", "test_pipeline_opendata.py"}
-SLOW_FIXTURES = {"ara_store"}                   # the real ARA open-data folder built (test_official_files)
+SLOW_FILES = {"test_production.py", "test_store_safety.py", "test_pipeline_opendata.py", "test_read_cache.py"}
+# the real open-data samples (read and built: test_official_files, test_state_figures…), the ARA folder built
+SLOW_FIXTURES = {"ara_store", "opendata"}
 INTEGRATION_FIXTURES = {"built_store", "store_data", "app", "app_settings", "live_server", "public_server",
                         "opendata", "database_url", "postgres_server", "tmp_path", "tmp_path_factory", "capfd"}
 TIERS = ("unit", "integration", "browser", "slow")

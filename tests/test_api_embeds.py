@@ -68,6 +68,7 @@ def test_plan_page_offers_the_iframe_code_and_its_oembed_link(client):
     assert any(h.startswith("/integrer/graphique/msp_count.svg?") for h in links)
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 @pytest.mark.skipif(not shutil.which("chromium"), reason="kaleido dessine les images avec Chromium : absent")
 def test_chart_downloads_as_png_and_svg_with_title_and_source(client):
     png = client.get("/integrer/graphique/msp_count.png?territoire=R84&trimestre=2023Q4")

@@ -48,6 +48,7 @@ def public_with_appraisals(built_store, store_data, tmp_path_factory):
     srv.stop()
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_the_public_instance_reveals_no_appraisal(public_with_appraisals):
     base = public_with_appraisals.url
     status, _h, text = call(base, "/_dash-dependencies", method="GET")
@@ -133,6 +134,7 @@ def _confirm_payload(deps, kind, index):
             "changedPropIds": [json.dumps(ident, separators=(",", ":"), sort_keys=True) + ".submit_n_clicks"]}
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_only_an_admin_withdraws_a_value_or_rolls_back_from_the_history(internal, store_data):
     url = internal.database_url
     conf = settings.Settings(data_dir=internal.data_dir, raw_dir=ROOT / "data" / "raw", region="R84",

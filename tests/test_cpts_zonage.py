@@ -153,6 +153,7 @@ def geo_store(tmp_path_factory):
     return store.open_store(out), result
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_fixture_coverage_of_cantal_hand_computed(geo_store):
     data, _ = geo_store
     # Populations of the embedded reference: Aurillac 26 214, Arpajon-sur-Cère 6 361, Ytrac 4 339, Naucelles 2 181,

@@ -81,6 +81,7 @@ def _raw_copy(tmp_path: Path) -> Path:
     return raw
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_failed_build_exits_2_and_keeps_current(tmp_path):
     raw, out = _raw_copy(tmp_path), tmp_path / "out"
     first = cli("build", "--raw", str(raw), "--out", str(out))

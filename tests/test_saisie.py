@@ -153,6 +153,7 @@ def conf_for(url, tmp_path):
                              secret_key="test")
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_submit_approve_publish_and_rebuild_gives_the_same_observations(database_url, store_data, tmp_path):
     conf = conf_for(database_url, tmp_path)
     saved = service.save_draft(database_url, store_data, ALICE, Q, "mcs_count", "D15", 9, "Bilan SAMU 15", "", None)
@@ -196,6 +197,7 @@ def test_reject_sends_the_values_back_with_the_comment(database_url, store_data)
     assert service.get_submission(database_url, ident).comment == "Source à préciser"
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_withdraw_and_rollback_publish_new_versions(database_url, store_data, tmp_path):
     conf = conf_for(database_url, tmp_path)
     service.save_draft(database_url, store_data, ALICE, Q, "mcs_count", "D15", 9, "Bilan", "", None)
@@ -318,6 +320,7 @@ def write(tmp_path, name, rows):
     return path
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_cli_import_then_approve_publishes_the_value(cli_env, tmp_path):
     good = write(tmp_path, "t2.csv", ["mcs_count,D15,2024Q2,9,observed,Bilan SAMU 15,"])
     proc = run_cli(["dashboard.saisie", "import", str(good), "--user", "alice", "--quarter", Q], cli_env)

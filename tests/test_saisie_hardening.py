@@ -188,6 +188,7 @@ def test_an_approved_submission_cannot_be_approved_again(database_url, store_dat
             service.decide(database_url, who, ident, True, data=store_data, region=REGION)
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_a_withdrawal_removes_the_value_from_the_next_version(database_url, store_data, tmp_path):
     from dashboard import store
 

@@ -249,6 +249,7 @@ def sent_rows(url):
                             ).all()
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_remind_sends_once_per_user_quarter_and_reminder_and_the_dry_run_sends_nothing(smtp_server, instance):
     inbox, smtp_url = smtp_server
     env = {**instance["env"], "ACCES_SOINS_SMTP_URL": smtp_url, "SSL_CERT_FILE": os.environ["SSL_CERT_FILE"]}
@@ -410,6 +411,7 @@ def test_two_runs_at_once_send_each_reminder_once(smtp_server, database_url, tmp
 
 # ---- addresses ------------------------------------------------------------------------------
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_add_user_with_email_stores_it_in_the_database_and_set_email_changes_it(tmp_path):
     url = f"sqlite:///{tmp_path / 'saisie.sqlite3'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCES_SOINS_")}

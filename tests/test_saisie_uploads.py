@@ -146,6 +146,7 @@ def test_cli_imports_a_valid_xlsx(cli_env, tmp_path):
     assert done.stdout.strip().splitlines()[-1].isdigit()
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_cli_refuses_a_bomb_with_exit_2(cli_env, tmp_path):
     from .test_saisie import run_cli
 

@@ -236,6 +236,7 @@ def test_internal_instance_refuses_to_start_exposed_without_auth(built_store, tm
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_exposed_starts_with_auth_or_public_and_loopback_stays_open(built_store, tmp_path):
     users = tmp_path / "users"
     security.add_user(users, "alice", "un mot de passe assez long")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import pytest
+
 from dashboard import cache, kiosk, mapping, server, store
 
 from .helpers import LiveServer, publish_copy
@@ -64,6 +66,7 @@ def _route(path: str) -> dict:
             "changedPropIds": ["_pages_location.pathname"], "state": []}
 
 
+@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
 def test_a_server_says_warm_and_warms_again_a_new_version(built_store, tmp_path):
     out = tmp_path / "stock"
     first = publish_copy(built_store, out)
