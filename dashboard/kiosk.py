@@ -343,7 +343,8 @@ def _xml(text: str) -> str:
 @per_version(maxsize=8)   # per (store version, region, max age): a Store is immutable
 def spotlights(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) -> list[dict]:
     """One sheet per département of the region: population, communes, EPCI, its latest values recent
-    enough (``max_age``; old ones marked) with the date of its figures, and a local initiative."""
+    enough (``max_age``; old ones marked) with the date of its figures, and a local initiative — those with a
+    recent initiative first (the screen opens on a full sheet), then the others, each group in code order."""
     fresh = freshness(data, max_age)
     t = data.territories
     sheets = []
@@ -373,7 +374,7 @@ def spotlights(data: store.Store, region: str, max_age: int = MAX_AGE_QUARTERS) 
                        "communes_text": fmt.number(len(communes)), "epci_text": fmt.number(len(epci)),
                        "facts": facts[:4], "dates_text": dates_text(f["period"] for f in facts[:4]),
                        "initiative": initiative})
-    return sheets
+    return sorted(sheets, key=lambda sheet: sheet["initiative"] is None)      # stable: code order within
 
 
 @per_version(maxsize=8)   # per (store version, region, max age): a Store is immutable

@@ -62,7 +62,9 @@ def grid() -> dag.AgGrid:
     ]
     return dag.AgGrid(id="saisie-grid", columnDefs=columns, rowData=[], columnSize="autoSize",
                       defaultColDef={"resizable": True, "sortable": False, "suppressMovable": True},
+                      # every column in the DOM (a dozen rows): a screen reader and a search find each cell
                       dashGridOptions={"singleClickEdit": True, "stopEditingWhenCellsLoseFocus": True,
+                                       "suppressColumnVirtualisation": True,
                                        "domLayout": "autoHeight",
                                        "localeText": {"noRowsToShow": "Aucune valeur attendue"}},
                       style={"height": None, "width": "100%"}, className="ag-theme-quartz saisie-grid")

@@ -105,6 +105,8 @@ def test_spotlights_and_quarter_summary(public, tmp_path):
     assert len(sheets) == 12
     assert sheets["D01"]["initiative"] is None          # « Recruter davantage de maîtres de stage » is of 2018: too old
     assert sheets["D07"]["initiative"]["title"].startswith("Six centres de santé régionaux")     # 2023
+    order = [s["initiative"] is None for s in kiosk.spotlights(public, "R84")]
+    assert order == sorted(order) and not order[0]      # a sheet with its initiative first, full screens first
     assert sheets["D15"]["initiative"] is not None                      # Le Rouget-Pers, a commune of Cantal
     assert any(f["value_text"] == "0" for f in sheets["D15"]["facts"])
     # The summary of a store whose latest quarter is 2023Q4 (the default data goes on to 2024Q3 with
