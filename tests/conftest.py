@@ -41,7 +41,25 @@ INTEGRATION_FIXTURES = {"built_store", "store_data", "app", "app_settings", "liv
 TIERS = ("unit", "integration", "browser", "slow")
 
 
+# The order files are handed to the two workers (--dist loadfile hands them out as workers free up): the files
+# of seconds-long tests first, the short ones last, so that the run does not end on one worker finishing a long
+# browser file while the other idles (longest first: the tail is made of unit tests).
+ORDER = {"browser": 0, "slow": 1, "integration": 2, "unit": 3}
+
+
 def pytest_collection_modifyitems(config, items):
+    _mark_tiers(items)
+    rank: dict = {}
+    for item in items:
+        tier = next(t for t in TIERS if item.get_closest_marker(t))
+        rank[item.path] = min(rank.get(item.path, 9), ORDER[tier])
+    sizes: dict = {}
+    for item in items:
+        sizes[item.path] = sizes.get(item.path, 0) + 1
+    items.sort(key=lambda item: (rank[item.path], -sizes[item.path] if rank[item.path] < 2 else 0, str(item.path)))
+
+
+def _mark_tiers(items) -> None:
     for item in items:
         if any(item.get_closest_marker(tier) for tier in TIERS):
             continue

@@ -28,7 +28,7 @@ def cb(app):
 
 
 @pytest.fixture(scope="module")
-def page(app):
+def plan_layout(app):
     from layouts import plan as plan_layout
 
     return plan_layout
@@ -65,8 +65,8 @@ def show(built_store, indicator: str, territory: str, period: str) -> dict:
 
 # --- layout from the URL ------------------------------------------------------------------------------
 
-def test_layout_defaults_to_latest_quarter_and_first_indicator_with_target(page, store_data):
-    tree = page.layout()
+def test_layout_defaults_to_latest_quarter_and_first_indicator_with_target(plan_layout, store_data):
+    tree = plan_layout.layout()
     # the session's quarter (issue 22, point 3): the newest with an observed plan figure — the départements'
     # CPTS coverage of T2 2024 — selectable although the region's own figures stop at T4 2023
     assert by_id(tree, "plan-quarter").value == queries.session_quarter(store_data, "R84") == "2024Q2"
@@ -77,21 +77,21 @@ def test_layout_defaults_to_latest_quarter_and_first_indicator_with_target(page,
     assert store_data.version in text_of(by_id(tree, "plan-data-version"))
 
 
-def test_layout_reads_the_url(page):
-    tree = page.layout(trimestre="2023Q2", indicateur="cpts_coverage_pct")
+def test_layout_reads_the_url(plan_layout):
+    tree = plan_layout.layout(trimestre="2023Q2", indicateur="cpts_coverage_pct")
     assert by_id(tree, "plan-quarter").value == "2023Q2"
     assert by_id(tree, "plan-indicator").data == "cpts_coverage_pct"
     assert "Part de la population couverte par une CPTS" in text_of(by_id(tree, "plan-detail-title"))
 
 
-def test_layout_ignores_unknown_url_values(page):
-    tree = page.layout(trimestre="2099Q1", indicateur="<script>")
+def test_layout_ignores_unknown_url_values(plan_layout):
+    tree = plan_layout.layout(trimestre="2099Q1", indicateur="<script>")
     assert by_id(tree, "plan-quarter").value == "2024Q2"                 # the session quarter
     assert by_id(tree, "plan-indicator").data == "msp_count"
 
 
-def test_every_card_has_its_definition_and_provenance(page, store_data):
-    tree = page.layout()
+def test_every_card_has_its_definition_and_provenance(plan_layout, store_data):
+    tree = plan_layout.layout()
     cards = find(tree, lambda c: "plan-card" in (getattr(c, "className", "") or "").split())
     ids = plan.plan_indicators(store_data.indicators)["id"].tolist()
     assert [c.id for c in cards] == [f"plan-card-{i}" for i in ids]
@@ -100,8 +100,8 @@ def test_every_card_has_its_definition_and_provenance(page, store_data):
         assert find(c, lambda x: "badge" in (getattr(x, "className", "") or "")), c.id  # provenance badge
 
 
-def test_medical_assistants_are_real_and_dated(page):
-    tree = page.layout()
+def test_medical_assistants_are_real_and_dated(plan_layout):
+    tree = plan_layout.layout()
     # the medical assistants are the baromètre's (IND-679) since it publishes them: no demo card, no banner
     assert "Données de démonstration" not in text_of(by_id(tree, "plan-banner"))
     assistants = text_of(by_id(tree, "plan-card-medical_assistants_count"))
