@@ -194,6 +194,9 @@ def _chromium() -> str | None:
     return os.environ.get("BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+IMAGE_ATTEMPTS = 3
+
+
 @lru_cache(maxsize=32)   # keyed on the Store (its version) and the state: the same image until a new version
 def image(data: store.Store, conf: Settings, state_items: tuple, kind: str) -> bytes:
     """The chart as PNG or SVG, its title, place, quarter, sources and data version drawn in (plan_figures.sign)."""
@@ -204,7 +207,16 @@ def image(data: store.Store, conf: Settings, state_items: tuple, kind: str) -> b
         os.environ.setdefault("BROWSER_PATH", browser)      # choreographer (kaleido) looks for Chrome there
     width, height = IMAGE_SIZE
     with _IMAGE_LOCK:
-        return fig.to_image(format=kind, width=width, height=height, scale=2 if kind == "png" else 1)
+        for attempt in range(IMAGE_ATTEMPTS):
+            try:
+                return fig.to_image(format=kind, width=width, height=height, scale=2 if kind == "png" else 1)
+            except Exception:
+                # kaleido drives a headless Chromium: on a loaded machine its page may not have loaded its own
+                # script yet (« kaleido_scopes is not defined »); a second try starts a fresh one
+                if attempt == IMAGE_ATTEMPTS - 1:
+                    raise
+                logging.getLogger(__name__).warning("image %s : nouvel essai du rendu", kind, exc_info=True)
+    return b""     # not reached: the last attempt returns or raises
 
 
 # ---- oEmbed 1.0 --------------------------------------------------------------------------------------

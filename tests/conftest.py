@@ -36,7 +36,7 @@ from .helpers.pipeline import shared_store
 SLOW_FILES = {"test_production.py", "test_store_safety.py", "test_pipeline_opendata.py", "test_read_cache.py"}
 # the real open-data samples (read and built: test_official_files, test_state_figures…), the ARA folder built
 SLOW_FIXTURES = {"ara_store", "opendata"}
-INTEGRATION_FIXTURES = {"built_store", "store_data", "app", "app_settings", "live_server", "public_server",
+INTEGRATION_FIXTURES = {"built_store", "geo_built_store", "store_data", "app", "app_settings", "live_server", "public_server",
                         "opendata", "database_url", "postgres_server", "tmp_path", "tmp_path_factory", "capfd"}
 TIERS = ("unit", "integration", "browser", "slow")
 
@@ -93,6 +93,13 @@ def opendata() -> Path:
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory) -> Path:
     return shared_store(_session_folder(tmp_path_factory) / "shared")
+
+
+@pytest.fixture(scope="session")
+def geo_built_store(tmp_path_factory) -> Path:
+    """The default data plus the geography fixture (tests/fixtures/geo: a CPTS list, zoning decrees), built once
+    per session for the map layers, the CPTS/zoning rules and the map page's layers."""
+    return shared_store(_session_folder(tmp_path_factory) / "shared", extra=(ROOT / "tests" / "fixtures" / "geo",))
 
 
 @pytest.fixture(scope="session")

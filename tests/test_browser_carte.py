@@ -299,17 +299,12 @@ def test_carte_commune_table_pages_by_keyboard(region_communes_server, page, tmp
 
 # ---- geography layers on a store with the fictitious CPTS list and zoning decrees -----------------------------
 
-GEO = ROOT / "tests" / "fixtures" / "geo"
-
-
 @pytest.fixture(scope="module")
-def geo_server(tmp_path_factory):
+def geo_server(geo_built_store):
     from dashboard import store
 
-    out = tmp_path_factory.mktemp("store-geo-layers")
-    assert build([RAW, GEO], out, region="R84", echo=lambda _l: None).published
-    server = LiveServer(data_dir=out)
-    yield server, store.open_store(out)
+    server = LiveServer(data_dir=geo_built_store)
+    yield server, store.open_store(geo_built_store)
     server.stop()
 
 

@@ -2,6 +2,8 @@
 the reconciliation with the baromètre, and the territory sheet (commune's CPTS and zone)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import shutil
 from pathlib import Path
 
@@ -12,9 +14,8 @@ from dashboard.pipeline.build import build
 from dashboard.pipeline.errors import InputError
 from dashboard.pipeline.readers import cpts
 
-from .helpers import RAW, ROOT
+from .helpers import RAW
 
-GEO = ROOT / "tests" / "fixtures" / "geo"
 HEADER = "cpts_id,cpts_nom,stade,date_signature,commune,date_debut,date_fin\n"
 
 # A small territory whose shares are computed by hand: D15 = 1 000 + 3 000 + 6 000, D43 = 2 000 + 8 000,
@@ -146,11 +147,10 @@ def test_one_cpts_has_one_name_stage_and_date(tmp_path):
 # ---- the realistic fixture on the embedded reference (real populations) -------------------------------
 
 @pytest.fixture(scope="module")
-def geo_store(tmp_path_factory):
-    out = tmp_path_factory.mktemp("geo-store")
-    result = build([RAW, GEO], out, region="R84", echo=lambda _l: None)
-    assert result.published
-    return store.open_store(out), result
+def geo_store(geo_built_store):
+    """The session's store of the default data and the fixture, and its build report (the manifest's warnings)."""
+    data = store.open_store(geo_built_store)
+    return data, SimpleNamespace(report=data.manifest["warnings"])
 
 
 @pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds

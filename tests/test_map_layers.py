@@ -8,18 +8,11 @@ import shapely
 import shapely.geometry
 
 from dashboard import map_layers, perimeters, store
-from dashboard.pipeline.build import build
-
-from .helpers import RAW, ROOT
-
-GEO = ROOT / "tests" / "fixtures" / "geo"
 
 
 @pytest.fixture(scope="module")
-def geo_data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("geo-layers")
-    assert build([RAW, GEO], out, region="R84", echo=lambda _l: None).published
-    return store.open_store(out)
+def geo_data(geo_built_store):
+    return store.open_store(geo_built_store)
 
 
 def test_zone_layer_says_what_the_sheet_says(geo_data):

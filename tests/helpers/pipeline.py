@@ -45,19 +45,21 @@ def raw_digest(folder: Path = RAW) -> str:
     return h.hexdigest()[:16]
 
 
-def shared_store(parent: Path, region: str = "R84") -> Path:
-    """The default data built once into ``parent/store-<region>-<raw digest>``, whichever process asks first.
+def shared_store(parent: Path, region: str = "R84", extra: tuple[Path, ...] = ()) -> Path:
+    """The default data (and the ``extra`` raw folders, e.g. the geography fixture) built once into
+    ``parent/store-<region>-<raw digest>``, whichever process asks first.
 
     ``parent`` is shared by the pytest-xdist workers of one session (a file lock makes the others wait for the
-    first build, then they reuse it); a new session, or changed raw files, build anew."""
+    first build, then they reuse it); a new session, or changed raw files, build anew. Never write into it."""
     from dashboard.pipeline.build import build
 
-    out = parent / f"store-{region}-{raw_digest()}"
+    digest = "-".join([raw_digest(), *(raw_digest(folder)[:8] for folder in extra)])
+    out = parent / f"store-{region}-{digest}"
     parent.mkdir(parents=True, exist_ok=True)
     with open(parent / f"{out.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "CURRENT").is_file():
-            result = build([RAW], out, region=region, echo=lambda _line: None)
+            result = build([RAW, *extra], out, region=region, echo=lambda _line: None)
             assert result.published
     return out
 
