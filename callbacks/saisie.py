@@ -183,6 +183,8 @@ def upload(contents, filename, quarter, refresh):
         path.write_bytes(raw)
         try:
             n = service.import_file(_url(), store.get(), who, quarter, path, name, settings.current().region)
+        except service.RowsRefused as exc:      # each row's problem shown (those outside the scope audited)
+            return page.refused_rows(name, exc.problems), no_update
         except service.Refused:
             raise Forbidden("hors périmètre") from None
         except service.Conflict as exc:

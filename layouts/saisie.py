@@ -158,7 +158,7 @@ def layout(**_query) -> html.Div:
                "enregistrée dès qu'elle est validée (Entrée ou clic ailleurs) ; rien n'est perdu en rechargeant "
                "la page. Un écart important avec la dernière valeur demande une note."),
         grid(),
-        html.P(id="saisie-message", role="status", **{"aria-live": "polite"}, className="saisie-message"),
+        html.Div(id="saisie-message", role="status", **{"aria-live": "polite"}, className="saisie-message"),
         html.Div([
             html.Button("Soumettre à validation", id="saisie-submit", n_clicks=0, className="fr-btn",
                         type="button"),
@@ -316,3 +316,12 @@ dash.register_page("saisie", path="/saisie", name="Saisie", title="Saisie du tri
                    layout=layout)
 dash.register_page("saisie_historique", path="/saisie/historique", name="Historique de la saisie",
                    title="Historique de la saisie – Accès aux soins", layout=history_layout)
+
+
+def refused_rows(name: str, problems: list[tuple[int, str, str]]) -> list:
+    """An upload refused row by row: how many rows, then each one's line, column and reason."""
+    count = len(problems)
+    return [html.P(f"Fichier {name} refusé, rien n'a été enregistré : "
+                   + ("une ligne est à corriger." if count == 1 else f"{count} lignes sont à corriger.")),
+            html.Ul([html.Li(f"Ligne {line}, colonne {column} : {message}") for line, column, message in problems],
+                    className="saisie-refused-rows")]

@@ -142,3 +142,26 @@ def test_contributor_enters_validator_approves_value_is_published(saisie_server,
     assert "Cantal (D15)" in history                       # territories by name, their code beside
     assert axe_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "saisie_historique.png"), full_page=True)
+
+
+def test_a_mixed_upload_shows_each_refused_row_and_saves_nothing(saisie_server, page, tmp_path):
+    """Issue 22, point 4: the page lists every refused row with its line and reason; nothing of the file saved."""
+    quarter = service.default_quarter()
+    path = tmp_path / "depot-mixte.csv"
+    path.write_text("indicateur,territoire,trimestre,valeur,statut,source,note\n"
+                    f"mcs_count,D15,{quarter},7,observed,Bilan SAMU 15,\n"
+                    f"mcs_count,D69,{quarter},7,observed,Bilan SAMU 69,\n"
+                    f"mcs_count,D99,{quarter},7,observed,Bilan SAMU,\n", encoding="utf-8")
+    before = service.drafts(saisie_server.database_url, quarter, ["D15", "D69"])
+    sign_in(page, saisie_server.url, "alice")
+    page.wait_for_selector(".ag-row", timeout=20000)
+    page.set_input_files("#saisie-upload input[type=file]", str(path))
+    page.wait_for_selector("#saisie-message .saisie-refused-rows", timeout=20000)
+    text = page.inner_text("#saisie-message")
+    assert "depot-mixte.csv refusé, rien n'a été enregistré : 2 lignes sont à corriger" in text
+    assert "Ligne 3, colonne territoire : saisie pour D69 hors du périmètre" in text
+    assert "Ligne 4, colonne territoire" in text and "D99" in text
+    page.locator("#saisie-message").screenshot(path=str(ARTIFACTS / "saisie_depot_refuse.png"))
+    after = service.drafts(saisie_server.database_url, quarter, ["D15", "D69"])
+    assert len(after) == len(before) and "D69" not in set(after["territory"])
+    assert not axe_violations(page)

@@ -235,3 +235,34 @@ def test_the_packs_embedded_chart_workbooks_hold_no_formula(store_data):
              for row in ws.iter_rows() for c in row]
     assert not [c.value for c in cells if c.data_type == "f"]
     assert "'=HYPERLINK(\"http://x\")" in {c.value for c in cells} and "'@evil" in {c.value for c in cells}
+
+
+def test_a_mixed_upload_names_each_refused_row_and_saves_nothing(database_url, store_data, tmp_path):
+    """Issue 22, point 4: every refused row with its line and reason — outside the scope (audited), unknown
+    territory, another quarter, beyond a hard bound — and the good row is not saved either."""
+    population = int(store_data.territories.loc["D43", "population"])
+    alice = security.Account("alice", "contributeur", ("D15", "D43"))
+    rows = [HEADER, ["mcs_count", "D15", Q, "9", "observed", "Bilan SAMU", ""],
+            ["mcs_count", "D69", Q, "9", "observed", "Bilan SAMU", ""],
+            ["mcs_count", "D99", Q, "9", "observed", "Bilan SAMU", ""],
+            ["mcs_count", "D15", "2024Q1", "9", "observed", "Bilan SAMU", ""],
+            ["mcs_count", "D43", Q, str(population + 1), "observed", "Bilan SAMU", "vérifié"]]
+    path = tmp_path / "melange.csv"
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    with pytest.raises(service.RowsOutsideScope) as refused:
+        service.import_file(database_url, store_data, alice, Q, path, region="R84")
+    assert [(line, column) for line, column, _m in refused.value.problems] == [
+        (3, "territoire"), (4, "territoire"), (5, "trimestre"), (6, "valeur")]
+    lines = refused.value.lines()
+    assert lines[0].startswith("melange.csv:3:territoire: saisie pour D69 hors du périmètre")
+    assert "D99" in lines[1] and "2024Q1" in lines[2]
+    assert service.drafts(database_url, Q, ["D15", "D43", "D69"]).empty
+    assert set(service.audit_rows(database_url, user="alice", action="refused")["territory"]) == {"D69"}
+
+
+def test_rows_refused_inside_the_scope_are_an_input_error(database_url, store_data, tmp_path):
+    path = tmp_path / "mal.csv"
+    path.write_text(",".join(HEADER) + f"\nmcs_count,D99,{Q},9,observed,Bilan SAMU,\n", encoding="utf-8")
+    with pytest.raises(service.RowsRefused) as refused:
+        service.import_file(database_url, store_data, ALICE, Q, path, region="R84")
+    assert not isinstance(refused.value, service.Refused) and refused.value.row == 2

@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     try:
         return run(args, conf)
+    except service.RowsRefused as exc:      # every refused row of the file, one per line
+        print("\n".join(exc.lines()), file=sys.stderr)
+        return EXIT_REFUSED if isinstance(exc, service.Refused) else EXIT_INVALID
     except service.Refused as exc:
         print(f"refusé : {exc}", file=sys.stderr)
         return EXIT_REFUSED

@@ -51,6 +51,26 @@ class SelfDecision(Refused):
 SELF_DECISION = "Vous ne pouvez pas valider votre propre saisie : un autre valideur doit le faire."
 
 
+class RowsRefused(InputError):
+    """A file refused row by row: every row's problem as (line, column, message), nothing of the file saved. Its
+    first problem is the error's own ``row``, ``column`` and ``message`` (``file:row:column: message``)."""
+
+    def __init__(self, file: str, problems: list[tuple[int, str, str]]):
+        self.problems = sorted(problems)
+        line, column, message = self.problems[0]
+        more = len(self.problems) - 1
+        tail = "" if not more else " (et une autre ligne refusée)" if more == 1 else f" (et {more} autres lignes refusées)"
+        super().__init__(file, message + tail, line, column)
+
+    def lines(self) -> list[str]:
+        """Each refused row as ``file:row:column: message``."""
+        return [str(InputError(self.file, message, line, column)) for line, column, message in self.problems]
+
+
+class RowsOutsideScope(RowsRefused, Refused):
+    """A file some rows of which lie outside the account's scope (each audited): refused as a whole."""
+
+
 class Conflict(Exception):
     """The value or the submission was changed by someone else in the meantime."""
 
@@ -468,19 +488,9 @@ def import_file(url: str, data, account: Account | None, quarter: str, path: Pat
     if frame is None or not len(frame):
         raise InputError(name, "aucune valeur dans le fichier", 2, "valeur")
     rows = frame.to_dict("records")
-    for r in rows:
-        where = (name, int(r["_row"]))
-        if r["status"] != "observed":
-            raise InputError(name, f"statut observed attendu pour une saisie, reçu {r['status']!r}", where[1], "statut")
-        if r["period"] != quarter:
-            raise InputError(name, f"trimestre {quarter} attendu (celui de la saisie), reçu {r['period']}",
-                             where[1], "trimestre")
-        _check_target(data, account, url, r["indicator"], r["territory"], quarter, where, region)
-    errors, _ = check_rows(data, [{"indicator": r["indicator"], "territory": r["territory"], "quarter": quarter,
-                                   "value": r["value"], "note": r["note"], "_row": int(r["_row"])} for r in rows])
-    if errors:
-        line = min(errors)
-        raise InputError(name, errors[line][1], line, errors[line][0])
+    problems, outside = _row_problems(url, data, account, quarter, name, region, rows)
+    if problems:
+        raise (RowsOutsideScope if outside else RowsRefused)(name, problems)
     try:
         with db.session(url) as s, s.begin():
             for r in rows:
@@ -495,6 +505,34 @@ def import_file(url: str, data, account: Account | None, quarter: str, path: Pat
         raise Conflict(f"{name} : une autre saisie des mêmes valeurs est arrivée en même temps ; rien n'a été "
                        "importé, rechargez la page.") from None
     return len(rows)
+
+
+def _row_problems(url: str, data, account: Account, quarter: str, name: str, region: str | None,
+                  rows: list[dict]) -> tuple[list[tuple[int, str, str]], bool]:
+    """Every row's problem (line, column, message) — form, quarter, territory, scope, bounds — and whether one is
+    outside the account's scope (each of those audited): the user corrects the whole file at once."""
+    problems, outside, checked = [], False, []
+    for r in rows:
+        line = int(r["_row"])
+        try:
+            if r["status"] != "observed":
+                raise InputError(name, f"statut observed attendu pour une saisie, reçu {r['status']!r}", line, "statut")
+            if r["period"] != quarter:
+                raise InputError(name, f"trimestre {quarter} attendu (celui de la saisie), reçu {r['period']}",
+                                 line, "trimestre")
+            _check_target(data, account, url, r["indicator"], r["territory"], quarter, (name, line), region)
+        except InputError as exc:
+            problems.append((line, str(exc.column), exc.message))
+        except Refused:
+            outside = True
+            problems.append((line, "territoire", f"saisie pour {r['territory']} hors du périmètre de "
+                                                 f"{account.name} ({account.role})"))
+        else:
+            checked.append({"indicator": r["indicator"], "territory": r["territory"], "quarter": quarter,
+                            "value": r["value"], "note": r["note"], "_row": line})
+    errors, _ = check_rows(data, checked)
+    problems += [(line, column, message) for line, (column, message) in errors.items()]
+    return problems, outside
 
 
 def _separator(header_line: str) -> str:
