@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from dashboard import cache, fmt, store
 from dashboard.schema import STATUS_LABELS
+from .static_html import StaticHtml, freeze
 
 STATUS_HELP = {
     "observed": "Valeur observée, issue d'une source nommée",
@@ -88,12 +89,14 @@ def demo_banner(show: bool = True) -> html.Div | None:
         className="fr-notice fr-notice--info demo-banner", role="note")
 
 
-def dsfr_table(table: html.Table, variant: str = "", content_class: str = "", **content) -> html.Div:
+def dsfr_table(table: html.Table, variant: str = "", content_class: str = "", **content) -> StaticHtml:
     """A table in the DSFR's frame: it scrolls inside its box, never the page. ``variant``: e.g. ``fr-table--sm``;
-    ``content_class`` and ``content`` (e.g. ``tabIndex``, ``role``) go to the box that scrolls."""
+    ``content_class`` and ``content`` (e.g. ``tabIndex``, ``role``) go to the box that scrolls. Frozen (one
+    component, layouts/static_html.py): a table has no callback inside, and hundreds of cells cost Dash's
+    renderer a visit of the whole page each."""
     inner = html.Div(table, className=f"fr-table__content {content_class}".strip(), **content)
-    return html.Div(html.Div(html.Div(inner, className="fr-table__container"), className="fr-table__wrapper"),
-                    className=f"fr-table {variant}".strip())
+    return freeze(html.Div(html.Div(html.Div(inner, className="fr-table__container"), className="fr-table__wrapper"),
+                           className=f"fr-table {variant}".strip()))
 
 
 def definition(indicator: dict) -> html.Details:

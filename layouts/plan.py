@@ -17,10 +17,10 @@ from dash import dcc, html
 from dashboard import (alerts, appraisal, fmt, periods, plan, plan_figures, queries, settings, store, texts,
                        trajectory, units, validate)
 
-from .integrer import embed_block
 from .components import (appraisal_block, data_version_line, definition, demo_banner, download_button, dsfr_table,
-                         graph_config,
-                         memoize_render, revision_badge, status_badge)
+                         graph_config, memoize_render, revision_badge, status_badge)
+from .integrer import embed_block
+from .static_html import StaticHtml, freeze
 
 PAGE = "plan"
 log = logging.getLogger(__name__)
@@ -109,9 +109,9 @@ def alerts_section(items: list[alerts.Alert]) -> list:
     by_kind: dict[str, list[alerts.Line]] = {}
     for line in alerts.lines(items):
         by_kind.setdefault(line.kind, []).append(line)
-    return [html.Div([html.H3(f"{alerts.KINDS[kind]} ({sum(len(x.territories) for x in group)})"),
-                      html.Ul([html.Li([html.Strong(x.label), f" : {x.text}"]) for x in group])])
-            for kind, group in by_kind.items()]
+    return [freeze([html.Div([html.H3(f"{alerts.KINDS[kind]} ({sum(len(x.territories) for x in group)})"),
+                              html.Ul([html.Li([html.Strong(x.label), f" : {x.text}"]) for x in group])])
+                    for kind, group in by_kind.items()])]
 
 
 def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appraisal | None = None) -> html.Article:
@@ -128,11 +128,7 @@ def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appra
         badges.append(html.Span("donnée ancienne", className="fr-badge fr-badge--sm fr-badge--new status-stale",
                                 title=f"Dernière valeur au {fmt.quarter(c.period) if c.period else '–'} : plus "
                                       f"ancienne que ne le permet sa fréquence ({c.frequency})"))
-    return html.Article([
-        html.H3(html.Button(c.short_label, id={"type": CARD, "index": c.indicator}, n_clicks=0, type="button",
-                            className="card-select", title=f"Afficher la trajectoire : {c.label}",
-                            **{"aria-pressed": "true" if selected else "false",
-                               "aria-controls": "plan-detail"})),
+    text = freeze([                 # the card's text as one component (layouts/static_html.py): only the button reacts
         html.P(value_line, className="card-value-line"),
         html.P([f"Évolution : {c.change_text('previous')}", html.Br(),
                 f"Sur un an : {c.change_text('year')}"], className="card-changes"),
@@ -144,6 +140,13 @@ def card_component(c: plan.Card, selected: bool, meta: dict, ap: appraisal.Appra
         html.P(c.projection_text, className="card-projection") if c.target_value is not None else None,
         html.P(c.basis_text, className="card-basis") if c.basis_text else None,
         definition(meta),
+    ])
+    return html.Article([
+        html.H3(html.Button(c.short_label, id={"type": CARD, "index": c.indicator}, n_clicks=0, type="button",
+                            className="card-select", title=f"Afficher la trajectoire : {c.label}",
+                            **{"aria-pressed": "true" if selected else "false",
+                               "aria-controls": "plan-detail"})),
+        text,
     ], className="plan-card" + (" is-selected" if selected else ""), id=f"plan-card-{c.indicator}")
 
 
@@ -199,7 +202,7 @@ def _cell(value, kind: str = "text", unit: str = "nombre", decimals: int | None 
 
 
 def data_table(df, columns: list[tuple[str, str, str]], caption: str, unit: str = "nombre", table_id: str | None = None,
-               decimals: int | None = None) -> html.Div:
+               decimals: int | None = None) -> StaticHtml:
     """A plain accessible table: ``columns`` = [(column, header, kind)] with kind text|num|signed|share|status|quarter."""
     head = html.Thead(html.Tr([html.Th(h, scope="col", className="num" if k in ("num", "signed", "share") else None)
                                for _, h, k in columns]))

@@ -17,7 +17,7 @@ from dash._utils import AttributeDict
 
 from dashboard import appraisal, fmt, plan, queries, trajectory
 
-from .helpers import ROOT, text_of
+from .helpers import ROOT, text_of, walk
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +35,8 @@ def plan_layout(app):
 
 
 def find(component, predicate):
-    """Components of a tree for which ``predicate`` is true."""
-    found = []
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            found += find(c, predicate)
-        return found
-    if component is None or isinstance(component, (str, int, float)):
-        return found
-    if predicate(component):
-        found.append(component)
-    return found + find(getattr(component, "children", None), predicate)
+    """Components of a tree for which ``predicate`` is true (frozen subtrees included: helpers.walk)."""
+    return [c for c in walk(component) if predicate(c)]
 
 
 def by_id(component, ident):

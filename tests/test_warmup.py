@@ -14,7 +14,7 @@ import pytest
 
 from dashboard import cache, kiosk, mapping, server, store
 
-from .helpers import LiveServer, publish_copy
+from .helpers import LiveServer, publish_copy, walk
 from .helpers.wait import until
 
 
@@ -110,15 +110,8 @@ def test_the_embed_code_names_the_host_asked_not_the_one_that_filled_the_memo(ap
     for host in ("http://localhost/", "https://acces-soins.example.fr/"):
         with app.server.test_request_context("/", base_url=host):
             parts = plan.detail_section(data, app_settings, app_settings.region, "2023Q4", "msp_count")
-        codes[host] = next(c.value for c in _walk(parts) if getattr(c, "id", None) == "plan-embed-code")
+        codes[host] = next(c.value for c in walk(parts) if getattr(c, "id", None) == "plan-embed-code")
     assert codes["http://localhost/"].startswith('<iframe src="http://localhost/integrer/')
     assert codes["https://acces-soins.example.fr/"].startswith('<iframe src="https://acces-soins.example.fr/integrer/')
 
 
-def _walk(node):
-    if isinstance(node, (list, tuple)):
-        for child in node:
-            yield from _walk(child)
-    elif node is not None and hasattr(node, "to_plotly_json"):
-        yield node
-        yield from _walk(getattr(node, "children", None))

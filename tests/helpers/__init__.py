@@ -4,12 +4,18 @@ and copies of the shared store in :mod:`.pipeline`; the one polling helper (:fun
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import urllib.request
+from html.parser import HTMLParser
+
+from dash import html as dash_html
 from pathlib import Path
+
+from layouts.static_html import StaticHtml
 
 from .wait import until
 
@@ -20,23 +26,81 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def walk(component):
-    """A Dash component and every component below it (its children, depth first)."""
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if hasattr(child, "to_plotly_json"):
+    """A Dash component and every component below it (its children, depth first; lists walked through). A frozen
+    subtree (:class:`layouts.static_html.StaticHtml`) is walked as the components its HTML was made of
+    (:func:`thaw`), so that a test finds a table or a badge whether the page froze it or not."""
+    if isinstance(component, (list, tuple)):
+        for child in component:
             yield from walk(child)
+        return
+    if not hasattr(component, "to_plotly_json"):
+        return
+    yield component
+    if isinstance(component, StaticHtml):
+        yield from walk(thaw(component.html))
+        return
+    yield from walk(getattr(component, "children", None))
+
+
+_HTML_CLASSES = {name.lower(): getattr(dash_html, name) for name in dir(dash_html)
+                 if isinstance(getattr(dash_html, name), type) and hasattr(getattr(dash_html, name), "_type")}
+_ATTRIBUTES = {"class": "className", "for": "htmlFor", "colspan": "colSpan", "rowspan": "rowSpan",
+               "tabindex": "tabIndex", "accesskey": "accessKey", "datetime": "dateTime"}
+
+
+def thaw(markup: str) -> list:
+    """HTML markup (a frozen subtree's) as the ``dash.html`` components it was made of."""
+    root: list = []
+    stack: list[tuple[type, dict, list]] = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            props = {}
+            for name, value in attrs:
+                if name == "style":
+                    value = {re.sub("-([a-z])", lambda m: m.group(1).upper(), k.strip()): v.strip()
+                             for k, v in (d.split(":", 1) for d in (value or "").split(";") if ":" in d)}
+                props[_ATTRIBUTES.get(name, name)] = True if value is None else value
+            if tag in {"br", "hr", "img", "input", "col", "wbr", "area"}:
+                (stack[-1][2] if stack else root).append(_HTML_CLASSES[tag](**props))
+            else:
+                stack.append((_HTML_CLASSES[tag], props, []))
+
+        def handle_endtag(self, tag):
+            cls, props, children = stack.pop()
+            made = cls(children=children[0] if len(children) == 1 else children or None, **props)
+            (stack[-1][2] if stack else root).append(made)
+
+        def handle_data(self, data):
+            (stack[-1][2] if stack else root).append(data)
+
+    parser = Parser(convert_charrefs=True)
+    parser.feed(markup)
+    parser.close()
+    return root
 
 
 def text_of(component) -> str:
-    """Every string of a Dash component tree, joined by spaces."""
+    """Every string of a Dash component tree, joined by spaces (a frozen subtree's too: its HTML's text)."""
     if component is None:
         return ""
     if isinstance(component, (str, int, float)):
         return str(component)
+    if isinstance(component, StaticHtml):
+        return html_text(component.html)
     if isinstance(component, (list, tuple)):
         return " ".join(text_of(c) for c in component)
     return text_of(getattr(component, "children", None))
+
+
+def html_text(markup: str) -> str:
+    """The text of HTML markup, tags left out and entities decoded, each text run joined by a space."""
+    parts: list[str] = []
+    parser = HTMLParser()
+    parser.handle_data = parts.append
+    parser.feed(markup)
+    parser.close()
+    return " ".join(parts)
 
 
 def free_port() -> int:
