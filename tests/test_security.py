@@ -21,7 +21,7 @@ import urllib.request
 
 import pytest
 
-from dashboard import security, store
+from dashboard import security, settings, store
 
 from .helpers import ROOT, LiveServer
 
@@ -227,28 +227,51 @@ def run_app(built_store, tmp_path, **env):
                           capture_output=True, text=True, timeout=60)
 
 
+def _startup(built_store, tmp_path, monkeypatch, **env) -> str | None:
+    """security.check_startup — what create_app runs first — on the settings of these variables: None when the
+    instance may start, else its refusal."""
+    for name in ("HOST", "USERS_FILE", "TRUSTED_HEADER", "PUBLIC"):
+        monkeypatch.delenv(f"ACCES_SOINS_{name}", raising=False)
+    for k, v in {"DATA_DIR": str(built_store), "CACHE_DIR": str(tmp_path / "cache"), **env}.items():
+        monkeypatch.setenv(f"ACCES_SOINS_{k}", v)
+    try:
+        security.check_startup(settings.load())
+    except security.StartupRefused as exc:
+        return str(exc)
+    return None
+
+
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "ars.example.fr"])
-def test_internal_instance_refuses_to_start_exposed_without_auth(built_store, tmp_path, host):
-    # "import app" is what gunicorn does with app:server (and python app.py does it first)
-    result = run_app(built_store, tmp_path, HOST=host)
-    assert result.returncode != 0
-    assert "Démarrage refusé" in result.stderr and "ACCES_SOINS_USERS_FILE" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_internal_instance_refuses_to_start_exposed_without_auth(built_store, tmp_path, monkeypatch, host):
+    refusal = _startup(built_store, tmp_path, monkeypatch, HOST=host)
+    assert refusal and "Démarrage refusé" in refusal and "ACCES_SOINS_USERS_FILE" in refusal
 
 
-@pytest.mark.slow   # a whole build of the raw folder, or processes started: seconds
-def test_exposed_starts_with_auth_or_public_and_loopback_stays_open(built_store, tmp_path):
+def test_exposed_starts_with_auth_or_public_and_loopback_stays_open(built_store, tmp_path, monkeypatch):
     users = tmp_path / "users"
     security.add_user(users, "alice", "un mot de passe assez long")
-    assert run_app(built_store, tmp_path, HOST="0.0.0.0", USERS_FILE=str(users)).returncode == 0
-    assert run_app(built_store, tmp_path, HOST="0.0.0.0", TRUSTED_HEADER="X-Remote-User").returncode == 0
-    assert run_app(built_store, tmp_path, HOST="0.0.0.0", PUBLIC="1").returncode == 0
+    assert _startup(built_store, tmp_path, monkeypatch, HOST="0.0.0.0", USERS_FILE=str(users)) is None
+    assert _startup(built_store, tmp_path, monkeypatch, HOST="0.0.0.0", TRUSTED_HEADER="X-Remote-User") is None
+    assert _startup(built_store, tmp_path, monkeypatch, HOST="0.0.0.0", PUBLIC="1") is None
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
-        assert run_app(built_store, tmp_path, HOST=host).returncode == 0, host
+        assert _startup(built_store, tmp_path, monkeypatch, HOST=host) is None, host
     empty = tmp_path / "empty"
     empty.write_text("# personne\n")
-    bad = run_app(built_store, tmp_path, HOST="127.0.0.1", USERS_FILE=str(empty))
-    assert bad.returncode != 0 and "aucun utilisateur" in bad.stderr
+    assert "aucun utilisateur" in _startup(built_store, tmp_path, monkeypatch, HOST="127.0.0.1", USERS_FILE=str(empty))
+
+
+@pytest.mark.slow   # two processes importing the app: seconds
+def test_import_app_applies_the_startup_rule(built_store, tmp_path):
+    """What gunicorn (app:server) and python app.py do: the rule above, run by the import itself."""
+    # "import app" is what gunicorn does with app:server (and python app.py does it first)
+    refused = run_app(built_store, tmp_path, HOST="0.0.0.0")
+    assert refused.returncode != 0
+    assert "Démarrage refusé" in refused.stderr and "ACCES_SOINS_USERS_FILE" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    users = tmp_path / "users"
+    security.add_user(users, "alice", "un mot de passe assez long")
+    started = run_app(built_store, tmp_path, HOST="0.0.0.0", USERS_FILE=str(users))
+    assert started.returncode == 0, started.stderr
 
 
 def test_users_file_and_cli(tmp_path):
