@@ -63,9 +63,10 @@ vendor-dsfr: node_modules/.installed
 	$(BIN)/python scripts/vendor_dsfr.py node_modules/@gouvfr/dsfr
 
 # Tests run in tiers (pytest.ini, tests/conftest.py) on two pytest-xdist workers, a test file per worker at a time
-# (module fixtures start servers once); PYTEST_ARGS adds options (-k, -x, --durations=30…).
+# (module fixtures start servers once), in the order tests/conftest.py sorts them (--no-loadscope-reorder: else
+# xdist hands out the files with the most tests first, whatever they cost); PYTEST_ARGS adds options (-k, -x…).
 PYTEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25 $(PYTEST_ARGS)
 
 # The layers of docs/architecture.md (.importlinter, 0 import circles) and no dead code (vulture, 80 % confidence
 # and more: unused imports, variables and unreachable code; a false positive goes in .vulture_whitelist.py).

@@ -68,6 +68,30 @@ def secret_key_problem(environ: dict, n_workers: int) -> str | None:
     return None
 
 
+def _cap_malloc_arenas() -> None:
+    """glibc gives each thread that allocates its own arena (up to 8 per core), and a freed block stays in its
+    arena: four threads a worker each kept their own high-water mark. Two arenas per process bound that (the
+    MALLOC_ARENA_MAX of the environment, which only a process started afresh reads). No-op off glibc."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name or os.environ.get("MALLOC_ARENA_MAX"):      # no C library found, or the operator's own value
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(-8, 2)                                  # M_ARENA_MAX = -8 (malloc.h)
+        # Blocks of 256 kB and more (pandas' columns of a request) mapped apart and unmapped when freed:
+        # glibc's default threshold grows with the largest block freed, up to 32 MB, and freed blocks below it
+        # stay in the heap — each worker kept its biggest request's memory.
+        libc.mallopt(-3, 256 * 1024)                         # M_MMAP_THRESHOLD = -3
+    except (OSError, AttributeError):                        # not glibc: nothing to cap
+        pass
+
+
+_cap_malloc_arenas()
+
+
 def on_starting(server):
     problem = secret_key_problem(os.environ, server.cfg.workers)
     if problem:

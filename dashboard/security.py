@@ -17,6 +17,7 @@ See docs/securite.md.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import hashlib
 import hmac
@@ -75,14 +76,18 @@ def current_account(conf: Settings) -> Account | None:
 LOGIN_LISTENERS: list = []
 
 
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check an unknown user's password against (the same work as a known one's), made on first use:
+    at import it cost every process — CLI, worker, test server — 0,2 s of key derivation."""
+    return generate_password_hash(secrets.token_hex(8))
 
 
 def check_user(users: dict[str, str], name: str, password: str) -> bool:
     if not isinstance(name, str) or not isinstance(password, str) or len(password) > 1024:
         return False
     hashed = users.get(name)
-    ok = check_password_hash(hashed or _DUMMY_HASH, password)   # same work whether the user exists or not
+    ok = check_password_hash(hashed or _dummy_hash(), password)   # same work whether the user exists or not
     return bool(hashed) and ok
 
 
