@@ -128,3 +128,15 @@ def test_a_bad_region_stops_the_app_and_the_saisie_cli_with_the_same_error(comma
     done = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "ACCES_SOINS_REGION : région '5' invalide" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_chart_template_is_valid_plotly():
+    """figure_theme builds its template without plotly's validation (0,28 s an import): validated here instead,
+    a misspelt property would raise."""
+    import plotly.graph_objects as go
+
+    from dashboard import figure_theme
+
+    checked = go.layout.Template(figure_theme.TEMPLATE.to_plotly_json())
+    assert checked.to_plotly_json() == figure_theme.TEMPLATE.to_plotly_json()
+    assert checked.layout.separators == figure_theme.SEPARATORS and "Marianne" in checked.layout.font.family
