@@ -312,12 +312,6 @@ def history_layout(**_query) -> html.Div:
     ], className="saisie-page")
 
 
-dash.register_page("saisie", path="/saisie", name="Saisie", title="Saisie du trimestre – Accès aux soins",
-                   layout=layout)
-dash.register_page("saisie_historique", path="/saisie/historique", name="Historique de la saisie",
-                   title="Historique de la saisie – Accès aux soins", layout=history_layout)
-
-
 def refused_rows(name: str, problems: list[tuple[int, str, str]]) -> list:
     """An upload refused row by row: how many rows, then each one's line, column and reason."""
     count = len(problems)
@@ -325,3 +319,9 @@ def refused_rows(name: str, problems: list[tuple[int, str, str]]) -> list:
                    + ("une ligne est à corriger." if count == 1 else f"{count} lignes sont à corriger.")),
             html.Ul([html.Li(f"Ligne {line}, colonne {column} : {message}") for line, column, message in problems],
                     className="saisie-refused-rows")]
+
+
+dash.register_page("saisie", path="/saisie", name="Saisie", title="Saisie du trimestre – Accès aux soins",
+                   layout=layout)
+dash.register_page("saisie_historique", path="/saisie/historique", name="Historique de la saisie",
+                   title="Historique de la saisie – Accès aux soins", layout=history_layout)

@@ -11,11 +11,11 @@ import subprocess
 import sys
 import urllib.request
 from html.parser import HTMLParser
-
-from dash import html as dash_html
 from pathlib import Path
 
-from layouts.static_html import StaticHtml
+from dash import html as dash_html
+
+from layouts.static_html import ATTRIBUTES, VOID, StaticHtml
 
 from .wait import until
 
@@ -44,8 +44,7 @@ def walk(component):
 
 _HTML_CLASSES = {name.lower(): getattr(dash_html, name) for name in dir(dash_html)
                  if isinstance(getattr(dash_html, name), type) and hasattr(getattr(dash_html, name), "_type")}
-_ATTRIBUTES = {"class": "className", "for": "htmlFor", "colspan": "colSpan", "rowspan": "rowSpan",
-               "tabindex": "tabIndex", "accesskey": "accessKey", "datetime": "dateTime"}
+_PROPS = {attribute: prop for prop, attribute in ATTRIBUTES.items()}     # class → className…: to_html's inverse
 
 
 def thaw(markup: str) -> list:
@@ -60,8 +59,8 @@ def thaw(markup: str) -> list:
                 if name == "style":
                     value = {re.sub("-([a-z])", lambda m: m.group(1).upper(), k.strip()): v.strip()
                              for k, v in (d.split(":", 1) for d in (value or "").split(";") if ":" in d)}
-                props[_ATTRIBUTES.get(name, name)] = True if value is None else value
-            if tag in {"br", "hr", "img", "input", "col", "wbr", "area"}:
+                props[_PROPS.get(name, name)] = True if value is None else value
+            if tag in VOID:
                 (stack[-1][2] if stack else root).append(_HTML_CLASSES[tag](**props))
             else:
                 stack.append((_HTML_CLASSES[tag], props, []))
@@ -87,20 +86,10 @@ def text_of(component) -> str:
     if isinstance(component, (str, int, float)):
         return str(component)
     if isinstance(component, StaticHtml):
-        return html_text(component.html)
+        return text_of(thaw(component.html))
     if isinstance(component, (list, tuple)):
         return " ".join(text_of(c) for c in component)
     return text_of(getattr(component, "children", None))
-
-
-def html_text(markup: str) -> str:
-    """The text of HTML markup, tags left out and entities decoded, each text run joined by a space."""
-    parts: list[str] = []
-    parser = HTMLParser()
-    parser.handle_data = parts.append
-    parser.feed(markup)
-    parser.close()
-    return " ".join(parts)
 
 
 def free_port() -> int:
