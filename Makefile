@@ -9,7 +9,10 @@ RAW_FILES := $(shell find data/raw -type f ! -name '*.md' 2>/dev/null)
 
 .PHONY: run test test-fast lint data kiosk serve worker beat bench clean system-deps vendor-dsfr
 
-# --no-compile: Python compiles what it imports, on first import (a third of the install time saved)
+# --no-compile: Python compiles what it imports, on first import (a third of the install time saved) — and keeps
+# it: PYTHONDONTWRITEBYTECODE (set in some CI images and shells) would have every process compile plotly, dash,
+# pandas… again from source at each start (≈ 1 s of CPU per app server or CLI started by the suite).
+unexport PYTHONDONTWRITEBYTECODE
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --no-compile --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
