@@ -148,19 +148,30 @@ def browser():
     b.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report kept on the test (``item.failed_call``), for the fixtures that keep evidence of a failure."""
+    report = yield
+    if report.when == "call":
+        item.failed_call = report.failed
+    return report
+
+
 @pytest.fixture
 def page(browser, request):
-    pg = browser.new_page()
+    pg = browser.tab()
     yield pg
-    name = request.node.name.replace("/", "_")
-    artifacts = ROOT / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    try:
-        pg.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
-    except Exception:
-        pass
+    # the page as it was when the test failed (test-artifacts/<test>.png); none when it passed: a full-page
+    # screenshot of every browser test cost ≈ 0,5 s of CPU each, a minute of the suite's
+    if getattr(request.node, "failed_call", True):
+        artifacts = ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        try:
+            pg.screenshot(path=str(artifacts / f"{request.node.name.replace('/', '_')}.png"), full_page=True)
+        except Exception:
+            pass
     errors = list(pg.console_errors)
-    pg.context.close()
+    browser.close_tab(pg)
     assert not errors, f"erreurs dans la console du navigateur : {errors}"
 
 

@@ -101,7 +101,7 @@ def test_kiosk_recovers_after_a_server_restart(built_store, browser):
     /healthz probe as a console error ("Failed to load resource: net::ERR_CONNECTION_REFUSED") even though
     the script catches it: those, and only those, are expected here."""
     server = LiveServer(data_dir=built_store, public=True)
-    page = browser.new_page(1920, 1080)
+    page = browser.tab(1920, 1080)
     page.emulate_media(reduced_motion="reduce")     # axe must not catch a slide half faded in
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append((m.text, m.location.get("url", ""))))
@@ -126,7 +126,7 @@ def test_kiosk_recovers_after_a_server_restart(built_store, browser):
         assert unexpected == []
         assert axe_violations(page) == []
     finally:
-        page.context.close()
+        browser.close_tab(page)
         server.stop()
 
 
@@ -138,7 +138,7 @@ def test_kiosk_reloads_when_a_new_version_is_published(built_store, browser, tmp
     shutil.copytree(built_store, root)
     current = (root / "CURRENT").read_text().strip()
     server = LiveServer(data_dir=root, public=True)
-    page = browser.new_page(1920, 1080)
+    page = browser.tab(1920, 1080)
     try:
         page.goto(server.url + "/kiosque?duree=2&sonde=2")
         kiosk_ready(page)
@@ -150,7 +150,7 @@ def test_kiosk_reloads_when_a_new_version_is_published(built_store, browser, tmp
         assert page.evaluate("() => window.kiosque.state().version") == "v-suivante"
         assert page.console_errors == []
     finally:
-        page.context.close()
+        browser.close_tab(page)
         server.stop()
 
 

@@ -147,8 +147,30 @@ class Browser:
             raise RuntimeError("chromium introuvable : lancer « make test » (il installe chromium et chromium-driver)")
         self._pw = sync_playwright().start()
         self._browser = self._pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
+        self._shared = None
 
     def new_page(self, width: int = 1366, height: int = 900):
+        """A page in a browser context of its own: empty HTTP and code caches, no cookie — a first visit, as the
+        benchmarks measure it (bench/weight.py, bench/map.py). Closed with ``page.context.close()``."""
+        return self._watched(self._context(width, height).new_page())
+
+    def tab(self, width: int = 1366, height: int = 900):
+        """A new tab of the one context the tests share (:meth:`close_tab` closes it and drops the cookies, so
+        that no test finds another's session): the scripts and styles every page loads come from that context's
+        cache — a fresh context per test cost ≈ 1 s of CPU at each first page (plotly and Dash parsed and
+        compiled again), two minutes of the suite."""
+        if self._shared is None:
+            self._shared = self._context(width, height)
+        page = self._watched(self._shared.new_page())
+        page.set_viewport_size({"width": width, "height": height})
+        return page
+
+    def close_tab(self, page) -> None:
+        page.close()
+        if page.context is self._shared:
+            self._shared.clear_cookies()
+
+    def _context(self, width: int, height: int):
         context = self._browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR",
                                             accept_downloads=True)
 
@@ -160,7 +182,10 @@ class Browser:
             return route.abort()
 
         context.route("**/*", guard)
-        page = context.new_page()
+        return context
+
+    @staticmethod
+    def _watched(page):
         page.console_errors = []
         page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))
