@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from .helpers import LiveServer, free_port, walk
+from .helpers import free_port, walk
 
 EMBED = "/integrer/graphique/msp_count?territoire=R84&trimestre=2023Q4"
 
@@ -80,13 +80,6 @@ def test_chart_downloads_as_png_and_svg_with_title_and_source(client):
 
 
 # ---- in a browser: the embed alone in an iframe of a page of another origin ---------------------------------
-
-@pytest.fixture(scope="module")
-def public_server(built_store):
-    server = LiveServer(data_dir=built_store, public=True)
-    yield server
-    server.stop()
-
 
 @pytest.fixture(scope="module")
 def other_site(public_server):

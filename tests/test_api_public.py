@@ -26,13 +26,6 @@ PROBES += [f"/api/v1/avancement?indicateur={i}&territoire=R84" for i in PRIVATE_
 PROBES += [f"/api/v1/valeurs?indicateur={i}&statut=demo" for i in PRIVATE_IDS[:2]]
 
 
-@pytest.fixture(scope="module")
-def public_server(built_store):
-    server = LiveServer(data_dir=built_store, public=True)
-    yield server
-    server.stop()
-
-
 @pytest.mark.parametrize("path", PROBES)
 def test_public_api_reveals_no_private_indicator_nor_demo_value(public_server, path):
     status, headers, text = call(public_server.url, path)

@@ -32,8 +32,8 @@ from .helpers import ROOT
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PREFIXES = ("python -m dashboard", ".venv/bin/python -m dashboard", "make ")
 # make targets that serve or run forever (run, serve, kiosk, worker, beat), run the suite (test, test-fast) or every
-# benchmark for minutes (bench)
-NOT_RUN = {"run", "serve", "kiosk", "worker", "beat", "test", "test-fast", "bench"}
+# benchmark for minutes (bench); lint: `make test` and `make test-fast` run it before the suite, that very command
+NOT_RUN = {"run", "serve", "kiosk", "worker", "beat", "test", "test-fast", "bench", "lint"}
 LAST = {"make clean"}          # empties the workspace's store: after everything that reads it
 PASSWORD = "un mot de passe assez long"
 USERS = {"alice": ("contributeur", "D15,D43"), "vera": ("valideur", ""), "adele": ("admin", "")}
@@ -60,7 +60,7 @@ def _command(text: str) -> str | None:
 
 def documented_commands() -> list[tuple[str, str]]:
     """[(where, command)] in the documents' order, each command once."""
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     for doc in DOCS:
         lines = doc.read_text(encoding="utf-8").splitlines()
         fenced, paragraph = False, []      # paragraph: its (line number, line); a span may cross lines
@@ -69,7 +69,7 @@ def documented_commands() -> list[tuple[str, str]]:
             for span in INLINE.findall(" ".join(line for _n, line in paragraph)):
                 cmd = _command(span)
                 if cmd:
-                    found.setdefault(cmd, f"{doc.name}:{paragraph[0][0]}")
+                    found.setdefault(_same(cmd), (cmd, f"{doc.name}:{paragraph[0][0]}"))
             paragraph.clear()
 
         for n, line in enumerate(lines, 1):
@@ -79,7 +79,7 @@ def documented_commands() -> list[tuple[str, str]]:
             elif fenced or line.startswith("    ") and not line.lstrip().startswith(("-", "*", "|", "`")):
                 cmd = _command(line)
                 if cmd:
-                    found.setdefault(cmd, f"{doc.name}:{n}")
+                    found.setdefault(_same(cmd), (cmd, f"{doc.name}:{n}"))
                 elif not fenced:
                     paragraph.append((n, line))
             elif not line.strip():
@@ -87,8 +87,14 @@ def documented_commands() -> list[tuple[str, str]]:
             else:
                 paragraph.append((n, line))
         flush()
-    ordered = sorted(found.items(), key=lambda kv: kv[0] in LAST)      # stable: the documents' order otherwise
+    ordered = sorted(found.values(), key=lambda cw: cw[0] in LAST)      # stable: the documents' order otherwise
     return [(where, cmd) for cmd, where in ordered]
+
+
+def _same(command: str) -> str:
+    """What makes two documented commands one: ``.venv/bin/python -m …`` is ``python -m …`` in the virtualenv
+    (both run as ``sys.executable``), so the README's and docs/donnees.md's ``pipeline build`` run once."""
+    return command.removeprefix(".venv/bin/")
 
 
 def test_the_documented_commands_are_found():

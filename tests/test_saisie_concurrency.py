@@ -14,7 +14,6 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from dashboard import security
 from dashboard.saisie import service
 
-from .helpers import LiveServer
 from .saisie_support import PASSWORD, run_job
 from .test_production import start_gunicorn
 from .test_security import call, login_opener, parse_outputs
@@ -148,13 +147,6 @@ def test_a_bad_job_token_is_refused_with_403_and_audited(gunicorn, kind):
 
 
 # ---- the public instance -------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def public_server(built_store):
-    srv = LiveServer(data_dir=built_store, public=True)
-    yield srv
-    srv.stop()
-
 
 def test_the_public_instance_serves_no_sign_in_and_no_saisie_asset(public_server):
     for path in ("/connexion", "/deconnexion", "/assets/saisie.css"):
