@@ -68,28 +68,52 @@ def secret_key_problem(environ: dict, n_workers: int) -> str | None:
     return None
 
 
-def _cap_malloc_arenas() -> None:
-    """glibc gives each thread that allocates its own arena (up to 8 per core), and a freed block stays in its
-    arena: four threads a worker each kept their own high-water mark. Two arenas per process bound that (the
-    MALLOC_ARENA_MAX of the environment, which only a process started afresh reads). No-op off glibc."""
+def _libc():
+    """glibc, or None (another C library, or none found): the memory settings below are glibc's."""
     import ctypes
     import ctypes.util
 
     name = ctypes.util.find_library("c")
-    if not name or os.environ.get("MALLOC_ARENA_MAX"):      # no C library found, or the operator's own value
-        return
     try:
-        libc = ctypes.CDLL(name)
-        libc.mallopt(-8, 2)                                  # M_ARENA_MAX = -8 (malloc.h)
-        # Blocks of 256 kB and more (pandas' columns of a request) mapped apart and unmapped when freed:
-        # glibc's default threshold grows with the largest block freed, up to 32 MB, and freed blocks below it
-        # stay in the heap — each worker kept its biggest request's memory.
-        libc.mallopt(-3, 256 * 1024)                         # M_MMAP_THRESHOLD = -3
-    except (OSError, AttributeError):                        # not glibc: nothing to cap
-        pass
+        libc = ctypes.CDLL(name) if name else None
+        return libc if libc is not None and hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
 
 
+def _cap_malloc_arenas() -> None:
+    """glibc gives each thread that allocates its own arena (up to 8 per core), and a freed block stays in its
+    arena: four threads a worker each kept their own high-water mark. Two arenas per process bound that (the
+    MALLOC_ARENA_MAX of the environment, which only a process started afresh reads). No-op off glibc."""
+    if _LIBC is None or os.environ.get("MALLOC_ARENA_MAX"):   # not glibc, or the operator's own value
+        return
+    _LIBC.mallopt(-8, 2)                                      # M_ARENA_MAX = -8 (malloc.h)
+    # Blocks of 256 kB and more (pandas' columns of a request) mapped apart and unmapped when freed:
+    # glibc's default threshold grows with the largest block freed, up to 32 MB, and freed blocks below it
+    # stay in the heap — each worker kept its biggest request's memory.
+    _LIBC.mallopt(-3, 256 * 1024)                             # M_MMAP_THRESHOLD = -3
+
+
+_LIBC = _libc()
 _cap_malloc_arenas()
+# Arrow (pandas' string columns, the store's Parquet files) on the C library's allocator, capped and trimmed as
+# above: left to choose, it set up its own allocator's arenas besides — 10 MB more per process, measured after
+# the store is loaded. Read when pyarrow is first imported, i.e. after this file; the operator's value wins.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+TRIM_EVERY = 10.0          # seconds: at most one malloc_trim a worker that often (it takes about a millisecond)
+_last_trim = [0.0]
+
+
+def post_request(worker, req, environ, resp):
+    """The heap's free pages handed back to the system after a request, at most every TRIM_EVERY seconds:
+    glibc keeps what a request freed inside its heaps (below the mmap threshold), so a worker's resident memory
+    stayed at its busiest moment's. malloc_trim(0) releases the free pages wherever they are in the heap."""
+    import time
+
+    now = time.monotonic()
+    if _LIBC is not None and now - _last_trim[0] >= TRIM_EVERY:
+        _last_trim[0] = now
+        _LIBC.malloc_trim(0)
 
 
 def on_starting(server):

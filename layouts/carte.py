@@ -9,7 +9,6 @@ from __future__ import annotations
 import dash
 import dash_leaflet as dl
 from dash import dcc, html
-from dash_extensions.javascript import Namespace
 
 from dashboard import fmt, map_layers, mapping, palette, queries, settings, store, texts, units
 from dashboard import territory
@@ -18,7 +17,15 @@ from dashboard.territory import LEVEL_LABELS
 from .components import demo_banner, download_button, dsfr_table, status_badge
 
 PAGE = "carte"
-JS = Namespace("carte", "map")   # functions of assets/carte.js
+
+
+def JS(name: str) -> dict:
+    """A function of assets/carte.js (``window.carte.map[name]``), as dash-leaflet resolves a prop given as
+    ``{"variable": …}`` — what dash_extensions' Namespace writes, without importing it (and jsbeautifier) in every
+    app process for one string."""
+    return {"variable": f"carte.map.{name}"}
+
+
 LEVEL_PLURALS = {"departement": "départements", "epci": "EPCI", "commune": "communes"}
 CONTEXT_STYLE = {"weight": 0.8, "color": palette.CONTEXT_STROKE, "fillColor": palette.CONTEXT_FILL, "fillOpacity": 1,
                  "opacity": 1}
