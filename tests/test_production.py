@@ -203,6 +203,33 @@ def test_secret_key_is_required_with_several_workers_or_redis():
     assert conf.preload_app is True and conf.max_requests_jitter > 0     # workers share the master's pages
 
 
+def test_workers_trim_the_heap_at_most_every_ten_seconds_and_arrow_uses_the_capped_allocator(monkeypatch):
+    """gunicorn.conf.py: Arrow on the C library's allocator unless the operator chose another; after a request,
+    malloc_trim at most every TRIM_EVERY seconds (the worker's clock), never at every request."""
+    import importlib.util
+
+    def load():
+        spec = importlib.util.spec_from_file_location("gunicorn_conf_for_test", ROOT / "gunicorn.conf.py")
+        conf = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(conf)
+        return conf
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    load()
+    assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+    conf = load()
+    assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "jemalloc"       # the operator's value wins
+
+    trims, clock = [], [1000.0]
+    monkeypatch.setattr(conf, "_LIBC", type("Libc", (), {"malloc_trim": staticmethod(trims.append)}))
+    monkeypatch.setattr("time.monotonic", lambda: clock[0])
+    for step in (0, 1, conf.TRIM_EVERY - 1.5, 0.5, 3):       # t = 1000, 1001, 1009,5, 1010, 1013
+        clock[0] += step
+        conf.post_request(None, None, None, None)
+    assert trims == [0, 0]                                   # at 1000 and at 1010 only
+
+
 def test_gunicorn_refuses_several_workers_without_secret_key(built_store):
     env = _env(built_store, WORKERS=2, PORT=free_port())
     done = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "app:server"],
