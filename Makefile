@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8050
 RAW_FILES := $(shell find data/raw -type f ! -name '*.md' 2>/dev/null)
 
-.PHONY: run test test-fast lint data kiosk serve worker beat bench clean system-deps vendor-dsfr
+.PHONY: run test test-setup test-fast lint data kiosk serve worker beat bench clean system-deps vendor-dsfr
 
 # --no-compile: Python compiles what it imports, on first import (a third of the install time saved) — and keeps
 # it: PYTHONDONTWRITEBYTECODE (set in some CI images and shells) would have every process compile plotly, dash,
@@ -77,8 +77,13 @@ lint: $(BIN)/.installed
 	$(BIN)/lint-imports
 	$(BIN)/vulture dashboard layouts callbacks app.py .vulture_whitelist.py --min-confidence 80
 
-test: lint $(BIN)/.installed system-deps node_modules/.installed data
+# The set-up's independent parts side by side (the system packages and npm's while pip installs; the lint beside
+# the data build), then the suite.
+test:
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-setup
 	$(PYTEST)
+
+test-setup: lint $(BIN)/.installed system-deps node_modules/.installed data
 
 # Unit and integration tests only (≤ 3 min on 2 cores): no Chromium, no gunicorn/Celery, no real open-data builds.
 test-fast: lint $(BIN)/.installed
