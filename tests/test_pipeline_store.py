@@ -107,13 +107,18 @@ def test_failed_build_exits_2_and_keeps_current(tmp_path):
     (lambda t: t + t.splitlines()[1] + "\n", ":indicateur: ligne en double"),
     (lambda t: t.replace("indicateur,territoire", "indicator,territoire", 1), ":1:indicateur:"),
 ])
-def test_malformed_plan_rows_are_rejected(tmp_path, mutate, where):
+def test_malformed_plan_rows_are_rejected(tmp_path, mutate, where, capsys):
+    """``pipeline check`` called as the command line calls it (its main, in this process: the process's own exit
+    code and the absence of a traceback are test_failed_build_exits_2_and_keeps_current's)."""
+    from dashboard.pipeline.__main__ import main
+
     raw = _raw_copy(tmp_path)
     f = raw / "plan" / "suivi_plan.csv"
     f.write_text(mutate(f.read_text(encoding="utf-8")), encoding="utf-8")
-    result = cli("check", "--raw", str(raw))
-    assert result.returncode == 2, result.stderr
-    assert where in result.stderr, result.stderr
+    code = main(["check", "--raw", str(raw)])
+    stderr = capsys.readouterr().err
+    assert code == 2, stderr
+    assert where in stderr, stderr
 
 
 def test_store_reloads_new_version_without_restart(tmp_path, monkeypatch, built_store):
