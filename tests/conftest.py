@@ -34,8 +34,10 @@ from .helpers import RAW, ROOT, Browser, LiveServer  # noqa: F401  (RAW: importe
 from .helpers.pipeline import shared_store
 
 SLOW_FILES = {"test_production.py", "test_store_safety.py", "test_pipeline_opendata.py", "test_read_cache.py"}
-# the real open-data samples (read and built: test_official_files, test_state_figures…), the ARA folder built
-SLOW_FIXTURES = {"ara_store", "opendata"}
+# the real open-data samples (read and built: test_official_files, test_state_figures…), the ARA folder built;
+# the saisie's command lines run as processes (cli_env); whole builds of a raw folder made for one module (two
+# releases of the baromètre, the default data under other thresholds)
+SLOW_FIXTURES = {"ara_store", "opendata", "cli_env", "two_builds", "low_thresholds"}
 INTEGRATION_FIXTURES = {"built_store", "geo_built_store", "store_data", "app", "app_settings", "live_server", "public_server",
                         "opendata", "database_url", "postgres_server", "tmp_path", "tmp_path_factory", "capfd"}
 TIERS = ("unit", "integration", "browser", "slow")
