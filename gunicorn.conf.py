@@ -22,6 +22,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import time
 
 
 def _env(name: str, default: str) -> str:
@@ -101,18 +102,17 @@ _cap_malloc_arenas()
 # the store is loaded. Read when pyarrow is first imported, i.e. after this file; the operator's value wins.
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 TRIM_EVERY = 10.0          # seconds: at most one malloc_trim a worker that often (it takes about a millisecond)
-_last_trim = [0.0]
+_last_trim = 0.0           # this process's last trim (time.monotonic); a forked worker starts from its master's
 
 
 def post_request(worker, req, environ, resp):
     """The heap's free pages handed back to the system after a request, at most every TRIM_EVERY seconds:
     glibc keeps what a request freed inside its heaps (below the mmap threshold), so a worker's resident memory
     stayed at its busiest moment's. malloc_trim(0) releases the free pages wherever they are in the heap."""
-    import time
-
+    global _last_trim
     now = time.monotonic()
-    if _LIBC is not None and now - _last_trim[0] >= TRIM_EVERY:
-        _last_trim[0] = now
+    if _LIBC is not None and now - _last_trim >= TRIM_EVERY:
+        _last_trim = now
         _LIBC.malloc_trim(0)
 
 

@@ -190,12 +190,18 @@ def _render_page(base: str, path: str) -> dict:
 
 # ---- tests ----------------------------------------------------------------------------------------------
 
-def test_secret_key_is_required_with_several_workers_or_redis():
+def _gunicorn_conf():
+    """gunicorn.conf.py loaded as gunicorn loads it (executed afresh at each call)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("gunicorn_conf_for_test", ROOT / "gunicorn.conf.py")
     conf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conf)
+    return conf
+
+
+def test_secret_key_is_required_with_several_workers_or_redis():
+    conf = _gunicorn_conf()
     assert conf.secret_key_problem({}, 1) is None
     assert "ACCES_SOINS_SECRET_KEY" in conf.secret_key_problem({}, 4)
     assert "REDIS" in conf.secret_key_problem({"ACCES_SOINS_REDIS_URL": "redis://x"}, 1)
@@ -206,19 +212,11 @@ def test_secret_key_is_required_with_several_workers_or_redis():
 def test_workers_trim_the_heap_at_most_every_ten_seconds_and_arrow_uses_the_capped_allocator(monkeypatch):
     """gunicorn.conf.py: Arrow on the C library's allocator unless the operator chose another; after a request,
     malloc_trim at most every TRIM_EVERY seconds (the worker's clock), never at every request."""
-    import importlib.util
-
-    def load():
-        spec = importlib.util.spec_from_file_location("gunicorn_conf_for_test", ROOT / "gunicorn.conf.py")
-        conf = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(conf)
-        return conf
-
     monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
-    load()
+    _gunicorn_conf()
     assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
-    conf = load()
+    conf = _gunicorn_conf()
     assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "jemalloc"       # the operator's value wins
 
     trims, clock = [], [1000.0]
